@@ -1,0 +1,164 @@
+/*
+ * internal.h: the portable engine's private declarations.
+ *
+ * session.c   handle table, roles, start/join/end/register
+ * store.c     the session record and its text format in the store
+ * list.c      rm_get_list: scan + history + filters, reboot reasons
+ * filter.c    rm_add_filter, rm_remove_filter, rm_get_filter_list
+ * shutdown.c  rm_shutdown, rm_restart, rm_cancel_current_task
+ * error.c     names and sentences of the codes
+ * util.c      allocation, string vectors, UTF-8 helpers
+ */
+#ifndef RM_INTERNAL_H
+#define RM_INTERNAL_H
+
+#include "restartmgr.h"
+#include "os.h"
+
+#define RM_PATH_MAX 4096            /* longest registered path, in bytes */
+#define RM_LOCK_TIMEOUT_MS 5000u    /* store lock wait; RESTARTMGR_LOCK_TIMEOUT_MS */
+#define RM_APP_TIMEOUT_MS 30000u
+#define RM_SERVICE_TIMEOUT_MS 20000u
+
+/* {===== util.c */
+
+/* A growable array of owned strings. */
+typedef struct rm__strv {
+  char **v;
+  size_t n, cap;
+} rm__strv;
+
+char *rm__strdup(const char *s);
+uint32_t rm__strv_push(rm__strv *sv, const char *s);   /* copies s */
+void rm__strv_free(rm__strv *sv);
+/* Copies a NULL-terminated char* array (NULL gives an empty one). */
+char **rm__argv_dup(char *const *v);
+void rm__argv_free(char **v);
+
+/* 1 when s is valid UTF-8 (no overlongs, no surrogates). */
+int rm__utf8_valid(const char *s, size_t len);
+/* Copies src into dst[cap], truncated on a UTF-8 character boundary, always
+ * NUL-terminated. */
+void rm__utf8_copy(char *dst, size_t cap, const char *src);
+
+void rm__launch_free(rm__launch *l);
+void rm__found_free(rm__found *f, size_t n);
+
+/* Timeout from an environment variable in ms, else dflt. */
+unsigned rm__env_ms(const char *name, unsigned dflt);
+
+/* }=====
+ * {===== store.c: the session record */
+
+/* A filter as stored. */
+typedef struct rm__filter {
+  rm_filter_action action;
+  rm_filter_trigger trigger;
+  char *name;                       /* file path or service name */
+  rm_unique_process process;
+} rm__filter;
+
+/* An entry the session acted on: kept with its history so that later
+ * lists and rm_restart see it after the process is gone. */
+typedef struct rm__acted {
+  rm_process_info info;             /* app_status is the history */
+  rm__launch launch;                /* argv == NULL: nothing captured */
+  uint32_t order;                   /* shutdown sequence number */
+  uint32_t reasons;                 /* reboot reasons it caused */
+} rm__acted;
+
+/* One session as kept in the store. */
+typedef struct rm__record {
+  char key[RM_SESSION_KEY_CHARS + 1];
+  rm_unique_process owner;
+  uint64_t sequence;                /* bumped on every write */
+  int shutdown_called;              /* rm_shutdown ran at least once */
+  rm__strv files, services;
+  rm_unique_process *procs;
+  size_t n_procs;
+  rm__filter *filters;
+  size_t n_filters;
+  rm__acted *acted;
+  size_t n_acted;
+} rm__record;
+
+void rm__record_free(rm__record *r);
+
+/* Serialises and parses a record.  Parsing validates everything and
+ * returns RM_ERROR_WRITE_FAULT for any malformed or hostile content. */
+uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);
+uint32_t rm__record_parse(const char *text, size_t len, rm__record *r);
+
+/* }=====
+ * {===== session.c: handles */
+
+/* A handle held by this process. */
+typedef struct rm__handle {
+  int in_use;
+  uint32_t generation;
+  int primary;
+  unsigned slot;                    /* store slot 0..63 */
+  char key[RM_SESSION_KEY_CHARS + 1];
+  volatile int cancel;              /* set by rm_cancel_current_task */
+  volatile int busy;                /* a shutdown/restart/list is running */
+  unsigned app_timeout_ms, service_timeout_ms;  /* 0: default */
+} rm__handle;
+
+/* Looks up a handle and marks an operation as running on it.  need_primary
+ * gives RM_ERROR_SESSION_CREDENTIAL_CONFLICT for a secondary; exclusive
+ * gives RM_ERROR_REQUEST_OUT_OF_SEQUENCE while another exclusive
+ * operation runs (shutdown and restart are exclusive).  RM_OK or
+ * RM_ERROR_INVALID_HANDLE.  Every successful enter needs one leave. */
+uint32_t rm__enter(uint32_t handle, int need_primary, int exclusive,
+                   rm__handle **out);
+void rm__leave(rm__handle *h, int exclusive);
+
+/* rm_cancel_current_task: sets the handle's cancel flag when an operation
+ * runs on it, else does nothing. */
+uint32_t rm__cancel(uint32_t handle);
+
+/* Reads the session's current record.  RM_ERROR_INVALID_HANDLE when the
+ * session was ended or its owner died, plus the store's codes. */
+uint32_t rm__load(rm__handle *h, rm__record *out);
+
+/* Read-modify-write of the record under the store lock, one write. */
+typedef uint32_t (*rm__update_fn)(rm__record *r, void *ctx);
+uint32_t rm__update(rm__handle *h, rm__update_fn fn, void *ctx);
+
+/* Argument checks shared by the entry points: a registrable absolute path,
+ * a service short name. */
+int rm__valid_path(const char *s);
+int rm__valid_service_name(const char *s);
+
+/* The shutdown timeouts in force for a handle. */
+unsigned rm__app_timeout(const rm__handle *h);
+unsigned rm__service_timeout(const rm__handle *h);
+
+/* }=====
+ * {===== list.c: the computed list */
+
+/* One entry of the computed list. */
+typedef struct rm__entry {
+  rm_process_info info;
+  uint32_t reasons;                 /* reboot reasons this entry causes */
+  rm__use *uses;                    /* files it holds (owned) */
+  size_t n_uses;
+  int acted;                        /* index+1 into record.acted, or 0 */
+  rm_filter_action filter;          /* filter that applies, or INVALID */
+} rm__entry;
+
+/* Scans and merges: live entries from the scan, entries the session acted
+ * on with their history, filters applied.  *reasons is the OR of the live
+ * entries' reasons.  Codes of rm__os_scan. */
+uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
+                          rm__entry **out, size_t *n, uint32_t *reasons);
+void rm__entries_free(rm__entry *e, size_t n);
+
+/* The filter action that applies to a live or acted entry. */
+rm_filter_action rm__filter_for(const rm__record *r,
+                                const rm_process_info *info,
+                                const rm__file_id *exe);
+
+/* }===== */
+
+#endif /* RM_INTERNAL_H */

@@ -1,0 +1,178 @@
+/*
+ * proc.c: /proc readers and the small OS services of the Linux backend.
+ *
+ * Identity is (pid, start time): /proc/PID/stat field 22, parsed after the
+ * last ')' because comm may hold spaces and parentheses, converted from
+ * clock ticks since boot to 100 ns units so it is the same number in every
+ * process and on every call.
+ */
+#define _GNU_SOURCE
+#include "linux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
+                             size_t cap) {
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  ssize_t total = 0;
+  if (fd < 0) return -1;
+  while ((size_t)total + 1 < cap) {
+    ssize_t got = read(fd, buf + total, cap - 1 - (size_t)total);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      total = -1;
+      break;
+    }
+    if (got == 0) break;
+    total += got;
+  }
+  if (total >= 0) buf[total] = 0;
+  {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+  }
+  return total;
+}
+
+int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out) {
+  char buf[1024], path[32];
+  const char *open_paren, *close_paren, *p;
+  int own = -1, field;
+  ssize_t len;
+  size_t comm_len;
+
+  if (dirfd < 0) {
+    snprintf(path, sizeof path, "/proc/%u", (unsigned)pid);
+    own = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (own < 0) return -1;
+    dirfd = own;
+  }
+  len = rm__linux_read_small(dirfd, "stat", buf, sizeof buf);
+  if (own >= 0) {
+    int saved = errno;
+    close(own);
+    errno = saved;
+  }
+  if (len <= 0) {
+    if (len == 0) errno = ESRCH;
+    return -1;
+  }
+  open_paren = strchr(buf, '(');
+  close_paren = strrchr(buf, ')');
+  if (!open_paren || !close_paren || close_paren < open_paren) {
+    errno = EIO;
+    return -1;
+  }
+  comm_len = (size_t)(close_paren - open_paren - 1);
+  if (comm_len >= sizeof out->comm) comm_len = sizeof out->comm - 1;
+  memcpy(out->comm, open_paren + 1, comm_len);
+  out->comm[comm_len] = 0;
+
+  /* Fields after ')': 3 state, 4 ppid, 5 pgrp, 6 session, 7 tty_nr,
+   * 8 tpgid, 9 flags, ..., 22 starttime. */
+  p = close_paren + 1;
+  for (field = 3; field <= 22; field++) {
+    char *end;
+    unsigned long long v;
+    while (*p == ' ') p++;
+    if (!*p) { errno = EIO; return -1; }
+    if (field == 3) {
+      out->state = *p;
+      while (*p && *p != ' ') p++;
+      continue;
+    }
+    v = strtoull(p, &end, 10);
+    if (end == p && *p != '-') { errno = EIO; return -1; }
+    if (*p == '-') { v = 0; while (*p && *p != ' ') p++; end = (char *)(uintptr_t)p; }
+    switch (field) {
+    case 4: out->ppid = (int)v; break;
+    case 6: out->session = (int)v; break;
+    case 7: out->tty_nr = (int)v; break;
+    case 9: out->flags = (unsigned)v; break;
+    case 22: out->start_ticks = v; break;
+    default: break;
+    }
+    p = end;
+  }
+  return 0;
+}
+
+uint64_t rm__linux_ticks_to_100ns(uint64_t ticks) {
+  static long hz;
+  if (!hz) {
+    hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0) hz = 100;
+  }
+  return ticks * (10000000ull / (uint64_t)hz);
+}
+
+uint32_t rm__os_identity(uint32_t pid, rm_unique_process *out) {
+  rm__pstat st;
+  if (pid == 0) return RM_ERROR_FILE_NOT_FOUND;
+  if (rm__linux_read_stat(-1, pid, &st) != 0)
+    return errno == EACCES || errno == EPERM ? RM_ERROR_ACCESS_DENIED
+                                              : RM_ERROR_FILE_NOT_FOUND;
+  out->pid = pid;
+  out->start_time = rm__linux_ticks_to_100ns(st.start_ticks);
+  return RM_OK;
+}
+
+void rm__os_self(rm_unique_process *out) {
+  /* Not cached: a forked child is another process with another identity. */
+  if (rm__os_identity((uint32_t)getpid(), out) != RM_OK) {
+    out->pid = (uint32_t)getpid();
+    out->start_time = 0;
+  }
+}
+
+int rm__os_alive(const rm_unique_process *p) {
+  rm__pstat st;
+  if (p->pid == 0 || rm__linux_read_stat(-1, p->pid, &st) != 0) return 0;
+  if (st.state == 'Z' || st.state == 'X') return 0;
+  return rm__linux_ticks_to_100ns(st.start_ticks) == p->start_time;
+}
+
+uint32_t rm__os_random(void *buf, size_t n) {
+  unsigned char *b = buf;
+  while (n > 0) {
+    ssize_t got = getrandom(b, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return RM_ERROR_WRITE_FAULT;
+    }
+    b += got;
+    n -= (size_t)got;
+  }
+  return RM_OK;
+}
+
+uint64_t rm__os_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void rm__os_sleep_ms(unsigned ms) {
+  struct timespec ts;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+static pthread_mutex_t global_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void rm__os_global_lock(void) { pthread_mutex_lock(&global_mutex); }
+void rm__os_global_unlock(void) { pthread_mutex_unlock(&global_mutex); }
+
+const char *rm__os_getenv(const char *name) { return getenv(name); }
+
+int rm__os_path_absolute(const char *path) { return path[0] == '/'; }

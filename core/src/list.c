@@ -1,0 +1,245 @@
+/*
+ * list.c: rm_get_list and rm_get_list_alloc.
+ *
+ * The list is recomputed on every call: the backend scans the system for
+ * users of the registered resources, then the entries this session acted
+ * on (stopped, masked, restarted) are put in front with their status
+ * history, so that after a shutdown the caller still sees what happened
+ * to each application.  The store is read without its lock (writes are
+ * atomic renames) and the scan runs with no lock held.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int same_process(const rm_unique_process *a, const rm_unique_process *b) {
+  return a->pid == b->pid && a->start_time == b->start_time;
+}
+
+static int same_name(const char *a, const char *b) {
+  for (; *a && *b; a++, b++) {
+    char x = *a, y = *b;
+    if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+    if (x != y) return 0;
+  }
+  return *a == *b;
+}
+
+/* Several filters can select one entry (its executable, its identity,
+ * its service); the most restrictive action wins. */
+rm_filter_action rm__filter_for(const rm__record *r,
+                                const rm_process_info *info,
+                                const rm__file_id *exe) {
+  rm_filter_action best = RM_FILTER_ACTION_INVALID;
+  size_t i;
+  for (i = 0; i < r->n_filters; i++) {
+    const rm__filter *f = &r->filters[i];
+    int hit = 0;
+    switch (f->trigger) {
+    case RM_FILTER_TRIGGER_PROCESS:
+      hit = same_process(&f->process, &info->process);
+      break;
+    case RM_FILTER_TRIGGER_SERVICE:
+      hit = info->service_short_name[0] &&
+            same_name(f->name, info->service_short_name);
+      break;
+    case RM_FILTER_TRIGGER_FILE:
+      if (exe) {
+        rm__file_id id;
+        hit = rm__os_file_id(f->name, &id) == RM_OK && id.dev == exe->dev &&
+              id.ino == exe->ino;
+      }
+      break;
+    default:
+      break;
+    }
+    if (hit && f->action > best) best = f->action;
+  }
+  return best;
+}
+
+void rm__entries_free(rm__entry *e, size_t n) {
+  size_t i;
+  if (!e) return;
+  for (i = 0; i < n; i++) free(e[i].uses);
+  free(e);
+}
+
+uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
+                          rm__entry **out, size_t *n_out, uint32_t *reasons) {
+  rm__scan_input in;
+  rm__found *found = NULL;
+  rm__entry *e;
+  size_t n_found = 0, n = 0, i, k;
+  uint32_t rc;
+
+  in.files = (const char *const *)r->files.v;
+  in.n_files = r->files.n;
+  in.procs = r->procs;
+  in.n_procs = r->n_procs;
+  in.services = (const char *const *)r->services.v;
+  in.n_services = r->services.n;
+  in.cancel = &h->cancel;
+  rc = rm__os_scan(&in, &found, &n_found);
+  if (rc != RM_OK) return rc;
+
+  e = calloc(r->n_acted + n_found + 1, sizeof *e);
+  if (!e) {
+    rm__found_free(found, n_found);
+    return RM_ERROR_OUTOFMEMORY;
+  }
+  *reasons = 0;
+
+  /* Entries the session acted on, with their history; RUNNING is live. */
+  for (i = 0; i < r->n_acted; i++) {
+    rm__entry *x = &e[n++];
+    x->info = r->acted[i].info;
+    x->acted = (int)i + 1;
+    x->info.app_status &= ~RM_STATUS_RUNNING;
+    if (rm__os_alive(&x->info.process)) x->info.app_status |= RM_STATUS_RUNNING;
+    x->filter = rm__filter_for(r, &x->info, NULL);
+  }
+  /* Live users; one already in the history takes over its uses. */
+  for (i = 0; i < n_found; i++) {
+    rm__found *f = &found[i];
+    rm__entry *x = NULL;
+    for (k = 0; k < r->n_acted; k++)
+      if (same_process(&e[k].info.process, &f->info.process) &&
+          strcmp(e[k].info.service_short_name, f->info.service_short_name) == 0)
+        x = &e[k];
+    if (!x) {
+      x = &e[n++];
+      x->info = f->info;
+      x->info.app_status = RM_STATUS_RUNNING;
+      x->reasons = f->reasons;
+      x->filter = rm__filter_for(r, &f->info, f->has_exe ? &f->exe : NULL);
+      *reasons |= f->reasons;
+    } else {
+      x->info.app_status |= RM_STATUS_RUNNING;
+    }
+    x->uses = f->uses;
+    x->n_uses = f->n_uses;
+    f->uses = NULL;
+  }
+  rm__found_free(found, n_found);
+  *out = e;
+  *n_out = n;
+  return RM_OK;
+}
+
+/* Common front half of the two list calls. */
+static uint32_t list_entries(rm__handle *h, rm__record *r, rm__entry **e,
+                             size_t *n, uint32_t *reasons) {
+  uint32_t rc = rm__load(h, r);
+  if (rc != RM_OK) return rc;
+  rc = rm__compute_list(h, r, e, n, reasons);
+  if (rc != RM_OK) rm__record_free(r);
+  return rc;
+}
+
+uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
+                     unsigned *n_proc_info, rm_process_info affected_apps[],
+                     uint32_t *reboot_reasons) {
+  rm__handle *h;
+  rm__record r;
+  rm__entry *e;
+  size_t n, i;
+  uint32_t reasons, rc = rm__enter(session_handle, 0, 0, &h);
+  if (rc != RM_OK) return rc;
+  if (!n_proc_info_needed || !n_proc_info || !reboot_reasons ||
+      (*n_proc_info > 0 && !affected_apps)) {
+    rm__leave(h, 0);
+    return RM_ERROR_BAD_ARGUMENTS;
+  }
+  rc = list_entries(h, &r, &e, &n, &reasons);
+  if (rc == RM_OK) {
+    *n_proc_info_needed = (unsigned)n;
+    *reboot_reasons = reasons;
+    if (n > *n_proc_info) {
+      *n_proc_info = 0;
+      rc = RM_ERROR_MORE_DATA;
+    } else {
+      for (i = 0; i < n; i++) affected_apps[i] = e[i].info;
+      *n_proc_info = (unsigned)n;
+    }
+    rm__entries_free(e, n);
+    rm__record_free(&r);
+  }
+  rm__leave(h, 0);
+  return rc;
+}
+
+/* Copies entries into the caller's array: per app one block holding its
+ * rm_file_use records followed by the path strings they point to. */
+static uint32_t to_app_infos(const rm__record *r, const rm__entry *e,
+                             size_t n, rm_app_info **out) {
+  rm_app_info *a;
+  size_t i, k;
+  *out = NULL;
+  if (n == 0) return RM_OK;
+  a = calloc(n, sizeof *a);
+  if (!a) return RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < n; i++) {
+    size_t bytes = e[i].n_uses * sizeof(rm_file_use);
+    char *block, *str;
+    a[i].info = e[i].info;
+    if (e[i].n_uses == 0) continue;
+    for (k = 0; k < e[i].n_uses; k++)
+      bytes += strlen(r->files.v[e[i].uses[k].file]) + 1;
+    block = malloc(bytes);
+    if (!block) {
+      rm_free_list(a, (unsigned)n);
+      return RM_ERROR_OUTOFMEMORY;
+    }
+    a[i].files = (rm_file_use *)(void *)block;
+    a[i].n_files = (unsigned)e[i].n_uses;
+    str = block + e[i].n_uses * sizeof(rm_file_use);
+    for (k = 0; k < e[i].n_uses; k++) {
+      const char *path = r->files.v[e[i].uses[k].file];
+      size_t len = strlen(path) + 1;
+      memcpy(str, path, len);
+      a[i].files[k].file = str;
+      a[i].files[k].how = e[i].uses[k].how;
+      str += len;
+    }
+  }
+  *out = a;
+  return RM_OK;
+}
+
+uint32_t rm_get_list_alloc(uint32_t session_handle, rm_app_info **apps,
+                           unsigned *n_apps, uint32_t *reboot_reasons) {
+  rm__handle *h;
+  rm__record r;
+  rm__entry *e;
+  rm_app_info *a;
+  size_t n;
+  uint32_t reasons, rc = rm__enter(session_handle, 0, 0, &h);
+  if (rc != RM_OK) return rc;
+  if (!apps || !n_apps || !reboot_reasons) {
+    rm__leave(h, 0);
+    return RM_ERROR_BAD_ARGUMENTS;
+  }
+  rc = list_entries(h, &r, &e, &n, &reasons);
+  if (rc == RM_OK) {
+    rc = to_app_infos(&r, e, n, &a);
+    rm__entries_free(e, n);
+    rm__record_free(&r);
+    if (rc == RM_OK) {
+      *apps = a;
+      *n_apps = (unsigned)n;
+      *reboot_reasons = reasons;
+    }
+  }
+  rm__leave(h, 0);
+  return rc;
+}
+
+void rm_free_list(rm_app_info *apps, unsigned n_apps) {
+  unsigned i;
+  if (!apps) return;
+  for (i = 0; i < n_apps; i++) free(apps[i].files);
+  free(apps);
+}

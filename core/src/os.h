@@ -1,0 +1,186 @@
+/*
+ * os.h: the seam between the portable session engine and one OS backend.
+ *
+ * Exactly one backend is compiled per platform (core/src/linux/ or
+ * core/src/win/), and it defines every function declared here.  The engine
+ * never includes OS headers; the backend never interprets session records.
+ * Every function returns an RM_* code unless said otherwise; on failure
+ * output parameters are left untouched unless said otherwise.
+ */
+#ifndef RM_OS_H
+#define RM_OS_H
+
+#include "restartmgr.h"
+
+/* {===== Process identity, time, randomness, threads */
+
+/* Fills buf with n bytes from the OS CSPRNG (getrandom, BCryptGenRandom).
+ * RM_OK or RM_ERROR_WRITE_FAULT. */
+uint32_t rm__os_random(void *buf, size_t n);
+
+/* Identity of a live process.  RM_OK, RM_ERROR_FILE_NOT_FOUND (no such
+ * process), RM_ERROR_ACCESS_DENIED. */
+uint32_t rm__os_identity(uint32_t pid, rm_unique_process *out);
+
+/* Identity of the calling process (cached by the backend). */
+void rm__os_self(rm_unique_process *out);
+
+/* 1 when the process with this identity is alive (a zombie counts as
+ * dead), 0 otherwise. */
+int rm__os_alive(const rm_unique_process *p);
+
+/* Milliseconds of a monotonic clock, and a sleep. */
+uint64_t rm__os_now_ms(void);
+void rm__os_sleep_ms(unsigned ms);
+
+/* One process-wide recursive-free mutex for the engine's handle table. */
+void rm__os_global_lock(void);
+void rm__os_global_unlock(void);
+
+/* 1 when path is absolute for this OS ("/..." on Linux; "C:\\..." or a
+ * UNC path on Windows). */
+int rm__os_path_absolute(const char *path);
+
+/* Value of an environment variable, or NULL. */
+const char *rm__os_getenv(const char *name);
+
+/* }=====
+ * {===== The session store: a per-user directory of small files */
+
+typedef struct rm__dir rm__dir;
+
+/* Resolves the store location for this user ($RESTARTMGR_STATE_DIR, else
+ * $XDG_RUNTIME_DIR/restartmgr, else a per-uid directory under /tmp on
+ * Linux; %LOCALAPPDATA%\restartmgr on Windows), creates it 0700 if missing
+ * and opens it.  A directory owned by another user, writable by others, or
+ * reached through a symlink is refused: RM_ERROR_WRITE_FAULT.
+ * RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_store_open(rm__dir **out);
+void rm__os_store_close(rm__dir *d);
+
+/* Takes the store's cross-process lock, waiting at most timeout_ms.
+ * Also excludes other threads of this process.  RM_OK,
+ * RM_ERROR_SEM_TIMEOUT, RM_ERROR_WRITE_FAULT. */
+uint32_t rm__os_store_lock(rm__dir *d, unsigned timeout_ms);
+void rm__os_store_unlock(rm__dir *d);
+
+/* Reads a whole file (not following symlinks).  *data is malloc'd and
+ * NUL-terminated, free with free().  RM_OK, RM_ERROR_FILE_NOT_FOUND,
+ * RM_ERROR_WRITE_FAULT (unreadable, not a regular file, foreign owner),
+ * RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_store_read(rm__dir *d, const char *name, char **data,
+                           size_t *len);
+
+/* Replaces a file atomically: temp file (0600), write, fsync, rename.  A
+ * crash at any instant leaves the old or the new content.  RM_OK,
+ * RM_ERROR_WRITE_FAULT. */
+uint32_t rm__os_store_write(rm__dir *d, const char *name, const char *data,
+                            size_t len);
+
+/* Removes a file; a missing file is not an error.  RM_OK,
+ * RM_ERROR_WRITE_FAULT. */
+uint32_t rm__os_store_remove(rm__dir *d, const char *name);
+
+/* }=====
+ * {===== Who uses the registered resources */
+
+/* A file's identity: (device, inode) on Linux, (volume serial, file index)
+ * on Windows. */
+typedef struct rm__file_id {
+  uint64_t dev, ino;
+} rm__file_id;
+
+/* What rm__os_scan looks for. */
+typedef struct rm__scan_input {
+  const char *const *files;            /* registered absolute paths */
+  size_t n_files;
+  const rm_unique_process *procs;      /* registered processes */
+  size_t n_procs;
+  const char *const *services;         /* registered service short names */
+  size_t n_services;
+  const volatile int *cancel;          /* nonzero: return RM_ERROR_CANCELLED */
+} rm__scan_input;
+
+/* One registered file that a found process holds. */
+typedef struct rm__use {
+  size_t file;                         /* index into rm__scan_input.files */
+  uint32_t how;                        /* RM_USE_* bits */
+} rm__use;
+
+/* One affected process or service, as the backend found and classified
+ * it.  Every string is owned by the record; free with rm__found_free. */
+typedef struct rm__found {
+  rm_process_info info;                /* app_status is RM_STATUS_RUNNING */
+  uint32_t reasons;                    /* RM_REBOOT_REASON_* it causes */
+  rm__use *uses;                       /* files it holds, each index once */
+  size_t n_uses;
+  rm__file_id exe;                     /* identity of its executable ... */
+  int has_exe;                         /* ... when known */
+  int registered;                      /* matched a registered process or
+                                          service (not only files) */
+} rm__found;
+
+/* Scans the system.  One record per process (per service for services),
+ * thread-group leaders only, no duplicates.  RM_OK,
+ * RM_ERROR_ACCESS_DENIED (a registered path is a directory),
+ * RM_ERROR_CANCELLED, RM_ERROR_OUTOFMEMORY.  Registered paths that do not
+ * exist match nothing. */
+uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out);
+
+/* Identity of the file at path (following symlinks).  RM_OK,
+ * RM_ERROR_FILE_NOT_FOUND. */
+uint32_t rm__os_file_id(const char *path, rm__file_id *out);
+
+/* }=====
+ * {===== Stopping and starting */
+
+/* What is needed to start an application again. */
+typedef struct rm__launch {
+  char **argv;                         /* NULL-terminated */
+  char **envp;                         /* NULL-terminated */
+  char *cwd;
+  uint32_t uid, gid;
+} rm__launch;
+
+/* Captures argv, environment, cwd and user of a live process, before it is
+ * stopped.  RM_OK, RM_ERROR_ACCESS_DENIED, RM_ERROR_FILE_NOT_FOUND,
+ * RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_capture(const rm_unique_process *p, rm__launch *out);
+
+/* Starts a captured application detached (new session, stdio on the null
+ * device, same user), and returns its identity.  RM_OK or
+ * RM_ERROR_FAIL_RESTART. */
+uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started);
+
+/* One application to stop. */
+typedef struct rm__stop {
+  rm_unique_process process;
+  int console;            /* interrupt first (SIGINT / Ctrl-C) */
+  uint32_t result;        /* out: RM_STATUS_STOPPED, RM_STATUS_STOPPED_OTHER
+                             (gone before we signalled it), or
+                             RM_STATUS_ERROR_ON_STOP (still running) */
+} rm__stop;
+
+/* Stops n applications concurrently, the identity re-checked before every
+ * signal so a recycled pid is never signalled.  Waits at most timeout_ms;
+ * with force, what still runs then is killed.  done(ctx, i) is called on
+ * the calling thread as each one finishes.  RM_OK (results say how each
+ * ended), RM_ERROR_CANCELLED (results say what happened so far; the rest
+ * keep RM_STATUS_ERROR_ON_STOP), RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_stop_apps(rm__stop *apps, size_t n, unsigned timeout_ms,
+                          int force, const volatile int *cancel,
+                          void (*done)(void *ctx, size_t i), void *ctx);
+
+/* Stops a service through its manager (never by signalling it), waiting
+ * at most timeout_ms, killing it at the timeout with force.  RM_OK,
+ * RM_ERROR_FAIL_SHUTDOWN, RM_ERROR_CANCELLED. */
+uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
+                             const volatile int *cancel);
+
+/* Starts a service through its manager and waits until it runs.  RM_OK or
+ * RM_ERROR_FAIL_RESTART. */
+uint32_t rm__os_service_start(const char *name, unsigned timeout_ms);
+
+/* }===== */
+
+#endif /* RM_OS_H */

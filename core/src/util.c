@@ -1,0 +1,122 @@
+/*
+ * util.c: small helpers of the engine: owned strings, string vectors,
+ * UTF-8 checks, record releases.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *rm__strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+uint32_t rm__strv_push(rm__strv *sv, const char *s) {
+  char *copy;
+  if (sv->n == sv->cap) {
+    size_t cap = sv->cap ? sv->cap * 2 : 8;
+    char **v = realloc(sv->v, cap * sizeof *v);
+    if (!v) return RM_ERROR_OUTOFMEMORY;
+    sv->v = v;
+    sv->cap = cap;
+  }
+  copy = rm__strdup(s);
+  if (!copy) return RM_ERROR_OUTOFMEMORY;
+  sv->v[sv->n++] = copy;
+  return RM_OK;
+}
+
+void rm__strv_free(rm__strv *sv) {
+  size_t i;
+  for (i = 0; i < sv->n; i++) free(sv->v[i]);
+  free(sv->v);
+  sv->v = NULL;
+  sv->n = sv->cap = 0;
+}
+
+char **rm__argv_dup(char *const *v) {
+  size_t n = 0, i;
+  char **d;
+  while (v && v[n]) n++;
+  d = calloc(n + 1, sizeof *d);
+  if (!d) return NULL;
+  for (i = 0; i < n; i++) {
+    d[i] = rm__strdup(v[i]);
+    if (!d[i]) {
+      rm__argv_free(d);
+      return NULL;
+    }
+  }
+  return d;
+}
+
+void rm__argv_free(char **v) {
+  size_t i;
+  if (!v) return;
+  for (i = 0; v[i]; i++) free(v[i]);
+  free(v);
+}
+
+int rm__utf8_valid(const char *str, size_t len) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t i = 0;
+  while (i < len) {
+    unsigned c = s[i];
+    size_t need;
+    unsigned cp, min;
+    if (c < 0x80) { i++; continue; }
+    if ((c & 0xE0) == 0xC0) { need = 1; cp = c & 0x1F; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { need = 2; cp = c & 0x0F; min = 0x800; }
+    else if ((c & 0xF8) == 0xF0) { need = 3; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    {
+      size_t k;
+      for (k = 1; k <= need; k++) {
+        if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i + k] & 0x3F);
+      }
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    i += need + 1;
+  }
+  return 1;
+}
+
+void rm__utf8_copy(char *dst, size_t cap, const char *src) {
+  size_t n = strlen(src);
+  if (cap == 0) return;
+  if (n >= cap) {
+    n = cap - 1;
+    /* Back up over continuation bytes so no character is cut in two. */
+    while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) n--;
+  }
+  memcpy(dst, src, n);
+  dst[n] = 0;
+}
+
+void rm__launch_free(rm__launch *l) {
+  rm__argv_free(l->argv);
+  rm__argv_free(l->envp);
+  free(l->cwd);
+  memset(l, 0, sizeof *l);
+}
+
+void rm__found_free(rm__found *f, size_t n) {
+  size_t i;
+  if (!f) return;
+  for (i = 0; i < n; i++) free(f[i].uses);
+  free(f);
+}
+
+unsigned rm__env_ms(const char *name, unsigned dflt) {
+  const char *v = rm__os_getenv(name);
+  char *end;
+  unsigned long ms;
+  if (!v || !*v) return dflt;
+  ms = strtoul(v, &end, 10);
+  if (*end || ms > 24ul * 3600 * 1000) return dflt;
+  return (unsigned)ms;
+}
