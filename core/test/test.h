@@ -82,5 +82,7 @@ const char *rmt_helper(const char *name);
 extern char **rmt_child_args;
 void rmt_init(int argc, char **argv);
 void rmt_sleep_ms(unsigned ms);
+/* This process's id. */
+long rmt_self_pid(void);
 
 #endif

@@ -41,6 +41,14 @@ void rmt_init(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
 }
 
+long rmt_self_pid(void) {
+#ifdef _WIN32
+  return (long)GetCurrentProcessId();
+#else
+  return (long)getpid();
+#endif
+}
+
 void rmt_sleep_ms(unsigned ms) {
 #ifdef _WIN32
   Sleep(ms);
