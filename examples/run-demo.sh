@@ -1,0 +1,10 @@
+#!/bin/sh
+# Runs the installer demo against a build tree (default build/dev).
+set -eu
+cd "$(dirname "$0")/.."
+build=${1:-build/dev}
+export LUA_CPATH="$build/lua/?.so;;"
+if [ -f examples/installer.lua ]; then
+  exec lua5.4 examples/installer.lua --demo
+fi
+exec lua5.4 examples/session_demo.lua
