@@ -165,7 +165,8 @@ typedef void (*rm_status_callback)(unsigned percent_complete, void *context);
  * CSPRNG, always NUL-terminated.  Slots of sessions whose owner died
  * without ending them are reused.
  * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL pointer, flags != 0);
- * RM_ERROR_MAX_SESSIONS_REACHED (64 live sessions for this user);
+ * RM_ERROR_MAX_SESSIONS_REACHED (64 live sessions for this user, or 256
+ * handles in this process);
  * RM_ERROR_SEM_TIMEOUT (store lock not obtained in time);
  * RM_ERROR_WRITE_FAULT (store missing, unsafe or unwritable);
  * RM_ERROR_OUTOFMEMORY. */
@@ -178,14 +179,17 @@ RM_EXTERN uint32_t rm_start_session(uint32_t *session_handle,
  * secondary handle).  The key is compared case-insensitively.
  * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL pointer);
  * RM_ERROR_SESSION_CREDENTIAL_CONFLICT (malformed or unknown key, or a
- * session that was ended or whose owner died); RM_ERROR_SEM_TIMEOUT;
+ * session that was ended or whose owner died);
+ * RM_ERROR_MAX_SESSIONS_REACHED (this process already holds 256 handles);
  * RM_ERROR_WRITE_FAULT; RM_ERROR_OUTOFMEMORY. */
 RM_EXTERN uint32_t rm_join_session(uint32_t *session_handle,
                                    const char *session_key);
 
 /* Ends the caller's use of a session.  Through the primary handle the
  * session is destroyed (its store record removed); through a secondary
- * handle only that handle is released.  Never stops or restarts anything.
+ * handle only that handle is released, also when the primary already ended
+ * the session.  An operation running on the handle in another thread is
+ * cancelled and waited for first.  Never stops or restarts anything.
  * Returns RM_OK; RM_ERROR_INVALID_HANDLE (unknown or already ended
  * handle); RM_ERROR_SEM_TIMEOUT; RM_ERROR_WRITE_FAULT. */
 RM_EXTERN uint32_t rm_end_session(uint32_t session_handle);
