@@ -1,0 +1,307 @@
+/*
+ * classify.c: what kind of application a found process is, and whether
+ * the installer can shut it down and bring it back (SPEC section 4).
+ *
+ * Only processes that matched are classified, so this file may read a
+ * few more /proc files per process than the scan does: stat (identity,
+ * terminal, kernel-thread flag), status (effective uid), exe (name),
+ * sessionid (audit login session), ns/mnt and ns/pid (containers), and
+ * environ (a graphical session) when there is no terminal.
+ *
+ * The critical list: PID 1, kernel threads, and processes whose command
+ * name or executable basename is one of default_critical[] below or of
+ * the colon-separated names in $RESTARTMGR_CRITICAL_PROCESSES (added to
+ * the defaults).  Stopping any of them takes the session, the login or
+ * the machine down with it, so they only ever cause a reboot reason.
+ */
+#define _GNU_SOURCE
+#include "scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static const char *const default_critical[] = {
+  /* service managers and supervisors */
+  "systemd", "init", "runit", "runit-init", "runsvdir", "runsv",
+  "s6-svscan", "s6-supervise", "openrc-init", "supervise-daemon",
+  "systemd-journald", "systemd-udevd", "udevd",
+  /* the system bus and logins */
+  "dbus-daemon", "dbus-broker", "dbus-broker-launch",
+  "systemd-logind", "elogind", "elogind-daemon",
+  "agetty", "getty", "mingetty", "login",
+  /* display managers and display servers */
+  "gdm", "gdm3", "gdm-session-worker", "sddm", "sddm-helper", "lightdm",
+  "xdm", "lxdm", "greetd", "Xorg", "X", "Xwayland",
+  /* the network the installer may be reached through */
+  "NetworkManager", "wpa_supplicant",
+  NULL
+};
+
+#define CRITICAL_ENV "RESTARTMGR_CRITICAL_PROCESSES"
+#define DELETED_SUFFIX " (deleted)"
+
+static uint64_t ns_inode(int dirfd, const char *name) {
+  struct statx sx;
+  if (statx(dirfd, name, AT_STATX_DONT_SYNC, STATX_INO, &sx) != 0) return 0;
+  return sx.stx_ino;
+}
+
+/* The audit login session (what logind's sessions are built on); the
+ * kernel's "unset" value is the library's RM_INVALID_SESSION_ID. */
+static uint32_t read_session_id(int dirfd) {
+  char buf[32], *end;
+  unsigned long v;
+  if (rm__linux_read_small(dirfd, "sessionid", buf, sizeof buf) <= 0)
+    return RM_INVALID_SESSION_ID;
+  errno = 0;
+  v = strtoul(buf, &end, 10);
+  if (end == buf || errno || v > 0xFFFFFFFFul) return RM_INVALID_SESSION_ID;
+  return (uint32_t)v;
+}
+
+uint32_t rm__self_init(rm__self *self) {
+  const char *extra = rm__os_getenv(CRITICAL_ENV);
+  size_t n_default = 0, n_extra = 0, i, k = 0;
+  const char *p;
+  int dirfd;
+
+  memset(self, 0, sizeof *self);
+  self->pid = (uint32_t)getpid();
+  self->euid = (uint32_t)geteuid();
+  self->session_id = RM_INVALID_SESSION_ID;
+  dirfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd >= 0) {
+    self->session_id = read_session_id(dirfd);
+    self->mnt_ns = ns_inode(dirfd, "ns/mnt");
+    self->pid_ns = ns_inode(dirfd, "ns/pid");
+    close(dirfd);
+  }
+
+  while (default_critical[n_default]) n_default++;
+  if (extra)
+    for (p = extra; *p; p++) n_extra += *p == ':';
+  self->critical = calloc(n_default + n_extra + 2, sizeof *self->critical);
+  if (!self->critical) return RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < n_default; i++)
+    if (!(self->critical[k++] = rm__strdup(default_critical[i]))) goto oom;
+  for (p = extra; p && *p;) {
+    const char *end = strchr(p, ':');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len > 0) {
+      char *name = malloc(len + 1);
+      if (!name) goto oom;
+      memcpy(name, p, len);
+      name[len] = 0;
+      self->critical[k++] = name;
+    }
+    p += len + (end ? 1 : 0);
+  }
+  return RM_OK;
+oom:
+  rm__self_free(self);
+  return RM_ERROR_OUTOFMEMORY;
+}
+
+void rm__self_free(rm__self *self) {
+  size_t i;
+  if (self->critical)
+    for (i = 0; self->critical[i]; i++) free(self->critical[i]);
+  free(self->critical);
+  self->critical = NULL;
+}
+
+static int is_critical_name(const rm__self *self, const char *comm,
+                            const char *exe_base) {
+  size_t i;
+  for (i = 0; self->critical[i]; i++)
+    if (strcmp(self->critical[i], comm) == 0 ||
+        (exe_base[0] && strcmp(self->critical[i], exe_base) == 0))
+      return 1;
+  return 0;
+}
+
+/* The effective uid from status ("Uid:\treal\teffective\t..."), or -1.
+ * Not the owner of /proc/PID: that is root for non-dumpable processes. */
+static long read_euid(int dirfd) {
+  char buf[4096], *line, *end;
+  unsigned long v;
+  if (rm__linux_read_small(dirfd, "status", buf, sizeof buf) <= 0) return -1;
+  line = strstr(buf, "\nUid:");
+  if (!line) return -1;
+  strtoul(line + 5, &end, 10);                /* real */
+  v = strtoul(end, &line, 10);                /* effective */
+  if (line == end) return -1;
+  return (long)v;
+}
+
+/* 1 when DISPLAY or WAYLAND_DISPLAY is set (non-empty) in the process's
+ * initial environment; 0 when not, or when environ is unreadable. */
+static int has_display(int dirfd) {
+  size_t cap = 16384, len = 0, pos = 0;
+  char *buf = malloc(cap);
+  int fd = openat(dirfd, "environ", O_RDONLY | O_CLOEXEC), found = 0;
+  if (fd < 0 || !buf) {
+    if (fd >= 0) close(fd);
+    free(buf);
+    return 0;
+  }
+  for (;;) {                  /* whole file, bounded at 1 MiB */
+    ssize_t got;
+    if (len == cap) {
+      char *bigger = cap < (1u << 20) ? realloc(buf, 2 * cap) : NULL;
+      if (!bigger) break;
+      buf = bigger;
+      cap *= 2;
+    }
+    got = read(fd, buf + len, cap - len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    len += (size_t)got;
+  }
+  close(fd);
+  while (pos < len && !found) {
+    const char *entry = buf + pos, *nul = memchr(entry, 0, len - pos);
+    size_t n = nul ? (size_t)(nul - entry) : len - pos;
+    found = (n > 8 && memcmp(entry, "DISPLAY=", 8) == 0) ||
+            (n > 16 && memcmp(entry, "WAYLAND_DISPLAY=", 16) == 0);
+    pos += n + 1;
+  }
+  free(buf);
+  return found;
+}
+
+/* Copies name into dst[cap] as valid UTF-8: bytes that do not form a
+ * character become '?', then rm__utf8_copy cuts on a character boundary. */
+static void utf8_name(char *dst, size_t cap, const char *name, size_t len) {
+  char clean[RM_MAX_APP_NAME * 2 + 1];
+  size_t i = 0, o = 0;
+  while (i < len && o + 4 < sizeof clean) {
+    unsigned char c = (unsigned char)name[i];
+    size_t need = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
+                : (c & 0xF8) == 0xF0 ? 3 : 9;
+    if (need < 9 && i + need < len && rm__utf8_valid(name + i, need + 1)) {
+      memcpy(clean + o, name + i, need + 1);
+      o += need + 1;
+      i += need + 1;
+    } else {
+      clean[o++] = '?';
+      i++;
+    }
+  }
+  clean[o] = 0;
+  rm__utf8_copy(dst, cap, clean);
+}
+
+/* The executable's basename without the " (deleted)" mark into base, or
+ * "" when the exe link is unreadable. */
+static void exe_basename(int dirfd, char *base, size_t cap) {
+  char link[4096 + 16];
+  const char *slash;
+  ssize_t n = readlinkat(dirfd, "exe", link, sizeof link - 1);
+  size_t len, suffix = sizeof DELETED_SUFFIX - 1;
+  base[0] = 0;
+  if (n <= 0) return;
+  link[n] = 0;
+  len = (size_t)n;
+  if (len > suffix && strcmp(link + len - suffix, DELETED_SUFFIX) == 0)
+    link[len -= suffix] = 0;
+  slash = strrchr(link, '/');
+  slash = slash ? slash + 1 : link;
+  len = strlen(slash);
+  if (len >= cap) len = cap - 1;
+  memcpy(base, slash, len);
+  base[len] = 0;
+}
+
+int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
+                       const rm__pstat *st, rm__item *item) {
+  rm__found *f = &item->found;
+  rm__facts *facts = &item->facts;
+  struct statx sx;
+  char base[RM_MAX_APP_NAME * 2 + 1];
+  uint64_t ns;
+  long euid;
+
+  f->info.process.pid = pid;
+  f->info.process.start_time = rm__linux_ticks_to_100ns(st->start_ticks);
+  f->info.app_status = RM_STATUS_RUNNING;
+  f->info.session_id = read_session_id(dirfd);
+
+  exe_basename(dirfd, base, sizeof base);
+  if (base[0]) utf8_name(f->info.app_name, sizeof f->info.app_name, base,
+                         strlen(base));
+  else utf8_name(f->info.app_name, sizeof f->info.app_name, st->comm,
+                 strlen(st->comm));
+  if (statx(dirfd, "exe", AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0) {
+    f->exe.dev = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    f->exe.ino = sx.stx_ino;
+    f->has_exe = 1;
+  }
+
+  if (pid == 1 || (st->flags & RM_PF_KTHREAD) ||
+      is_critical_name(self, st->comm, base))
+    facts->always |= RM_REBOOT_REASON_CRITICAL_PROCESS;
+  if (pid == self->pid) facts->always |= RM_REBOOT_REASON_DETECTED_SELF;
+  /* Another mount or pid namespace: a container; the host must not stop
+   * or restart it.  Unreadable namespaces say nothing. */
+  ns = ns_inode(dirfd, "ns/mnt");
+  if (ns && self->mnt_ns && ns != self->mnt_ns)
+    facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
+  ns = ns_inode(dirfd, "ns/pid");
+  if (ns && self->pid_ns && ns != self->pid_ns)
+    facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
+
+  if (f->info.session_id != RM_INVALID_SESSION_ID &&
+      self->session_id != RM_INVALID_SESSION_ID &&
+      f->info.session_id != self->session_id)
+    facts->as_app |= RM_REBOOT_REASON_SESSION_MISMATCH;
+  /* The caller may not signal it, so it cannot shut it down.  (One it
+   * may signal but not inspect is not reported for files; see scan.c.) */
+  if (kill((pid_t)pid, 0) != 0) {
+    if (errno == ESRCH) return -1;
+    if (errno == EPERM) facts->as_app |= RM_REBOOT_REASON_PERMISSION_DENIED;
+  }
+
+  euid = read_euid(dirfd);
+  facts->same_user = euid >= 0 && (uint32_t)euid == self->euid;
+  facts->console = st->tty_nr != 0;
+  facts->graphical = !facts->console && has_display(dirfd);
+  return 0;
+}
+
+void rm__classify_finish(rm__item *item, const char *service) {
+  rm__found *f = &item->found;
+  const rm__facts *facts = &item->facts;
+  uint32_t reasons = facts->always;
+
+  if (service) {
+    /* Stopped and started through its manager: signalling rights and the
+     * caller's login session do not matter, the manager's rules do. */
+    rm__utf8_copy(f->info.service_short_name,
+                  sizeof f->info.service_short_name, service);
+    if (rm__linux_service_critical(service))
+      reasons |= RM_REBOOT_REASON_CRITICAL_SERVICE;
+  } else {
+    f->info.service_short_name[0] = 0;
+    reasons |= facts->as_app;
+  }
+  f->reasons = reasons;
+  if (reasons) {
+    f->info.app_type = RM_APP_CRITICAL;
+    f->info.restartable = 0;
+  } else if (service) {
+    f->info.app_type = RM_APP_SERVICE;
+    f->info.restartable = 1;
+  } else {
+    f->info.app_type = facts->console     ? RM_APP_CONSOLE
+                       : facts->graphical ? RM_APP_MAIN_WINDOW
+                                          : RM_APP_UNKNOWN;
+    f->info.restartable = facts->same_user && !facts->console;
+  }
+}

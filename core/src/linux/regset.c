@@ -1,0 +1,305 @@
+/*
+ * regset.c: the registered files as hash sets, built once per scan.
+ *
+ * The scan asks "is this (dev, ino) registered?" once per open fd and
+ * mapping of every process, so that lookup must cost the same for 10 or
+ * 10,000 registered files: an open-addressing table keyed by (dev, ino).
+ *
+ * An older inode of a registered path (replaced by rename, or deleted,
+ * after a process opened it) is no longer reachable through the path, so
+ * only its name can tie it to the registration.  For those rare candidates
+ * the scan compares the text the kernel shows for them against a second
+ * table holding every spelling of each registered path a process could be
+ * shown: the path as registered, the path with its directory resolved
+ * (symlinked directories such as /lib -> usr/lib), and the file the path
+ * resolves to when the path itself is a symlink.  The devices of the
+ * registered paths are kept too: an older inode always lives on the same
+ * filesystem as the path it was replaced at.
+ */
+#define _GNU_SOURCE
+#include "scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+static uint64_t hash_id(uint64_t dev, uint64_t ino) {
+  return mix64(ino * 0x9e3779b97f4a7c15ull ^ dev);
+}
+
+static uint64_t hash_text(const char *s, size_t len) {
+  uint64_t h = 0xcbf29ce484222325ull;     /* FNV-1a */
+  size_t i;
+  for (i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+/* Smallest power of two >= 2n (at least 16): tables stay half empty. */
+static size_t table_size(size_t n) {
+  size_t cap = 16;
+  while (cap < 2 * n) cap <<= 1;
+  return cap;
+}
+
+static void add_id(rm__regset *s, uint64_t dev, uint64_t ino, size_t file) {
+  size_t slot = (size_t)hash_id(dev, ino) & s->id_mask;
+  while (s->ids[slot].used) {
+    if (s->ids[slot].dev == dev && s->ids[slot].ino == ino &&
+        s->ids[slot].file == file)
+      return;
+    slot = (slot + 1) & s->id_mask;
+  }
+  s->ids[slot].used = 1;
+  s->ids[slot].dev = dev;
+  s->ids[slot].ino = ino;
+  s->ids[slot].file = file;
+}
+
+/* Adds one spelling of a registered path; 0 or -1 when out of memory. */
+static int add_path(rm__regset *s, const char *text, size_t len, size_t file) {
+  uint64_t h = hash_text(text, len);
+  size_t slot = (size_t)h & s->path_mask;
+  while (s->paths[slot].text) {
+    const rm__path_slot *p = &s->paths[slot];
+    if (p->hash == h && p->len == len && p->file == file &&
+        memcmp(p->text, text, len) == 0)
+      return 0;
+    slot = (slot + 1) & s->path_mask;
+  }
+  s->paths[slot].text = malloc(len + 1);
+  if (!s->paths[slot].text) return -1;
+  memcpy(s->paths[slot].text, text, len);
+  s->paths[slot].text[len] = 0;
+  s->paths[slot].len = len;
+  s->paths[slot].hash = h;
+  s->paths[slot].file = file;
+  return 0;
+}
+
+static void add_dev(rm__regset *s, uint64_t dev) {
+  if (!rm__regset_has_dev(s, dev)) s->devs[s->n_devs++] = dev;
+}
+
+static uint64_t statx_dev(const struct statx *sx) {
+  return (uint64_t)makedev(sx->stx_dev_major, sx->stx_dev_minor);
+}
+
+/* The last directory resolved: registrations usually come in runs of
+ * files from one directory, so resolving each directory once keeps the
+ * set's construction at about one statx per file. */
+typedef struct dir_cache {
+  char dir[PATH_MAX];          /* as registered */
+  char real[PATH_MAX];         /* resolved, "" when it does not resolve */
+  uint64_t dev;
+  int valid, has_dev;
+} dir_cache;
+
+static void resolve_dir(dir_cache *c, const char *path, size_t dir_len) {
+  struct statx sx;
+  if (c->valid && strlen(c->dir) == dir_len &&
+      memcmp(c->dir, path, dir_len) == 0)
+    return;
+  c->valid = 1;
+  c->has_dev = 0;
+  c->real[0] = 0;
+  if (dir_len >= sizeof c->dir) {
+    c->valid = 0;
+    return;
+  }
+  memcpy(c->dir, path, dir_len);
+  c->dir[dir_len] = 0;
+  if (dir_len == 0) strcpy(c->dir, "/");
+  if (!realpath(c->dir, c->real)) c->real[0] = 0;
+  if (statx(AT_FDCWD, c->dir, AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0) {
+    c->dev = statx_dev(&sx);
+    c->has_dev = 1;
+  }
+  if (dir_len == 0) c->dir[0] = 0;
+}
+
+/* Enters one registered path: its identity when it exists, its devices
+ * and its spellings.  RM_OK, RM_ERROR_ACCESS_DENIED, RM_ERROR_OUTOFMEMORY. */
+static uint32_t enter_file(rm__regset *s, dir_cache *dc, const char *path,
+                           size_t file) {
+  struct statx sx;
+  const char *base = strrchr(path, '/');
+  size_t len = strlen(path), dir_len = (size_t)(base - path);
+  char buf[PATH_MAX + 1];
+  int exists = statx(AT_FDCWD, path, AT_STATX_DONT_SYNC | AT_SYMLINK_NOFOLLOW,
+                     STATX_TYPE | STATX_INO, &sx) == 0;
+
+  if (add_path(s, path, len, file) != 0) return RM_ERROR_OUTOFMEMORY;
+  if (exists && S_ISLNK(sx.stx_mode)) {
+    /* Follow it; what it names now is the file processes hold. */
+    exists = statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO,
+                   &sx) == 0;
+    if (exists && realpath(path, buf) &&
+        add_path(s, buf, strlen(buf), file) != 0)
+      return RM_ERROR_OUTOFMEMORY;
+  }
+  if (exists) {
+    if (S_ISDIR(sx.stx_mode)) return RM_ERROR_ACCESS_DENIED;
+    add_id(s, statx_dev(&sx), sx.stx_ino, file);
+    add_dev(s, statx_dev(&sx));
+  }
+  resolve_dir(dc, path, dir_len);
+  if (dc->valid && dc->has_dev) add_dev(s, dc->dev);
+  if (dc->valid && dc->real[0]) {
+    size_t real_len = strlen(dc->real);
+    if (real_len == 1) real_len = 0;          /* "/" + "/name" */
+    if (real_len + strlen(base) < sizeof buf) {
+      memcpy(buf, dc->real, real_len);
+      strcpy(buf + real_len, base);
+      if (add_path(s, buf, strlen(buf), file) != 0)
+        return RM_ERROR_OUTOFMEMORY;
+    }
+  }
+  return RM_OK;
+}
+
+uint32_t rm__regset_build(rm__regset *s, const char *const *files, size_t n) {
+  dir_cache *dc;
+  uint32_t rc = RM_OK;
+  size_t i;
+  memset(s, 0, sizeof *s);
+  s->n_files = n;
+  s->id_mask = table_size(n) - 1;
+  s->path_mask = table_size(3 * n) - 1;
+  s->ids = calloc(s->id_mask + 1, sizeof *s->ids);
+  s->paths = calloc(s->path_mask + 1, sizeof *s->paths);
+  s->devs = calloc(2 * n + 1, sizeof *s->devs);
+  dc = calloc(1, sizeof *dc);
+  if (!s->ids || !s->paths || !s->devs || !dc) rc = RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < n && rc == RM_OK; i++) rc = enter_file(s, dc, files[i], i);
+  free(dc);
+  if (rc != RM_OK) rm__regset_free(s);
+  return rc;
+}
+
+void rm__regset_free(rm__regset *s) {
+  size_t i;
+  if (s->paths)
+    for (i = 0; i <= s->path_mask; i++) free(s->paths[i].text);
+  free(s->paths);
+  free(s->ids);
+  free(s->devs);
+  memset(s, 0, sizeof *s);
+}
+
+int rm__regset_has_dev(const rm__regset *s, uint64_t dev) {
+  size_t i;
+  for (i = 0; i < s->n_devs; i++)
+    if (s->devs[i] == dev) return 1;
+  return 0;
+}
+
+size_t rm__regset_match_id(const rm__regset *s, uint64_t dev, uint64_t ino,
+                           rm__uses *u, uint32_t how) {
+  size_t slot = (size_t)hash_id(dev, ino) & s->id_mask, hits = 0;
+  while (s->ids[slot].used) {
+    const rm__id_slot *e = &s->ids[slot];
+    if (e->ino == ino && e->dev == dev) {
+      rm__uses_add(u, e->file, how);
+      hits++;
+    }
+    slot = (slot + 1) & s->id_mask;
+  }
+  return hits;
+}
+
+size_t rm__regset_match_path(const rm__regset *s, const char *path,
+                             size_t len, rm__uses *u, uint32_t how) {
+  uint64_t h = hash_text(path, len);
+  size_t slot = (size_t)h & s->path_mask, hits = 0;
+  while (s->paths[slot].text) {
+    const rm__path_slot *p = &s->paths[slot];
+    if (p->hash == h && p->len == len && memcmp(p->text, path, len) == 0) {
+      rm__uses_add(u, p->file, how);
+      hits++;
+    }
+    slot = (slot + 1) & s->path_mask;
+  }
+  return hits;
+}
+
+/* {===== The per-process accumulator */
+
+int rm__uses_init(rm__uses *u, size_t n_files) {
+  size_t i;
+  memset(u, 0, sizeof *u);
+  u->slot_of = malloc((n_files ? n_files : 1) * sizeof *u->slot_of);
+  if (!u->slot_of) return -1;
+  for (i = 0; i < n_files; i++) u->slot_of[i] = SIZE_MAX;
+  return 0;
+}
+
+void rm__uses_add(rm__uses *u, size_t file, uint32_t how) {
+  size_t k = u->slot_of[file];
+  if (k != SIZE_MAX) {
+    u->list[k].how |= how;
+    return;
+  }
+  if (u->n == u->cap) {
+    size_t cap = u->cap ? 2 * u->cap : 8;
+    rm__use *l = realloc(u->list, cap * sizeof *l);
+    if (!l) {
+      u->oom = 1;
+      return;
+    }
+    u->list = l;
+    u->cap = cap;
+  }
+  u->slot_of[file] = u->n;
+  u->list[u->n].file = file;
+  u->list[u->n].how = how;
+  u->n++;
+}
+
+static int cmp_use(const void *a, const void *b) {
+  size_t x = ((const rm__use *)a)->file, y = ((const rm__use *)b)->file;
+  return x < y ? -1 : x > y;
+}
+
+/* In registration order, so that the output does not depend on hashing. */
+rm__use *rm__uses_take(rm__uses *u, size_t *n) {
+  rm__use *out = NULL;
+  size_t i;
+  for (i = 0; i < u->n; i++) u->slot_of[u->list[i].file] = SIZE_MAX;
+  if (u->n) {
+    out = malloc(u->n * sizeof *out);
+    if (out) {
+      memcpy(out, u->list, u->n * sizeof *out);
+      qsort(out, u->n, sizeof *out, cmp_use);
+    } else {
+      u->oom = 1;
+    }
+  }
+  *n = out ? u->n : 0;
+  u->n = 0;
+  return out;
+}
+
+void rm__uses_free(rm__uses *u) {
+  free(u->slot_of);
+  free(u->list);
+  memset(u, 0, sizeof *u);
+}
+
+/* }===== */

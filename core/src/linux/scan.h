@@ -1,0 +1,125 @@
+/*
+ * scan.h: what the three files of the Linux list scan share.
+ *
+ * regset.c    the registered files as hash sets: (dev, ino) -> file
+ *             indices, the devices they live on, and their path texts
+ *             (for older inodes, which only a path can name)
+ * scan.c      rm__os_scan: walks /proc (split over worker threads),
+ *             matches every process's fds, mappings and executable
+ * classify.c  app type, name, session, reboot reasons of the processes
+ *             that matched, and the critical-process list
+ *
+ * Only matched processes are classified; the scan itself reads nothing
+ * but the fd directory, one statx per fd, the maps file and the exe.
+ */
+#ifndef RM_LINUX_SCAN_H
+#define RM_LINUX_SCAN_H
+
+#include "linux.h"
+
+/* {===== regset.c */
+
+typedef struct rm__id_slot {
+  uint64_t dev, ino;
+  size_t file;                 /* index into the registered files */
+  int used;
+} rm__id_slot;
+
+typedef struct rm__path_slot {
+  char *text;                  /* owned; NULL = empty slot */
+  size_t len;
+  uint64_t hash;
+  size_t file;
+} rm__path_slot;
+
+/* The registered files, hashed.  Several slots may share a key (two
+ * registered names of one inode); lookups report every one. */
+typedef struct rm__regset {
+  rm__id_slot *ids;
+  size_t id_mask;              /* capacity - 1, capacity a power of two */
+  rm__path_slot *paths;
+  size_t path_mask;
+  uint64_t *devs;              /* distinct devices of the registered paths */
+  size_t n_devs;
+  size_t n_files;
+} rm__regset;
+
+/* Per-process accumulator of uses: each file index at most once. */
+typedef struct rm__uses {
+  size_t *slot_of;             /* [n_files]: index into list, or SIZE_MAX */
+  rm__use *list;
+  size_t n, cap;
+  int oom;
+} rm__uses;
+
+/* Builds the set from the registered paths (statx following symlinks).
+ * RM_OK, RM_ERROR_ACCESS_DENIED (a path is a directory),
+ * RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__regset_build(rm__regset *s, const char *const *files, size_t n);
+void rm__regset_free(rm__regset *s);
+
+/* 1 when dev holds one of the registered paths (or their directories). */
+int rm__regset_has_dev(const rm__regset *s, uint64_t dev);
+
+/* Adds (file, how) to u for every registered file with this identity, or
+ * with this path text; returns how many matched. */
+size_t rm__regset_match_id(const rm__regset *s, uint64_t dev, uint64_t ino,
+                           rm__uses *u, uint32_t how);
+size_t rm__regset_match_path(const rm__regset *s, const char *path,
+                             size_t len, rm__uses *u, uint32_t how);
+
+int rm__uses_init(rm__uses *u, size_t n_files);
+void rm__uses_add(rm__uses *u, size_t file, uint32_t how);
+/* Moves the accumulated list out, sorted by file index (malloc'd, NULL
+ * when empty), and resets. */
+rm__use *rm__uses_take(rm__uses *u, size_t *n);
+void rm__uses_free(rm__uses *u);
+
+/* }=====
+ * {===== classify.c */
+
+/* The caller, as the classification compares against it. */
+typedef struct rm__self {
+  uint32_t pid;
+  uint32_t euid;
+  uint32_t session_id;         /* RM_INVALID_SESSION_ID when unknown */
+  uint64_t mnt_ns, pid_ns;     /* inodes of /proc/self/ns/{mnt,pid}, 0 unknown */
+  char **critical;             /* NULL-terminated critical process names */
+} rm__self;
+
+/* Facts about one process, gathered on the worker thread that found it;
+ * rm__classify_finish turns them into an entry on the main thread once
+ * the service lookup is known. */
+typedef struct rm__facts {
+  uint32_t always;             /* reasons that apply even to services:
+                                  CRITICAL_PROCESS, DETECTED_SELF, and
+                                  SESSION_MISMATCH from a namespace */
+  uint32_t as_app;             /* reasons for a plain app: PERMISSION_DENIED,
+                                  SESSION_MISMATCH from the login session */
+  int console;                 /* has a controlling terminal */
+  int graphical;               /* DISPLAY or WAYLAND_DISPLAY in environ */
+  int same_user;               /* effective uid equals the caller's */
+} rm__facts;
+
+/* What one process the scan reports carries until the end of the scan. */
+typedef struct rm__item {
+  rm__found found;
+  rm__facts facts;
+} rm__item;
+
+uint32_t rm__self_init(rm__self *self);
+void rm__self_free(rm__self *self);
+
+/* Fills item's identity, name, session, exe and facts for the process whose
+ * /proc directory is dirfd and whose stat is st.  0, or -1 when it is
+ * gone. */
+int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
+                       const rm__pstat *st, rm__item *item);
+
+/* Sets app_type, reasons and restartable from the facts, as an app or,
+ * when service is non-NULL, as that service. */
+void rm__classify_finish(rm__item *item, const char *service);
+
+/* }===== */
+
+#endif
