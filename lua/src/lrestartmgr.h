@@ -1,0 +1,116 @@
+/*
+ * lrestartmgr.h: what the files of the Lua binding share.
+ *
+ * lrestartmgr.c  module table, session object (create, close, fields)
+ * lopts.c        option tables: key checks, typed fields, identities
+ * lsession.c     s:register, s:list
+ * lcontrol.c     s:shutdown, s:restart, s:cancel, the filter methods
+ *
+ * Conventions (SPEC section 5): a failure the core reports returns
+ * fail, "what: why", "ERROR_NAME"; misuse raises.  Option tables are read
+ * whole before anything is allocated or any core function runs, so a
+ * raise never leaves C memory or a half-done core call behind.  Scratch
+ * memory is Lua's (userdata), so raising is always safe.
+ */
+#ifndef LRESTARTMGR_H
+#define LRESTARTMGR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "restartmgr.h"
+
+/* The metatable name: shows in type errors and in tostring. */
+#define RM_LUA_SESSION "restartmgr.session"
+
+/* The session object, a full userdata.  It is created closed and opened
+ * only once the core returned a handle (liolib's newprefile), so a failed
+ * start or a memory error leaves a harmless closed object. */
+typedef struct rm__lua_session {
+  int open;                          /* 0: closed, handle meaningless */
+  int busy;                          /* a shutdown or restart is running,
+                                        so its progress callback may be */
+  int primary;                       /* started here, not joined */
+  uint32_t handle;
+  char key[RM_SESSION_KEY_CHARS + 1];
+} rm__lua_session;
+
+/* {===== lrestartmgr.c */
+
+/* The session at index i, open and not busy, or raise ("attempt to use a
+ * closed session", or re-entry from its own progress callback). */
+rm__lua_session *rm__lua_check(lua_State *L, int i);
+/* Same, but a running shutdown or restart is allowed (for s:cancel). */
+rm__lua_session *rm__lua_check_open(lua_State *L, int i);
+
+/* Pushes fail, "what: <sentence>", "ERROR_NAME" and returns 3. */
+int rm__lua_fail(lua_State *L, uint32_t rc, const char *what);
+/* Pushes true and returns 1 for RM_OK, else as rm__lua_fail. */
+int rm__lua_result(lua_State *L, uint32_t rc, const char *what);
+
+/* }=====
+ * {===== lopts.c
+ *
+ * arg is always the stack index of the options argument: luaL_argerror
+ * names it ("bad argument #1 to 'shutdown' (invalid option 'forced')",
+ * counting the way the caller sees a method call). */
+
+/* Raises unless the value at idx is a table whose keys are all strings in
+ * the NULL-terminated list allowed.  where names a nested table in the
+ * message ("processes[2]"), NULL for the options table itself. */
+void rm__lua_check_keys(lua_State *L, int arg, int idx,
+                        const char *const allowed[], const char *where);
+
+/* Field readers of the options table at arg.  An absent (nil) field
+ * leaves *out unchanged and returns 0; a field of the wrong type raises
+ * "boolean expected for field 'force', got number"; else 1. */
+int rm__lua_opt_boolean(lua_State *L, int arg, const char *field, int *out);
+int rm__lua_opt_string(lua_State *L, int arg, const char *field,
+                       const char **out, size_t *len);
+int rm__lua_opt_number(lua_State *L, int arg, const char *field,
+                       lua_Number *out);
+
+/* Pushes field if it is callable (a function, or has __call) and returns
+ * 1; absent: pushes nothing and returns 0; anything else raises. */
+int rm__lua_opt_callable(lua_State *L, int arg, const char *field);
+
+/* Pushes the array in field and returns its length, raising unless it is
+ * a proper sequence (keys exactly 1..n); absent: pushes nothing and
+ * returns -1. */
+lua_Integer rm__lua_opt_array(lua_State *L, int arg, const char *field);
+
+/* Reads a process given as a pid or { pid =, start_time = } at stack index
+ * idx; where names it in errors ("processes[2]", "field 'process'").
+ * Raises on misuse.  For a bare pid only out->pid is filled and 1 is
+ * returned: the caller asks the core for the start time
+ * (rm__lua_lookup_process) once every argument is validated; else 0. */
+int rm__lua_to_process(lua_State *L, int arg, int idx, const char *where,
+                       rm_unique_process *out);
+
+/* Fills in the start time of a bare pid through the core.  On failure
+ * pushes fail, "what: process N: <sentence>", "ERROR_NAME" and returns 3,
+ * else returns 0. */
+int rm__lua_lookup_process(lua_State *L, rm_unique_process *p,
+                           const char *what);
+
+/* Pushes { pid =, start_time = }. */
+void rm__lua_push_process(lua_State *L, const rm_unique_process *p);
+
+/* }=====
+ * {===== lsession.c and lcontrol.c: the methods */
+
+int rm__lua_register(lua_State *L);
+int rm__lua_list(lua_State *L);
+int rm__lua_shutdown(lua_State *L);
+int rm__lua_restart(lua_State *L);
+int rm__lua_cancel(lua_State *L);
+int rm__lua_add_filter(lua_State *L);
+int rm__lua_remove_filter(lua_State *L);
+int rm__lua_filters(lua_State *L);
+
+/* }===== */
+
+#endif /* LRESTARTMGR_H */

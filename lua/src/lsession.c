@@ -1,0 +1,239 @@
+/*
+ * lsession.c: s:register{} and s:list().
+ *
+ * register reads its whole table in a first pass that only checks types,
+ * then fills arrays in a scratch userdata (memory Lua owns, so nothing
+ * leaks if anything raises), then looks up the start time of processes
+ * given as bare pids, and only then calls rm_register_resources once.
+ *
+ * list calls rm_get_list_alloc, which returns C memory; the result tables
+ * are built inside lua_pcall so that a memory error while building them
+ * cannot skip rm_free_list, and is re-raised after it.
+ */
+#include "lrestartmgr.h"
+
+#include <string.h>
+
+/* {===== s:register */
+
+/* Checks that every element of the array at idx is a string. */
+static void check_strings(lua_State *L, int arg, int idx, lua_Integer n,
+                          const char *field) {
+  lua_Integer i;
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, idx, i) != LUA_TSTRING)
+      luaL_argerror(L, arg, lua_pushfstring(L, "string expected for %s[%I], "
+                                               "got %s", field, i,
+                                            luaL_typename(L, -1)));
+    lua_pop(L, 1);
+  }
+}
+
+/* Fills v[0..n-1] with the strings of the array at idx.  Returns 0, or 1
+ * when one has an embedded zero (the core would see it cut short). */
+static int get_strings(lua_State *L, int idx, lua_Integer n,
+                       const char **v) {
+  lua_Integer i;
+  int bad = 0;
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    lua_rawgeti(L, idx, i);
+    v[i - 1] = lua_tolstring(L, -1, &len);  /* kept alive by the array */
+    if (strlen(v[i - 1]) != len) bad = 1;
+    lua_pop(L, 1);
+  }
+  return bad;
+}
+
+/* s:register{ files =, processes =, services = } -> true | fail, msg, code */
+int rm__lua_register(lua_State *L) {
+  static const char *const keys[] = {"files", "processes", "services", NULL};
+  rm__lua_session *s = rm__lua_check(L, 1);
+  lua_Integer nf, np, ns, i;
+  int fi, pi, si;
+  rm_unique_process *procs, dummy;
+  const char **files, **services;
+  uint32_t rc;
+
+  rm__lua_check_keys(L, 2, 2, keys, NULL);
+  nf = rm__lua_opt_array(L, 2, "files");
+  fi = nf < 0 ? 0 : lua_gettop(L);
+  np = rm__lua_opt_array(L, 2, "processes");
+  pi = np < 0 ? 0 : lua_gettop(L);
+  ns = rm__lua_opt_array(L, 2, "services");
+  si = ns < 0 ? 0 : lua_gettop(L);
+  if (nf < 0) nf = 0;
+  if (np < 0) np = 0;
+  if (ns < 0) ns = 0;
+  if (nf > 0xFFFFFF || np > 0xFFFFFF || ns > 0xFFFFFF)
+    luaL_argerror(L, 2, "too many resources in one call");
+
+  /* Pass 1: types only. */
+  check_strings(L, 2, fi, nf, "files");
+  check_strings(L, 2, si, ns, "services");
+  for (i = 1; i <= np; i++) {
+    lua_rawgeti(L, pi, i);
+    lua_pushfstring(L, "processes[%I]", i);
+    rm__lua_to_process(L, 2, -2, lua_tostring(L, -1), &dummy);
+    lua_pop(L, 2);
+  }
+
+  /* Pass 2: the arrays, in scratch memory Lua owns. */
+  procs = lua_newuserdatauv(L, (size_t)(np + 1) * sizeof *procs +
+                                   (size_t)(nf + ns + 1) * sizeof(char *), 0);
+  files = (const char **)(void *)(procs + np + 1);
+  services = files + nf;
+  if (get_strings(L, fi, nf, files) || get_strings(L, si, ns, services))
+    return rm__lua_fail(L, RM_ERROR_BAD_ARGUMENTS, "register");
+  for (i = 1; i <= np; i++) {
+    int n;
+    lua_rawgeti(L, pi, i);
+    if (rm__lua_to_process(L, 2, -1, "processes", &procs[i - 1]) &&
+        (n = rm__lua_lookup_process(L, &procs[i - 1], "register")) != 0)
+      return n;
+    lua_pop(L, 1);
+  }
+
+  rc = rm_register_resources(s->handle, (unsigned)nf, files, (unsigned)np,
+                             procs, (unsigned)ns, services);
+  return rm__lua_result(L, rc, "register");
+}
+
+/* }=====
+ * {===== s:list */
+
+static const char *type_name(rm_app_type t) {
+  switch (t) {
+  case RM_APP_MAIN_WINDOW: return "main_window";
+  case RM_APP_OTHER_WINDOW: return "other_window";
+  case RM_APP_SERVICE: return "service";
+  case RM_APP_EXPLORER: return "explorer";
+  case RM_APP_CONSOLE: return "console";
+  case RM_APP_CRITICAL: return "critical";
+  default: return "unknown";
+  }
+}
+
+/* A bit and its name in a set-table. */
+typedef struct bit_name {
+  uint32_t bit;
+  const char *name;
+} bit_name;
+
+static const bit_name status_names[] = {
+  {RM_STATUS_RUNNING, "running"},
+  {RM_STATUS_STOPPED, "stopped"},
+  {RM_STATUS_STOPPED_OTHER, "stopped_other"},
+  {RM_STATUS_RESTARTED, "restarted"},
+  {RM_STATUS_ERROR_ON_STOP, "error_on_stop"},
+  {RM_STATUS_ERROR_ON_RESTART, "error_on_restart"},
+  {RM_STATUS_SHUTDOWN_MASKED, "shutdown_masked"},
+  {RM_STATUS_RESTART_MASKED, "restart_masked"},
+  {0, NULL}
+};
+
+static const bit_name reboot_names[] = {
+  {RM_REBOOT_REASON_PERMISSION_DENIED, "permission_denied"},
+  {RM_REBOOT_REASON_SESSION_MISMATCH, "session_mismatch"},
+  {RM_REBOOT_REASON_CRITICAL_PROCESS, "critical_process"},
+  {RM_REBOOT_REASON_CRITICAL_SERVICE, "critical_service"},
+  {RM_REBOOT_REASON_DETECTED_SELF, "detected_self"},
+  {0, NULL}
+};
+
+static const bit_name use_names[] = {
+  {RM_USE_OPEN_FILE, "open_file"},
+  {RM_USE_MAPPING, "mapping"},
+  {RM_USE_EXECUTABLE, "executable"},
+  {RM_USE_OLDER_INODE, "older_inode"},
+  {0, NULL}
+};
+
+/* Pushes { name = true, ... } for the bits set in bits. */
+static void push_set(lua_State *L, uint32_t bits, const bit_name *names) {
+  lua_newtable(L);
+  for (; names->name; names++)
+    if (bits & names->bit) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, names->name);
+    }
+}
+
+/* Pushes one entry of the apps array. */
+static void push_app(lua_State *L, const rm_app_info *a) {
+  const rm_process_info *p = &a->info;
+  unsigned k;
+  lua_createtable(L, 0, 10);
+  lua_pushinteger(L, (lua_Integer)p->process.pid);
+  lua_setfield(L, -2, "pid");
+  lua_pushinteger(L, (lua_Integer)p->process.start_time);
+  lua_setfield(L, -2, "start_time");
+  lua_pushstring(L, p->app_name);
+  lua_setfield(L, -2, "name");
+  if (p->service_short_name[0]) {
+    lua_pushstring(L, p->service_short_name);
+    lua_setfield(L, -2, "service");
+  }
+  lua_pushstring(L, type_name(p->app_type));
+  lua_setfield(L, -2, "type");
+  push_set(L, p->app_status, status_names);
+  lua_setfield(L, -2, "status");
+  if (p->session_id != RM_INVALID_SESSION_ID) {
+    lua_pushinteger(L, (lua_Integer)p->session_id);
+    lua_setfield(L, -2, "session_id");
+  }
+  lua_pushboolean(L, p->restartable);
+  lua_setfield(L, -2, "restartable");
+  lua_createtable(L, (int)a->n_files, 0);          /* app, files */
+  for (k = 0; k < a->n_files; k++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, a->files[k].file);
+    lua_setfield(L, -2, "path");
+    push_set(L, a->files[k].how, use_names);
+    lua_setfield(L, -2, "how");
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  lua_setfield(L, -2, "files");
+}
+
+/* What build_list gets through a light userdata. */
+typedef struct list_result {
+  const rm_app_info *apps;
+  unsigned n;
+  uint32_t reasons;
+} list_result;
+
+/* Runs under lua_pcall: pushes apps, reboot. */
+static int build_list(lua_State *L) {
+  const list_result *r = lua_touserdata(L, 1);
+  unsigned i;
+  lua_createtable(L, (int)r->n, 0);
+  for (i = 0; i < r->n; i++) {
+    push_app(L, &r->apps[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  push_set(L, r->reasons, reboot_names);
+  return 2;
+}
+
+/* s:list() -> apps, reboot | fail, msg, code */
+int rm__lua_list(lua_State *L) {
+  rm__lua_session *s = rm__lua_check(L, 1);
+  list_result r;
+  rm_app_info *apps = NULL;
+  int status;
+  uint32_t rc;
+
+  luaL_checkstack(L, 4, NULL);
+  rc = rm_get_list_alloc(s->handle, &apps, &r.n, &r.reasons);
+  if (rc != RM_OK) return rm__lua_fail(L, rc, "list");
+  r.apps = apps;
+  lua_pushcfunction(L, build_list);                /* allocates nothing */
+  lua_pushlightuserdata(L, &r);
+  status = lua_pcall(L, 1, 2, 0);
+  rm_free_list(apps, r.n);
+  if (status != LUA_OK) return lua_error(L);
+  return 2;
+}
+
+/* }===== */
