@@ -1,0 +1,231 @@
+-- helper.lua: processes, temp dirs and /proc readers for the specs.
+--
+-- busted loads this file before the specs (.busted: helper), and each spec
+-- file takes the functions with `local helper = require "helper"`.  It sets
+-- no globals.
+--
+-- Everything a spec starts is a to-be-closed object, so a failing
+-- assertion cannot leak a process or a directory:
+--
+--   local dir <close> = helper.tmpdir()
+--   local path = dir:file("held.txt", "hello")
+--   local h <close> = helper.spawn_holder{ dir = dir, path = path }
+--   -- h.pid is a real child process holding path open
+--
+-- Holders are started through io.popen, so they are this process's
+-- children: closing one kills it by pid (safe: an unreaped child's pid
+-- cannot be reused) and pclose reaps it.  They run under setsid, with no
+-- controlling terminal, so the core sees ordinary restartable apps.
+--
+-- The session store comes from the environment (RESTARTMGR_STATE_DIR, a
+-- fresh directory per CTest run), and so does the module path
+-- (LUA_CPATH_5_4), so that child processes find both.
+
+local M = {}
+
+M.lua = os.getenv("RM_LUA") or "lua5.4"
+
+-- {===== Shell and /proc
+
+-- Quotes s for sh.
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"
+end
+
+-- Runs a shell command; returns its stdout and how it ended (ok, code).
+function M.sh(cmd)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return out, ok, code
+end
+
+-- Runs `lua5.4 -e code` (with this environment) the same way.
+function M.lua_child(code)
+  return M.sh("exec " .. M.quote(M.lua) .. " -e " .. M.quote(code))
+end
+
+M.cwd = M.sh("pwd"):gsub("\n$", "")
+M.holder_script = M.cwd .. "/spec/holder.lua"
+
+-- The fields of /proc/PID/stat after the command name (which may hold
+-- spaces and parentheses): t[1] is the state (field 3), t[20] the start
+-- time in clock ticks (field 22).  nil when the process is gone.
+function M.stat(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return nil end
+  local line = f:read("l")
+  f:close()
+  if not line then return nil end
+  local t = {}
+  for field in line:match(".*%)(.*)$"):gmatch("%S+") do t[#t + 1] = field end
+  return t
+end
+
+-- This process's pid.
+function M.self_pid()
+  local f = assert(io.open("/proc/self/stat"))
+  local pid = tonumber(f:read("l"):match("^(%d+)"))
+  f:close()
+  return pid
+end
+
+local clk_tck = tonumber((M.sh("getconf CLK_TCK"))) or 100
+
+-- A process's start time as SPEC section 4 defines it: ticks since boot
+-- in 100 ns units, computed here independently of the core.
+function M.start_time(pid)
+  local t = M.stat(pid)
+  return t and math.tointeger(tonumber(t[20]) * (10000000 // clk_tck))
+end
+
+-- The login session of this process, as the core reports it (nil when
+-- unset, which is 4294967295 in /proc/self/sessionid).
+function M.session_id()
+  local f = io.open("/proc/self/sessionid")
+  if not f then return nil end
+  local id = tonumber(f:read("l"))
+  f:close()
+  if id == nil or id == 4294967295 then return nil end
+  return id
+end
+
+-- True when the process has ended: no /proc entry, or a zombie (here
+-- PID 1 may never reap orphans, so a dead orphan stays a zombie).
+function M.gone(pid)
+  local t = M.stat(pid)
+  return t == nil or t[1] == "Z" or t[1] == "X"
+end
+
+-- Waits until the process has ended, at most seconds (default 10).
+function M.wait_gone(pid, seconds)
+  local deadline = os.time() + (seconds or 10)
+  while not M.gone(pid) do
+    if os.time() > deadline then return false end
+    os.execute("sleep 0.02")
+  end
+  return true
+end
+
+-- Kills a process that is not our child (for example one rm_restart
+-- started) and waits until it has ended.
+function M.kill(pid)
+  if not M.gone(pid) then os.execute("kill -KILL " .. pid .. " 2>/dev/null") end
+  return M.wait_gone(pid)
+end
+
+-- Polls fn() every 20 ms until it returns a true value, at most seconds.
+function M.eventually(fn, seconds)
+  local deadline = os.time() + (seconds or 10)
+  repeat
+    local v = fn()
+    if v then return v end
+    os.execute("sleep 0.02")
+  until os.time() > deadline
+  return nil
+end
+
+-- }=====
+-- {===== Temp dirs
+
+local Dir = {}
+Dir.__index = Dir
+
+-- Writes a file in the directory and returns its absolute path.
+function Dir:file(name, content)
+  local path = self.path .. "/" .. name
+  local f = assert(io.open(path, "wb"))
+  f:write(content or "")
+  f:close()
+  return path
+end
+
+-- Copies a file into the directory (keeping its mode) and returns the path.
+function Dir:copy(from, name)
+  local path = self.path .. "/" .. name
+  local _, ok = M.sh("cp -p " .. M.quote(from) .. " " .. M.quote(path))
+  assert(ok, "cannot copy " .. from)
+  return path
+end
+
+function Dir:__close()
+  if self.path then
+    os.execute("rm -rf " .. M.quote(self.path))
+    self.path = nil
+  end
+end
+Dir.__gc = Dir.__close
+
+-- A fresh private directory, removed when the object is closed.
+function M.tmpdir()
+  local out, ok = M.sh("mktemp -d")
+  assert(ok, "mktemp -d failed")
+  return setmetatable({ path = out:gsub("\n$", "") }, Dir)
+end
+
+-- }=====
+-- {===== Holder processes
+
+local Holder = {}
+Holder.__index = Holder
+
+-- Lets the holder end by itself (as if asked to quit), then reaps it.
+-- Returns pclose's results: true, or nil, "signal"/"exit", code.
+function Holder:finish()
+  if not self.pipe then return self.result end
+  local f = io.open(self.fifo, "r+b")   -- read-write: never blocks
+  if f then f:close() end
+  return self:reap()
+end
+
+-- Reaps the holder once it has ended (for example after a shutdown).
+function Holder:reap()
+  if self.pipe then
+    self.result = table.pack(self.pipe:close())
+    self.pipe = nil
+  end
+  return table.unpack(self.result)
+end
+
+-- Kills the holder by pid and reaps it.  Safe: until pclose reaps our
+-- child, its pid cannot belong to anyone else.
+function Holder:__close()
+  if self.pipe then
+    os.execute("kill -KILL " .. self.pid .. " 2>/dev/null")
+    self:reap()
+  end
+end
+Holder.__gc = Holder.__close
+
+-- The identity the core should report for the holder.
+function Holder:identity()
+  return { pid = self.pid, start_time = M.start_time(self.pid) }
+end
+
+local fifo_count = 0
+
+-- Starts a holder process (spec/holder.lua) and returns once it holds the
+-- file.  opts: dir (a tmpdir, for its fifo), path (the file), mode ("open"
+-- by default, "map", "exec" or "none"), exe (the interpreter to run,
+-- default lua5.4; with mode "exec" a copy of it is the registered file).
+function M.spawn_holder(opts)
+  fifo_count = fifo_count + 1
+  local fifo = opts.dir.path .. "/holder" .. fifo_count .. ".fifo"
+  local _, ok = M.sh("mkfifo " .. M.quote(fifo))
+  assert(ok, "mkfifo failed")
+  local cmd = table.concat({ "exec setsid", M.quote(opts.exe or M.lua),
+    M.quote(M.holder_script), opts.mode or "open", M.quote(opts.path),
+    M.quote(fifo) }, " ")
+  local pipe = assert(io.popen(cmd, "r"))
+  local line = pipe:read("l")
+  if not line then
+    pipe:close()
+    error("holder did not start: " .. cmd, 2)
+  end
+  return setmetatable({ pid = assert(tonumber(line)), pipe = pipe,
+                        fifo = fifo }, Holder)
+end
+
+-- }=====
+
+return M
