@@ -4,7 +4,8 @@ local rm = require "restartmgr"
 
 -- What the scan must call a holder: setsid leaves it without a terminal,
 -- so it is a main window in a graphical session, else unknown.
-local holder_type = (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY"))
+local function set(name) return (os.getenv(name) or "") ~= "" end
+local holder_type = (set("DISPLAY") or set("WAYLAND_DISPLAY"))
                     and "main_window" or "unknown"
 
 -- The entry of apps with this pid, or nil.

@@ -282,4 +282,52 @@ describe("session:shutdown() and :restart() with a real holder", function()
       if a.pid == old.pid then assert.is_true(a.status.restarted) end
     end
   end)
+
+  it("honours timeout and force", function()
+    local dir <close> = helper.tmpdir()
+    local path = dir:file("held.txt", "x")
+    local h <close> = helper.spawn_holder{ dir = dir, path = path,
+                                           mode = "stubborn" }
+    local s <close> = assert(rm.start_session())
+    assert(s:register{ files = { path } })
+    local t0 = os.time()
+    fails("ERROR_FAIL_SHUTDOWN", "shutdown", s:shutdown{ timeout = 0.3 })
+    assert.is_true(os.time() - t0 < 10)    -- not the 30 s default
+    assert.is_false(helper.gone(h.pid))
+    local apps = assert(s:list())
+    assert.equal(1, #apps)
+    assert.same({ running = true, error_on_stop = true }, apps[1].status)
+
+    assert.is_true(s:shutdown{ timeout = 0.3, force = true })
+    assert.is_true(helper.wait_gone(h.pid))
+    local ok, how, sig = h:reap()
+    assert.same({ nil, "signal", 9 }, { ok, how, sig })    -- SIGKILL
+  end)
+
+  it("restores the default timeouts after a call with timeout", function()
+    local dir <close> = helper.tmpdir()
+    local path = dir:file("held.txt", "x")
+    local h <close> = helper.spawn_holder{ dir = dir, path = path,
+                                           mode = "stubborn" }
+    -- A child whose default app timeout is 1.5 s: the second call, without
+    -- timeout, must wait that long again, not the 0.2 s of the first.
+    local out, ok = helper.lua_child(([[
+      local rm = require "restartmgr"
+      local function now()
+        return tonumber(io.popen("date +%%s%%N"):read("l")) // 1000000
+      end
+      local s <close> = assert(rm.start_session())
+      assert(s:register{ files = { %q } })
+      local _, _, code1 = s:shutdown{ timeout = 0.2 }
+      local t = now()
+      local _, _, code2 = s:shutdown()
+      io.write(code1, " ", code2, " ", now() - t)
+    ]]):format(path), { RESTARTMGR_APP_TIMEOUT_MS = "1500" })
+    assert.is_true(ok, out)
+    local code1, code2, ms = out:match("^(%S+) (%S+) (%d+)$")
+    assert.equal("ERROR_FAIL_SHUTDOWN", code1)
+    assert.equal("ERROR_FAIL_SHUTDOWN", code2)
+    assert.is_true(tonumber(ms) >= 1400, out)
+    assert.is_false(helper.gone(h.pid))
+  end)
 end)

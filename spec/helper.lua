@@ -40,9 +40,13 @@ function M.sh(cmd)
   return out, ok, code
 end
 
--- Runs `lua5.4 -e code` (with this environment) the same way.
-function M.lua_child(code)
-  return M.sh("exec " .. M.quote(M.lua) .. " -e " .. M.quote(code))
+-- Runs `lua5.4 -e code` (with this environment, plus the variables in
+-- the optional table env) the same way.
+function M.lua_child(code, env)
+  local vars = {}
+  for k, v in pairs(env or {}) do vars[#vars + 1] = k .. "=" .. M.quote(v) end
+  return M.sh("exec env " .. table.concat(vars, " ") .. " " .. M.quote(M.lua)
+              .. " -e " .. M.quote(code))
 end
 
 M.cwd = M.sh("pwd"):gsub("\n$", "")
@@ -204,10 +208,15 @@ end
 
 local fifo_count = 0
 
+-- A shell that ignores SIGTERM and SIGINT while it holds $1 open, then
+-- waits on the fifo $2 like holder.lua does.
+local STUBBORN = [[trap '' TERM INT; exec 3<"$1"; echo $$; read x <"$2"]]
+
 -- Starts a holder process (spec/holder.lua) and returns once it holds the
 -- file.  opts: dir (a tmpdir, for its fifo), path (the file), mode ("open"
--- by default, "map", "exec" or "none"), exe (the interpreter to run,
--- default lua5.4; with mode "exec" a copy of it is the registered file).
+-- by default, "map", "exec", "none", or "stubborn": a shell that holds the
+-- file open and ignores SIGTERM), exe (the interpreter to run, default
+-- lua5.4; with mode "exec" a copy of it is the registered file).
 function M.spawn_holder(opts)
   fifo_count = fifo_count + 1
   local fifo = opts.dir.path .. "/holder" .. fifo_count .. ".fifo"
@@ -216,6 +225,10 @@ function M.spawn_holder(opts)
   local cmd = table.concat({ "exec setsid", M.quote(opts.exe or M.lua),
     M.quote(M.holder_script), opts.mode or "open", M.quote(opts.path),
     M.quote(fifo) }, " ")
+  if opts.mode == "stubborn" then
+    cmd = table.concat({ "exec setsid sh -c", M.quote(STUBBORN), "sh",
+                         M.quote(opts.path), M.quote(fifo) }, " ")
+  end
   local pipe = assert(io.popen(cmd, "r"))
   local line = pipe:read("l")
   if not line then
