@@ -1,23 +1,279 @@
-/* stop.c: rm__os_stop_apps (placeholder until the shutdown issue lands). */
+/*
+ * stop.c: stopping applications and services on Linux.
+ *
+ * Applications are stopped all at once, so N apps take about as long as
+ * the slowest one, not the sum.  Every signal goes through a pidfd:
+ * pidfd_open(pid), then the start time is re-read and compared with the
+ * recorded identity (if the pid now belongs to another process, that
+ * process is never signalled), then pidfd_send_signal, then poll() on the
+ * pidfds, which become readable when their process exits
+ * (linux-peers.md section 4).  Only where pidfds are unavailable (ENOSYS,
+ * or out of descriptors) does a target fall back to kill() with the
+ * identity re-checked right before each signal, and to polling /proc.
+ *
+ * Console apps get SIGINT (Ctrl-C), then SIGTERM after a grace of half the
+ * timeout (at most 5 s); other apps get SIGTERM.  At the timeout what
+ * still runs is left alone (ERROR_ON_STOP), or with force gets SIGKILL.
+ *
+ * Services are never signalled: they go to their service manager
+ * (services.c).
+ */
 #define _GNU_SOURCE
-#include "linux.h"
+#include "services.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define CONSOLE_GRACE_MAX_MS 5000u   /* SIGINT → SIGTERM for console apps */
+#define KILL_WAIT_MS 5000u           /* after SIGKILL, for the exit */
+#define SLICE_MS 50u                 /* how often a cancel is looked at */
+
+/* {===== One target */
+
+enum { PENDING, FINISHED };
+
+typedef struct target {
+  int pidfd;                /* -1: kill() fallback */
+  int state;
+} target;
+
+static int sys_pidfd_open(uint32_t pid) {
+#ifdef SYS_pidfd_open
+  return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0u);
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+static int sys_pidfd_send_signal(int pidfd, int sig) {
+#ifdef SYS_pidfd_send_signal
+  return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0u);
+#else
+  (void)pidfd; (void)sig;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+/* The identity check: 1 when pid is the recorded process and has not
+ * exited, 0 when it is gone (exited, a zombie, or the pid is another
+ * process's now). */
+static int still_the_same(const rm_unique_process *p) {
+  rm__pstat st;
+  if (rm__linux_read_stat(-1, p->pid, &st) != 0) return 0;
+  if (st.state == 'Z' || st.state == 'X') return 0;
+  return rm__linux_ticks_to_100ns(st.start_ticks) == p->start_time;
+}
+
+/* Opens the target: a pidfd pinned to the recorded process, verified
+ * after opening.  0 when it is live (t->pidfd may be -1 for the
+ * fallback), -1 when it is already gone. */
+static int open_target(const rm_unique_process *p, target *t) {
+  t->pidfd = sys_pidfd_open(p->pid);
+  if (t->pidfd < 0 && errno == ESRCH) return -1;
+  if (!still_the_same(p)) {
+    if (t->pidfd >= 0) close(t->pidfd);
+    t->pidfd = -1;
+    return -1;
+  }
+  return 0;
+}
+
+/* Sends sig to the target.  0 on success, else errno (ESRCH: it exited). */
+static int signal_target(const rm_unique_process *p, target *t, int sig) {
+  if (t->pidfd >= 0) {
+    if (sys_pidfd_send_signal(t->pidfd, sig) == 0) return 0;
+    if (errno != ENOSYS) return errno;
+    close(t->pidfd);
+    t->pidfd = -1;
+  }
+  if (!still_the_same(p)) return ESRCH;
+  return kill((pid_t)p->pid, sig) == 0 ? 0 : errno;
+}
+
+/* 1 when the target has exited.  A pidfd is readable once its process
+ * exits; a fallback target is looked up in /proc. */
+static int target_exited(const rm_unique_process *p, const target *t) {
+  if (t->pidfd >= 0) {
+    struct pollfd pfd;
+    pfd.fd = t->pidfd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) > 0;
+  }
+  return !still_the_same(p);
+}
+
+/* }=====
+ * {===== All of them together */
+
+typedef struct stopper {
+  rm__stop *apps;
+  target *t;
+  size_t n, pending;
+  void (*done)(void *ctx, size_t i);
+  void *ctx;
+} stopper;
+
+static void finish(stopper *s, size_t i, uint32_t result) {
+  if (s->t[i].state == FINISHED) return;
+  s->t[i].state = FINISHED;
+  s->apps[i].result = result;
+  if (s->t[i].pidfd >= 0) close(s->t[i].pidfd);
+  s->t[i].pidfd = -1;
+  s->pending--;
+  if (s->done) s->done(s->ctx, i);
+}
+
+/* Marks as stopped every pending target that has exited. */
+static void reap_exited(stopper *s) {
+  size_t i;
+  for (i = 0; i < s->n; i++)
+    if (s->t[i].state == PENDING &&
+        target_exited(&s->apps[i].process, &s->t[i]))
+      finish(s, i, RM_STATUS_STOPPED);
+}
+
+/* Sleeps until a pidfd becomes readable or ms pass. */
+static void wait_some(stopper *s, unsigned ms, struct pollfd *pfds) {
+  size_t i, k = 0;
+  for (i = 0; i < s->n; i++) {
+    if (s->t[i].state != PENDING || s->t[i].pidfd < 0) continue;
+    pfds[k].fd = s->t[i].pidfd;
+    pfds[k].events = POLLIN;
+    pfds[k].revents = 0;
+    k++;
+  }
+  if (k == 0 || k < s->pending) {
+    /* Fallback targets cannot be polled: look again soon. */
+    if (ms > 20) ms = 20;
+  }
+  if (k > 0) {
+    if (poll(pfds, (nfds_t)k, (int)ms) < 0 && errno != EINTR) rm__os_sleep_ms(ms);
+  } else {
+    rm__os_sleep_ms(ms);
+  }
+}
+
+/* Sends sig to every pending target (console ones only when console_only);
+ * a target that cannot be signalled finishes at once. */
+static void signal_all(stopper *s, int sig, int console_only) {
+  size_t i;
+  for (i = 0; i < s->n; i++) {
+    int err;
+    if (s->t[i].state != PENDING) continue;
+    if (console_only && !s->apps[i].console) continue;
+    err = signal_target(&s->apps[i].process, &s->t[i], sig);
+    if (err == ESRCH)
+      finish(s, i, RM_STATUS_STOPPED);   /* exited after our last signal */
+    else if (err != 0)
+      finish(s, i, RM_STATUS_ERROR_ON_STOP);
+  }
+}
+
+/* Waits until every target finished, the deadline, or a cancel.  Returns
+ * 1 on a cancel. */
+static int wait_until(stopper *s, uint64_t deadline, struct pollfd *pfds,
+                      const volatile int *cancel) {
+  for (;;) {
+    uint64_t now;
+    reap_exited(s);
+    if (s->pending == 0) return 0;
+    if (cancel && *cancel) return 1;
+    now = rm__os_now_ms();
+    if (now >= deadline) return 0;
+    wait_some(s, deadline - now < SLICE_MS ? (unsigned)(deadline - now)
+                                           : SLICE_MS, pfds);
+  }
+}
 
 uint32_t rm__os_stop_apps(rm__stop *apps, size_t n, unsigned timeout_ms,
                           int force, const volatile int *cancel,
                           void (*done)(void *ctx, size_t i), void *ctx) {
+  stopper s;
+  struct pollfd *pfds;
+  uint64_t start = rm__os_now_ms(), grace_end;
+  unsigned grace = timeout_ms / 2;
   size_t i;
-  (void)timeout_ms; (void)force; (void)cancel; (void)done; (void)ctx;
-  for (i = 0; i < n; i++) apps[i].result = RM_STATUS_ERROR_ON_STOP;
-  return RM_OK;
+  int cancelled = 0, any_console = 0;
+
+  if (n == 0) return RM_OK;
+  s.t = calloc(n, sizeof *s.t);
+  pfds = calloc(n, sizeof *pfds);
+  if (!s.t || !pfds) {
+    free(s.t);
+    free(pfds);
+    return RM_ERROR_OUTOFMEMORY;
+  }
+  s.apps = apps;
+  s.n = s.pending = n;
+  s.done = done;
+  s.ctx = ctx;
+  if (grace > CONSOLE_GRACE_MAX_MS) grace = CONSOLE_GRACE_MAX_MS;
+  grace_end = start + grace;
+
+  /* Open and verify every target first, then signal them all. */
+  for (i = 0; i < n; i++) {
+    s.t[i].state = PENDING;
+    apps[i].result = RM_STATUS_ERROR_ON_STOP;
+    if (open_target(&apps[i].process, &s.t[i]) != 0)
+      finish(&s, i, RM_STATUS_STOPPED_OTHER);
+    else if (apps[i].console)
+      any_console = 1;
+  }
+  for (i = 0; i < n; i++) {
+    int err;
+    if (s.t[i].state != PENDING) continue;
+    err = signal_target(&apps[i].process, &s.t[i],
+                        apps[i].console ? SIGINT : SIGTERM);
+    if (err == ESRCH)
+      finish(&s, i, RM_STATUS_STOPPED_OTHER);   /* gone before the signal */
+    else if (err != 0)
+      finish(&s, i, RM_STATUS_ERROR_ON_STOP);   /* EPERM: not ours */
+  }
+
+  if (any_console && grace < timeout_ms) {
+    cancelled = wait_until(&s, grace_end, pfds, cancel);
+    if (!cancelled) signal_all(&s, SIGTERM, 1);
+  }
+  if (!cancelled) cancelled = wait_until(&s, start + timeout_ms, pfds, cancel);
+  if (!cancelled && s.pending > 0 && force) {
+    signal_all(&s, SIGKILL, 0);
+    wait_until(&s, rm__os_now_ms() + KILL_WAIT_MS, pfds, NULL);
+  }
+  if (cancelled) reap_exited(&s);
+  /* What still runs keeps RM_STATUS_ERROR_ON_STOP. */
+  for (i = 0; i < n; i++)
+    if (s.t[i].state == PENDING) {
+      if (cancelled) {
+        s.t[i].state = FINISHED;
+        if (s.t[i].pidfd >= 0) close(s.t[i].pidfd);
+      } else {
+        finish(&s, i, RM_STATUS_ERROR_ON_STOP);
+      }
+    }
+  free(s.t);
+  free(pfds);
+  return cancelled ? RM_ERROR_CANCELLED : RM_OK;
 }
+
+/* }=====
+ * {===== Services */
 
 uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
                              const volatile int *cancel) {
-  (void)name; (void)timeout_ms; (void)force; (void)cancel;
-  return RM_ERROR_FAIL_SHUTDOWN;
+  return rm__linux_service_stop(name, timeout_ms, force, cancel);
 }
 
 uint32_t rm__os_service_start(const char *name, unsigned timeout_ms) {
-  (void)name; (void)timeout_ms;
-  return RM_ERROR_FAIL_RESTART;
+  return rm__linux_service_start(name, timeout_ms);
 }
+
+/* }===== */

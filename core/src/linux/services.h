@@ -1,0 +1,67 @@
+/*
+ * services.h: the one internal service-manager interface of the Linux
+ * backend, and the small process tools its implementations share.
+ *
+ * services.c     the dispatcher (which manager knows a name), the critical
+ *                list, running sv/systemctl by fork/exec
+ * svc_runit.c    runit: runsv supervises one service directory; control and
+ *                status through `sv` and the supervise/ files
+ * svc_systemd.c  systemd (only where /run/systemd/system exists): cgroup →
+ *                unit, control and status through `systemctl`
+ *
+ * A short name is what the list shows in service_short_name: the runit
+ * service directory's name, or the systemd unit name without ".service".
+ */
+#ifndef RM_LINUX_SERVICES_H
+#define RM_LINUX_SERVICES_H
+
+#include "linux.h"
+
+/* What lookup says about a name. */
+#define RM_SVC_UNKNOWN (-1)           /* this manager has no such service */
+#define RM_SVC_DOWN 0                 /* known, not running */
+#define RM_SVC_RUNNING 1              /* known and running, *pid set */
+
+typedef struct rm__svc_manager {
+  const char *name;
+  /* 1 when this manager runs on this machine. */
+  int (*present)(void);
+  /* The short name of the service pid belongs to: 1 and fills name. */
+  int (*service_of)(uint32_t pid, char *name, size_t cap);
+  /* RM_SVC_UNKNOWN, RM_SVC_DOWN or RM_SVC_RUNNING (with its main pid). */
+  int (*lookup)(const char *name, uint32_t *pid);
+  /* 1 when the manager itself refuses manual stops of this service. */
+  int (*refuses_stop)(const char *name);
+  /* Stop and start through the manager, verified by reading its state:
+   * the codes of rm__os_service_stop and rm__os_service_start. */
+  uint32_t (*stop)(const char *name, unsigned timeout_ms, int force,
+                   const volatile int *cancel);
+  uint32_t (*start)(const char *name, unsigned timeout_ms);
+} rm__svc_manager;
+
+extern const rm__svc_manager rm__svc_runit;
+extern const rm__svc_manager rm__svc_systemd;
+
+/* Stop and start by short name through whichever manager knows it.
+ * Critical services are never stopped (RM_ERROR_FAIL_SHUTDOWN). */
+uint32_t rm__linux_service_stop(const char *name, unsigned timeout_ms,
+                                int force, const volatile int *cancel);
+uint32_t rm__linux_service_start(const char *name, unsigned timeout_ms);
+
+/* Absolute path of a program ("sv", "systemctl"): the usual system
+ * directories first, then $PATH.  0 on success. */
+int rm__linux_find_program(const char *prog, char *path, size_t cap);
+
+/* Runs argv (argv[0] an absolute path) by fork/exec with stdin and stderr
+ * on /dev/null and stdout into out[cap] (NUL-terminated; NULL discards
+ * it), waiting at most timeout_ms (then the child is killed and reaped).
+ * Returns the exit status, -1 when it could not run or was killed, and
+ * -2 when it ran but its status was reaped by someone else (SIGCHLD
+ * ignored by the host program). */
+int rm__linux_run(char *const argv[], char *out, size_t cap,
+                  unsigned timeout_ms);
+
+/* 1 when the process with this pid exists and is not a zombie. */
+int rm__linux_pid_alive(uint32_t pid);
+
+#endif

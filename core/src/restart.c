@@ -1,0 +1,157 @@
+/*
+ * restart.c: rm_restart.
+ *
+ * Restarts what this session's shutdowns stopped and can restart: entries
+ * of the acted list that are STOPPED, restartable, not RESTART_MASKED and
+ * not yet RESTARTED or ERROR_ON_RESTART, in the reverse of the order they
+ * were stopped (services before the applications that use them).
+ * Services go through their manager; applications are relaunched
+ * detached from what was captured before they were stopped.  Each entry
+ * ends RESTARTED (with the new process's identity, so later lists show it
+ * running) or ERROR_ON_RESTART, and every outcome is written to the
+ * record before the call returns, also when it is cancelled.
+ *
+ * Decisions where Win32 is silent: stopped entries that are not
+ * restartable (console apps, other users' apps) are skipped without an
+ * error, like apps not registered for restart on Windows; what stopped by
+ * itself (STOPPED_OTHER) was not stopped by the session and is not
+ * restarted; a second rm_restart restarts only what is still pending (a
+ * no-op returning RM_OK after a complete one).
+ */
+#include "actions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RESTART_WANTED(s)                                                   \
+  (((s) & RM_STATUS_STOPPED) &&                                             \
+   !((s) & (RM_STATUS_RESTARTED | RM_STATUS_ERROR_ON_RESTART |              \
+            RM_STATUS_RESTART_MASKED)))
+
+/* Sorts by shutdown order, latest first. */
+static int later_first(const void *a, const void *b) {
+  const rm__target *x = a, *y = b;
+  return x->order < y->order ? 1 : x->order > y->order ? -1 : 0;
+}
+
+/* The entries to restart, as items (launch copied), latest stop first. */
+static uint32_t make_plan(const rm__record *r, rm__targets *plan) {
+  size_t i;
+  plan->n = 0;
+  plan->v = calloc(r->n_acted + 1, sizeof *plan->v);
+  if (!plan->v) return RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < r->n_acted; i++) {
+    const rm__acted *a = &r->acted[i];
+    rm__target *it;
+    if (!RESTART_WANTED(a->info.app_status) || !a->info.restartable) continue;
+    it = &plan->v[plan->n++];
+    it->info = a->info;
+    it->was = a->info.process;
+    it->order = a->order;
+    it->reasons = a->reasons;
+    if (a->launch.argv) {
+      it->launch.argv = rm__argv_dup(a->launch.argv);
+      it->launch.envp = rm__argv_dup(a->launch.envp);
+      it->launch.cwd = rm__strdup(a->launch.cwd ? a->launch.cwd : "/");
+      it->launch.uid = a->launch.uid;
+      it->launch.gid = a->launch.gid;
+      if (!it->launch.argv || !it->launch.envp || !it->launch.cwd) {
+        rm__targets_free(plan);
+        return RM_ERROR_OUTOFMEMORY;
+      }
+    }
+  }
+  qsort(plan->v, plan->n, sizeof *plan->v, later_first);
+  return RM_OK;
+}
+
+/* The identity of a restarted service: its main process as the backend
+ * finds it now by name.  Left unchanged when it cannot be found. */
+static void find_service_process(rm__handle *h, rm__target *it) {
+  rm__scan_input in;
+  rm__found *found = NULL;
+  size_t n = 0, i;
+  const char *names[1];
+  memset(&in, 0, sizeof in);
+  names[0] = it->info.service_short_name;
+  in.services = names;
+  in.n_services = 1;
+  in.cancel = &h->cancel;
+  if (rm__os_scan(&in, &found, &n) != RM_OK) return;
+  for (i = 0; i < n; i++)
+    if (strcmp(found[i].info.service_short_name,
+               it->info.service_short_name) == 0) {
+      it->info.process = found[i].info.process;
+      break;
+    }
+  rm__found_free(found, n);
+}
+
+/* Restarts one entry and records its outcome in the item. */
+static int restart_one(rm__handle *h, rm__target *it) {
+  uint32_t rc;
+  rm_unique_process started;
+  it->touched = 1;
+  if (it->info.app_type == RM_APP_SERVICE) {
+    rc = rm__os_service_start(it->info.service_short_name,
+                              rm__service_timeout(h));
+    if (rc == RM_OK) find_service_process(h, it);
+  } else if (!it->launch.argv) {
+    rc = RM_ERROR_FAIL_RESTART;          /* nothing was captured */
+  } else {
+    rc = rm__os_launch(&it->launch, &started);
+    if (rc == RM_OK) it->info.process = started;
+  }
+  if (rc != RM_OK) {
+    it->info.app_status |= RM_STATUS_ERROR_ON_RESTART;
+    return 0;
+  }
+  it->info.app_status |= RM_STATUS_RESTARTED | RM_STATUS_RUNNING;
+  return 1;
+}
+
+static uint32_t restart_session(rm__handle *h, rm_status_callback status,
+                                void *context) {
+  rm__record r;
+  rm__targets plan;
+  rm__progress progress;
+  size_t i;
+  uint32_t rc, wrote;
+  int failed = 0;
+
+  rc = rm__load(h, &r);
+  if (rc != RM_OK) return rc;
+  if (!r.shutdown_called) {
+    rm__record_free(&r);
+    return RM_ERROR_REQUEST_OUT_OF_SEQUENCE;
+  }
+  rc = make_plan(&r, &plan);
+  rm__record_free(&r);
+  if (rc != RM_OK) return rc;
+  rm__progress_init(&progress, status, context, plan.n);
+  for (i = 0; i < plan.n && rc == RM_OK; i++) {
+    if (h->cancel) {
+      rc = RM_ERROR_CANCELLED;
+      break;
+    }
+    if (!restart_one(h, &plan.v[i])) failed = 1;
+    rm__progress_step(&progress);
+  }
+  wrote = plan.n ? rm__update(h, rm__record_items, &plan) : RM_OK;
+  rm__targets_free(&plan);
+  if (rc != RM_OK) return rc;
+  if (wrote != RM_OK) return wrote;
+  rm__progress_end(&progress);
+  return failed ? RM_ERROR_FAIL_RESTART : RM_OK;
+}
+
+uint32_t rm_restart(uint32_t session_handle, uint32_t restart_flags,
+                    rm_status_callback status, void *context) {
+  rm__handle *h;
+  uint32_t rc = rm__enter(session_handle, 1, 1, &h);
+  if (rc != RM_OK) return rc;
+  rc = restart_flags != 0 ? RM_ERROR_BAD_ARGUMENTS
+                          : restart_session(h, status, context);
+  rm__leave(h, 1);
+  return rc;
+}

@@ -1,0 +1,314 @@
+/*
+ * test_shutdown_common.h: what the shutdown, restart and service tests
+ * share: starting rm_app helpers, listing, reaping with the signal that
+ * ended a child, ending relaunched processes (which are not our children)
+ * by identity, and real runit services supervised by a runsv that is the
+ * test's own child.  Static inline so each test uses what it needs.
+ */
+#ifndef RM_TEST_SHUTDOWN_COMMON_H
+#define RM_TEST_SHUTDOWN_COMMON_H
+
+#include "test.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* {===== Apps */
+
+/* Starts exe (an rm_app) with the given arguments and waits for its
+ * "ready"; fills its identity. */
+static inline void app_start_v(rmt_child *c, rm_unique_process *id,
+                               const char *exe, va_list ap) {
+  char *argv[32];
+  char line[256];
+  const char *a;
+  int n = 0;
+  argv[n++] = (char *)(uintptr_t)exe;
+  while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+    argv[n++] = (char *)(uintptr_t)a;
+  argv[n] = NULL;
+  ASSERT_EQ(0, rmt_spawn(c, argv));
+  ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));
+  ASSERT_STR_EQ("ready", line);
+  ASSERT_OK(rm_get_process_identity((uint32_t)c->pid, id));
+}
+
+static inline void app_start_(rmt_child *c, rm_unique_process *id, ...) {
+  va_list ap;
+  va_start(ap, id);
+  app_start_v(c, id, rmt_helper("rm_app"), ap);
+  va_end(ap);
+}
+
+static inline void app_start_exe_(rmt_child *c, rm_unique_process *id,
+                                  const char *exe, ...) {
+  va_list ap;
+  va_start(ap, exe);
+  app_start_v(c, id, exe, ap);
+  va_end(ap);
+}
+
+/* APP(&child, &identity, "--hold", path, ...): rm_app with arguments. */
+#define APP(c, id, ...) app_start_((c), (id), __VA_ARGS__, (const char *)NULL)
+#define APP_EXE(c, id, exe, ...) \
+  app_start_exe_((c), (id), (exe), __VA_ARGS__, (const char *)NULL)
+
+/* Copies rm_app to path (an executable of its own, for file filters and
+ * for a program that disappears before the restart). */
+static inline void copy_app(const char *path) {
+  FILE *in = fopen(rmt_helper("rm_app"), "rb"), *out = fopen(path, "wb");
+  char buf[65536];
+  size_t n;
+  ASSERT(in && out);
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0) ASSERT_EQ(n, fwrite(buf, 1, n, out));
+  fclose(in);
+  ASSERT_EQ(0, fclose(out));
+  ASSERT_EQ(0, chmod(path, 0755));
+}
+
+/* Waits for a child to end and reaps it: the signal that killed it, or
+ * 1000 + its exit code; -1 if it still runs after timeout_ms (it is then
+ * left to the harness). */
+static inline int reap_child(rmt_child *c, unsigned timeout_ms) {
+  unsigned waited = 0;
+  int status;
+  for (;;) {
+    pid_t r = waitpid((pid_t)c->pid, &status, WNOHANG);
+    if (r == (pid_t)c->pid) break;
+    if (waited >= timeout_ms) return -1;
+    rmt_sleep_ms(10);
+    waited += 10;
+  }
+  c->pid = 0;                 /* the harness must not signal the pid again */
+  if (c->out_fd >= 0) {
+    close(c->out_fd);
+    c->out_fd = -1;
+  }
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 1000 + WEXITSTATUS(status);
+}
+
+/* 1 when the child is still running (not exited, not a zombie). */
+static inline int child_running(const rmt_child *c) {
+  rm_unique_process p;
+  return c->pid > 0 && rm_get_process_identity((uint32_t)c->pid, &p) == RM_OK &&
+         rm__os_alive(&p);
+}
+
+/* Processes the library started for us (relaunched apps): not our
+ * children, so they are ended by identity and waited for until gone. */
+static rm_unique_process foreign_procs[64];
+static int n_foreign_procs;
+
+static inline void foreign_track(const rm_unique_process *p) {
+  if (n_foreign_procs < 64) foreign_procs[n_foreign_procs++] = *p;
+}
+
+static inline void foreign_kill_all(void) {
+  int i;
+  for (i = 0; i < n_foreign_procs; i++) {
+    unsigned waited = 0;
+    if (rm__os_alive(&foreign_procs[i])) kill((pid_t)foreign_procs[i].pid, SIGKILL);
+    while (rm__os_alive(&foreign_procs[i]) && waited < 10000) {
+      rmt_sleep_ms(10);
+      waited += 10;
+    }
+  }
+  n_foreign_procs = 0;
+}
+
+/* }=====
+ * {===== Sessions and lists */
+
+typedef struct listing {
+  rm_process_info v[64];
+  unsigned n;
+  uint32_t reasons;
+} listing;
+
+static inline void list_now(uint32_t h, listing *l) {
+  unsigned need = 0;
+  l->n = 64;
+  ASSERT_OK(rm_get_list(h, &need, &l->n, l->v, &l->reasons));
+}
+
+static inline const rm_process_info *entry_of(const listing *l, long pid) {
+  unsigned i;
+  for (i = 0; i < l->n; i++)
+    if (l->v[i].process.pid == (uint32_t)pid) return &l->v[i];
+  return NULL;
+}
+
+/* A started session with one registered file, timeouts set. */
+static inline uint32_t session_with_file(const char *file, unsigned app_ms,
+                                         unsigned svc_ms) {
+  uint32_t h;
+  char key[33];
+  const char *files[1];
+  files[0] = file;
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  if (file) ASSERT_OK(rm_register_resources(h, 1, files, 0, NULL, 0, NULL));
+  ASSERT_OK(rm_set_timeouts(h, app_ms, svc_ms));
+  return h;
+}
+
+/* A temp file to hold, in a fresh temp dir (static storage, 4 slots). */
+static inline const char *temp_file(const char *name) {
+  static char paths[4][600];
+  static int next;
+  char *p = paths[next++ % 4];
+  snprintf(p, 600, "%s/%s", rmt_tempdir(), name);
+  ASSERT_EQ(0, rmt_write_file(p, "data\n"));
+  return p;
+}
+
+/* Progress recorder: the values the callback saw. */
+typedef struct progress_log {
+  unsigned v[256];
+  int n;
+} progress_log;
+
+static inline void progress_record(unsigned percent, void *ctx) {
+  progress_log *p = ctx;
+  if (p->n < 256) p->v[p->n++] = percent;
+}
+
+/* Strictly increasing, within 0..100, the last one 100. */
+static inline void assert_progress_complete(const progress_log *p) {
+  int i;
+  ASSERT(p->n >= 1);
+  for (i = 0; i < p->n; i++) {
+    ASSERT(p->v[i] <= 100);
+    if (i > 0) ASSERT(p->v[i] > p->v[i - 1]);
+  }
+  ASSERT_EQ(100, p->v[p->n - 1]);
+}
+
+/* }=====
+ * {===== runit */
+
+#define RUNSV "/usr/bin/runsv"
+#define SV "/usr/bin/sv"
+
+typedef struct svc {
+  char base[512];           /* $SVDIR for the test */
+  char dir[600];            /* the service directory */
+  char name[64];
+  rmt_child runsv;
+} svc;
+
+/* runit is required: CI installs it; a machine without it fails here. */
+static inline void require_runit(void) {
+  ASSERT(access(RUNSV, X_OK) == 0);
+  ASSERT(access(SV, X_OK) == 0);
+}
+
+static inline void svc_read(const svc *s, const char *file, char *buf,
+                            size_t cap) {
+  char path[700];
+  FILE *f;
+  size_t n = 0;
+  snprintf(path, sizeof path, "%s/supervise/%s", s->dir, file);
+  f = fopen(path, "r");
+  if (f) {
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+  }
+  buf[n] = 0;
+  while (n > 0 && buf[n - 1] == '\n') buf[--n] = 0;
+}
+
+static inline uint32_t svc_pid(const svc *s) {
+  char buf[32];
+  svc_read(s, "pid", buf, sizeof buf);
+  return (uint32_t)strtoul(buf, NULL, 10);
+}
+
+/* Creates NAME under a fresh $SVDIR with a run script that execs rm_app
+ * with the given arguments (a single string, already quoted). */
+static inline void svc_create(svc *s, const char *name, const char *app_args) {
+  char path[700], script[2048];
+  memset(s, 0, sizeof *s);
+  s->runsv.pid = 0;
+  s->runsv.out_fd = -1;
+  snprintf(s->base, sizeof s->base, "%s/service", rmt_tempdir());
+  ASSERT_EQ(0, mkdir(s->base, 0755));
+  snprintf(s->name, sizeof s->name, "%s", name);
+  snprintf(s->dir, sizeof s->dir, "%s/%s", s->base, name);
+  ASSERT_EQ(0, mkdir(s->dir, 0755));
+  snprintf(path, sizeof path, "%s/run", s->dir);
+  snprintf(script, sizeof script, "#!/bin/sh\nexec 2>&1\nexec %s --pdeathsig %s\n",
+           rmt_helper("rm_app"), app_args);
+  ASSERT_EQ(0, rmt_write_file(path, script));
+  ASSERT_EQ(0, chmod(path, 0755));
+  rmt_setenv("SVDIR", s->base);
+}
+
+/* Waits (bounded) until the service runs with a pid; returns it. */
+static inline uint32_t svc_wait_up(const svc *s, unsigned timeout_ms) {
+  unsigned waited = 0;
+  char stat[64];
+  for (;;) {
+    uint32_t pid = svc_pid(s);
+    svc_read(s, "stat", stat, sizeof stat);
+    if (pid && strcmp(stat, "run") == 0) return pid;
+    if (waited >= timeout_ms) return 0;
+    rmt_sleep_ms(20);
+    waited += 20;
+  }
+}
+
+/* Starts runsv as our child and lets the service run for more than a
+ * second (runsv sleeps 1 s after a child that ran less; see
+ * linux-peers.md 5.1). */
+static inline uint32_t svc_start(svc *s) {
+  char *argv[3];
+  uint32_t pid;
+  argv[0] = (char *)(uintptr_t)RUNSV;
+  argv[1] = s->dir;
+  argv[2] = NULL;
+  ASSERT_EQ(0, rmt_spawn(&s->runsv, argv));
+  pid = svc_wait_up(s, 10000);
+  ASSERT(pid != 0);
+  rmt_sleep_ms(1200);
+  ASSERT_EQ(pid, svc_pid(s));
+  return pid;
+}
+
+/* Runs `sv -w 5 CMD DIR`; returns its exit code. */
+static inline int run_sv(const char *cmd, const char *dir) {
+  char *argv[6];
+  rmt_child c;
+  argv[0] = (char *)(uintptr_t)SV;
+  argv[1] = (char *)(uintptr_t)"-w";
+  argv[2] = (char *)(uintptr_t)"5";
+  argv[3] = (char *)(uintptr_t)cmd;
+  argv[4] = (char *)(uintptr_t)dir;
+  argv[5] = NULL;
+  if (rmt_spawn(&c, argv) != 0) return -1;
+  return rmt_wait(&c, 20000);
+}
+
+/* Ends the service and runsv (sv -w 5 exit), reaps runsv, and checks the
+ * service process is gone. */
+static inline void svc_teardown(svc *s) {
+  uint32_t pid = svc_pid(s);
+  rm_unique_process id;
+  int had = pid && rm_get_process_identity(pid, &id) == RM_OK;
+  unsigned waited = 0;
+  run_sv("exit", s->dir);
+  ASSERT_EQ(0, rmt_wait(&s->runsv, 10000));
+  while (had && rm__os_alive(&id) && waited < 10000) {
+    rmt_sleep_ms(20);
+    waited += 20;
+  }
+  ASSERT(!had || !rm__os_alive(&id));
+}
+
+/* }===== */
+
+#endif
