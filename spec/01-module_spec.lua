@@ -114,8 +114,7 @@ describe("rm.process(pid)", function()
 
   it("raises on a pid that is not an integer or out of range", function()
     assert.error_matches(function() rm.process("x") end,
-                         "bad argument #1 to 'process' (number expected, got string)",
-                         1, true)
+      "bad argument #1 to 'process' (number expected, got string)", 1, true)
     assert.error_matches(function() rm.process(1.5) end,
                          "number has no integer representation", 1, true)
     assert.error_matches(function() rm.process(-1) end,

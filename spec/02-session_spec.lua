@@ -69,8 +69,8 @@ describe("rm.join_session(key)", function()
 
   it("raises when the key is not a string", function()
     assert.error_matches(function() rm.join_session() end,
-                         "bad argument #1 to 'join_session' (string expected, got no value)",
-                         1, true)
+      "bad argument #1 to 'join_session' (string expected, got no value)",
+      1, true)
     assert.error_matches(function() rm.join_session({}) end,
                          "string expected, got table", 1, true)
   end)

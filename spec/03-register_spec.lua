@@ -70,7 +70,8 @@ describe("session:register{}", function()
 
   it("raises on malformed processes", function()
     local s <close> = assert(rm.start_session())
-    raises("pid or { pid =, start_time = } expected for processes[1], got string",
+    raises("pid or { pid =, start_time = } expected for processes[1], got "
+           .. "string",
            function() s:register{ processes = { "1" } } end)
     raises("integer expected for the pid of processes[1], got number",
            function() s:register{ processes = { 1.5 } } end)
@@ -86,7 +87,8 @@ describe("session:register{}", function()
            end)
     raises("invalid option 'name' in processes[1]",
            function()
-             s:register{ processes = { { pid = 1, start_time = 1, name = "x" } } }
+             s:register{ processes = { { pid = 1, start_time = 1,
+                                         name = "x" } } }
            end)
   end)
 

@@ -5,8 +5,9 @@ local helper = require "helper"
 local function whouses(...)
   local args = {}
   for i, a in ipairs{ ... } do args[i] = helper.quote(a) end
-  local out, _, code = helper.sh(table.concat({ "exec", helper.quote(helper.lua),
-    "examples/whouses.lua", table.unpack(args) }, " ") .. " 2>&1")
+  local out, _, code = helper.sh(table.concat({ "exec",
+    helper.quote(helper.lua), "examples/whouses.lua", table.unpack(args) },
+    " ") .. " 2>&1")
   return out, code
 end
 
