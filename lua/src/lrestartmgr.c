@@ -84,7 +84,7 @@ static int m_start_session(lua_State *L) {
 
 /* rm.join_session(key) -> session | fail, msg, code */
 static int m_join_session(lua_State *L) {
-  size_t len;
+  size_t len, i;
   const char *key = luaL_checklstring(L, 1, &len);
   rm__lua_session *s;
   uint32_t rc;
@@ -98,9 +98,9 @@ static int m_join_session(lua_State *L) {
   s->open = 1;
   s->primary = 0;
   /* Keep the key as the core stores it: lowercase. */
-  for (len = 0; len < RM_SESSION_KEY_CHARS; len++) {
-    char c = key[len];
-    s->key[len] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+  for (i = 0; i < RM_SESSION_KEY_CHARS; i++) {
+    char c = key[i];
+    s->key[i] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
   }
   s->key[RM_SESSION_KEY_CHARS] = 0;
   return 1;
