@@ -171,7 +171,8 @@ int rm__linux_pid_alive(uint32_t pid) {
 }
 
 /* The child side of rm__linux_run: only async-signal-safe calls. */
-static void run_child(char *const argv[], int out_fd, int null_fd) {
+static void run_child(const char *cwd, char *const argv[], int out_fd,
+                      int null_fd) {
   sigset_t none;
   int fd;
   sigemptyset(&none);
@@ -179,6 +180,7 @@ static void run_child(char *const argv[], int out_fd, int null_fd) {
   dup2(null_fd, 0);
   dup2(out_fd >= 0 ? out_fd : null_fd, 1);
   dup2(null_fd, 2);
+  if (cwd && chdir(cwd) != 0) _exit(127);
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
 #endif
@@ -187,7 +189,7 @@ static void run_child(char *const argv[], int out_fd, int null_fd) {
   _exit(127);
 }
 
-int rm__linux_run(char *const argv[], char *out, size_t cap,
+int rm__linux_run(const char *cwd, char *const argv[], char *out, size_t cap,
                   unsigned timeout_ms) {
   int pipefd[2] = { -1, -1 }, null_fd, status = 0, result = -1;
   size_t len = 0;
@@ -202,7 +204,7 @@ int rm__linux_run(char *const argv[], char *out, size_t cap,
     return -1;
   }
   pid = fork();
-  if (pid == 0) run_child(argv, pipefd[1], null_fd);
+  if (pid == 0) run_child(cwd, argv, pipefd[1], null_fd);
   close(null_fd);
   if (pipefd[1] >= 0) close(pipefd[1]);
   if (pid < 0) {

@@ -52,13 +52,14 @@ uint32_t rm__linux_service_start(const char *name, unsigned timeout_ms);
  * directories first, then $PATH.  0 on success. */
 int rm__linux_find_program(const char *prog, char *path, size_t cap);
 
-/* Runs argv (argv[0] an absolute path) by fork/exec with stdin and stderr
- * on /dev/null and stdout into out[cap] (NUL-terminated; NULL discards
- * it), waiting at most timeout_ms (then the child is killed and reaped).
+/* Runs argv (argv[0] an absolute path) by fork/exec in directory cwd (NULL:
+ * ours) with stdin and stderr on /dev/null and stdout into out[cap]
+ * (NUL-terminated; NULL discards it), waiting at most timeout_ms (then the
+ * child is killed and reaped).
  * Returns the exit status, -1 when it could not run or was killed, and
  * -2 when it ran but its status was reaped by someone else (SIGCHLD
  * ignored by the host program). */
-int rm__linux_run(char *const argv[], char *out, size_t cap,
+int rm__linux_run(const char *cwd, char *const argv[], char *out, size_t cap,
                   unsigned timeout_ms);
 
 /* 1 when the process with this pid exists and is not a zombie. */

@@ -14,7 +14,8 @@
  *
  * Control goes through `sv` (never a signal to the daemon: runsv would
  * restart it), and every result is verified by reading supervise/, not by
- * trusting sv's "ok:" line.  runit's traps (linux-peers.md 5.1): runsv
+ * trusting sv's "ok:" line.  A start also waits for ./check, when the
+ * service has one, as `sv start` does.  runit's traps (linux-peers.md 5.1): runsv
  * handles one control byte per loop and sleeps 1 s after a child that
  * ran under 1 s, and sv silently skips a command equal to the possibly
  * stale wanted state; so a stop is withdrawn with `sv up` only once the
@@ -227,7 +228,7 @@ static int sv(const char *cmd, const char *dir) {
   argv[1] = (char *)(uintptr_t)cmd;
   argv[2] = (char *)(uintptr_t)dir;
   argv[3] = NULL;
-  rc = rm__linux_run(argv, NULL, 0, SV_RUN_TIMEOUT_MS);
+  rc = rm__linux_run(NULL, argv, NULL, 0, SV_RUN_TIMEOUT_MS);
   return rc == -2 ? 0 : rc;
 }
 
@@ -280,15 +281,35 @@ static uint32_t runit_stop(const char *name, unsigned timeout_ms, int force,
              : RM_ERROR_FAIL_SHUTDOWN;
 }
 
+/* runit's readiness convention (as `sv start` uses it): when the service
+ * directory has an executable ./check, the service is up once ./check,
+ * run in that directory, exits 0.  1 when ready before the deadline. */
+static int wait_ready(const char *dir, uint64_t deadline) {
+  char check[RM_PATH_MAX + 32];
+  char *argv[2];
+  if (path_in(check, sizeof check, dir, "check") != 0 ||
+      access(check, X_OK) != 0)
+    return 1;
+  argv[0] = check;
+  argv[1] = NULL;
+  for (;;) {
+    uint64_t now = rm__os_now_ms();
+    if (now >= deadline) return 0;
+    if (rm__linux_run(dir, argv, NULL, 0, (unsigned)(deadline - now)) == 0)
+      return 1;
+    rm__os_sleep_ms(POLL_MS * 5);
+  }
+}
+
 static uint32_t runit_start(const char *name, unsigned timeout_ms) {
   char dir[RM_PATH_MAX];
+  uint64_t deadline = rm__os_now_ms() + timeout_ms;
   runit_state s;
   if (!resolve(name, dir, sizeof dir) || !supervised(dir))
     return RM_ERROR_FAIL_RESTART;
   read_state(dir, &s);
-  if (state_is_up(&s)) return RM_OK;
-  if (sv("up", dir) != 0) return RM_ERROR_FAIL_RESTART;
-  return wait_for(dir, state_is_up, rm__os_now_ms() + timeout_ms, NULL)
+  if (!state_is_up(&s) && sv("up", dir) != 0) return RM_ERROR_FAIL_RESTART;
+  return wait_for(dir, state_is_up, deadline, NULL) && wait_ready(dir, deadline)
              ? RM_OK
              : RM_ERROR_FAIL_RESTART;
 }

@@ -111,7 +111,7 @@ static int show(const char *name, unit_props *u) {
   argv[4] = (char *)(uintptr_t)"--";
   argv[5] = unit;
   argv[6] = NULL;
-  if (rm__linux_run(argv, out, sizeof out, CTL_TIMEOUT_MS) != 0) return -1;
+  if (rm__linux_run(NULL, argv, out, sizeof out, CTL_TIMEOUT_MS) != 0) return -1;
   for (line = strtok_r(out, "\n", &save); line;
        line = strtok_r(NULL, "\n", &save)) {
     if (strncmp(line, "LoadState=", 10) == 0)
@@ -170,7 +170,7 @@ static int ctl(const char *verb, const char *name, const char *extra) {
   argv[i++] = (char *)(uintptr_t)"--";
   argv[i++] = unit;
   argv[i] = NULL;
-  return rm__linux_run(argv, NULL, 0, CTL_TIMEOUT_MS) == 0 ? 0 : -1;
+  return rm__linux_run(NULL, argv, NULL, 0, CTL_TIMEOUT_MS) == 0 ? 0 : -1;
 }
 
 static int is_inactive(const unit_props *u) {

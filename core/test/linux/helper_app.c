@@ -16,6 +16,8 @@
  *                      under a runsv the test may have to kill)
  *   --keep-session     do not start a new session (by default it calls
  *                      setsid(), dropping any terminal the test runs in)
+ *   --log PATH LABEL   append "start LABEL" to PATH once ready, and
+ *                      "term LABEL" when SIGTERM ends it (order checks)
  *
  * Prints "ready" on stdout once set up, then waits for signals.
  */
@@ -32,6 +34,16 @@
 #include <unistd.h>
 
 extern char **environ;
+
+static int log_fd = -1;
+static char term_line[128];
+
+/* Logs the SIGTERM, then dies of it as if there were no handler. */
+static void on_term(int sig) {
+  if (write(log_fd, term_line, strlen(term_line)) < 0) {}
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
 
 static void die(const char *what) {
   printf("error: %s: %s\n", what, strerror(errno));
@@ -120,6 +132,15 @@ int main(int argc, char **argv) {
       signal(SIGTERM, SIG_IGN);
     } else if (strcmp(argv[i], "--ignore-int") == 0) {
       signal(SIGINT, SIG_IGN);
+    } else if (strcmp(argv[i], "--log") == 0 && i + 2 < argc) {
+      char line[128];
+      log_fd = open(argv[i + 1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+      if (log_fd < 0) die("log");
+      snprintf(term_line, sizeof term_line, "term %s\n", argv[i + 2]);
+      snprintf(line, sizeof line, "start %s\n", argv[i + 2]);
+      if (write(log_fd, line, strlen(line)) < 0) die("log");
+      signal(SIGTERM, on_term);
+      i += 2;
     } else if (strcmp(argv[i], "--pdeathsig") == 0) {
       if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) die("pdeathsig");
       if (getppid() == 1) exit(3);

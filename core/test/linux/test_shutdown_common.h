@@ -293,15 +293,16 @@ static inline int run_sv(const char *cmd, const char *dir) {
   return rmt_wait(&c, 20000);
 }
 
-/* Ends the service and runsv (sv -w 5 exit), reaps runsv, and checks the
+/* Ends the service and runsv (`sv -w 5 force-shutdown`: exit, and kill
+ * a service that ignores SIGTERM after 5 s), reaps runsv, and checks the
  * service process is gone. */
 static inline void svc_teardown(svc *s) {
   uint32_t pid = svc_pid(s);
   rm_unique_process id;
   int had = pid && rm_get_process_identity(pid, &id) == RM_OK;
   unsigned waited = 0;
-  run_sv("exit", s->dir);
-  ASSERT_EQ(0, rmt_wait(&s->runsv, 10000));
+  run_sv("force-shutdown", s->dir);
+  ASSERT_EQ(0, rmt_wait(&s->runsv, 15000));
   while (had && rm__os_alive(&id) && waited < 10000) {
     rmt_sleep_ms(20);
     waited += 20;

@@ -1,0 +1,365 @@
+/*
+ * test_services.c: services through a real runit.  Each case creates a
+ * service directory in a temp dir, runs /usr/bin/runsv on it as the
+ * test's own child, keeps the service up over a second before acting
+ * (runsv's timing traps, linux-peers.md 5.1), checks every outcome in
+ * supervise/pid and supervise/stat, and tears down with `sv -w 5 exit`
+ * and a reap.  runit is required: without it the cases fail.
+ */
+#define _GNU_SOURCE
+#include "test_shutdown_common.h"
+#include "linux/services.h"
+
+#include <pthread.h>
+
+static unsigned name_counter;
+
+/* A service name unique to this test process. */
+static const char *svc_name(void) {
+  static char name[64];
+  snprintf(name, sizeof name, "rmt-svc-%ld-%u", rmt_self_pid(), name_counter++);
+  return name;
+}
+
+static void stat_is(const svc *s, const char *want) {
+  char stat[64];
+  svc_read(s, "stat", stat, sizeof stat);
+  ASSERT_STR_EQ(want, stat);
+}
+
+/* Up and wanted up: "run", maybe with ", got TERM" after a withdrawn
+ * stop, never with ", want down". */
+static void runs_and_wants_up(const svc *s) {
+  char stat[64];
+  svc_read(s, "stat", stat, sizeof stat);
+  ASSERT(strncmp(stat, "run", 3) == 0);
+  ASSERT(strstr(stat, "want down") == NULL);
+}
+
+/* {===== Mapping */
+
+static void runit_maps_pids_and_names(void) {
+  svc s;
+  rmt_child app;
+  rm_unique_process a;
+  char name[RM_MAX_SVC_NAME + 1];
+  uint32_t pid = 0, got = 0;
+  require_runit();
+  rmt_fresh_store();
+  svc_create(&s, svc_name(), "");
+  pid = svc_start(&s);
+  ASSERT_EQ(1, rm__linux_service_of(pid, name, sizeof name));
+  ASSERT_STR_EQ(s.name, name);
+  ASSERT_EQ(1, rm__linux_service_pid(s.name, &got));
+  ASSERT_EQ(pid, got);
+  /* runsv itself, and an app that is nobody's service, are not. */
+  ASSERT_EQ(0, rm__linux_service_of((uint32_t)s.runsv.pid, name, sizeof name));
+  APP(&app, &a, "--keep-session");
+  ASSERT_EQ(0, rm__linux_service_of(a.pid, name, sizeof name));
+  ASSERT_EQ(0, rm__linux_service_pid("rmt-no-such-service", &got));
+  ASSERT_EQ(0, rm__linux_service_critical(s.name));
+  /* Found by name also without $SVDIR, through its runsv. */
+  rmt_setenv("SVDIR", NULL);
+  ASSERT_EQ(1, rm__linux_service_pid(s.name, &got));
+  ASSERT_EQ(pid, got);
+  rmt_setenv("SVDIR", s.base);
+  svc_teardown(&s);
+  ASSERT_EQ(0, rm__linux_service_pid(s.name, &got));
+}
+
+/* }=====
+ * {===== Stop and start */
+
+static void service_by_name_stops_and_starts_with_a_new_pid(void) {
+  svc s;
+  listing l;
+  const char *names[1];
+  uint32_t h, pid, pid2;
+  rm_unique_process old_id;
+  require_runit();
+  rmt_fresh_store();
+  svc_create(&s, svc_name(), "");
+  pid = svc_start(&s);
+  ASSERT_OK(rm_get_process_identity(pid, &old_id));
+  h = session_with_file(NULL, 5000, 5000);
+  names[0] = s.name;
+  ASSERT_OK(rm_register_resources(h, 0, NULL, 0, NULL, 1, names));
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(0, l.reasons);
+  ASSERT_EQ(pid, l.v[0].process.pid);
+  ASSERT_EQ(RM_APP_SERVICE, l.v[0].app_type);
+  ASSERT_STR_EQ(s.name, l.v[0].service_short_name);
+  ASSERT_EQ(1, l.v[0].restartable);
+  ASSERT_EQ(RM_STATUS_RUNNING, l.v[0].app_status);
+
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  stat_is(&s, "down");
+  ASSERT_EQ(0, svc_pid(&s));
+  ASSERT(!rm__os_alive(&old_id));
+  ASSERT(child_running(&s.runsv));          /* runsv was asked, not killed */
+  rmt_sleep_ms(1500);                        /* and it did not respawn it */
+  stat_is(&s, "down");
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(RM_STATUS_STOPPED, l.v[0].app_status);
+
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  pid2 = svc_wait_up(&s, 5000);
+  ASSERT(pid2 != 0);
+  ASSERT(pid2 != pid);
+  stat_is(&s, "run");
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);                        /* one entry, new identity */
+  ASSERT_EQ(pid2, l.v[0].process.pid);
+  ASSERT_EQ(RM_APP_SERVICE, l.v[0].app_type);
+  ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED | RM_STATUS_RUNNING,
+            l.v[0].app_status);
+  ASSERT_OK(rm_end_session(h));
+  rmt_sleep_ms(1100);
+  svc_teardown(&s);
+}
+
+/* A service found through a file it holds is stopped after the apps that
+ * hold it and started before them. */
+static void service_through_a_file_after_apps_and_before_them(void) {
+  svc s;
+  const char *file;
+  char log[700], args[2048], text[256];
+  rmt_child app;
+  rm_unique_process a;
+  listing l;
+  uint32_t h, pid;
+  unsigned i;
+  require_runit();
+  rmt_fresh_store();
+  file = temp_file("held");
+  snprintf(log, sizeof log, "%s/order.log", rmt_tempdir());
+  snprintf(args, sizeof args, "--hold '%s' --log '%s' svc", file, log);
+  svc_create(&s, svc_name(), args);
+  /* Ready once it has logged its start (runit's ./check convention), so
+   * the order of the log lines is the order of the starts. */
+  {
+    char check[700], script[1024];
+    snprintf(check, sizeof check, "%s/check", s.dir);
+    snprintf(script, sizeof script, "#!/bin/sh\nexec grep -q 'start svc' '%s'\n", log);
+    ASSERT_EQ(0, rmt_write_file(check, script));
+    ASSERT_EQ(0, chmod(check, 0755));
+  }
+  pid = svc_start(&s);
+  APP(&app, &a, "--hold", file, "--log", log, "app");
+  h = session_with_file(file, 5000, 5000);
+  list_now(h, &l);
+  ASSERT_EQ(2, l.n);
+  {
+    const rm_process_info *e = entry_of(&l, pid);
+    ASSERT(e != NULL);
+    ASSERT_EQ(RM_APP_SERVICE, e->app_type);
+    ASSERT(strcmp(s.name, e->service_short_name) == 0);
+  }
+  ASSERT_EQ(RM_APP_UNKNOWN, entry_of(&l, app.pid)->app_type);
+  ASSERT_EQ(0, rmt_write_file(log, ""));
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_EQ(SIGTERM, reap_child(&app, 5000));
+  stat_is(&s, "down");
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT(svc_wait_up(&s, 5000) != 0);
+  list_now(h, &l);
+  ASSERT_EQ(2, l.n);
+  for (i = 0; i < l.n; i++) {
+    ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED | RM_STATUS_RUNNING,
+              l.v[i].app_status);
+    if (l.v[i].app_type != RM_APP_SERVICE) foreign_track(&l.v[i].process);
+  }
+  rmt_sleep_ms(300);
+  {
+    FILE *f = fopen(log, "r");
+    size_t n;
+    ASSERT(f != NULL);
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+  }
+  ASSERT_STR_EQ("term app\nterm svc\nstart svc\nstart app\n", text);
+  foreign_kill_all();
+  ASSERT_OK(rm_end_session(h));
+  rmt_sleep_ms(1100);
+  svc_teardown(&s);
+}
+
+/* A service that ignores SIGTERM: left up without force (its stop is
+ * withdrawn: the status is plain "run" again), killed by runsv with it. */
+static void stubborn_service_with_and_without_force(void) {
+  svc s;
+  listing l;
+  const char *names[1];
+  uint32_t h, pid;
+  uint64_t t0;
+  require_runit();
+  rmt_fresh_store();
+  svc_create(&s, svc_name(), "--ignore-term");
+  pid = svc_start(&s);
+  h = session_with_file(NULL, 1500, 1500);
+  names[0] = s.name;
+  ASSERT_OK(rm_register_resources(h, 0, NULL, 0, NULL, 1, names));
+  t0 = rm__os_now_ms();
+  ASSERT_EQ(RM_ERROR_FAIL_SHUTDOWN, rm_shutdown(h, 0, NULL, NULL));
+  ASSERT(rm__os_now_ms() - t0 < 10000);
+  ASSERT_EQ(pid, svc_pid(&s));
+  runs_and_wants_up(&s);
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(RM_STATUS_RUNNING | RM_STATUS_ERROR_ON_STOP, l.v[0].app_status);
+  /* Nothing was stopped, so restart has nothing to do. */
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_EQ(pid, svc_pid(&s));
+  ASSERT_OK(rm_shutdown(h, RM_FORCE_SHUTDOWN, NULL, NULL));
+  stat_is(&s, "down");
+  ASSERT_EQ(0, svc_pid(&s));
+  list_now(h, &l);
+  ASSERT_EQ(RM_STATUS_STOPPED, l.v[0].app_status);
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT(svc_wait_up(&s, 5000) != 0);
+  ASSERT(svc_pid(&s) != pid);
+  ASSERT_OK(rm_end_session(h));
+  rmt_sleep_ms(1100);
+  svc_teardown(&s);
+}
+
+/* }=====
+ * {===== Filters, critical services, cancel */
+
+static void service_filters_mask_stop_and_restart(void) {
+  svc s1, s2;
+  listing l;
+  const char *names[2];
+  char upper[64];
+  uint32_t h, pid1, pid2;
+  size_t i;
+  require_runit();
+  rmt_fresh_store();
+  svc_create(&s1, svc_name(), "");
+  pid1 = svc_start(&s1);
+  svc_create(&s2, svc_name(), "");
+  pid2 = svc_start(&s2);
+  h = session_with_file(NULL, 5000, 5000);
+  names[0] = s1.name;
+  names[1] = s2.name;
+  setenv("SVDIR", s1.base, 1);
+  ASSERT_OK(rm_register_resources(h, 0, NULL, 0, NULL, 2, names));
+  /* Service filters compare names without ASCII case. */
+  snprintf(upper, sizeof upper, "%s", s1.name);
+  for (i = 0; upper[i]; i++)
+    if (upper[i] >= 'a' && upper[i] <= 'z') upper[i] = (char)(upper[i] - 32);
+  ASSERT_OK(rm_add_filter(h, NULL, NULL, upper, RM_NO_SHUTDOWN));
+  ASSERT_OK(rm_add_filter(h, NULL, NULL, s2.name, RM_NO_RESTART));
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_EQ(pid1, svc_pid(&s1));
+  stat_is(&s1, "run");
+  stat_is(&s2, "down");
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  rmt_sleep_ms(1500);
+  stat_is(&s2, "down");
+  list_now(h, &l);
+  ASSERT_EQ(2, l.n);
+  ASSERT_EQ(RM_STATUS_RUNNING | RM_STATUS_SHUTDOWN_MASKED,
+            entry_of(&l, pid1)->app_status);
+  ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTART_MASKED,
+            entry_of(&l, pid2)->app_status);
+  ASSERT_OK(rm_end_session(h));
+  svc_teardown(&s1);
+  svc_teardown(&s2);
+}
+
+static void critical_service_is_never_stopped(void) {
+  svc s;
+  listing l;
+  const char *names[1];
+  uint32_t h, pid;
+  require_runit();
+  rmt_fresh_store();
+  svc_create(&s, svc_name(), "");
+  pid = svc_start(&s);
+  rmt_setenv("RESTARTMGR_CRITICAL_SERVICES", "something-else rmt-svc-*");
+  ASSERT_EQ(1, rm__linux_service_critical(s.name));
+  h = session_with_file(NULL, 2000, 2000);
+  names[0] = s.name;
+  ASSERT_OK(rm_register_resources(h, 0, NULL, 0, NULL, 1, names));
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(RM_APP_CRITICAL, l.v[0].app_type);
+  ASSERT_EQ(RM_REBOOT_REASON_CRITICAL_SERVICE, l.reasons);
+  ASSERT_EQ(RM_ERROR_FAIL_NOACTION_REBOOT,
+            rm_shutdown(h, RM_FORCE_SHUTDOWN, NULL, NULL));
+  /* Not even the backend stops it when asked directly. */
+  ASSERT_EQ(RM_ERROR_FAIL_SHUTDOWN, rm__os_service_stop(s.name, 1000, 1, NULL));
+  ASSERT_EQ(pid, svc_pid(&s));
+  stat_is(&s, "run");
+  rmt_setenv("RESTARTMGR_CRITICAL_SERVICES", NULL);
+  ASSERT_OK(rm_end_session(h));
+  svc_teardown(&s);
+}
+
+typedef struct canceller {
+  uint32_t h;
+  uint32_t rc;
+} canceller;
+
+static void *cancel_soon(void *arg) {
+  canceller *c = arg;
+  rmt_sleep_ms(700);
+  c->rc = rm_cancel_current_task(c->h);
+  return NULL;
+}
+
+/* A cancel while a service is being stopped: prompt, and the stop is
+ * withdrawn so the service stays up as it was. */
+static void cancel_while_stopping_a_service(void) {
+  svc s;
+  listing l;
+  const char *names[1];
+  canceller c;
+  pthread_t t;
+  uint32_t h, pid;
+  uint64_t t0;
+  require_runit();
+  rmt_fresh_store();
+  svc_create(&s, svc_name(), "--ignore-term");
+  pid = svc_start(&s);
+  h = session_with_file(NULL, 20000, 20000);
+  names[0] = s.name;
+  ASSERT_OK(rm_register_resources(h, 0, NULL, 0, NULL, 1, names));
+  c.h = h;
+  c.rc = 99;
+  ASSERT_EQ(0, pthread_create(&t, NULL, cancel_soon, &c));
+  t0 = rm__os_now_ms();
+  ASSERT_EQ(RM_ERROR_CANCELLED, rm_shutdown(h, 0, NULL, NULL));
+  ASSERT(rm__os_now_ms() - t0 < 8000);
+  ASSERT_EQ(0, pthread_join(t, NULL));
+  ASSERT_OK(c.rc);
+  ASSERT_EQ(pid, svc_pid(&s));
+  runs_and_wants_up(&s);
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(RM_STATUS_RUNNING, l.v[0].app_status);
+  ASSERT_OK(rm_end_session(h));
+  svc_teardown(&s);
+}
+
+/* }===== */
+
+int main(int argc, char **argv) {
+  rmt_init(argc, argv);
+  rmt_setenv("DISPLAY", NULL);
+  rmt_setenv("WAYLAND_DISPLAY", NULL);
+  rmt_setenv("RESTARTMGR_CRITICAL_SERVICES", NULL);
+  atexit(foreign_kill_all);
+  RUN(runit_maps_pids_and_names);
+  RUN(service_by_name_stops_and_starts_with_a_new_pid);
+  RUN(service_through_a_file_after_apps_and_before_them);
+  RUN(stubborn_service_with_and_without_force);
+  RUN(service_filters_mask_stop_and_restart);
+  RUN(critical_service_is_never_stopped);
+  RUN(cancel_while_stopping_a_service);
+  return rmt_finish();
+}
