@@ -1,0 +1,42 @@
+#!/bin/sh
+# wine-run.sh: runs one Windows program under Wine, headless, in a private
+# prefix.  It is the CMAKE_CROSSCOMPILING_EMULATOR of the mingw-w64 build
+# (core/cmake/mingw-w64-x86_64.cmake), so ctest runs cross-built tests
+# through it:
+#
+#   wine-run.sh PREFIX WINE program.exe [args...]
+#
+# PREFIX is a Wine prefix inside the build tree, created on first use with
+# `wineboot -i`; an flock keeps parallel ctest jobs from initialising it
+# twice.  The prefix uses Wine's null graphics driver, so windows exist
+# (windowed test programs get their messages) without any X display, and
+# no Mono or Gecko installer is offered.
+set -eu
+
+prefix=$1
+wine=$2
+shift 2
+
+export WINEPREFIX="$prefix"
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
+unset DISPLAY WAYLAND_DISPLAY || true
+
+if [ ! -f "$prefix/.restartmgr-ready" ]; then
+  mkdir -p "$(dirname "$prefix")"
+  exec 9>"$prefix.lock"
+  flock 9
+  if [ ! -f "$prefix/.restartmgr-ready" ]; then
+    rm -rf "$prefix"
+    "$wine" wineboot -i >/dev/null 2>&1 </dev/null
+    "$wine" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f \
+      >/dev/null 2>&1 </dev/null
+    # Let wineserver write the registry before others use the prefix.
+    wineserver=$(dirname "$wine")/wineserver
+    if [ -x "$wineserver" ]; then "$wineserver" -w || true; fi
+    touch "$prefix/.restartmgr-ready"
+  fi
+  exec 9>&-
+fi
+
+exec "$wine" "$@"

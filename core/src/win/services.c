@@ -1,0 +1,242 @@
+/*
+ * services.c: stopping and starting Win32 services through the Service
+ * Control Manager, never by signalling their processes.
+ *
+ * Stop: the services that depend on it and run are stopped first (the SCM
+ * refuses to stop a service others depend on, and Windows' Restart
+ * Manager stops dependents too), then SERVICE_CONTROL_STOP, then the
+ * status is polled until SERVICE_STOPPED or the timeout.  With force, a
+ * service still running at the timeout has its process terminated, but
+ * only when that process hosts no other running service.  The dependents
+ * stopped on the way are remembered in this process, and started again,
+ * after the service itself, by rm__os_service_start.
+ */
+#define _GNU_SOURCE
+#include "win.h"
+
+#include <stdlib.h>
+#include <wchar.h>
+
+#define POLL_MS 50u
+
+/* {===== Dependents stopped on the way, per stopped service */
+
+typedef struct dependent {
+  struct dependent *next;
+  wchar_t *of;                      /* the service that was stopped */
+  wchar_t *name;                    /* a dependent stopped with it */
+} dependent;
+
+static dependent *dependents;
+static SRWLOCK dependents_lock = SRWLOCK_INIT;
+
+static void remember(const wchar_t *of, const wchar_t *name) {
+  dependent *d = malloc(sizeof *d);
+  if (!d) return;
+  d->of = _wcsdup(of);
+  d->name = _wcsdup(name);
+  if (!d->of || !d->name) {
+    free(d->of);
+    free(d->name);
+    free(d);
+    return;
+  }
+  AcquireSRWLockExclusive(&dependents_lock);
+  d->next = dependents;
+  dependents = d;
+  ReleaseSRWLockExclusive(&dependents_lock);
+}
+
+/* Takes the remembered dependents of a service off the list. */
+static dependent *take(const wchar_t *of) {
+  dependent *got = NULL, **p;
+  AcquireSRWLockExclusive(&dependents_lock);
+  for (p = &dependents; *p;) {
+    dependent *d = *p;
+    if (rm__win_ieq(d->of, of)) {
+      *p = d->next;
+      d->next = got;
+      got = d;
+    } else {
+      p = &d->next;
+    }
+  }
+  ReleaseSRWLockExclusive(&dependents_lock);
+  return got;
+}
+
+/* }=====
+ * {===== Waiting for a state */
+
+static int query(SC_HANDLE svc, SERVICE_STATUS_PROCESS *st) {
+  DWORD need;
+  return QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, (BYTE *)st,
+                              sizeof *st, &need) != 0;
+}
+
+/* Polls until the service reaches state.  1 reached, 0 timeout or error,
+ * -1 cancelled. */
+static int wait_state(SC_HANDLE svc, DWORD state, unsigned timeout_ms,
+                      const volatile int *cancel) {
+  uint64_t deadline = rm__os_now_ms() + timeout_ms;
+  SERVICE_STATUS_PROCESS st;
+  for (;;) {
+    if (!query(svc, &st)) return 0;
+    if (st.dwCurrentState == state) return 1;
+    if (state == SERVICE_RUNNING && st.dwCurrentState == SERVICE_STOPPED &&
+        st.dwWin32ExitCode != NO_ERROR && st.dwWin32ExitCode !=
+        ERROR_SERVICE_NEVER_STARTED)
+      return 0;                       /* it failed to start */
+    if (cancel && *cancel) return -1;
+    if (rm__os_now_ms() >= deadline) return 0;
+    Sleep(POLL_MS);
+  }
+}
+
+/* 1 when no other running service shares the process. */
+static int sole_service(SC_HANDLE scm, DWORD pid) {
+  rm__win_services all;
+  size_t i, count = 0;
+  (void)scm;
+  if (rm__win_services_snapshot(&all) != RM_OK) return 0;
+  for (i = 0; i < all.n; i++) count += all.v[i].pid == pid;
+  rm__win_services_free(&all);
+  return count == 1;
+}
+
+/* }=====
+ * {===== Stop */
+
+static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms,
+                         int force, const volatile int *cancel, int depth);
+
+/* Stops the running dependents of svc, remembering them under name. */
+static uint32_t stop_dependents(SC_HANDLE scm, SC_HANDLE svc,
+                                const wchar_t *name, unsigned timeout_ms,
+                                int force, const volatile int *cancel,
+                                int depth) {
+  ENUM_SERVICE_STATUSW *list = NULL;
+  DWORD need = 0, count = 0, i;
+  uint32_t rc = RM_OK;
+  if (EnumDependentServicesW(svc, SERVICE_ACTIVE, NULL, 0, &need, &count))
+    return RM_OK;                      /* none */
+  if (GetLastError() != ERROR_MORE_DATA) return RM_OK;
+  list = malloc(need);
+  if (!list) return RM_ERROR_FAIL_SHUTDOWN;
+  if (EnumDependentServicesW(svc, SERVICE_ACTIVE, list, need, &need, &count))
+    for (i = 0; i < count && rc == RM_OK; i++) {
+      rc = stop_one(scm, list[i].lpServiceName, timeout_ms, force, cancel,
+                    depth + 1);
+      if (rc == RM_OK) remember(name, list[i].lpServiceName);
+    }
+  free(list);
+  return rc;
+}
+
+static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms,
+                         int force, const volatile int *cancel, int depth) {
+  SERVICE_STATUS_PROCESS st;
+  SERVICE_STATUS ignored;
+  SC_HANDLE svc;
+  uint32_t rc;
+  int got;
+  if (depth > 16) return RM_ERROR_FAIL_SHUTDOWN;
+  svc = OpenServiceW(scm, name, SERVICE_STOP | SERVICE_QUERY_STATUS |
+                                    SERVICE_ENUMERATE_DEPENDENTS);
+  if (!svc) return RM_ERROR_FAIL_SHUTDOWN;
+  if (!query(svc, &st)) {
+    CloseServiceHandle(svc);
+    return RM_ERROR_FAIL_SHUTDOWN;
+  }
+  if (st.dwCurrentState == SERVICE_STOPPED) {
+    CloseServiceHandle(svc);
+    return RM_OK;
+  }
+  rc = stop_dependents(scm, svc, name, timeout_ms, force, cancel, depth);
+  if (rc != RM_OK) {
+    CloseServiceHandle(svc);
+    return rc;
+  }
+  if (!ControlService(svc, SERVICE_CONTROL_STOP, &ignored) &&
+      GetLastError() != ERROR_SERVICE_NOT_ACTIVE &&
+      GetLastError() != ERROR_SERVICE_CANNOT_ACCEPT_CTRL) {
+    CloseServiceHandle(svc);
+    return RM_ERROR_FAIL_SHUTDOWN;
+  }
+  got = wait_state(svc, SERVICE_STOPPED, timeout_ms, cancel);
+  if (got == 0 && force && query(svc, &st) && st.dwProcessId &&
+      sole_service(scm, st.dwProcessId)) {
+    HANDLE p = OpenProcess(PROCESS_TERMINATE, FALSE, st.dwProcessId);
+    if (p) {
+      TerminateProcess(p, 1);
+      CloseHandle(p);
+      got = wait_state(svc, SERVICE_STOPPED, 5000, cancel);
+    }
+  }
+  CloseServiceHandle(svc);
+  return got > 0 ? RM_OK : got < 0 ? RM_ERROR_CANCELLED : RM_ERROR_FAIL_SHUTDOWN;
+}
+
+uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
+                             const volatile int *cancel) {
+  wchar_t *w = rm__win_wide(name);
+  SC_HANDLE scm;
+  uint32_t rc;
+  if (!w) return RM_ERROR_FAIL_SHUTDOWN;
+  scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+  if (!scm) {
+    free(w);
+    return RM_ERROR_FAIL_SHUTDOWN;
+  }
+  rc = stop_one(scm, w, timeout_ms, force, cancel, 0);
+  CloseServiceHandle(scm);
+  free(w);
+  return rc;
+}
+
+/* }=====
+ * {===== Start */
+
+static int start_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms) {
+  SC_HANDLE svc = OpenServiceW(scm, name, SERVICE_START | SERVICE_QUERY_STATUS);
+  int ok;
+  if (!svc) return 0;
+  ok = StartServiceW(svc, 0, NULL) ||
+       GetLastError() == ERROR_SERVICE_ALREADY_RUNNING;
+  ok = ok && wait_state(svc, SERVICE_RUNNING, timeout_ms, NULL) > 0;
+  CloseServiceHandle(svc);
+  return ok;
+}
+
+/* Starts a service, then the dependents stopped with it, and theirs. */
+static int start_tree(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms,
+                      int depth) {
+  dependent *deps = take(name), *d;
+  int ok = start_one(scm, name, timeout_ms);
+  while ((d = deps) != NULL) {
+    deps = d->next;
+    if (ok && depth < 16) ok = start_tree(scm, d->name, timeout_ms, depth + 1);
+    free(d->of);
+    free(d->name);
+    free(d);
+  }
+  return ok;
+}
+
+uint32_t rm__os_service_start(const char *name, unsigned timeout_ms) {
+  wchar_t *w = rm__win_wide(name);
+  SC_HANDLE scm;
+  int ok;
+  if (!w) return RM_ERROR_FAIL_RESTART;
+  scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+  if (!scm) {
+    free(w);
+    return RM_ERROR_FAIL_RESTART;
+  }
+  ok = start_tree(scm, w, timeout_ms, 0);
+  CloseServiceHandle(scm);
+  free(w);
+  return ok ? RM_OK : RM_ERROR_FAIL_RESTART;
+}
+
+/* }===== */

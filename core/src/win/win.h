@@ -1,0 +1,165 @@
+/*
+ * win.h: declarations shared by the files of the Win32 backend.
+ *
+ * base.c      UTF-8/UTF-16 at the Win32 edge, paths, time, randomness,
+ *             the global lock, the environment
+ * ident.c     identities of files and processes
+ * store.c     the session store directory (LockFileEx, atomic replace)
+ * procs.c     the system's process list and the services (SCM) map
+ * scan.c      rm__os_scan: who uses the registered files and services
+ * classify.c  app type, name, session, reboot reasons of a found process
+ * stop.c      rm__os_stop_apps: session-end messages, Ctrl-C, waiting
+ * console.c   delivering Ctrl-C to a process on another console
+ * services.c  rm__os_service_stop, rm__os_service_start through the SCM
+ * launch.c    rm__os_capture (the target's PEB), rm__os_launch
+ * native.c    RESTARTMGR_BACKEND=native: forwarding to Rstrtmgr.dll
+ *
+ * The public API is UTF-8; UTF-16 appears only in calls to Windows, through
+ * the converters below.  Identity of a process is (pid, creation FILETIME)
+ * exactly as RM_UNIQUE_PROCESS has it; identity of a file is (volume
+ * serial number, file index), never its path text.
+ */
+#ifndef RM_WIN_H
+#define RM_WIN_H
+
+#include <windows.h>
+
+#include "../internal.h"
+
+/* {===== base.c: strings and paths */
+
+/* UTF-8 → UTF-16, malloc'd.  NULL for invalid UTF-8 or no memory. */
+wchar_t *rm__win_wide(const char *utf8);
+
+/* UTF-16 (len characters, or -1 for NUL-terminated) → UTF-8, malloc'd.
+ * Unpaired surrogates become U+FFFD.  NULL for no memory. */
+char *rm__win_utf8(const wchar_t *w, int len);
+
+/* Copies w into dst[cap] as UTF-8, truncated on a character boundary,
+ * always NUL-terminated. */
+void rm__win_utf8_copy(char *dst, size_t cap, const wchar_t *w);
+
+/* A UTF-8 path as the wide file APIs want it: "/" turned into "\", and
+ * long paths given the "\\?\" prefix so MAX_PATH does not apply.
+ * malloc'd; NULL for invalid UTF-8 or no memory. */
+wchar_t *rm__win_path(const char *utf8);
+
+/* 1 when the two wide strings are equal ignoring case (file names,
+ * service names: Windows compares them without case). */
+int rm__win_ieq(const wchar_t *a, const wchar_t *b);
+
+/* The base name of a path (after the last "\" or "/"). */
+const wchar_t *rm__win_basename(const wchar_t *path);
+
+/* }=====
+ * {===== base.c: identities */
+
+/* Identity of an open file handle: (volume serial, file index), through
+ * queries that need no access rights on the handle.  1 on success. */
+int rm__win_handle_id(HANDLE h, rm__file_id *out);
+
+/* Identity of the file at a wide path; *is_dir set when it is a
+ * directory.  RM_OK or RM_ERROR_FILE_NOT_FOUND. */
+uint32_t rm__win_path_id(const wchar_t *path, rm__file_id *out, int *is_dir);
+
+/* Creation time of an open process (FILETIME as a number).  1 on success. */
+int rm__win_process_start(HANDLE process, uint64_t *out);
+
+/* Opens a process by identity: NULL (with GetLastError) unless the pid is
+ * alive and was created at p->start_time.  A handle pins the process, so
+ * what is done through it cannot hit a recycled pid. */
+HANDLE rm__win_open_identity(const rm_unique_process *p, DWORD access);
+
+/* 1 when the image at path is a console-subsystem program. */
+int rm__win_image_is_console(const wchar_t *path);
+
+/* The full image path of an open process, malloc'd, or NULL. */
+wchar_t *rm__win_image_path(HANDLE process);
+
+/* }=====
+ * {===== procs.c: the process list and services */
+
+/* One process of the system, from NtQuerySystemInformation: identity and
+ * session without opening the process. */
+typedef struct rm__win_proc {
+  uint32_t pid, parent, session;
+  uint64_t start_time;
+  wchar_t *name;                    /* image base name, owned */
+} rm__win_proc;
+
+typedef struct rm__win_procs {
+  rm__win_proc *v;
+  size_t n;
+} rm__win_procs;
+
+/* Takes a snapshot of every process.  RM_OK or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__win_procs_snapshot(rm__win_procs *out);
+void rm__win_procs_free(rm__win_procs *p);
+/* The entry for a pid, or NULL. */
+const rm__win_proc *rm__win_procs_find(const rm__win_procs *p, uint32_t pid);
+
+/* One Win32 service known to the Service Control Manager. */
+typedef struct rm__win_service {
+  wchar_t *name, *display;          /* owned */
+  uint32_t pid;                     /* 0 unless running */
+  DWORD state;                      /* SERVICE_RUNNING, ... */
+} rm__win_service;
+
+typedef struct rm__win_services {
+  rm__win_service *v;
+  size_t n;
+} rm__win_services;
+
+/* Every Win32 service with its process (none when the SCM cannot be
+ * reached).  RM_OK or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__win_services_snapshot(rm__win_services *out);
+void rm__win_services_free(rm__win_services *s);
+
+/* Identity of the calling process (never changes for a process). */
+const rm_unique_process *rm__win_self(void);
+
+/* }=====
+ * {===== classify.c */
+
+/* What classification needs to know about the system, gathered once per
+ * scan. */
+typedef struct rm__win_context {
+  const rm__win_procs *procs;
+  const rm__win_services *services;
+  DWORD self_session;
+  HWND *windows;                    /* top-level windows ... */
+  DWORD *window_pids;               /* ... and their processes */
+  unsigned char *window_visible;    /* 1 when visible and unowned */
+  size_t n_windows;
+} rm__win_context;
+
+/* Lists the top-level windows.  RM_OK or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__win_context_windows(rm__win_context *c);
+void rm__win_context_free(rm__win_context *c);
+
+/* Fills f->info and f->reasons for the process f->info.process, or for
+ * the service svc it hosts when svc is not NULL (one record per service).
+ * f->info.process must be set; app_status becomes RM_STATUS_RUNNING. */
+void rm__win_classify(const rm__win_context *c, rm__found *f,
+                      const rm__win_service *svc);
+
+/* 1 when the image base name names a critical system process. */
+int rm__win_critical_name(const wchar_t *base);
+
+/* }=====
+ * {===== console.c */
+
+/* Sends Ctrl-C to the console the process is attached to (see console.c
+ * for what that does to the caller's own console).  1 when sent. */
+int rm__win_send_ctrl_c(DWORD pid);
+
+/* }=====
+ * {===== NT entry points (ntdll, declared here because the SDK headers
+ * keep them out of reach) */
+
+typedef LONG rm__ntstatus;
+rm__ntstatus rm__win_query_system(ULONG info_class, void **buf, ULONG *len);
+
+/* }===== */
+
+#endif
