@@ -76,6 +76,15 @@ int rmt_read_line(rmt_child *c, char *buf, size_t cap, unsigned timeout_ms);
 int rmt_wait(rmt_child *c, unsigned timeout_ms);
 /* Kills and reaps. */
 void rmt_kill(rmt_child *c);
+#ifdef _WIN32
+/* Windows only: rmt_spawn with CreateProcess creation flags (for example
+ * CREATE_NEW_CONSOLE) and a working directory (NULL: the caller's). */
+int rmt_spawn_win(rmt_child *c, char *const argv[], unsigned long flags,
+                  const char *cwd);
+/* Windows only: tracks a process the test did not start (one rm_restart
+ * started), so cleanup kills it.  0 on success. */
+int rmt_adopt(rmt_child *c, unsigned long pid);
+#endif
 /* Path of a helper program built beside the tests ($RM_TEST_BIN/name). */
 const char *rmt_helper(const char *name);
 /* In a child started by rmt_spawn_self: its arguments, else NULL. */
