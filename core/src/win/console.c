@@ -9,7 +9,8 @@
  *    directly;
  *  - the caller has no console (a GUI installer, a service, a test run
  *    by ctest): it attaches to the target's console, generates the event,
- *    and detaches again;
+ *    and detaches again (under Wine such a caller can still hold a console
+ *    connection without a process list, which is left first);
  *  - the caller has a console of its own that other processes share (the
  *    usual shell window): it leaves it, does the above, and attaches back
  *    to it through one of those other processes, then reopens its standard
@@ -57,10 +58,15 @@ static DWORD console_processes(DWORD **out) {
 
 static int generate_on(DWORD pid) {
   int sent = 0;
-  if (AttachConsole(pid)) {
+  if (AttachConsole(pid) ||
+      /* Attached to a console that has no process list (how Wine starts
+       * programs whose stdin is not a terminal): leave it first. */
+      (GetLastError() == ERROR_ACCESS_DENIED && FreeConsole() &&
+       AttachConsole(pid))) {
     sent = GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) != 0;
     FreeConsole();
   }
+
   return sent;
 }
 

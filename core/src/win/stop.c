@@ -115,7 +115,7 @@ static void finish(app_run *r, size_t i, uint32_t result,
   if (done) done(ctx, i);
 }
 
-/* Kills what is still running; reports each as it goes. */
+/* Terminates the app once; its handle signals when it is gone. */
 static void kill_now(app_run *r) {
   if (!r->killed && TerminateProcess(r->process, 1)) r->killed = 1;
 }

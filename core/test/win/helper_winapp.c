@@ -15,6 +15,7 @@
  *   --report PATH      append how it was started: pid, current directory,
  *                      command line, %RMT_MARK%, console or not
  *   --log PATH         append each session-end message and Ctrl-C it gets
+ *   --label TEXT       ignored (a test's way to pass an odd argument)
  *
  * Prints "ready PID" on stdout once set up, then waits.
  */
@@ -167,6 +168,8 @@ int main(int argc, char **argv) {
       SetConsoleCtrlHandler(on_ctrl, TRUE);
     } else if (strcmp(a, "--report") == 0 && v) {
       report_path = v;
+      i++;
+    } else if (strcmp(a, "--label") == 0 && v) {
       i++;
     } else if (strcmp(a, "--log") == 0 && v) {
       log_path = v;
