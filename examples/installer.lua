@@ -25,8 +25,8 @@
 --
 -- The sequence (one session, ended by <close> whatever happens):
 --   start session → register the files → list who uses them →
---   shutdown (progress bar) → replace the files → restart (progress bar) →
---   list again (what was stopped and restarted) → end the session.
+--   shutdown (progress bar) → replace the files → restart (progress
+--   bar) → list again (what was stopped and restarted) → end the session.
 -- When a reboot would be needed (a critical process, the installer itself,
 -- another user's process uses a file) nothing is stopped or replaced.
 --

@@ -352,6 +352,11 @@ static uint32_t shutdown_session(rm__handle *h, uint32_t flags,
   rc = rm__compute_list(h, &r, &e, &n, &reasons);
   if (rc != RM_OK) {
     rm__record_free(&r);
+    /* A cancelled shutdown still counts as one for rm_restart. */
+    if (rc == RM_ERROR_CANCELLED) {
+      uint32_t wrote = mark_called(h);
+      if (wrote != RM_OK) return wrote;
+    }
     return rc;
   }
   rc = make_plan(&r, e, n, flags, &plan, &blocked);

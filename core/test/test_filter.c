@@ -107,26 +107,36 @@ static void exactly_one_selector_and_a_valid_action(void) {
   rm_unique_process p;
   const char *exe = abs_path("app.exe");
   ASSERT_OK(rm_get_process_identity((uint32_t)rmt_self_pid(), &p));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, NULL, NULL, NULL, RM_NO_RESTART));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, exe, &p, NULL, RM_NO_RESTART));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, NULL, &p, "svc", RM_NO_RESTART));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, exe, NULL, "svc", RM_NO_SHUTDOWN));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, exe, &p, "svc", RM_NO_SHUTDOWN));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, NULL, NULL, NULL, RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, exe, &p, NULL, RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, NULL, &p, "svc", RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, exe, NULL, "svc", RM_NO_SHUTDOWN));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, exe, &p, "svc", RM_NO_SHUTDOWN));
   ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
             rm_add_filter(h, exe, NULL, NULL, RM_FILTER_ACTION_INVALID));
   ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
             rm_add_filter(h, exe, NULL, NULL, (rm_filter_action)3));
   ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
             rm_add_filter(h, NULL, &p, NULL, (rm_filter_action)-1));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, "relative/app", NULL, NULL, RM_NO_RESTART));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, "", NULL, NULL, RM_NO_RESTART));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, NULL, NULL, "", RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, "relative/app", NULL, NULL, RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, "", NULL, NULL, RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, NULL, NULL, "", RM_NO_RESTART));
   memset(long_name, 'x', 64);
   long_name[64] = 0;                      /* RM_MAX_SVC_NAME is 63 */
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, NULL, NULL, long_name, RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, NULL, NULL, long_name, RM_NO_RESTART));
   long_name[63] = 0;
   ASSERT_OK(rm_add_filter(h, NULL, NULL, long_name, RM_NO_RESTART));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_add_filter(h, NULL, NULL, "bad\xff", RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_add_filter(h, NULL, NULL, "bad\xff", RM_NO_RESTART));
   /* The same rules for removal. */
   ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_remove_filter(h, NULL, NULL, NULL));
   ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_remove_filter(h, exe, &p, NULL));
@@ -147,7 +157,8 @@ static void exactly_one_selector_and_a_valid_action(void) {
             rm_get_filter_list(secondary, NULL, 0, &need));
   ASSERT_OK(rm_end_session(secondary));
   ASSERT_OK(rm_end_session(h));
-  ASSERT_EQ(RM_ERROR_INVALID_HANDLE, rm_add_filter(h, exe, NULL, NULL, RM_NO_RESTART));
+  ASSERT_EQ(RM_ERROR_INVALID_HANDLE,
+            rm_add_filter(h, exe, NULL, NULL, RM_NO_RESTART));
   ASSERT_EQ(RM_ERROR_INVALID_HANDLE, rm_remove_filter(h, exe, NULL, NULL));
   ASSERT_EQ(RM_ERROR_INVALID_HANDLE, rm_get_filter_list(h, NULL, 0, &need));
 }
@@ -211,7 +222,8 @@ static void removing_a_missing_filter_is_file_not_found(void) {
   /* Targets are (kind, key): another start time or another kind is not
    * the same target.  (File paths compare byte for byte on Linux.) */
   ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_remove_filter(h, NULL, &other, NULL));
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_remove_filter(h, NULL, NULL, "app.exe"));
+  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND,
+            rm_remove_filter(h, NULL, NULL, "app.exe"));
 #ifndef _WIN32
   ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_remove_filter(h, exe2, NULL, NULL));
 #else
@@ -253,14 +265,16 @@ static void filter_list_buffer_protocol(void) {
   ASSERT_OK(rm_get_process_identity((uint32_t)rmt_self_pid(), &p));
   ASSERT_OK(rm_add_filter(h, exe, NULL, NULL, RM_NO_RESTART));
   ASSERT_OK(rm_add_filter(h, NULL, &p, NULL, RM_NO_SHUTDOWN));
-  ASSERT_OK(rm_add_filter(h, NULL, NULL, "\xc3\xa9t\xc3\xa9-svc", RM_NO_SHUTDOWN));
+  ASSERT_OK(rm_add_filter(h, NULL, NULL, "\xc3\xa9t\xc3\xa9-svc",
+                          RM_NO_SHUTDOWN));
 
   /* Too small, or no place for the size: MORE_DATA. */
   need = 0;
   ASSERT_EQ(RM_ERROR_MORE_DATA, rm_get_filter_list(h, NULL, 0, &need));
   ASSERT(need >= 3 * sizeof(rm_filter_info) + strlen(exe) + 1 + 9);
   got = 0;
-  ASSERT_EQ(RM_ERROR_MORE_DATA, rm_get_filter_list(h, small, sizeof small, &got));
+  ASSERT_EQ(RM_ERROR_MORE_DATA,
+            rm_get_filter_list(h, small, sizeof small, &got));
   ASSERT_EQ(need, got);
   buf = malloc(need);
   ASSERT(buf != NULL);
@@ -278,13 +292,13 @@ static void filter_list_buffer_protocol(void) {
   inside(buf, need, f->u.file_name);
   ASSERT_STR_EQ(exe, f->u.file_name);
   ASSERT(f->next_offset != 0);
-  f = (const rm_filter_info *)(const void *)((const unsigned char *)f + f->next_offset);
+  f = nth((const unsigned char *)f, 1);
   ASSERT_EQ(RM_FILTER_TRIGGER_PROCESS, f->trigger);
   ASSERT_EQ(RM_NO_SHUTDOWN, f->action);
   ASSERT_EQ(p.pid, f->u.process.pid);
   ASSERT_EQ(p.start_time, f->u.process.start_time);
   ASSERT(f->next_offset != 0);
-  f = (const rm_filter_info *)(const void *)((const unsigned char *)f + f->next_offset);
+  f = nth((const unsigned char *)f, 1);
   ASSERT_EQ(RM_FILTER_TRIGGER_SERVICE, f->trigger);
   inside(buf, need, f->u.service_short_name);
   ASSERT_STR_EQ("\xc3\xa9t\xc3\xa9-svc", f->u.service_short_name);
@@ -313,7 +327,9 @@ static void filters_survive_another_process_registering(void) {
   unsigned n;
   ASSERT_OK(rm_add_filter(h, exe, NULL, NULL, RM_NO_RESTART));
   ASSERT_OK(rm_add_filter(h, NULL, NULL, "svc", RM_NO_SHUTDOWN));
-  ASSERT_EQ(0, rmt_spawn_self(&c, "join-register", key, abs_path("registered.dat")));
+  ASSERT_EQ(0,
+            rmt_spawn_self(&c, "join-register", key,
+                           abs_path("registered.dat")));
   ASSERT_EQ(0, rmt_read_line(&c, line, sizeof line, 10000));
   ASSERT_STR_EQ("registered 0", line);
   ASSERT_EQ(0, rmt_read_line(&c, line, sizeof line, 10000));

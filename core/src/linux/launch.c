@@ -36,7 +36,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+#define DEFAULT_PATH \
+  "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
 /* {===== Capture */
 
@@ -48,9 +49,9 @@ static uint32_t read_all(int dirfd, const char *name, char **buf,
   char *b = malloc(cap + 1);
   int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (!b || fd < 0) {
-    uint32_t rc = !b ? RM_ERROR_OUTOFMEMORY
-                : errno == EACCES || errno == EPERM ? RM_ERROR_ACCESS_DENIED
-                                                    : RM_ERROR_FILE_NOT_FOUND;
+    uint32_t rc = !b                                  ? RM_ERROR_OUTOFMEMORY
+                  : errno == EACCES || errno == EPERM ? RM_ERROR_ACCESS_DENIED
+                                                      : RM_ERROR_FILE_NOT_FOUND;
     free(b);
     if (fd >= 0) close(fd);
     return rc;
@@ -70,8 +71,9 @@ static uint32_t read_all(int dirfd, const char *name, char **buf,
     got = read(fd, b + n, cap - n);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      uint32_t rc = errno == EACCES || errno == EPERM ? RM_ERROR_ACCESS_DENIED
-                                                       : RM_ERROR_FILE_NOT_FOUND;
+      uint32_t rc = errno == EACCES || errno == EPERM
+                        ? RM_ERROR_ACCESS_DENIED
+                        : RM_ERROR_FILE_NOT_FOUND;
       free(b);
       close(fd);
       return rc;
@@ -268,7 +270,8 @@ uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started) {
   uint32_t rc;
 
   if (!l->argv || !l->argv[0] || !l->cwd) return RM_ERROR_FAIL_RESTART;
-  if (getuid() != 0 && l->uid != (uint32_t)getuid()) return RM_ERROR_FAIL_RESTART;
+  if (getuid() != 0 && l->uid != (uint32_t)getuid())
+    return RM_ERROR_FAIL_RESTART;
   if (resolve_program(l, prog, sizeof prog) != 0) return RM_ERROR_FAIL_RESTART;
   if (pipe2(info, O_CLOEXEC) != 0) return RM_ERROR_FAIL_RESTART;
   /* A socket, so that a release sent to an app that already died is
@@ -320,7 +323,8 @@ uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started) {
    * itself up, which the info pipe reports), so its identity is its own. */
   if (rc == RM_OK && rm__os_identity(app_pid, started) != RM_OK)
     rc = RM_ERROR_FAIL_RESTART;
-  if (rc == RM_OK && send(go[1], "g", 1, MSG_NOSIGNAL) != 1) rc = RM_ERROR_FAIL_RESTART;
+  if (rc == RM_OK && send(go[1], "g", 1, MSG_NOSIGNAL) != 1)
+    rc = RM_ERROR_FAIL_RESTART;
   close(go[1]);              /* without the go byte, the app exits */
   while ((got = read(info[0], &exec_err, sizeof exec_err)) < 0 &&
          errno == EINTR) {}

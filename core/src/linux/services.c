@@ -155,7 +155,8 @@ int rm__linux_find_program(const char *prog, char *path, size_t cap) {
   }
   while (p && *p) {
     size_t n = strcspn(p, ":");
-    if (n > 0 && (size_t)snprintf(path, cap, "%.*s/%s", (int)n, p, prog) < cap &&
+    if (n > 0 &&
+        (size_t)snprintf(path, cap, "%.*s/%s", (int)n, p, prog) < cap &&
         path[0] == '/' && access(path, X_OK) == 0)
       return 0;
     p += n;

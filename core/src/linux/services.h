@@ -42,6 +42,13 @@ typedef struct rm__svc_manager {
 extern const rm__svc_manager rm__svc_runit;
 extern const rm__svc_manager rm__svc_systemd;
 
+/* systemd's rule on a cgroup path ("/system.slice/ssh.service/..."):
+ * skip the leading *.slice components; when the first other component is
+ * a system ".service" unit (not the user manager user@UID.service), fill
+ * name with it without ".service" and return 1; else 0 (scopes, the user
+ * manager, the root, init.scope). */
+int rm__linux_unit_of_cgroup(const char *cgroup, char *name, size_t cap);
+
 /* Stop and start by short name through whichever manager knows it.
  * Critical services are never stopped (RM_ERROR_FAIL_SHUTDOWN). */
 uint32_t rm__linux_service_stop(const char *name, unsigned timeout_ms,

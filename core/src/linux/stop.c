@@ -156,7 +156,8 @@ static void wait_some(stopper *s, unsigned ms, struct pollfd *pfds) {
     if (ms > 20) ms = 20;
   }
   if (k > 0) {
-    if (poll(pfds, (nfds_t)k, (int)ms) < 0 && errno != EINTR) rm__os_sleep_ms(ms);
+    if (poll(pfds, (nfds_t)k, (int)ms) < 0 && errno != EINTR)
+      rm__os_sleep_ms(ms);
   } else {
     rm__os_sleep_ms(ms);
   }

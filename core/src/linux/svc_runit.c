@@ -15,11 +15,12 @@
  * Control goes through `sv` (never a signal to the daemon: runsv would
  * restart it), and every result is verified by reading supervise/, not by
  * trusting sv's "ok:" line.  A start also waits for ./check, when the
- * service has one, as `sv start` does.  runit's traps (linux-peers.md 5.1): runsv
- * handles one control byte per loop and sleeps 1 s after a child that
- * ran under 1 s, and sv silently skips a command equal to the possibly
- * stale wanted state; so a stop is withdrawn with `sv up` only once the
- * status says "want down", and nothing trusts a command to have landed.
+ * service has one, as `sv start` does.  runit's traps (linux-peers.md
+ * 5.1): runsv handles one control byte per loop and sleeps 1 s after a
+ * child that ran under 1 s, and sv silently skips a command equal to the
+ * possibly stale wanted state; so a stop is withdrawn with `sv up` only
+ * once the status says "want down", and nothing trusts a command to have
+ * landed.
  */
 #define _GNU_SOURCE
 #include "services.h"
@@ -184,7 +185,8 @@ static int resolve(const char *name, char *dir, size_t cap) {
   struct stat st;
   size_t i, n = 0;
   if (!rm__valid_service_name(name)) return 0;
-  if (getenv("SVDIR") && getenv("SVDIR")[0] == '/') bases[n++] = getenv("SVDIR");
+  if (getenv("SVDIR") && getenv("SVDIR")[0] == '/')
+    bases[n++] = getenv("SVDIR");
   bases[n++] = "/etc/service";
   bases[n++] = "/var/service";
   for (i = 0; i < n; i++)

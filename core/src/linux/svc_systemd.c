@@ -56,7 +56,8 @@ static int cgroup_path(uint32_t pid, char *out, size_t cap) {
        line = strtok_r(NULL, "\n", &save)) {
     const char *p = NULL;
     if (strncmp(line, "0::", 3) == 0) p = line + 3;
-    else if (strstr(line, ":name=systemd:")) p = strstr(line, ":name=systemd:") + 14;
+    else if (strstr(line, ":name=systemd:"))
+      p = strstr(line, ":name=systemd:") + 14;
     if (p && strlen(p) < cap) {
       memcpy(out, p, strlen(p) + 1);
       return 0;
@@ -65,10 +66,8 @@ static int cgroup_path(uint32_t pid, char *out, size_t cap) {
   return -1;
 }
 
-static int systemd_service_of(uint32_t pid, char *name, size_t cap) {
-  char cg[4096];
+int rm__linux_unit_of_cgroup(const char *cg, char *name, size_t cap) {
   const char *p;
-  if (cgroup_path(pid, cg, sizeof cg) != 0) return 0;
   for (p = cg; *p;) {
     size_t n;
     while (*p == '/') p++;
@@ -88,6 +87,12 @@ static int systemd_service_of(uint32_t pid, char *name, size_t cap) {
     return 1;
   }
   return 0;
+}
+
+static int systemd_service_of(uint32_t pid, char *name, size_t cap) {
+  char cg[4096];
+  if (cgroup_path(pid, cg, sizeof cg) != 0) return 0;
+  return rm__linux_unit_of_cgroup(cg, name, cap);
 }
 
 /* The properties of a unit this file needs, from `systemctl show`. */
@@ -111,7 +116,8 @@ static int show(const char *name, unit_props *u) {
   argv[4] = (char *)(uintptr_t)"--";
   argv[5] = unit;
   argv[6] = NULL;
-  if (rm__linux_run(NULL, argv, out, sizeof out, CTL_TIMEOUT_MS) != 0) return -1;
+  if (rm__linux_run(NULL, argv, out, sizeof out, CTL_TIMEOUT_MS) != 0)
+    return -1;
   for (line = strtok_r(out, "\n", &save); line;
        line = strtok_r(NULL, "\n", &save)) {
     if (strncmp(line, "LoadState=", 10) == 0)

@@ -134,7 +134,8 @@ int main(int argc, char **argv) {
       signal(SIGINT, SIG_IGN);
     } else if (strcmp(argv[i], "--log") == 0 && i + 2 < argc) {
       char line[128];
-      log_fd = open(argv[i + 1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+      log_fd = open(argv[i + 1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                    0644);
       if (log_fd < 0) die("log");
       snprintf(term_line, sizeof term_line, "term %s\n", argv[i + 2]);
       snprintf(line, sizeof line, "start %s\n", argv[i + 2]);

@@ -131,13 +131,16 @@ static void relaunch_is_detached_with_original_argv_cwd_env(void) {
   /* The original command line, directory and environment. */
   ASSERT(strcmp(before.cwd, after.cwd) == 0);
   ASSERT_EQ(before.n_args, after.n_args);
-  for (i = 0; i < before.n_args; i++) ASSERT_STR_EQ(before.args[i], after.args[i]);
+  for (i = 0; i < before.n_args; i++)
+    ASSERT_STR_EQ(before.args[i], after.args[i]);
   ASSERT_EQ(before.n_envs, after.n_envs);
-  for (i = 0; i < before.n_envs; i++) ASSERT_STR_EQ(before.envs[i], after.envs[i]);
+  for (i = 0; i < before.n_envs; i++)
+    ASSERT_STR_EQ(before.envs[i], after.envs[i]);
   {
     int marked = 0;
     for (i = 0; i < after.n_envs; i++)
-      marked |= strcmp(after.envs[i], "RM_TEST_MARK=a value = with spaces") == 0;
+      marked |=
+          strcmp(after.envs[i], "RM_TEST_MARK=a value = with spaces") == 0;
     ASSERT(marked);
   }
   report_free(&before);

@@ -67,6 +67,41 @@ static void runit_maps_pids_and_names(void) {
   ASSERT_EQ(0, rm__linux_service_pid(s.name, &got));
 }
 
+/* systemd's cgroup → unit rule (this machine has no systemd to run it
+ * against; the rule itself is checked on the paths systemd makes). */
+static void systemd_unit_from_cgroup(void) {
+  char name[RM_MAX_SVC_NAME + 1];
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup("/system.slice/ssh.service", name,
+                                        sizeof name));
+  ASSERT_STR_EQ("ssh", name);
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup(
+                   "/system.slice/system-getty.slice/getty@tty1.service",
+                   name, sizeof name));
+  ASSERT_STR_EQ("getty@tty1", name);
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup(
+                   "/system.slice/docker.service/some/sub/group", name,
+                   sizeof name));
+  ASSERT_STR_EQ("docker", name);
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup("/cron.service", name, sizeof name));
+  ASSERT_STR_EQ("cron", name);
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup(
+                   "/user.slice/user-1000.slice/session-3.scope", name,
+                   sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup(
+                   "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                   "app-firefox-1.scope", name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup(
+                   "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                   "foo.service", name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup("/init.scope", name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup("/", name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup("", name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup("/machine.slice/machine-qemu.scope",
+                                        name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup("/system.slice/.service", name,
+                                        sizeof name));
+}
+
 /* }=====
  * {===== Stop and start */
 
@@ -142,7 +177,8 @@ static void service_through_a_file_after_apps_and_before_them(void) {
   {
     char check[700], script[1024];
     snprintf(check, sizeof check, "%s/check", s.dir);
-    snprintf(script, sizeof script, "#!/bin/sh\nexec grep -q 'start svc' '%s'\n", log);
+    snprintf(script, sizeof script,
+             "#!/bin/sh\nexec grep -q 'start svc' '%s'\n", log);
     ASSERT_EQ(0, rmt_write_file(check, script));
     ASSERT_EQ(0, chmod(check, 0755));
   }
@@ -354,6 +390,7 @@ int main(int argc, char **argv) {
   rmt_setenv("WAYLAND_DISPLAY", NULL);
   rmt_setenv("RESTARTMGR_CRITICAL_SERVICES", NULL);
   atexit(foreign_kill_all);
+  RUN(systemd_unit_from_cgroup);
   RUN(runit_maps_pids_and_names);
   RUN(service_by_name_stops_and_starts_with_a_new_pid);
   RUN(service_through_a_file_after_apps_and_before_them);

@@ -244,7 +244,8 @@ static void app_exiting_by_itself_is_stopped_other(void) {
       if (l.v[i].app_status & RM_STATUS_RESTARTED) {
         restarted++;
         foreign_track(&l.v[i].process);
-        ASSERT(l.v[i].process.pid != a.pid || l.v[i].process.start_time != a.start_time);
+        ASSERT(l.v[i].process.pid != a.pid ||
+               l.v[i].process.start_time != a.start_time);
       }
     ASSERT_EQ(1, restarted);
   }

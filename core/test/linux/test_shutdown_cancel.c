@@ -43,7 +43,8 @@ static void cancel_from_another_thread(void) {
   rmt_fresh_store();
   file = temp_file("held");
   APP(&good, &a, "--hold", file);
-  for (i = 0; i < 2; i++) APP(&stubborn[i], &b[i], "--ignore-term", "--hold", file);
+  for (i = 0; i < 2; i++)
+    APP(&stubborn[i], &b[i], "--ignore-term", "--hold", file);
   h = session_with_file(file, 20000, 20000);
   c.h = h;
   c.delay_ms = 700;

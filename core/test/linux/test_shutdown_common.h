@@ -65,7 +65,8 @@ static inline void copy_app(const char *path) {
   char buf[65536];
   size_t n;
   ASSERT(in && out);
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0) ASSERT_EQ(n, fwrite(buf, 1, n, out));
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    ASSERT_EQ(n, fwrite(buf, 1, n, out));
   fclose(in);
   ASSERT_EQ(0, fclose(out));
   ASSERT_EQ(0, chmod(path, 0755));
@@ -112,7 +113,8 @@ static inline void foreign_kill_all(void) {
   int i;
   for (i = 0; i < n_foreign_procs; i++) {
     unsigned waited = 0;
-    if (rm__os_alive(&foreign_procs[i])) kill((pid_t)foreign_procs[i].pid, SIGKILL);
+    if (rm__os_alive(&foreign_procs[i]))
+      kill((pid_t)foreign_procs[i].pid, SIGKILL);
     while (rm__os_alive(&foreign_procs[i]) && waited < 10000) {
       rmt_sleep_ms(10);
       waited += 10;
@@ -241,7 +243,8 @@ static inline void svc_create(svc *s, const char *name, const char *app_args) {
   snprintf(s->dir, sizeof s->dir, "%s/%s", s->base, name);
   ASSERT_EQ(0, mkdir(s->dir, 0755));
   snprintf(path, sizeof path, "%s/run", s->dir);
-  snprintf(script, sizeof script, "#!/bin/sh\nexec 2>&1\nexec %s --pdeathsig %s\n",
+  snprintf(script, sizeof script,
+           "#!/bin/sh\nexec 2>&1\nexec %s --pdeathsig %s\n",
            rmt_helper("rm_app"), app_args);
   ASSERT_EQ(0, rmt_write_file(path, script));
   ASSERT_EQ(0, chmod(path, 0755));
