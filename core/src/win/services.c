@@ -110,26 +110,64 @@ static int sole_service(SC_HANDLE scm, DWORD pid) {
 static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms,
                          int force, const volatile int *cancel, int depth);
 
-/* Stops the running dependents of svc, remembering them under name. */
-static uint32_t stop_dependents(SC_HANDLE scm, SC_HANDLE svc,
-                                const wchar_t *name, unsigned timeout_ms,
-                                int force, const volatile int *cancel,
-                                int depth) {
-  ENUM_SERVICE_STATUSW *list = NULL;
-  DWORD need = 0, count = 0, i;
+/* 1 when the double-NUL list of dependencies names the service (entries
+ * starting with '+' name load-order groups, not services). */
+static int listed(const wchar_t *list, const wchar_t *name) {
+  const wchar_t *d;
+  for (d = list; d && *d; d += wcslen(d) + 1)
+    if (*d != SC_GROUP_IDENTIFIERW && rm__win_ieq(d, name)) return 1;
+  return 0;
+}
+
+/* 1 when service depends on name: by its SCM configuration, or by its
+ * DependOnService registry value (which Wine's QueryServiceConfig leaves
+ * out). */
+static int depends_on(SC_HANDLE scm, const wchar_t *service,
+                      const wchar_t *name) {
+  SC_HANDLE svc = OpenServiceW(scm, service, SERVICE_QUERY_CONFIG);
+  QUERY_SERVICE_CONFIGW *cfg = NULL;
+  wchar_t key[300], *value = NULL;
+  DWORD need = 0;
+  int hit = 0;
+  if (svc) {
+    if (!QueryServiceConfigW(svc, NULL, 0, &need) &&
+        GetLastError() == ERROR_INSUFFICIENT_BUFFER && (cfg = malloc(need)) &&
+        QueryServiceConfigW(svc, cfg, need, &need))
+      hit = listed(cfg->lpDependencies, name);
+    free(cfg);
+    CloseServiceHandle(svc);
+  }
+  if (hit || wcslen(service) > 200) return hit;
+  swprintf(key, 300, L"SYSTEM\\CurrentControlSet\\Services\\%ls", service);
+  need = 0;
+  if (RegGetValueW(HKEY_LOCAL_MACHINE, key, L"DependOnService",
+                   RRF_RT_REG_MULTI_SZ, NULL, NULL, &need) == ERROR_SUCCESS &&
+      (value = calloc(need + 4, 1)) &&
+      RegGetValueW(HKEY_LOCAL_MACHINE, key, L"DependOnService",
+                   RRF_RT_REG_MULTI_SZ, NULL, value, &need) == ERROR_SUCCESS)
+    hit = listed(value, name);
+  free(value);
+  return hit;
+}
+
+/* Stops the running services that depend on name, remembering them.
+ * Found from each service's configuration rather than through
+ * EnumDependentServices, which Wine leaves empty. */
+static uint32_t stop_dependents(SC_HANDLE scm, const wchar_t *name,
+                                unsigned timeout_ms, int force,
+                                const volatile int *cancel, int depth) {
+  rm__win_services all;
   uint32_t rc = RM_OK;
-  if (EnumDependentServicesW(svc, SERVICE_ACTIVE, NULL, 0, &need, &count))
-    return RM_OK;                      /* none */
-  if (GetLastError() != ERROR_MORE_DATA) return RM_OK;
-  list = malloc(need);
-  if (!list) return RM_ERROR_FAIL_SHUTDOWN;
-  if (EnumDependentServicesW(svc, SERVICE_ACTIVE, list, need, &need, &count))
-    for (i = 0; i < count && rc == RM_OK; i++) {
-      rc = stop_one(scm, list[i].lpServiceName, timeout_ms, force, cancel,
-                    depth + 1);
-      if (rc == RM_OK) remember(name, list[i].lpServiceName);
-    }
-  free(list);
+  size_t i;
+  if (rm__win_services_snapshot(&all) != RM_OK) return RM_ERROR_FAIL_SHUTDOWN;
+  for (i = 0; i < all.n && rc == RM_OK; i++) {
+    if (all.v[i].state == SERVICE_STOPPED ||
+        !depends_on(scm, all.v[i].name, name))
+      continue;
+    rc = stop_one(scm, all.v[i].name, timeout_ms, force, cancel, depth + 1);
+    if (rc == RM_OK) remember(name, all.v[i].name);
+  }
+  rm__win_services_free(&all);
   return rc;
 }
 
@@ -141,8 +179,7 @@ static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms
   uint32_t rc;
   int got;
   if (depth > 16) return RM_ERROR_FAIL_SHUTDOWN;
-  svc = OpenServiceW(scm, name, SERVICE_STOP | SERVICE_QUERY_STATUS |
-                                    SERVICE_ENUMERATE_DEPENDENTS);
+  svc = OpenServiceW(scm, name, SERVICE_STOP | SERVICE_QUERY_STATUS);
   if (!svc) return RM_ERROR_FAIL_SHUTDOWN;
   if (!query(svc, &st)) {
     CloseServiceHandle(svc);
@@ -152,7 +189,7 @@ static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms
     CloseServiceHandle(svc);
     return RM_OK;
   }
-  rc = stop_dependents(scm, svc, name, timeout_ms, force, cancel, depth);
+  rc = stop_dependents(scm, name, timeout_ms, force, cancel, depth);
   if (rc != RM_OK) {
     CloseServiceHandle(svc);
     return rc;
