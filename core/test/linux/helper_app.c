@@ -16,7 +16,7 @@
  *                      under a runsv the test may have to kill)
  *   --keep-session     do not start a new session (by default it calls
  *                      setsid(), dropping any terminal the test runs in)
- *   --log PATH LABEL   append "start LABEL" to PATH once ready, and
+ *   --log PATH LABEL   append "start LABEL" to PATH as it sets up, and
  *                      "term LABEL" when SIGTERM ends it (order checks)
  *
  * Prints "ready" on stdout once set up, then waits for signals.

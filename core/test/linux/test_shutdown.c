@@ -213,9 +213,10 @@ static void timeout_comes_from_the_environment(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
-/* A console app that exits by itself while the windowed/unknown group is
- * being stopped (a stubborn app holds that group up for 4 s) is gone when
- * its turn comes: STOPPED_OTHER, and it is not restarted. */
+/* A console app that exits by itself (after 2.5 s) while the
+ * windowed/unknown group is being stopped (a stubborn app holds that
+ * group up for 6 s) is gone when its turn comes: STOPPED_OTHER, and it is
+ * not restarted. */
 static void app_exiting_by_itself_is_stopped_other(void) {
   const char *file;
   rmt_child stubborn, leaver;
@@ -225,8 +226,8 @@ static void app_exiting_by_itself_is_stopped_other(void) {
   rmt_fresh_store();
   file = temp_file("held");
   APP(&stubborn, &a, "--ignore-term", "--hold", file);
-  h = session_with_file(file, 4000, 4000);
-  APP(&leaver, &b, "--ctty", "--exit-after", "2000", "--hold", file);
+  h = session_with_file(file, 6000, 6000);
+  APP(&leaver, &b, "--ctty", "--exit-after", "2500", "--hold", file);
   ASSERT_OK(rm_shutdown(h, RM_FORCE_SHUTDOWN, NULL, NULL));
   ASSERT_EQ(SIGKILL, reap_child(&stubborn, 5000));
   ASSERT_EQ(1000, reap_child(&leaver, 5000));      /* exit(0), no signal */
