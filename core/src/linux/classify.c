@@ -52,12 +52,25 @@ static uint64_t ns_inode(int dirfd, const char *name) {
   return sx.stx_ino;
 }
 
+/* One read of a small /proc file: these are generated whole on the first
+ * read, so the second read that would only see the end is skipped (this
+ * runs for every matched process).  NUL-terminated; length or -1. */
+static ssize_t read_once(int dirfd, const char *name, char *buf, size_t cap) {
+  ssize_t got;
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -1;
+  do got = read(fd, buf, cap - 1); while (got < 0 && errno == EINTR);
+  close(fd);
+  if (got >= 0) buf[got] = 0;
+  return got;
+}
+
 /* The audit login session (what logind's sessions are built on); the
  * kernel's "unset" value is the library's RM_INVALID_SESSION_ID. */
 static uint32_t read_session_id(int dirfd) {
   char buf[32], *end;
   unsigned long v;
-  if (rm__linux_read_small(dirfd, "sessionid", buf, sizeof buf) <= 0)
+  if (read_once(dirfd, "sessionid", buf, sizeof buf) <= 0)
     return RM_INVALID_SESSION_ID;
   errno = 0;
   v = strtoul(buf, &end, 10);
@@ -131,7 +144,7 @@ static int is_critical_name(const rm__self *self, const char *comm,
 static long read_euid(int dirfd) {
   char buf[4096], *line, *end;
   unsigned long v;
-  if (rm__linux_read_small(dirfd, "status", buf, sizeof buf) <= 0) return -1;
+  if (read_once(dirfd, "status", buf, sizeof buf) <= 0) return -1;
   line = strstr(buf, "\nUid:");
   if (!line) return -1;
   strtoul(line + 5, &end, 10);                /* real */
@@ -153,6 +166,7 @@ static int has_display(int dirfd) {
   }
   for (;;) {                  /* whole file, bounded at 1 MiB */
     ssize_t got;
+    if (len > 0 && len < cap) break;        /* one read was enough */
     if (len == cap) {
       char *bigger = cap < (1u << 20) ? realloc(buf, 2 * cap) : NULL;
       if (!bigger) break;
@@ -238,7 +252,8 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
                          strlen(base));
   else utf8_name(f->info.app_name, sizeof f->info.app_name, st->comm,
                  strlen(st->comm));
-  if (statx(dirfd, "exe", AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0) {
+  if (!f->has_exe &&
+      statx(dirfd, "exe", AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0) {
     f->exe.dev = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor);
     f->exe.ino = sx.stx_ino;
     f->has_exe = 1;

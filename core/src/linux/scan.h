@@ -4,8 +4,10 @@
  * regset.c    the registered files as hash sets: (dev, ino) -> file
  *             indices, the devices they live on, and their path texts
  *             (for older inodes, which only a path can name)
+ * detect.c    which registered files one process holds, and how: its
+ *             executable, open fds and memory mappings
  * scan.c      rm__os_scan: walks /proc (split over worker threads),
- *             matches every process's fds, mappings and executable
+ *             detection, classification, services
  * classify.c  app type, name, session, reboot reasons of the processes
  *             that matched, and the critical-process list
  *
@@ -76,6 +78,47 @@ rm__use *rm__uses_take(rm__uses *u, size_t *n);
 void rm__uses_free(rm__uses *u);
 
 /* }=====
+ * {===== detect.c */
+
+#define RM_DETECT_BUF (64 * 1024)  /* getdents64 and maps reads */
+
+struct rm__older_entry;
+
+/* One worker's detection state, reused from process to process. */
+typedef struct rm__detector {
+  const rm__regset *set;
+  uint64_t mnt_ns;             /* the caller's mount namespace inode */
+  rm__uses uses;               /* what the current process holds */
+  struct rm__older_entry *older;  /* deleted inodes already read */
+  size_t older_mask, n_older;  /* capacity - 1 (0: none yet), count */
+  char *buf;                   /* RM_DETECT_BUF bytes */
+} rm__detector;
+
+/* One process under detection. */
+typedef struct rm__probe {
+  int dirfd;                   /* its /proc/PID directory */
+  int denied;                  /* out: fds, maps or exe refused */
+  int same_ns;                 /* -1 unknown, else in the caller's mnt ns */
+  int has_exe;                 /* out: its executable's identity */
+  uint64_t exe_dev, exe_ino;
+} rm__probe;
+
+/* 0, or -1 when out of memory. */
+int rm__detector_init(rm__detector *d, const rm__regset *set,
+                      uint64_t mnt_ns);
+void rm__detector_free(rm__detector *d);
+
+/* Each adds what it finds to d->uses.  rm__detect_exe returns -1 when the
+ * process has no executable (a kernel thread or a zombie), else 0, and
+ * must come first: mappings of the executable count as the executable. */
+int rm__detect_exe(rm__detector *d, rm__probe *p);
+void rm__detect_fds(rm__detector *d, rm__probe *p);
+void rm__detect_maps(rm__detector *d, rm__probe *p);
+
+/* Decimal text of v into buf[11]. */
+void rm__utoa(char *buf, uint32_t v);
+
+/* }=====
  * {===== classify.c */
 
 /* The caller, as the classification compares against it. */
@@ -83,7 +126,8 @@ typedef struct rm__self {
   uint32_t pid;
   uint32_t euid;
   uint32_t session_id;         /* RM_INVALID_SESSION_ID when unknown */
-  uint64_t mnt_ns, pid_ns;     /* inodes of /proc/self/ns/{mnt,pid}, 0 unknown */
+  uint64_t mnt_ns, pid_ns;     /* inodes of /proc/self/ns/{mnt,pid};
+                                  0 when unknown */
   char **critical;             /* NULL-terminated critical process names */
 } rm__self;
 
@@ -110,9 +154,9 @@ typedef struct rm__item {
 uint32_t rm__self_init(rm__self *self);
 void rm__self_free(rm__self *self);
 
-/* Fills item's identity, name, session, exe and facts for the process whose
- * /proc directory is dirfd and whose stat is st.  0, or -1 when it is
- * gone. */
+/* Fills item's identity, name, session, exe (unless has_exe is already
+ * set) and facts for the process whose /proc directory is dirfd and whose
+ * stat is st.  0, or -1 when it is gone. */
 int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
                        const rm__pstat *st, rm__item *item);
 
