@@ -364,9 +364,11 @@ static void side_by_side(const config *c, long ncpu) {
   printf("  %-34s %10s %12s\n", "command", "median ms", "processes");
   if (mf >= 0) printf("  %-34s %10.1f %12ld\n", "fuser FILES", mf, found_f);
   else printf("  %-34s %10s\n", "fuser FILES", "not installed");
-  if (ml >= 0) printf("  %-34s %10.1f %12ld\n", "lsof -n -w -t FILES", ml, found_l);
+  if (ml >= 0)
+    printf("  %-34s %10.1f %12ld\n", "lsof -n -w -t FILES", ml, found_l);
   else printf("  %-34s %10s\n", "lsof -n -w -t FILES", "not installed");
-  printf("  %-34s %10.1f %12ld\n", "rm_get_list (default threads)", mr, found_r);
+  printf("  %-34s %10.1f %12ld\n", "rm_get_list (default threads)", mr,
+         found_r);
   printf("  %-34s %10.1f %12ld\n", "rm_get_list (RESTARTMGR_SCAN_THREADS=1)",
          m1, found_r);
   printf("  (rm_get_list also reports holders of the replaced files' older "
@@ -382,26 +384,33 @@ static void side_by_side(const config *c, long ncpu) {
 
 static void by_processes(config c) {
   static const long counts[] = { 100, 250, 500, 1000 };
-  char **files;
+  char **files, **fuser_argv;
   size_t i;
-  long stride = c.pool / c.registered - 1, found;
+  long stride = c.pool / c.registered - 1, found, k, n_fuser;
   if (stride < 1) stride = 1;
-  printf("\nCost vs processes (%ld files each, %ld registered files):\n",
-         c.per_proc, c.registered);
-  printf("  %10s %10s %10s %10s %14s %10s\n", "processes", "open fds",
-         "matched", "median ms", "us/process", "ns/fd");
+  printf("\nCost vs processes (%ld files each, %ld registered files; "
+         "rm_get_list with default threads):\n", c.per_proc, c.registered);
+  printf("  %9s %9s %8s %8s %11s %7s %9s\n", "processes", "open fds",
+         "matched", "rm ms", "us/process", "ns/fd", "fuser ms");
   files = registered_names(&c, c.registered, stride);
+  fuser_argv = calloc((size_t)c.registered + 2, sizeof *fuser_argv);
+  if (!fuser_argv) die("calloc");
+  fuser_argv[0] = (char *)(uintptr_t)"fuser";
+  for (k = 0; k < c.registered; k++) fuser_argv[k + 1] = files[k];
   stop_holders();
   for (i = 0; i < sizeof counts / sizeof *counts; i++) {
-    double ms;
+    double ms, tf[MAX_RUNS];
     long fds = counts[i] * (c.per_proc - c.mapped + 3);
     check_interrupt();
     start_holders(&c, counts[i]);
     ms = list_in_child(files, c.registered, NULL, c.runs, &found);
-    printf("  %10ld %10ld %10ld %10.1f %14.1f %10.0f\n", counts[i], fds, found,
-           ms, ms * 1e3 / (double)counts[i], ms * 1e6 / (double)fds);
+    for (k = 0; k < c.runs; k++) tf[k] = run_tool(fuser_argv, &n_fuser);
+    printf("  %9ld %9ld %8ld %8.1f %11.1f %7.0f %9.1f\n", counts[i], fds,
+           found, ms, ms * 1e3 / (double)counts[i], ms * 1e6 / (double)fds,
+           median(tf, c.runs));
     stop_holders();
   }
+  free(fuser_argv);
   free_names(files, c.registered);
 }
 
@@ -412,7 +421,8 @@ static void by_registered(config c) {
   long found;
   char buf[4200];
   start_holders(&c, c.procs);
-  printf("\nCost vs registered files (%ld processes):\n", c.procs);
+  printf("\nCost vs registered files (%ld processes; each call also stats "
+         "every registered file once):\n", c.procs);
   printf("  %-44s %10s %10s\n", "registered", "matched", "median ms");
   for (i = 0; i < sizeof from_pool / sizeof *from_pool; i++) {
     long n = from_pool[i], stride = c.pool / n - 1;
@@ -451,6 +461,18 @@ static void by_registered(config c) {
 }
 
 /* }===== */
+
+/* The machine's load: other work skews wall-clock comparisons. */
+static void print_load(const char *when) {
+  char buf[128] = "?";
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f) {
+    if (!fgets(buf, sizeof buf, f)) strcpy(buf, "?");
+    fclose(f);
+  }
+  buf[strcspn(buf, "\n")] = 0;
+  printf("load average %s: %s\n", when, buf);
+}
 
 static long option(const char *s) {
   char *end;
@@ -510,6 +532,7 @@ int main(int argc, char **argv) {
   if (mkdir(pad, 0755) != 0) die(pad);
   setenv("RESTARTMGR_STATE_DIR", store, 1);   /* a private session store */
 
+  print_load("before");
   start_holders(&c, c.procs);
   side_by_side(&c, ncpu);
   if (c.scaling) {
@@ -517,5 +540,6 @@ int main(int argc, char **argv) {
     by_registered(c);
   }
   cleanup();
+  print_load("after");
   return 0;
 }

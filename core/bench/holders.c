@@ -77,7 +77,8 @@ static void hold(const char *dir, long pool, long k, long m, uint64_t seed,
     fd = open(path, O_RDONLY);
     if (fd < 0) _exit(3);
     if (held < m) {
-      if (mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED) _exit(3);
+      if (mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+        _exit(3);
       close(fd);
     }
     held++;

@@ -81,7 +81,8 @@ static void holder_at(rmt_child *c, const char *exe,
   char *argv[16], line[256];
   size_t i;
   argv[0] = (char *)(uintptr_t)exe;
-  for (i = 0; script[i] && i < 14; i++) argv[i + 1] = (char *)(uintptr_t)script[i];
+  for (i = 0; script[i] && i < 14; i++)
+    argv[i + 1] = (char *)(uintptr_t)script[i];
   argv[i + 1] = NULL;
   ASSERT_EQ(0, rmt_spawn(c, argv));
   ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));

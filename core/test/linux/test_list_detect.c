@@ -226,7 +226,8 @@ static void executable_of_a_copied_binary(void) {
 
 static void replaced_by_rename_while_held(void) {
   const char *dir = rmt_tempdir();
-  const char *opened = in_dir(dir, "opened.conf"), *mapped = in_dir(dir, "lib.so");
+  const char *opened = in_dir(dir, "opened.conf");
+  const char *mapped = in_dir(dir, "lib.so");
   static rmt_child a, b, fresh;
   listing l;
   start();
@@ -434,11 +435,13 @@ static void more_data_protocol(void) {
   ASSERT_EQ(0, reasons);
   for (i = 0; i < 3; i++) holder(&c[i], "open", file, NULL, NULL);
   n = 0;
-  ASSERT_EQ(RM_ERROR_MORE_DATA, rm_get_list(session, &needed, &n, NULL, &reasons));
+  ASSERT_EQ(RM_ERROR_MORE_DATA,
+            rm_get_list(session, &needed, &n, NULL, &reasons));
   ASSERT_EQ(3, needed);
   ASSERT_EQ(0, reasons);
   n = 2;
-  ASSERT_EQ(RM_ERROR_MORE_DATA, rm_get_list(session, &needed, &n, infos, &reasons));
+  ASSERT_EQ(RM_ERROR_MORE_DATA,
+            rm_get_list(session, &needed, &n, infos, &reasons));
   ASSERT_EQ(3, needed);
   ASSERT_EQ(0, n);
   n = 3;
@@ -455,11 +458,15 @@ static void more_data_protocol(void) {
     ASSERT_EQ(1, seen);
     if (i > 0) ASSERT(infos[i - 1].process.pid < infos[i].process.pid);
   }
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_get_list(session, NULL, &n, infos, &reasons));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_get_list(session, &needed, NULL, infos, &reasons));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_get_list(session, &needed, &n, infos, NULL));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_get_list(session, NULL, &n, infos, &reasons));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_get_list(session, &needed, NULL, infos, &reasons));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_get_list(session, &needed, &n, infos, NULL));
   n = 1;
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_get_list(session, &needed, &n, NULL, &reasons));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_get_list(session, &needed, &n, NULL, &reasons));
   finish();
 }
 
