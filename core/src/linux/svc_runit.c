@@ -139,20 +139,46 @@ static int is_runsv(uint32_t pid) {
          strcmp(st.comm, "runsv") == 0;
 }
 
+/* Ancestors already walked without finding runsv, per thread: holders of
+ * one file are often siblings, and without this each would walk the same
+ * chain of parents again (the walk was most of a list's cost).  Keyed by
+ * identity, so a recycled pid never hits; an ancestry cannot move under a
+ * runsv later, because orphans are re-parented to init or a subreaper. */
+#define PLAIN_CACHE 256
+static __thread struct {
+  uint32_t pid;
+  uint64_t start;
+} plain_cache[PLAIN_CACHE];
+
+static int known_plain(uint32_t pid, uint64_t start) {
+  return plain_cache[pid % PLAIN_CACHE].pid == pid &&
+         plain_cache[pid % PLAIN_CACHE].start == start;
+}
+
 /* A process is a service's when runsv is its parent, or when it descends,
  * through processes without a controlling terminal, from runsv's child
  * (a run script that forks instead of exec'ing).  A terminal ends the
  * walk: a user's shell under a getty is not the getty service. */
 static int runit_service_of(uint32_t pid, char *name, size_t cap) {
-  uint32_t cur = pid;
-  int depth;
-  for (depth = 0; depth < 16 && cur > 1; depth++) {
-    rm__pstat st;
-    if (rm__linux_read_stat(-1, cur, &st) != 0 || st.ppid <= 1) return 0;
-    if (is_runsv((uint32_t)st.ppid))
-      return runsv_name((uint32_t)st.ppid, name, cap, NULL, 0);
-    if (st.tty_nr != 0) return 0;
-    cur = (uint32_t)st.ppid;
+  uint32_t seen[16];
+  uint64_t seen_start[16];
+  int n_seen = 0, depth, i;
+  rm__pstat st;
+  if (rm__linux_read_stat(-1, pid, &st) != 0) return 0;
+  for (depth = 0; depth < 16; depth++) {
+    uint32_t parent = (uint32_t)st.ppid;
+    rm__pstat up;
+    if (st.ppid <= 1 || rm__linux_read_stat(-1, parent, &up) != 0) break;
+    if (strcmp(up.comm, "runsv") == 0)
+      return runsv_name(parent, name, cap, NULL, 0);
+    if (st.tty_nr != 0 || known_plain(parent, up.start_ticks)) break;
+    seen[n_seen] = parent;
+    seen_start[n_seen++] = up.start_ticks;
+    st = up;
+  }
+  for (i = 0; i < n_seen; i++) {
+    plain_cache[seen[i] % PLAIN_CACHE].pid = seen[i];
+    plain_cache[seen[i] % PLAIN_CACHE].start = seen_start[i];
   }
   return 0;
 }
