@@ -42,23 +42,13 @@ static uint32_t select_target(const char *module_name,
   return RM_OK;
 }
 
-static int ascii_ieq(const char *a, const char *b) {
-  for (; *a && *b; a++, b++) {
-    char x = *a, y = *b;
-    if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
-    if (x != y) return 0;
-  }
-  return *a == *b;
-}
-
 static long find_filter(const rm__record *r, const selector *sel) {
   size_t i;
   for (i = 0; i < r->n_filters; i++) {
     const rm__filter *f = &r->filters[i];
     if (f->trigger != sel->trigger) continue;
     if ((sel->trigger == RM_FILTER_TRIGGER_FILE && strcmp(f->name, sel->name) == 0) ||
-        (sel->trigger == RM_FILTER_TRIGGER_SERVICE && ascii_ieq(f->name, sel->name)) ||
+        (sel->trigger == RM_FILTER_TRIGGER_SERVICE && rm__ascii_ieq(f->name, sel->name)) ||
         (sel->trigger == RM_FILTER_TRIGGER_PROCESS &&
          f->process.pid == sel->process.pid &&
          f->process.start_time == sel->process.start_time))

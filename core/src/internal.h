@@ -44,6 +44,9 @@ void rm__utf8_copy(char *dst, size_t cap, const char *src);
 void rm__launch_free(rm__launch *l);
 void rm__found_free(rm__found *f, size_t n);
 
+/* 1 when a and b are equal ignoring ASCII case (service names). */
+int rm__ascii_ieq(const char *a, const char *b);
+
 /* Timeout from an environment variable in ms, else dflt. */
 unsigned rm__env_ms(const char *name, unsigned dflt);
 

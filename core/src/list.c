@@ -17,16 +17,6 @@ static int same_process(const rm_unique_process *a, const rm_unique_process *b) 
   return a->pid == b->pid && a->start_time == b->start_time;
 }
 
-static int same_name(const char *a, const char *b) {
-  for (; *a && *b; a++, b++) {
-    char x = *a, y = *b;
-    if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
-    if (x != y) return 0;
-  }
-  return *a == *b;
-}
-
 /* Several filters can select one entry (its executable, its identity,
  * its service); the most restrictive action wins. */
 rm_filter_action rm__filter_for(const rm__record *r,
@@ -43,7 +33,7 @@ rm_filter_action rm__filter_for(const rm__record *r,
       break;
     case RM_FILTER_TRIGGER_SERVICE:
       hit = info->service_short_name[0] &&
-            same_name(f->name, info->service_short_name);
+            rm__ascii_ieq(f->name, info->service_short_name);
       break;
     case RM_FILTER_TRIGGER_FILE:
       if (exe) {

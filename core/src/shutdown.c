@@ -121,16 +121,6 @@ uint32_t rm__record_items(rm__record *r, void *ctx) {
 /* }=====
  * {===== Planning */
 
-static int ieq(const char *a, const char *b) {
-  for (; *a && *b; a++, b++) {
-    char x = *a, y = *b;
-    if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
-    if (x != y) return 0;
-  }
-  return *a == *b;
-}
-
 /* 1 when a list entry is affected now: running and either found by the
  * scan through a file, or a registered process or service. */
 static int affected_now(const rm__record *r, const rm__entry *e) {
@@ -141,7 +131,7 @@ static int affected_now(const rm__record *r, const rm__entry *e) {
     if (same_identity(&r->procs[i], &e->info.process)) return 1;
   if (e->info.service_short_name[0])
     for (i = 0; i < r->services.n; i++)
-      if (ieq(r->services.v[i], e->info.service_short_name)) return 1;
+      if (rm__ascii_ieq(r->services.v[i], e->info.service_short_name)) return 1;
   return 0;
 }
 

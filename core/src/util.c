@@ -120,3 +120,13 @@ unsigned rm__env_ms(const char *name, unsigned dflt) {
   if (*end || ms > 24ul * 3600 * 1000) return dflt;
   return (unsigned)ms;
 }
+
+int rm__ascii_ieq(const char *a, const char *b) {
+  for (; *a && *b; a++, b++) {
+    char x = *a, y = *b;
+    if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+    if (x != y) return 0;
+  }
+  return *a == *b;
+}
