@@ -34,13 +34,11 @@ void rmt_cleanup(void);
 #define ASSERT_OK(x) ASSERT_EQ(RM_OK, (x))
 #define ASSERT_STR_EQ(want, got) do {                                      \
     const char *w_ = (want), *g_ = (got);                                   \
-    if (!w_ || !g_ || strcmp(w_, g_) != 0) {                                \
-      char m_[512];                                                         \
-      snprintf(m_, sizeof m_, "%s == %s: want \"%s\", got \"%s\"", #want,   \
-               #got, w_ ? w_ : "(null)", g_ ? g_ : "(null)");               \
-      rmt_fail(__FILE__, __LINE__, m_);                                     \
-    }                                                                       \
+    if (!w_ || !g_ || strcmp(w_, g_) != 0)                                  \
+      rmt_fail_str(__FILE__, __LINE__, #want, #got, w_, g_);                \
   } while (0)
+void rmt_fail_str(const char *file, int line, const char *want_expr,
+                  const char *got_expr, const char *want, const char *got);
 
 /* Runs one case; cases are void functions. */
 #define RUN(fn) rmt_run(#fn, fn)

@@ -146,6 +146,14 @@ void rmt_fail(const char *file, int line, const char *what) {
   exit(1);
 }
 
+void rmt_fail_str(const char *file, int line, const char *want_expr,
+                  const char *got_expr, const char *want, const char *got) {
+  printf("FAIL %s: %s:%d: %s == %s: want \"%s\", got \"%s\"\n",
+         current_case, file, line, want_expr, got_expr,
+         want ? want : "(null)", got ? got : "(null)");
+  rmt_fail(file, line, "strings differ");
+}
+
 void rmt_run(const char *name, void (*fn)(void)) {
   current_case = name;
   fn();
