@@ -9,8 +9,9 @@
 # PREFIX is a Wine prefix inside the build tree, created on first use with
 # `wineboot -i`; an flock keeps parallel ctest jobs from initialising it
 # twice.  The prefix uses Wine's null graphics driver, so windows exist
-# (windowed test programs get their messages) without any X display, and
-# no Mono or Gecko installer is offered.
+# (windowed test programs get their messages) without any X display; no
+# Mono or Gecko installer is offered, and no debugger is started when a
+# program crashes.
 set -eu
 
 prefix=$1
@@ -31,6 +32,9 @@ if [ ! -f "$prefix/.restartmgr-ready" ]; then
     "$wine" wineboot -i >/dev/null 2>&1 </dev/null
     "$wine" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f \
       >/dev/null 2>&1 </dev/null
+    # A crashing test just dies: no winedbg waiting for a terminal.
+    "$wine" reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' \
+      /v Debugger /d '' /f >/dev/null 2>&1 </dev/null
     # Let wineserver write the registry before others use the prefix.
     wineserver=$(dirname "$wine")/wineserver
     if [ -x "$wineserver" ]; then "$wineserver" -w || true; fi

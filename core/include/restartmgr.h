@@ -358,6 +358,13 @@ RM_EXTERN uint32_t rm_set_timeouts(uint32_t session_handle,
                                    uint32_t app_timeout_ms,
                                    uint32_t service_timeout_ms);
 
+/* Which implementation serves this process: "linux" or "win32" (the
+ * library's own), or "native" when RESTARTMGR_BACKEND=native forwards
+ * every call to the system's Restart Manager (Windows' Rstrtmgr.dll;
+ * decided at the first call, for the life of the process; ignored where
+ * there is none).  Static string. */
+RM_EXTERN const char *rm_backend(void);
+
 /* The library version, "0.1.0".  Static string. */
 RM_EXTERN const char *rm_version(void);
 

@@ -8,6 +8,7 @@
  * target's place in insertion order.
  */
 #include "internal.h"
+#include "native.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,10 @@ uint32_t rm_add_filter(uint32_t session_handle, const char *module_name,
                        rm_filter_action action) {
   rm__handle *h;
   selector sel;
-  uint32_t rc = rm__enter(session_handle, 1, 0, &h);
+  uint32_t rc;
+  if (rm__native()) return rm__native()->add_filter(session_handle, module_name,
+        process, service_short_name, action);
+  rc = rm__enter(session_handle, 1, 0, &h);
   if (rc != RM_OK) return rc;
   rc = select_target(module_name, process, service_short_name, &sel);
   if (rc == RM_OK && action != RM_NO_RESTART && action != RM_NO_SHUTDOWN)
@@ -111,7 +115,10 @@ uint32_t rm_remove_filter(uint32_t session_handle, const char *module_name,
                           const char *service_short_name) {
   rm__handle *h;
   selector sel;
-  uint32_t rc = rm__enter(session_handle, 1, 0, &h);
+  uint32_t rc;
+  if (rm__native()) return rm__native()->remove_filter(session_handle, module_name,
+        process, service_short_name);
+  rc = rm__enter(session_handle, 1, 0, &h);
   if (rc != RM_OK) return rc;
   rc = select_target(module_name, process, service_short_name, &sel);
   if (rc == RM_OK) rc = rm__update(h, remove_filter, &sel);
@@ -133,7 +140,10 @@ uint32_t rm_get_filter_list(uint32_t session_handle, void *filter_buf,
   rm__record r;
   size_t need, i;
   unsigned char *buf = filter_buf;
-  uint32_t rc = rm__enter(session_handle, 1, 0, &h);
+  uint32_t rc;
+  if (rm__native()) return rm__native()->get_filter_list(session_handle, filter_buf,
+        filter_buf_size, filter_buf_needed);
+  rc = rm__enter(session_handle, 1, 0, &h);
   if (rc != RM_OK) return rc;
   if (filter_buf_size > 0 && !filter_buf) {
     rm__leave(h, 0);

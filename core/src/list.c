@@ -9,6 +9,7 @@
  * atomic renames) and the scan runs with no lock held.
  */
 #include "internal.h"
+#include "native.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,10 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
   rm__record r;
   rm__entry *e;
   size_t n, i;
-  uint32_t reasons, rc = rm__enter(session_handle, 0, 0, &h);
+  uint32_t reasons, rc;
+  if (rm__native()) return rm__native()->get_list(session_handle, n_proc_info_needed,
+        n_proc_info, affected_apps, reboot_reasons);
+  rc = rm__enter(session_handle, 0, 0, &h);
   if (rc != RM_OK) return rc;
   if (!n_proc_info_needed || !n_proc_info || !reboot_reasons ||
       (*n_proc_info > 0 && !affected_apps)) {
@@ -206,7 +210,10 @@ uint32_t rm_get_list_alloc(uint32_t session_handle, rm_app_info **apps,
   rm__entry *e;
   rm_app_info *a;
   size_t n;
-  uint32_t reasons, rc = rm__enter(session_handle, 0, 0, &h);
+  uint32_t reasons, rc;
+  if (rm__native()) return rm__native()->get_list_alloc(session_handle, apps, n_apps,
+        reboot_reasons);
+  rc = rm__enter(session_handle, 0, 0, &h);
   if (rc != RM_OK) return rc;
   if (!apps || !n_apps || !reboot_reasons) {
     rm__leave(h, 0);

@@ -19,6 +19,7 @@
  * no-op returning RM_OK after a complete one).
  */
 #include "actions.h"
+#include "native.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,10 @@ static uint32_t restart_session(rm__handle *h, rm_status_callback status,
 uint32_t rm_restart(uint32_t session_handle, uint32_t restart_flags,
                     rm_status_callback status, void *context) {
   rm__handle *h;
-  uint32_t rc = rm__enter(session_handle, 1, 1, &h);
+  uint32_t rc;
+  if (rm__native()) return rm__native()->restart(session_handle, restart_flags, status,
+        context);
+  rc = rm__enter(session_handle, 1, 1, &h);
   if (rc != RM_OK) return rc;
   rc = restart_flags != 0 ? RM_ERROR_BAD_ARGUMENTS
                           : restart_session(h, status, context);

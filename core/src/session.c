@@ -10,6 +10,7 @@
  * read-modify-write, never during a scan or a shutdown.
  */
 #include "internal.h"
+#include "native.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +204,8 @@ uint32_t rm_start_session(uint32_t *session_handle, uint32_t session_flags,
   unsigned slot, free_slot = RM_MAX_SESSIONS;
   uint32_t rc;
 
+  if (rm__native()) return rm__native()->start_session(session_handle, session_flags,
+        session_key);
   if (!session_handle || !session_key || session_flags != 0)
     return RM_ERROR_BAD_ARGUMENTS;
   rc = rm__os_random(bytes, sizeof bytes);
@@ -267,6 +270,7 @@ uint32_t rm_join_session(uint32_t *session_handle, const char *session_key) {
   unsigned i, slot;
   uint32_t rc;
 
+  if (rm__native()) return rm__native()->join_session(session_handle, session_key);
   if (!session_handle || !session_key) return RM_ERROR_BAD_ARGUMENTS;
   for (i = 0; i < RM_SESSION_KEY_CHARS; i++) {
     char c = session_key[i];
@@ -305,6 +309,7 @@ uint32_t rm_end_session(uint32_t session_handle) {
   uint32_t rc = RM_OK;
   int primary;
 
+  if (rm__native()) return rm__native()->end_session(session_handle);
   /* Cancel whatever runs on this handle and wait for it, so the entry is
    * not freed under a running operation. */
   for (;;) {
@@ -431,7 +436,10 @@ uint32_t rm_register_resources(uint32_t session_handle,
   rm__handle *h;
   reg_ctx ctx;
   unsigned i;
-  uint32_t rc = rm__enter(session_handle, 0, 0, &h);
+  uint32_t rc;
+  if (rm__native()) return rm__native()->register_resources(session_handle, n_files,
+        file_names, n_applications, applications, n_services, service_names);
+  rc = rm__enter(session_handle, 0, 0, &h);
   if (rc != RM_OK) return rc;
   if ((n_files && !file_names) || (n_applications && !applications) ||
       (n_services && !service_names)) {
@@ -478,7 +486,10 @@ uint32_t rm_get_process_identity(uint32_t pid, rm_unique_process *out) {
 uint32_t rm_set_timeouts(uint32_t session_handle, uint32_t app_timeout_ms,
                          uint32_t service_timeout_ms) {
   rm__handle *h;
-  uint32_t rc = rm__enter(session_handle, 0, 0, &h);
+  uint32_t rc;
+  if (rm__native()) return rm__native()->set_timeouts(session_handle, app_timeout_ms,
+        service_timeout_ms);
+  rc = rm__enter(session_handle, 0, 0, &h);
   if (rc != RM_OK) return rc;
   rm__os_global_lock();
   h->app_timeout_ms = app_timeout_ms;

@@ -25,6 +25,7 @@
  * that is cancelled, does not report 100.
  */
 #include "actions.h"
+#include "native.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -387,7 +388,10 @@ static uint32_t shutdown_session(rm__handle *h, uint32_t flags,
 uint32_t rm_shutdown(uint32_t session_handle, uint32_t action_flags,
                      rm_status_callback status, void *context) {
   rm__handle *h;
-  uint32_t rc = rm__enter(session_handle, 1, 1, &h);
+  uint32_t rc;
+  if (rm__native()) return rm__native()->shutdown(session_handle, action_flags, status,
+        context);
+  rc = rm__enter(session_handle, 1, 1, &h);
   if (rc != RM_OK) return rc;
   if (action_flags & ~(RM_FORCE_SHUTDOWN | RM_SHUTDOWN_ONLY_REGISTERED))
     rc = RM_ERROR_BAD_ARGUMENTS;
@@ -398,6 +402,7 @@ uint32_t rm_shutdown(uint32_t session_handle, uint32_t action_flags,
 }
 
 uint32_t rm_cancel_current_task(uint32_t session_handle) {
+  if (rm__native()) return rm__native()->cancel_current_task(session_handle);
   return rm__cancel(session_handle);
 }
 

@@ -184,9 +184,17 @@ const char *rmt_tempdir(void) {
   {
     char base[MAX_PATH];
     static unsigned counter;
+    int tries, made = 0;
     GetTempPathA(sizeof base, base);
-    snprintf(slot, 512, "%srmtest-%lu-%u", base, (unsigned long)GetCurrentProcessId(), counter++);
-    if (_mkdir(slot) != 0) rmt_fail(__FILE__, __LINE__, "mkdir temp");
+    /* Pids are reused (quickly, under Wine): skip names a killed earlier
+     * run left behind. */
+    for (tries = 0; !made && tries < 10000; tries++) {
+      snprintf(slot, 512, "%srmtest-%lu-%u", base,
+               (unsigned long)GetCurrentProcessId(), counter++);
+      made = _mkdir(slot) == 0;
+      if (!made && errno != EEXIST) break;
+    }
+    if (!made) rmt_fail(__FILE__, __LINE__, "mkdir temp");
   }
 #else
   {
