@@ -43,4 +43,14 @@ if [ ! -f "$prefix/.restartmgr-ready" ]; then
   exec 9>&-
 fi
 
-exec "$wine" "$@"
+# The program's output goes to a file, shown when it exits.  Wine starts
+# its own long-lived processes (services.exe, explorer.exe, ...) from
+# whichever program needs them first, and they inherit that program's
+# file descriptors: were those ctest's pipes, ctest would wait for them
+# until the last Wine process in the prefix is gone.
+out=$(mktemp "${TMPDIR:-/tmp}/wine-run.XXXXXX")
+status=0
+"$wine" "$@" >"$out" 2>&1 </dev/null || status=$?
+cat "$out"
+rm -f "$out"
+exit "$status"

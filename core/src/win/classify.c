@@ -68,7 +68,8 @@ static int in_env_list(const char *var, const wchar_t *name) {
     size_t len;
     while (*end && *end != L':' && *end != L';') end++;
     len = (size_t)(end - p);
-    if (len > 4 && CompareStringOrdinal(p + len - 4, 4, L".exe", 4, TRUE) == CSTR_EQUAL)
+    if (len > 4 &&
+        CompareStringOrdinal(p + len - 4, 4, L".exe", 4, TRUE) == CSTR_EQUAL)
       len -= 4;
     hit = len == n && len > 0 &&
           CompareStringOrdinal(p, (int)len, name, (int)n, TRUE) == CSTR_EQUAL;

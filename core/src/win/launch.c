@@ -174,7 +174,8 @@ static char **env_to_utf8(const wchar_t *env) {
 }
 
 uint32_t rm__os_capture(const rm_unique_process *p, rm__launch *out) {
-  HANDLE h = rm__win_open_identity(p, PROCESS_QUERY_INFORMATION | PROCESS_VM_READ);
+  HANDLE h = rm__win_open_identity(p, PROCESS_QUERY_INFORMATION |
+                                          PROCESS_VM_READ);
   params pr;
   wchar_t *image;
   int ok;

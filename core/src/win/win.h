@@ -6,6 +6,7 @@
  * ident.c     identities of files and processes
  * store.c     the session store directory (LockFileEx, atomic replace)
  * procs.c     the system's process list and the services (SCM) map
+ * scanfiles.c the registered files, the system handle table (scan.h)
  * scan.c      rm__os_scan: who uses the registered files and services
  * classify.c  app type, name, session, reboot reasons of a found process
  * stop.c      rm__os_stop_apps: session-end messages, Ctrl-C, waiting
@@ -52,7 +53,7 @@ int rm__win_ieq(const wchar_t *a, const wchar_t *b);
 const wchar_t *rm__win_basename(const wchar_t *path);
 
 /* }=====
- * {===== base.c: identities */
+ * {===== ident.c: identities */
 
 /* Identity of an open file handle: (volume serial, file index), through
  * queries that need no access rights on the handle.  1 on success. */
@@ -115,7 +116,8 @@ typedef struct rm__win_services {
 uint32_t rm__win_services_snapshot(rm__win_services *out);
 void rm__win_services_free(rm__win_services *s);
 
-/* Identity of the calling process (never changes for a process). */
+/* Identity of the calling process (never changes for a process;
+ * ident.c). */
 const rm_unique_process *rm__win_self(void);
 
 /* }=====
@@ -158,6 +160,8 @@ int rm__win_send_ctrl_c(DWORD pid);
  * keep them out of reach) */
 
 typedef LONG rm__ntstatus;
+/* NtQuerySystemInformation into *buf (malloc'd, grown as needed and kept
+ * by the caller, who frees it; ident.c). */
 rm__ntstatus rm__win_query_system(ULONG info_class, void **buf, ULONG *len);
 
 /* }===== */
