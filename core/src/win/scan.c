@@ -32,7 +32,8 @@
  * time; registered services while the SCM reports them running.  A
  * process hosting services gives one record per service (classify.c).
  * What is prepared before processes are inspected is in scanfiles.c.
- */#define _GNU_SOURCE
+ */
+#define _GNU_SOURCE
 #include "scan.h"
 
 #include <psapi.h>

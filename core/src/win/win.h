@@ -13,6 +13,7 @@
  * console.c   delivering Ctrl-C to a process on another console
  * services.c  rm__os_service_stop, rm__os_service_start through the SCM
  * launch.c    rm__os_capture (the target's PEB), rm__os_launch
+ * restartreg.c RegisterApplicationRestart: who Windows restarts, and how
  * native.c    RESTARTMGR_BACKEND=native: forwarding to Rstrtmgr.dll
  *
  * The public API is UTF-8; UTF-16 appears only in calls to Windows, through
@@ -147,6 +148,39 @@ void rm__win_classify(const rm__win_context *c, rm__found *f,
 
 /* 1 when the image base name names a critical system process. */
 int rm__win_critical_name(const wchar_t *base);
+
+/* The whole name rm__win_classify gives an entry (a service's display
+ * name, else the image's base name), in UTF-16 and never truncated to the
+ * RM_MAX_APP_NAME bytes of app_name; found again from the live process or
+ * the SCM.  malloc'd, or NULL when neither is there any more. */
+wchar_t *rm__win_app_name(const rm_process_info *info);
+
+/* }=====
+ * {===== restartreg.c: RegisterApplicationRestart */
+
+/* What the system says about restarting a process. */
+typedef enum rm__win_restart_kind {
+  RM__WIN_NOT_REGISTERED,  /* not registered (or RESTART_NO_PATCH): Windows
+                              does not restart it */
+  RM__WIN_REGISTERED,      /* restart "<image>" + the registered command line */
+  RM__WIN_UNKNOWABLE       /* the system cannot say (Wine's stub): the
+                              library's own rule applies */
+} rm__win_restart_kind;
+
+/* The decision from what GetApplicationRestartSettings returned. */
+rm__win_restart_kind rm__win_restart_rule(HRESULT hr, DWORD flags);
+
+/* Reads an open process's registration (the handle needs
+ * PROCESS_QUERY_LIMITED_INFORMATION and PROCESS_VM_READ).  For
+ * RM__WIN_REGISTERED, *args (when args is not NULL) receives the
+ * registered command line, malloc'd. */
+rm__win_restart_kind rm__win_restart_registration(HANDLE process,
+                                                  wchar_t **args);
+
+/* The command line Windows restarts a registered application with: the
+ * image path in quotes, a space, the registered arguments.  malloc'd,
+ * NULL for no memory. */
+wchar_t *rm__win_restart_command(const wchar_t *image, const wchar_t *args);
 
 /* }=====
  * {===== console.c */
