@@ -16,7 +16,17 @@ run=$1 prefix=$2 wine=$3 client=$4 dll=$5 installer=$6
 sh "$run" "$prefix" "$wine" "$client" >/dev/null 2>&1 || true
 trap 'sh "$installer" uninstall --prefix "$prefix" >/dev/null' EXIT
 trap 'exit 1' INT TERM
+system32=$prefix/drive_c/windows/system32
+before=$(cksum <"$system32/rstrtmgr.dll")
+# Anything but the drop-in is refused.
+if sh "$installer" install --prefix "$prefix" --dll64 "$client" 2>/dev/null; then
+  echo "FAIL: wine-prefix.sh installed $client" >&2
+  exit 1
+fi
 sh "$installer" install --prefix "$prefix" --dll64 "$dll"
+# Twice: the original is kept once, not overwritten by the drop-in.
+sh "$installer" install --prefix "$prefix" --dll64 "$dll" >/dev/null
+cmp -s "$dll" "$system32/rstrtmgr.dll"
 
 echo "== rm_rstrtmgr_client dropin: the drop-in, WINEDLLOVERRIDES=rstrtmgr=n,b"
 # Native mode asked for: the drop-in must ignore it (it would forward to
@@ -30,3 +40,7 @@ RM_WINE_RSTRTMGR=b sh "$run" "$prefix" "$wine" "$client" stub
 sh "$installer" uninstall --prefix "$prefix"
 sh "$installer" status --prefix "$prefix"
 sh "$installer" status --prefix "$prefix" | grep -q 'system32.*: wine-builtin'
+# Wine's file is back, byte for byte, and no backup is left behind.
+[ "$(cksum <"$system32/rstrtmgr.dll")" = "$before" ]
+[ ! -e "$system32/rstrtmgr.dll.restartmgr-orig" ]
+echo "uninstalled: Wine's rstrtmgr.dll restored byte for byte"
