@@ -54,8 +54,9 @@ fi
 # file descriptors: were those ctest's pipes, ctest would wait for them
 # until the last Wine process in the prefix is gone.
 out=$(mktemp "${TMPDIR:-/tmp}/wine-run.XXXXXX")
+trap 'rm -f "$out"' EXIT
+trap 'exit 1' INT TERM
 status=0
 "$wine" "$@" >"$out" 2>&1 </dev/null || status=$?
 cat "$out"
-rm -f "$out"
 exit "$status"
