@@ -112,17 +112,38 @@ static int run_secondary(const WCHAR *key, const WCHAR *file) {
   return failures ? 1 : 0;
 }
 
+/* Runs this program again with args; its output (read through a pipe, so
+ * that it cannot interleave with ours) is printed after ours. */
 static DWORD run_self(const WCHAR *args) {
   WCHAR self[MAX_PATH], cmd[4096];
+  SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
   STARTUPINFOW si;
   PROCESS_INFORMATION pi;
-  DWORD code = 255;
+  HANDLE rd, wr;
+  DWORD code = 255, got;
+  char buf[512];
   GetModuleFileNameW(NULL, self, MAX_PATH);
   swprintf(cmd, 4096, L"\"%ls\" %ls", self, args);
+  if (!CreatePipe(&rd, &wr, &sa, 0)) return 255;
+  SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
   memset(&si, 0, sizeof si);
   si.cb = sizeof si;
-  if (!CreateProcessW(self, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi))
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdOutput = wr;
+  si.hStdError = wr;
+  si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+  if (!CreateProcessW(self, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+    CloseHandle(rd);
+    CloseHandle(wr);
     return 255;
+  }
+  CloseHandle(wr);
+  while (ReadFile(rd, buf, sizeof buf - 1, &got, NULL) && got) {
+    buf[got] = 0;
+    fputs(buf, stdout);
+  }
+  fflush(stdout);
+  CloseHandle(rd);
   if (WaitForSingleObject(pi.hProcess, 120000) != WAIT_OBJECT_0)
     TerminateProcess(pi.hProcess, 254);
   GetExitCodeProcess(pi.hProcess, &code);
