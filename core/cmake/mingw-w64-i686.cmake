@@ -8,7 +8,7 @@
 # Like mingw-w64-x86_64.cmake, but Wine runs 32-bit programs only with
 # Debian's wine32 (i386 multiarch) installed: the 32-bit loader is looked
 # for on its own, and without it the tests are built but only the host-side
-# ones (rstrtmgr.exports) can run; the mingw32 test preset runs just those.
+# ones (rstrtmgr.exports) run: the others are registered disabled.
 
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86)
