@@ -38,4 +38,7 @@ if [ -z "${RESTARTMGR_STATE_DIR:-}" ]; then
   trap 'exit 143' TERM
 fi
 
+# Say which module this run tests (the first on the path the specs get).
+"$RM_LUA" -e 'io.stderr:write("spec: restartmgr from ",
+  package.searchpath("restartmgr", package.cpath) or "(not found)", "\n")'
 "$RM_LUA" "$@"
