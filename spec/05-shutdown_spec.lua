@@ -34,7 +34,8 @@ end
 describe("session:shutdown{} options", function()
   it("raises on an unknown key, such as 'forced'", function()
     local s <close> = assert(rm.start_session())
-    raises("bad argument #1 to 'shutdown' (invalid option 'forced')",
+    raises("bad argument #1 to 'shutdown' (invalid option 'forced'; valid: "
+           .. "force, only_registered, timeout, progress)",
            function() s:shutdown{ forced = true } end)
     raises("invalid option 'progess'",
            function() s:shutdown{ progess = function() end } end)
@@ -101,7 +102,8 @@ describe("session:restart{}", function()
 
   it("raises on unknown options", function()
     local s <close> = assert(rm.start_session())
-    raises("bad argument #1 to 'restart' (invalid option 'force')",
+    raises("bad argument #1 to 'restart' (invalid option 'force'; valid: "
+           .. "progress)",
            function() s:restart{ force = true } end)
     raises("function expected for field 'progress', got boolean",
            function() s:restart{ progress = true } end)
