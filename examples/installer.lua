@@ -120,8 +120,10 @@ local LEGEND = [[
   TYPE unknown = an ordinary program (no window, no terminal, not a
   service); console = runs in a terminal; critical = never stopped.
   RESTART yes = restartmgr can start it again after the upgrade.
-  STATUS running; stopped (by this session); restarted; stopped_other
-  (ended by itself); error_on_stop / error_on_restart (it failed).]]
+  STATUS is the history of this session: running; stopped (by it);
+  restarted; stopped_other (ended by itself); error_on_stop and
+  error_on_restart (that step failed).  "restarted,running,stopped" is
+  a program that was stopped and is running again.]]
 
 local function show_apps(apps, reboot)
   if #apps == 0 then
