@@ -25,31 +25,67 @@
 #define PATH_MAX_BYTES 4096           /* the core's RM_PATH_MAX */
 #define QUOTE_MAX 80                  /* bytes of a culprit shown */
 
-/* Pushes s quoted for a message: printable bytes as they are, '"' and
- * '\' escaped, control bytes and bytes >= 0x80 of invalid UTF-8 as \xNN,
+/* The length of the valid UTF-8 sequence at s[i] (no overlongs, no
+ * surrogates, at most U+10FFFF), or 0 when the byte there starts none. */
+static size_t utf8_seq(const char *s, size_t len, size_t i) {
+  const unsigned char *u = (const unsigned char *)s;
+  unsigned c = u[i], min, cp;
+  size_t k, need;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) need = 1, min = 0x80, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef) need = 2, min = 0x800, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4) need = 3, min = 0x10000, cp = c & 0x07;
+  else return 0;
+  for (k = 1; k <= need; k++) {
+    if (i + k >= len || (u[i + k] & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (u[i + k] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return need + 1;
+}
+
+/* 0 when s[0..len) is valid UTF-8, else the 1-based byte where it stops
+ * being valid. */
+static size_t utf8_bad_byte(const char *s, size_t len) {
+  size_t i = 0, n;
+  while (i < len) {
+    if ((n = utf8_seq(s, len, i)) == 0) return i + 1;
+    i += n;
+  }
+  return 0;
+}
+
+/* Pushes s quoted for a message: printable ASCII and valid UTF-8 as
+ * they are, '"' and '\\' escaped, control bytes and invalid bytes as \xNN,
  * cut after QUOTE_MAX bytes with "..." and the length. */
 static void push_quoted(lua_State *L, const char *s, size_t len) {
+  static const char digits[] = "0123456789abcdef";
   luaL_Buffer b;
-  size_t i, n = len < QUOTE_MAX ? len : QUOTE_MAX;
+  size_t i = 0, n = len < QUOTE_MAX ? len : QUOTE_MAX;
   luaL_buffinit(L, &b);
   luaL_addchar(&b, '"');
-  for (i = 0; i < n; i++) {
+  while (i < n) {
     unsigned char c = (unsigned char)s[i];
+    size_t seq = c >= 0x80 ? utf8_seq(s, n, i) : 0;
+    if (seq > 0) {
+      luaL_addlstring(&b, s + i, seq);
+      i += seq;
+      continue;
+    }
     if (c == '"' || c == '\\') {
       luaL_addchar(&b, '\\');
       luaL_addchar(&b, (char)c);
     } else if (c < 0x20 || c == 0x7f || c >= 0x80) {
-      char hex[5];
-      static const char digits[] = "0123456789abcdef";
+      char hex[4];
       hex[0] = '\\';
       hex[1] = 'x';
       hex[2] = digits[c >> 4];
       hex[3] = digits[c & 15];
-      hex[4] = 0;
-      luaL_addstring(&b, hex);
+      luaL_addlstring(&b, hex, 4);
     } else {
       luaL_addchar(&b, (char)c);
     }
+    i++;
   }
   luaL_addchar(&b, '"');
   if (n < len) {
@@ -69,34 +105,6 @@ static int culprit(lua_State *L, const char *what, const char *where,
                   why);
   lua_pushstring(L, rm_error_name(code));
   return 3;
-}
-
-/* 0 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, at most
- * U+10FFFF), else the 1-based byte where it stops being valid. */
-static size_t utf8_bad_byte(const char *s, size_t len) {
-  const unsigned char *u = (const unsigned char *)s;
-  size_t i = 0;
-  while (i < len) {
-    unsigned c = u[i];
-    size_t k, need;
-    unsigned min, cp;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xc2 && c <= 0xdf) need = 1, min = 0x80, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) need = 2, min = 0x800, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) need = 3, min = 0x10000, cp = c & 0x07;
-    else return i + 1;
-    for (k = 1; k <= need; k++) {
-      if (i + k >= len || (u[i + k] & 0xc0) != 0x80) return i + 1;
-      cp = (cp << 6) | (u[i + k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return i + 1;
-    i += need + 1;
-  }
-  return 0;
 }
 
 static int is_slash(char c) {
