@@ -122,6 +122,19 @@ describe("restartmgr who", function()
                   1 }, { out, err, code })
   end)
 
+  it("shows control characters in names as \\xNN, never raw", function()
+    local dir <close> = helper.tmpdir()
+    local path = dir:file("evil\27[31mred", "x")
+    local h <close> = helper.spawn_holder{ dir = dir, path = path }
+    local out, _, code = cli{ "who", path }
+    assert.equal(0, code)
+    assert.is_nil(out:find("\27", 1, true))
+    assert.equal(dir.path .. "/evil\\x1b[31mred",
+                 cols(helper.lines(out)[2])[8])
+    out = cli{ "who", "--json", path }
+    assert.equal(path, json.decode(out).processes[1].files[1].path)
+  end)
+
   it("resolves relative paths from the current directory", function()
     local dir <close> = helper.tmpdir()
     local path = dir:file("held.txt", "x")
