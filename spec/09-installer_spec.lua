@@ -195,6 +195,52 @@ describe("examples/installer.lua", function()
     assert.is_nil(read(target .. ".rm-new"))
   end)
 
+  it("asks on a terminal, and draws a bar there", function()
+    local dir <close> = helper.tmpdir()
+    local target, from = setup(dir)
+    local h <close> = helper.spawn_holder{ dir = dir, path = target }
+    -- script(1) runs the installer on a pseudo-terminal and types ANSWER.
+    local function on_terminal(answer)
+      local inner = table.concat({ "exec", helper.quote(helper.lua),
+        "examples/installer.lua", "--timeout", "10", "--from",
+        helper.quote(from), helper.quote(target) }, " ")
+      return helper.run({ "script", "-qec", inner, "/dev/null" },
+                        { stdin = answer })
+    end
+    local out, _, code = on_terminal("n\n")
+    assert.equal(1, code)
+    assert.truthy(out:find("Stop 1 program(s), install the new files and "
+                           .. "restart them? [y/N] Nothing was stopped.", 1,
+                           true))
+    assert.is_false(helper.gone(h.pid))
+    assert.equal("version 1\n", read(target))
+
+    out, _, code = on_terminal("y\n")
+    local now = holders(target)
+    finally(function()
+      for pid in pairs(now) do helper.kill(pid) end
+    end)
+    assert.equal(0, code)
+    assert.same({ nil, "signal", 15 }, { h:reap() })
+    assert.equal("version 2\n", read(target))
+    assert.truthy(out:find("\r  stopping    [##############################]"
+                           .. " 100%", 1, true))
+  end)
+
+  it("explains its words in the demo and calls the copy a copy", function()
+    local out, _, code = installer{ "--demo" }
+    assert.equal(0, code)
+    assert.truthy(out:find("TYPE unknown = an ordinary program (no window, "
+                           .. "no terminal, not a\n  service)", 1, true))
+    assert.truthy(out:find("RESTART yes = restartmgr can start it again", 1,
+                           true))
+    assert.truthy(out:find("STATUS is the history of this session", 1, true))
+    assert.truthy(out:find("(a local copy, standing in for a download)", 1,
+                           true))
+    assert.is_nil(out:find("Downloading", 1, true))
+    assert.truthy(out:find("demoapp 2.0 is running", 1, true))
+  end)
+
   it("has a --help that explains every option", function()
     local out, _, code = installer{ "--help" }
     assert.equal(0, code)
