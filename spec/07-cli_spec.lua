@@ -245,6 +245,26 @@ describe("restartmgr shutdown and restart", function()
     assert.same({ nil, "signal", 9 }, { h:reap() })
   end)
 
+  it("restarts a runit service given by --service, through sv", function()
+    local dir <close> = helper.tmpdir()
+    local fifo = dir.path .. "/svc.fifo"
+    assert(os.execute("mkfifo " .. helper.quote(fifo)))
+    local svc <close> = helper.runit_service(dir, "rm-cli-svc",
+      table.concat({ helper.quote(helper.lua),
+                     helper.quote(helper.holder_script), "none", "/",
+                     helper.quote(fifo) }, " "))
+    local out, _, code = cli({ "restart", "--json", "-s", "rm-cli-svc" },
+                             { env = { SVDIR = svc.svdir } })
+    assert.equal(0, code)
+    local p = json.decode(out).processes[1]
+    assert.equal("rm-cli-svc", p.service)
+    assert.equal("service", p.type)
+    assert.same({ "restarted", "running", "stopped" }, p.status)
+    local now = svc:wait_up(svc.first_pid)
+    assert.are_not.equal(svc.first_pid, now)
+    assert.is_true(helper.gone(svc.first_pid))
+  end)
+
   it("names a dead pid, and exits 2 on bad usage", function()
     local pid = assert(tonumber((helper.sh("echo $$"))))
     local out, err, code = cli{ "shutdown", "--pid", tostring(pid) }
