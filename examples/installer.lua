@@ -447,7 +447,9 @@ local function parse(argv)
   local i = 1
   local function value(name)
     i = i + 1
-    if argv[i] == nil then usage_error("%s needs a value (see --help)", name) end
+    if argv[i] == nil then
+      usage_error("%s needs a value (see --help)", name)
+    end
     return argv[i]
   end
   local flags = { ["--demo"] = "demo", ["--dry-run"] = "dry_run",

@@ -39,8 +39,8 @@ describe("restartmgr who", function()
     assert.equal(2, #lines)
     assert.same({ "PID", "USER", "TYPE", "SERVICE", "NAME", "HOW", "REASON",
                   "FILE" }, cols(lines[1]))
-    assert.same({ tostring(h.pid), whoami(), "unknown", "-", "lua5.4", "open",
-                  "-", path }, cols(lines[2]))
+    assert.same({ tostring(h.pid), whoami(), helper.holder_type, "-",
+                  "lua5.4", "open", "-", path }, cols(lines[2]))
   end)
 
   it("exits 1 and prints nothing when no process uses the files",
@@ -79,8 +79,8 @@ describe("restartmgr who", function()
                          "rmcritapp")
     local path = dir:file("held.txt", "x")
     local h <close> = helper.spawn_holder{ dir = dir, path = path, exe = exe }
-    local out, _, code = cli({ "who", path },
-                             { env = { RESTARTMGR_CRITICAL_PROCESSES = "rmcritapp" } })
+    local env = { RESTARTMGR_CRITICAL_PROCESSES = "rmcritapp" }
+    local out, _, code = cli({ "who", path }, { env = env })
     assert.equal(0, code)
     local c = cols(helper.lines(out)[2])
     assert.equal(tostring(h.pid), c[1])
@@ -163,7 +163,7 @@ describe("restartmgr who", function()
     assert.equal(h.pid, p.pid)
     assert.equal(helper.start_time(h.pid), p.start_time)
     assert.equal("lua5.4", p.name)
-    assert.equal("unknown", p.type)
+    assert.equal(helper.holder_type, p.type)
     assert.equal(json.null, p.service)
     assert.is_true(p.restartable)
     assert.same({ "running" }, p.status)
@@ -201,8 +201,8 @@ describe("restartmgr shutdown and restart", function()
     assert.equal("stopping 0%\nstopping 100%\n", err)
     local lines = helper.lines(out)
     assert.same({ "PID", "TYPE", "SERVICE", "NAME", "STATUS" }, cols(lines[1]))
-    assert.same({ tostring(h.pid), "unknown", "-", "lua5.4", "stopped" },
-                cols(lines[2]))
+    assert.same({ tostring(h.pid), helper.holder_type, "-", "lua5.4",
+                  "stopped" }, cols(lines[2]))
   end)
 
   it("restart stops and starts again, and reports it as JSON", function()

@@ -109,8 +109,9 @@ describe("the REPL", function()
     local by_pid = {}
     for _, a in ipairs(apps) do by_pid[a.pid] = a end
     local a = by_pid[h.pid]
-    assert.equal(("restartmgr.app (pid %d lua5.4 unknown running, "
-                  .. "restartable)"):format(h.pid), tostring(a))
+    assert.equal(("restartmgr.app (pid %d lua5.4 %s running, "
+                  .. "restartable)"):format(h.pid, helper.holder_type),
+                 tostring(a))
     assert.equal("restartmgr.app", getmetatable(a).__name)
     local me = by_pid[helper.self_pid()]
     assert.equal(("restartmgr.app (pid %d %s critical detected_self "

@@ -50,6 +50,12 @@ function M.lua_child(code, env)
 end
 
 M.cwd = M.sh("pwd"):gsub("\n$", "")
+
+-- What the core calls a holder: setsid leaves it without a terminal, so
+-- it is a main window in a graphical session, else unknown.
+local function set(name) return (os.getenv(name) or "") ~= "" end
+M.holder_type = (set("DISPLAY") or set("WAYLAND_DISPLAY"))
+                and "main_window" or "unknown"
 M.holder_script = M.cwd .. "/spec/holder.lua"
 
 -- The fields of /proc/PID/stat after the command name (which may hold
@@ -262,7 +268,9 @@ function M.run(argv, opts)
   local words = {}
   for i, w in ipairs(argv) do words[i] = M.quote(w) end
   local vars = {}
-  for k, v in pairs(opts.env or {}) do vars[#vars + 1] = k .. "=" .. M.quote(v) end
+  for k, v in pairs(opts.env or {}) do
+    vars[#vars + 1] = k .. "=" .. M.quote(v)
+  end
   local cmd = (opts.cwd and "cd " .. M.quote(opts.cwd) .. " && " or "")
               .. "exec env " .. table.concat(vars, " ") .. " "
               .. table.concat(words, " ") .. " <" .. M.quote(input)
