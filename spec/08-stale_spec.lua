@@ -73,6 +73,20 @@ describe("restartmgr stale", function()
                 p.files)
   end)
 
+  it("finds a process whose executable was replaced", function()
+    local dir <close> = helper.tmpdir()
+    local exe = dir:copy(helper.sh("command -v " .. helper.lua):gsub("\n$", ""),
+                         "rm-stale-exe")
+    local h <close> = helper.spawn_holder{ dir = dir, path = exe, mode = "exec",
+                                           exe = exe }
+    helper.replace(exe)
+    local out, _, code = cli{ "stale", "--path", dir.path }
+    assert.equal(1, code)
+    local c = row_of(out, h.pid)
+    assert.equal("rm-stale-exe", c[4])
+    assert.equal(exe, c[7])
+  end)
+
   it("--restart --dry-run shows the plan and changes nothing", function()
     local dir <close> = helper.tmpdir()
     local lib = helper.library(dir, "libstale.so")
