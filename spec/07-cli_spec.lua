@@ -92,10 +92,12 @@ describe("restartmgr who", function()
      function()
     local dir <close> = helper.tmpdir()
     local path = dir:file("held.txt", "x")
-    local free = dir:file("free.txt", "x")
     local h <close> = helper.spawn_holder{ dir = dir, path = path }
     local input = { path }
-    for i = 2, 30000 do input[i] = free end
+    for i = 2, 30000 do                    -- distinct files nobody holds
+      input[i] = dir.path .. "/free" .. i
+      assert(io.open(input[i], "w")):close()
+    end
     local out, err, code = cli({ "who", "-" },
                                { stdin = table.concat(input, "\n") .. "\n" })
     assert.equal(0, code)
