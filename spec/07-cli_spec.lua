@@ -207,6 +207,22 @@ describe("restartmgr shutdown and restart", function()
                   "stopped" }, cols(lines[2]))
   end)
 
+  it("draws a progress bar on a terminal", function()
+    local dir <close> = helper.tmpdir()
+    local path = dir:file("held.txt", "x")
+    local h <close> = helper.spawn_holder{ dir = dir, path = path }
+    -- script(1) gives the command a pseudo-terminal (stdout and stderr).
+    local inner = table.concat({ "exec", helper.quote(helper.lua),
+      helper.quote(helper.cli_script), "shutdown", helper.quote(path) }, " ")
+    local out, _, code = helper.run{ "script", "-qec", inner, "/dev/null" }
+    assert.equal(0, code)
+    assert.same({ nil, "signal", 15 }, { h:reap() })
+    assert.truthy(out:find("\rstopping   [" .. ("."):rep(30) .. "]   0%", 1,
+                           true))
+    assert.truthy(out:find("\rstopping   [" .. ("#"):rep(30) .. "] 100%", 1,
+                           true))
+  end)
+
   it("restart stops and starts again, and reports it as JSON", function()
     local dir <close> = helper.tmpdir()
     local path = dir:file("held.txt", "x")

@@ -142,11 +142,20 @@ describe("restartmgr stale", function()
     assert.equal("rm-stale-svc", c[1])
     assert.equal("yes", c[5])
 
-    out, _, code = cli({ "stale", "--restart", "--path", dir.path },
+    out, _, code = cli({ "stale", "--restart", "--json", "--path", dir.path },
                        { env = env })
     assert.equal(0, code)
-    assert.truthy(out:find("Restarted service rm-stale-svc: restarted\n", 1,
-                           true))
+    local j = decode(out)
+    assert.equal(1, #j.services)
+    local g = j.services[1]
+    assert.equal("rm-stale-svc", g.name)
+    assert.is_true(g.restartable)
+    assert.equal("restarted", g.result)
+    assert.equal(svc.first_pid, g.processes[1].pid)
+    assert.equal("service", g.processes[1].type)
+    assert.same({ lib }, g.processes[1].stale_files)
+    assert.same({}, j.programs)
+    assert.equal(dkjson.null, j.error)
     local now = svc:wait_up(svc.first_pid)
     assert.are_not.equal(svc.first_pid, now)
     assert.is_true(helper.gone(svc.first_pid))
