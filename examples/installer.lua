@@ -1,46 +1,57 @@
 -- installer.lua: upgrade files that running programs use, the Restart
 -- Manager way: find who uses them, stop those, replace the files, start
--- again what was stopped.
+-- again what was stopped.  Safe to run for real: everything that can be
+-- checked is checked before anything is stopped.
 --
 --   lua5.4 examples/installer.lua --demo [--dry-run]
 --   lua5.4 examples/installer.lua [options] FILE...
 --
--- --demo installs "demoapp 1.0" (examples/demo/) into a temp directory,
--- starts it, and upgrades it to 2.0 with the sequence below, then shows
--- 2.0 running, and removes everything it made.
---
--- On a real target the FILEs (absolute or relative paths) are what the
--- upgrade replaces:
---
---   --from DIR         the new files: each FILE is replaced by DIR/<its
---                      basename> when that exists (copied next to the
---                      target, then renamed over it, as package managers do)
---   --run CMD          a shell command that does the installation work
---                      instead (or as well), e.g. "dpkg -i new.deb"
---   --service NAME     also register a service (runit or systemd)
---   --force            kill what does not stop within the timeout
---   --only-registered  stop nothing unless everything can be restarted
---   --timeout SECONDS  per application (default 30, services 20)
---   --dry-run          only list who uses the files; stop nothing
---
--- The sequence (one session, ended by <close> whatever happens):
---   start session → register the files → list who uses them →
---   shutdown (progress bar) → replace the files → restart (progress
---   bar) → list again (what was stopped and restarted) → end the session.
--- When a reboot would be needed (a critical process, the installer itself,
--- another user's process uses a file) nothing is stopped or replaced.
---
--- Exit status: 0 when everything went as planned, 1 when something could
--- not be stopped, replaced or restarted, 2 on bad usage.  Run from the
--- repository root with the module on LUA_CPATH, e.g.
---   LUA_CPATH='build/dev/lua/?.so;;' lua5.4 examples/installer.lua --demo
+-- Run from the repository root with the module on LUA_CPATH, e.g.
+--   LUA_CPATH='build/dev/lua/?.so;;' lua5.4 examples/installer.lua --help
 
 local rm = require "restartmgr"
 
-local USAGE = [[
+local HELP = [[
 usage: installer.lua --demo [--dry-run]
-       installer.lua [--from DIR] [--run CMD] [--service NAME]... [--force]
-                     [--only-registered] [--timeout SECONDS] [--dry-run] FILE...
+       installer.lua [options] FILE...
+
+Replaces FILEs that running programs use: finds who uses them (one
+restartmgr session), stops those, puts the new files in place, starts
+again what it stopped, and shows the list before and after.
+
+  --from DIR         the new files: each FILE is replaced by DIR/<its
+                     basename> (copied beside the target first, then
+                     renamed over it, as package managers do)
+  --run CMD          a shell command that does the installation work
+                     instead (or as well), e.g. "dpkg -i new.deb"
+  --service NAME     also stop and restart a service (runit or systemd);
+                     repeatable
+  --stop-console     also stop programs running in a terminal (they are
+                     refused otherwise: they cannot be started again)
+  --force            kill what does not stop within the timeout
+  --only-registered  stop nothing unless everything can be restarted
+  --timeout SECONDS  per program and service (default 30 and 20)
+  --dry-run          only show who uses the files; stop nothing
+  --yes              do not ask for confirmation (for scripts); without
+                     it the installer asks on a terminal and refuses to
+                     run when standard input is not one
+  --demo             upgrade a small demo application, 1.0 to 2.0, in a
+                     temporary directory (asks nothing)
+  -h, --help         this text
+
+Before anything is stopped: every FILE must be absolute or relative to
+the current directory and not a directory; with --from, DIR/<basename>
+must be a readable regular file for every FILE, and each new file is
+copied beside its target (which proves the directory is writable).  Any
+problem: nothing is stopped, exit 2.
+
+When a program cannot be stopped: nothing is replaced, what was stopped
+is started again, and the installer exits 1 saying what happened.
+
+Exit status: 0 everything went as planned; 1 refused (a reboot would be
+needed, console programs without --stop-console, a declined
+confirmation) or something could not be stopped, replaced or restarted;
+2 bad usage or a failed check (nothing was stopped).
 ]]
 
 -- {===== Small helpers
@@ -50,130 +61,146 @@ local function say(fmt, ...)
   io.stdout:flush()
 end
 
-local function fail(msg)
-  io.stderr:write("installer: ", msg, "\n")
-  os.exit(1, true)
+local function usage_error(fmt, ...)
+  io.stderr:write("installer: ", fmt:format(...), "\n")
+  os.exit(2, true)
 end
 
--- A word for sh, quoted.
-local function q(s)
-  return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"
-end
+local function q(s) return "'" .. tostring(s):gsub("'", [['\'']]) .. "'" end
+local function sh(cmd) return os.execute(cmd) == true end
 
--- Runs a shell command; true when it exits 0.
-local function sh(cmd)
-  return os.execute(cmd) == true
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local function isatty(fd) return sh(("test -t %d"):format(fd)) end
 
 local function absolute(path)
   if path:sub(1, 1) == "/" then return path end
-  local pwd = os.getenv("PWD")
-  if not pwd then
-    local p = io.popen("pwd")
-    pwd = p:read("l")
-    p:close()
-  end
+  local p = io.popen("pwd")
+  local pwd = p:read("l")
+  p:close()
   return pwd .. "/" .. path
 end
 
--- A progress bar that redraws itself on one line: the callback, and a
--- function that ends the line if the bar stopped short of 100%.
-local function progress_bar(label)
+local function basename(path) return path:match("[^/]*$") end
+local function dirname(path) return path:match("^(.*)/[^/]*$") or "/" end
+
+-- A progress callback: a bar redrawn in place on a terminal, else one
+-- plain line per step (no "\r" in pipes and logs); and a function that
+-- ends a bar that stopped short of 100%.
+local function progress(label)
   local last
+  local tty = isatty(1)
   local function draw(percent)
-    local width = 30
-    local done = percent * width // 100
     last = percent
-    io.stdout:write(("\r  %-11s [%s%s] %3d%%"):format(
-      label, ("#"):rep(done), ("."):rep(width - done), percent))
-    if percent == 100 then io.stdout:write("\n") end
+    if tty then
+      local done = percent * 30 // 100
+      io.stdout:write(("\r  %-11s [%s%s] %3d%%"):format(label,
+        ("#"):rep(done), ("."):rep(30 - done), percent))
+      if percent == 100 then io.stdout:write("\n") end
+    else
+      io.stdout:write(("  %s %d%%\n"):format(label, percent))
+    end
     io.stdout:flush()
   end
-  local function close()
-    if last and last < 100 then io.stdout:write("\n") end
+  local function finish()
+    if tty and last and last < 100 then io.stdout:write("\n") end
   end
-  return draw, close
+  return draw, finish
 end
 
 -- }=====
 -- {===== Showing the list
 
-local function set_words(set)
-  local words = {}
-  for k in pairs(set) do words[#words + 1] = k end
-  table.sort(words)
-  return table.concat(words, ",")
+local function words(set)
+  local w = {}
+  for k, v in pairs(set) do if v then w[#w + 1] = k end end
+  table.sort(w)
+  return table.concat(w, ",")
 end
 
-local STATUS_ORDER = { "running", "stopped", "stopped_other", "restarted",
-                       "error_on_stop", "error_on_restart", "shutdown_masked",
-                       "restart_masked" }
-
-local function status_words(status)
-  local words = {}
-  for _, w in ipairs(STATUS_ORDER) do
-    if status[w] then words[#words + 1] = w end
-  end
-  return table.concat(words, ",")
-end
+local LEGEND = [[
+  TYPE unknown = an ordinary program (no window, no terminal, not a
+  service); console = runs in a terminal; critical = never stopped.
+  RESTART yes = restartmgr can start it again after the upgrade.
+  STATUS is the history of this session: running; stopped (by it);
+  restarted; stopped_other (ended by itself); error_on_stop and
+  error_on_restart (that step failed).  "restarted,running,stopped" is
+  a program that was stopped and is running again.]]
 
 local function show_apps(apps, reboot)
   if #apps == 0 then
     say("  nobody uses them")
   else
-    say("  %-7s %-12s %-12s %-8s %-26s %s", "PID", "NAME", "TYPE",
-        "RESTART", "STATUS", "USES")
+    say("  %-7s %-12s %-9s %-8s %-26s %s", "PID", "NAME", "TYPE", "RESTART",
+        "STATUS", "USES")
     for _, a in ipairs(apps) do
       local uses = {}
       for _, f in ipairs(a.files) do
-        uses[#uses + 1] = ("%s (%s)"):format(f.path:match("[^/]*$"),
-                                             set_words(f.how))
+        uses[#uses + 1] = ("%s (%s)"):format(basename(f.path), words(f.how))
       end
       if a.service then uses[#uses + 1] = "service " .. a.service end
-      say("  %-7d %-12s %-12s %-8s %-26s %s", a.pid, a.name, a.type,
-          a.restartable and "yes" or "no", status_words(a.status),
+      say("  %-7d %-12s %-9s %-8s %-26s %s", a.pid, a.name, a.type,
+          a.restartable and "yes" or "no", words(a.status),
           table.concat(uses, ", "))
     end
   end
   if next(reboot) then
-    say("  a reboot would be needed to replace them: %s", set_words(reboot))
+    say("  a reboot would be needed to replace them: %s", words(reboot))
   end
 end
 
 -- }=====
--- {===== Replacing files
+-- {===== Checks before anything is stopped, and replacing
 
--- Replaces target with source: a copy beside the target, renamed over it,
--- so that a process still holding the old file keeps the old inode.
-local function replace(source, target)
-  local tmp = target .. ".rm-new"
-  return sh(("cp -pL %s %s && mv -f %s %s"):format(q(source), q(tmp),
-                                                    q(tmp), q(target)))
+-- Copies every new file beside its target (TARGET.rm-new).  Returns the
+-- staged list { { from =, to =, tmp = } }, or nil and the problems (then
+-- nothing is left behind).
+local function stage(opts)
+  local staged, problems = {}, {}
+  if not opts.from then return staged end
+  if not sh(("test -d %s && test -r %s && test -x %s"):format(
+              q(opts.from), q(opts.from), q(opts.from))) then
+    return nil, { ("--from %s: not a readable directory"):format(opts.from) }
+  end
+  for _, file in ipairs(opts.files) do
+    local from = opts.from .. "/" .. basename(file)
+    local tmp = file .. ".rm-new"
+    if not sh(("test -f %s && test -r %s"):format(q(from), q(from))) then
+      problems[#problems + 1] = ("%s: no readable new version %s"):format(
+        file, from)
+    elseif sh(("test -d %s"):format(q(file))) then
+      problems[#problems + 1] = ("%s: is a directory"):format(file)
+    elseif not sh(("test -d %s && test -w %s"):format(q(dirname(file)),
+                                                       q(dirname(file)))) then
+      problems[#problems + 1] = ("%s: directory %s is not writable"):format(
+        file, dirname(file))
+    elseif not sh(("cp -pL %s %s 2>/dev/null"):format(q(from), q(tmp))) then
+      problems[#problems + 1] = ("%s: cannot copy %s beside it"):format(
+        file, from)
+    else
+      staged[#staged + 1] = { from = from, to = file, tmp = tmp }
+    end
+  end
+  if #problems > 0 then
+    for _, s in ipairs(staged) do os.remove(s.tmp) end
+    return nil, problems
+  end
+  return staged
 end
 
-local function install_new_files(opts)
+local function unstage(staged)
+  for _, s in ipairs(staged or {}) do os.remove(s.tmp) end
+end
+
+-- Renames the staged files over their targets, then runs --run.
+local function install_new_files(opts, staged)
   local ok = true
-  if opts.from then
-    for _, file in ipairs(opts.files) do
-      local source = opts.from .. "/" .. file:match("[^/]*$")
-      if read_file(source) then
-        if replace(source, file) then
-          say("  replaced %s", file)
-        else
-          say("  could not replace %s", file)
-          ok = false
-        end
-      else
-        say("  %s: no new version in %s", file, opts.from)
-      end
+  for _, s in ipairs(staged) do
+    local renamed, err = os.rename(s.tmp, s.to)
+    if renamed then
+      say("  replaced %s", s.to)
+    else
+      say("  could not replace %s: %s", s.to, err)
+      os.remove(s.tmp)
+      ok = false
     end
   end
   if opts.run then
@@ -189,64 +216,121 @@ local function install_new_files(opts)
   return ok
 end
 
+-- Asks "question [y/N]" on a terminal.  Without a terminal the answer is
+-- no, unless --yes: a script must say what it wants.
+local function confirm(opts, question)
+  if opts.yes then return true end
+  if not isatty(0) then
+    say("Not asking: standard input is not a terminal.  Pass --yes to "
+        .. "proceed without confirmation.")
+    return false, 2
+  end
+  io.stdout:write(question, " [y/N] ")
+  io.stdout:flush()
+  local answer = io.stdin:read("l") or ""
+  return answer:match("^[yY]") ~= nil, 1
+end
+
 -- }=====
 -- {===== The upgrade: one Restart Manager session
 
--- Returns true when everything went as planned.
+-- Returns the exit status.
 local function upgrade(opts)
-  local s <close> = assert(rm.start_session())
-  say("Session %s started.", s.key)
+  local staged, problems = stage(opts)
+  if not staged then
+    say("Nothing was stopped; these must be fixed first:")
+    for _, p in ipairs(problems) do say("  %s", p) end
+    return 2
+  end
+  -- Whatever happens from here, staged copies that were not renamed go.
+  local cleanup <close> = setmetatable({}, { __close = function()
+    unstage(staged)
+  end })
 
-  assert(s:register{ files = opts.files, services = opts.services })
-  say("Registered %d file(s)%s.", #opts.files,
+  local s <close>, err = rm.start_session()
+  if not s then say("%s", err) return 1 end
+  local ok, msg = s:register{ files = opts.files, services = opts.services }
+  if not ok then
+    say("Nothing was stopped: %s", msg)
+    return 2
+  end
+  say("Session %s: %d file(s)%s registered.", s.key, #opts.files,
       #opts.services > 0 and (" and %d service(s)"):format(#opts.services)
       or "")
 
   say("Who uses them:")
-  local apps, reboot = assert(s:list())
+  local apps, reboot = s:list()
+  if not apps then say("  %s", reboot) return 1 end
   show_apps(apps, reboot)
+  if #apps > 0 then say("%s", LEGEND) end
   if opts.dry_run then
     say("Dry run: nothing stopped, nothing replaced.")
-    return true
+    return 0
+  end
+  if next(reboot) then
+    say("A reboot would be needed: nothing is stopped or replaced.")
+    return 1
+  end
+  local console, lost = {}, {}
+  for _, a in ipairs(apps) do
+    if a.type == "console" then console[#console + 1] = a
+    elseif not a.restartable then lost[#lost + 1] = a end
+  end
+  if #console > 0 and not opts.stop_console then
+    say("These run in a terminal; stopping them would end them for good "
+        .. "(they cannot be restarted):")
+    for _, a in ipairs(console) do say("  pid %d %s", a.pid, a.name) end
+    say("Close them, or pass --stop-console.  Nothing was stopped.")
+    return 1
+  end
+  for _, a in ipairs(lost) do
+    say("Note: pid %d %s cannot be restarted afterwards.", a.pid, a.name)
+  end
+  local yes, code = confirm(opts, ("Stop %d program(s), install the new "
+                                   .. "files and restart them?"):format(#apps))
+  if not yes then
+    say("Nothing was stopped.")
+    return code
   end
 
   say("Shutting them down:")
-  local bar, bar_end = progress_bar("stopping")
-  local ok, err, code = s:shutdown{ force = opts.force, timeout = opts.timeout,
-                                    only_registered = opts.only_registered,
-                                    progress = bar }
-  bar_end()
-  local all_well = ok == true
+  local draw, finish = progress("stopping")
+  ok, msg, code = s:shutdown{ force = opts.force, timeout = opts.timeout,
+                              only_registered = opts.only_registered,
+                              progress = draw }
+  finish()
+  local status = 0
   if not ok then
-    say("  %s (%s)", err, code)
-    if code == "ERROR_FAIL_NOACTION_REBOOT"
-       or (code == "ERROR_FAIL_SHUTDOWN" and opts.only_registered) then
-      say("Nothing was stopped, so nothing is replaced.")
-      return false
-    end
-    if code ~= "ERROR_FAIL_SHUTDOWN" then error(err) end
-    say("  Some could not be stopped; they keep the old files until they"
-        .. " restart.")
+    say("  %s (%s)", msg, code)
+    say("Nothing was replaced.")
+    status = 1
+  else
+    say("Installing the new files:")
+    if not install_new_files(opts, staged) then status = 1 end
   end
 
-  say("Installing the new files:")
-  if not install_new_files(opts) then all_well = false end
-
   say("Restarting what was stopped:")
-  bar, bar_end = progress_bar("restarting")
-  ok, err, code = s:restart{ progress = bar }
-  bar_end()
-  if not ok then
-    say("  %s (%s)", err, code)
-    all_well = false
+  draw, finish = progress("restarting")
+  local rok, rmsg, rcode = s:restart{ progress = draw }
+  finish()
+  if not rok then
+    say("  %s (%s)", rmsg, rcode)
+    status = 1
   end
 
   say("Afterwards:")
   apps, reboot = assert(s:list())
   show_apps(apps, reboot)
+  if status ~= 0 then
+    for _, a in ipairs(apps) do
+      if a.status.error_on_stop then
+        say("pid %d %s did not stop within the timeout.", a.pid, a.name)
+      end
+    end
+  end
   assert(s:close())
   say("Session ended.")
-  return all_well, apps
+  return status
 end
 
 -- }=====
@@ -261,22 +345,30 @@ local function interpreter()
   while arg[i] do exe = arg[i]; i = i - 1 end
   if exe:find("/", 1, true) then return absolute(exe) end
   for dir in (os.getenv("PATH") or "/usr/bin:/bin"):gmatch("[^:]+") do
-    if read_file(dir .. "/" .. exe) then return dir .. "/" .. exe end
+    if sh(("test -x %s"):format(q(dir .. "/" .. exe))) then
+      return dir .. "/" .. exe
+    end
   end
-  fail("cannot find the Lua interpreter " .. exe)
+  usage_error("cannot find the Lua interpreter %s", exe)
 end
 
-local function sleep(seconds) sh(("sleep %s"):format(seconds)) end
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
 
 -- Waits until ROOT/run/status says VERSION from a pid other than not_pid.
 local function wait_status(root, version, not_pid)
   for _ = 1, 100 do
-    local text = read_file(root .. "/run/status")
-    local v, pid = (text or ""):match("^demoapp (%S+) pid (%d+)")
+    local v, pid = (read_file(root .. "/run/status") or ""):match(
+      "^demoapp (%S+) pid (%d+)")
     if v == version and tonumber(pid) ~= not_pid then return tonumber(pid) end
-    sleep(0.1)
+    sh("sleep 0.1")
   end
-  fail(("demoapp %s did not report running"):format(version))
+  return nil
 end
 
 -- Installs demoapp VERSION under dir (bin/, lib/, share/demoapp/, run/).
@@ -291,9 +383,9 @@ local function install(dir, version)
      and sh(("mkfifo %s/run/wait"):format(q(dir)))
 end
 
--- Puts the files of demoapp VERSION side by side in dir: what --from
--- takes (each target is replaced by the file with its basename).
-local function download(dir, version)
+-- Puts the files of demoapp VERSION side by side in dir, what --from
+-- takes: a local copy standing in for a download.
+local function stage_release(dir, version)
   return sh(("mkdir -p %s"):format(q(dir)))
      and sh(("cp -pL %s %s/demoapp"):format(q(interpreter()), q(dir)))
      and sh(("cp %s %s/"):format(q(demo_src .. "/demoapp.lua"), q(dir)))
@@ -305,47 +397,46 @@ local function demo(dry_run)
   local p = io.popen("mktemp -d /tmp/restartmgr-demo.XXXXXX")
   local top = p:read("l")
   p:close()
-  if not top then fail("mktemp failed") end
-  local root, new = top .. "/demoapp", top .. "/staging"
+  if not top then usage_error("mktemp failed") end
+  local root, new = top .. "/demoapp", top .. "/release-2.0"
   local app_pid
-  local function cleanup()
+  local cleanup <close> = setmetatable({}, { __close = function()
     if app_pid then sh(("kill %d 2>/dev/null"):format(app_pid)) end
     sh(("rm -rf %s"):format(q(top)))
-  end
+  end })
 
   say("== restartmgr installer demo ==")
   say("Installing demoapp 1.0 into %s", root)
-  if not install(root, "1.0") then
-    cleanup()
-    fail("could not install demoapp 1.0")
-  end
+  if not install(root, "1.0") then usage_error("could not install 1.0") end
   -- Started in its own session, without a terminal, like a desktop app.
   sh(("cd %s && setsid -f %s/bin/demoapp %s/lib/demoapp.lua %s"
       .. " </dev/null >/dev/null 2>&1"):format(q(root), q(root), q(root),
                                                q(root)))
   app_pid = wait_status(root, "1.0", nil)
+  if not app_pid then usage_error("demoapp 1.0 did not start") end
   say("demoapp 1.0 is running (pid %d).", app_pid)
-  say("Downloading demoapp 2.0 into %s", new)
-  if not download(new, "2.0") then
-    cleanup()
-    fail("could not stage demoapp 2.0")
-  end
+  say("Copying the demoapp 2.0 release (a local copy, standing in for a "
+      .. "download) to %s", new)
+  if not stage_release(new, "2.0") then usage_error("could not copy 2.0") end
   say("")
 
-  local files = { root .. "/bin/demoapp", root .. "/lib/demoapp.lua",
-                  root .. "/share/demoapp/version.txt" }
-  local ok, result = pcall(upgrade, { files = files, services = {},
-                                      from = new, dry_run = dry_run,
-                                      timeout = 10 })
-  if ok and result and not dry_run then
-    app_pid = wait_status(root, "2.0", app_pid)
-    say("")
-    say("demoapp 2.0 is running (pid %d), from the new files.", app_pid)
+  local status = upgrade{
+    files = { root .. "/bin/demoapp", root .. "/lib/demoapp.lua",
+              root .. "/share/demoapp/version.txt" },
+    services = {}, from = new, dry_run = dry_run, timeout = 10, yes = true }
+  if status == 0 and not dry_run then
+    local pid = wait_status(root, "2.0", app_pid)
+    if not pid then
+      say("demoapp 2.0 did not report running.")
+      status = 1
+    else
+      app_pid = pid
+      say("")
+      say("demoapp 2.0 is running (pid %d), from the new files.", app_pid)
+    end
   end
-  cleanup()
-  if not ok then error(result, 0) end
-  if not result then os.exit(1) end
-  say("Demo finished; everything it made is removed.")
+  if status == 0 then say("Demo finished; everything it made is removed.") end
+  return status
 end
 
 -- }=====
@@ -357,49 +448,49 @@ local function parse(argv)
   local function value(name)
     i = i + 1
     if argv[i] == nil then
-      io.stderr:write(name, " needs a value\n", USAGE)
-      os.exit(2)
+      usage_error("%s needs a value (see --help)", name)
     end
     return argv[i]
   end
+  local flags = { ["--demo"] = "demo", ["--dry-run"] = "dry_run",
+                  ["--force"] = "force", ["--yes"] = "yes",
+                  ["--only-registered"] = "only_registered",
+                  ["--stop-console"] = "stop_console" }
   while argv[i] do
     local a = argv[i]
-    if a == "--demo" then opts.demo = true
-    elseif a == "--dry-run" then opts.dry_run = true
-    elseif a == "--force" then opts.force = true
-    elseif a == "--only-registered" then opts.only_registered = true
+    if flags[a] then opts[flags[a]] = true
     elseif a == "--from" then opts.from = absolute(value(a))
     elseif a == "--run" then opts.run = value(a)
     elseif a == "--service" then opts.services[#opts.services + 1] = value(a)
     elseif a == "--timeout" then
       opts.timeout = tonumber(value(a))
       if not opts.timeout or opts.timeout <= 0 then
-        io.stderr:write("--timeout needs a positive number\n", USAGE)
-        os.exit(2)
+        usage_error("--timeout needs a positive number of seconds")
       end
     elseif a == "-h" or a == "--help" then
-      io.stdout:write(USAGE)
+      io.stdout:write(HELP)
       os.exit(0)
-    elseif a:sub(1, 2) == "--" then
-      io.stderr:write("unknown option ", a, "\n", USAGE)
-      os.exit(2)
+    elseif a:sub(1, 1) == "-" then
+      usage_error("unknown option %s (see --help)", a)
     else
       opts.files[#opts.files + 1] = absolute(a)
     end
     i = i + 1
   end
   if not opts.demo and #opts.files == 0 and #opts.services == 0 then
-    io.stderr:write(USAGE)
-    os.exit(2)
+    usage_error("nothing to upgrade: give FILEs or --service (see --help)")
+  end
+  if opts.from and #opts.files == 0 then
+    usage_error("--from needs FILEs to replace")
   end
   return opts
 end
 
 local opts = parse(arg)
 if opts.demo then
-  demo(opts.dry_run)
+  os.exit(demo(opts.dry_run), true)
 else
-  os.exit(upgrade(opts) and 0 or 1, true)
+  os.exit(upgrade(opts), true)
 end
 
 -- }=====

@@ -34,7 +34,8 @@ describe("require 'restartmgr'", function()
       if type(v) == "function" then names[#names + 1] = k end
     end
     table.sort(names)
-    assert.same({ "join_session", "process", "start_session" }, names)
+    assert.same({ "join_session", "process", "sessions", "start_session" },
+                names)
   end)
 
   it("sets no globals", function()
@@ -108,8 +109,7 @@ describe("rm.process(pid)", function()
     local p, msg, code = rm.process(pid)
     assert.is_nil(p)
     assert.equal("ERROR_FILE_NOT_FOUND", code)
-    assert.equal(("process: process %d: "):format(pid),
-                 msg:sub(1, #("process: process : ") + #tostring(pid)))
+    assert.equal(("process: pid %d is not running"):format(pid), msg)
   end)
 
   it("raises on a pid that is not an integer or out of range", function()

@@ -40,7 +40,8 @@ describe("session:register{}", function()
 
   it("raises on an unknown option key", function()
     local s <close> = assert(rm.start_session())
-    raises("bad argument #1 to 'register' (invalid option 'file')",
+    raises("bad argument #1 to 'register' (invalid option 'file'; valid: "
+           .. "files, processes, services)",
            function() s:register{ file = { "/a" } } end)
     raises("invalid option key (a number)",
            function() s:register{ "/a" } end)
@@ -134,8 +135,8 @@ describe("session:register{}", function()
     local ok, msg, code = s:register{ processes = { pid } }
     assert.is_nil(ok)
     assert.equal("ERROR_FILE_NOT_FOUND", code)
-    assert.equal(("register: process %d: "):format(pid),
-                 msg:sub(1, #("register: process : ") + #tostring(pid)))
+    assert.equal(("register: processes[1]: pid %d is not running"):format(pid),
+                 msg)
   end)
 
   it("accepts an identity whose process is gone (it matches nothing)",

@@ -119,7 +119,8 @@ describe("session filters", function()
            function() s:add_filter{ file = "/a", action = 1 } end)
     raises("invalid option 'files'",
            function() s:add_filter{ files = "/a", action = "no_restart" } end)
-    raises("bad argument #1 to 'remove_filter' (invalid option 'action')",
+    raises("bad argument #1 to 'remove_filter' (invalid option 'action'; "
+           .. "valid: file, process, service)",
            function() s:remove_filter{ file = "/a", action = "no_restart" } end)
     raises("table expected, got no value", function() s:add_filter() end)
     raises("string expected for field 'file', got table",

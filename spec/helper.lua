@@ -51,6 +51,12 @@ function M.lua_child(code, env)
 end
 
 M.cwd = M.sh("pwd"):gsub("\n$", "")
+
+-- What the core calls a holder: setsid leaves it without a terminal, so
+-- it is a main window in a graphical session, else unknown.
+local function set(name) return (os.getenv(name) or "") ~= "" end
+M.holder_type = (set("DISPLAY") or set("WAYLAND_DISPLAY"))
+                and "main_window" or "unknown"
 M.holder_script = M.cwd .. "/spec/holder.lua"
 
 -- The fields of /proc/PID/stat after the command name (which may hold
@@ -238,6 +244,148 @@ function M.spawn_holder(opts)
   end
   return setmetatable({ pid = assert(tonumber(line)), pipe = pipe,
                         fifo = fifo }, Holder)
+end
+
+-- }=====
+-- {===== Command lines with stdout and stderr apart
+
+local run_count = 0
+
+-- Runs argv (a list of words, quoted here) and returns stdout, stderr and
+-- the exit code.  opts: env (a table of variables to set), stdin (a
+-- string; default /dev/null), cwd.
+function M.run(argv, opts)
+  opts = opts or {}
+  run_count = run_count + 1
+  local tmp = os.tmpname()
+  local err = tmp .. ".err"
+  local input = "/dev/null"
+  if opts.stdin then
+    input = tmp .. ".in"
+    local f = assert(io.open(input, "wb"))
+    f:write(opts.stdin)
+    f:close()
+  end
+  local words = {}
+  for i, w in ipairs(argv) do words[i] = M.quote(w) end
+  local vars = {}
+  for k, v in pairs(opts.env or {}) do
+    vars[#vars + 1] = k .. "=" .. M.quote(v)
+  end
+  local cmd = (opts.cwd and "cd " .. M.quote(opts.cwd) .. " && " or "")
+              .. "exec env " .. table.concat(vars, " ") .. " "
+              .. table.concat(words, " ") .. " <" .. M.quote(input)
+              .. " 2>" .. M.quote(err)
+  local out, _, code = M.sh(cmd)
+  local f = io.open(err, "rb")
+  local errtext = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(err)
+  os.remove(tmp)
+  if opts.stdin then os.remove(input) end
+  return out, errtext, code
+end
+
+-- The command-line tool, run by this interpreter (not through PATH).
+M.cli_script = M.cwd .. "/lua/cli/restartmgr"
+function M.cli(args, opts)
+  local argv = { M.lua, M.cli_script }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  return M.run(argv, opts)
+end
+
+-- The lines of a text, without the newlines.
+function M.lines(text)
+  local t = {}
+  for line in text:gmatch("[^\n]+") do t[#t + 1] = line end
+  return t
+end
+
+-- A copy of a real shared library in dir (this module's own .so): what
+-- holders in mode "map" dlopen, and what a test replaces by rename.
+function M.library(dir, name)
+  local so = assert(package.searchpath("restartmgr", package.cpath))
+  return dir:copy(so, name)
+end
+
+-- Replaces path by a copy of itself, renamed over it, as package managers
+-- do: the old inode stays with whoever holds it.
+function M.replace(path)
+  local _, ok = M.sh(("cp -p %s %s.new && mv -f %s.new %s"):format(
+    M.quote(path), M.quote(path), M.quote(path), M.quote(path)))
+  assert(ok, "cannot replace " .. path)
+end
+
+-- }=====
+-- {===== runit services started by the test
+
+local Service = {}
+Service.__index = Service
+
+local function read_first_line(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local line = f:read("l")
+  f:close()
+  return line
+end
+
+-- The pid runsv reports for the service (nil while down).
+function Service:pid()
+  return tonumber(read_first_line(self.dir .. "/supervise/pid") or "")
+end
+
+-- Waits (bounded) until the service runs with a pid other than not_pid,
+-- and has run for over a second (runsv holds back a restart for a second
+-- after a child that ran less); returns the pid.
+function Service:wait_up(not_pid)
+  local pid = M.eventually(function()
+    local p = self:pid()
+    local stat = read_first_line(self.dir .. "/supervise/stat")
+    return p and p ~= not_pid and stat == "run" and p
+  end, 15)
+  assert(pid, "service " .. self.name .. " did not come up")
+  os.execute("sleep 1.2")
+  return pid
+end
+
+-- Stops the service and runsv, and reaps runsv.
+function Service:__close()
+  if self.pipe then
+    local pid = self:pid()
+    os.execute("sv -w 5 force-shutdown " .. M.quote(self.dir)
+               .. " >/dev/null 2>&1")
+    -- runsv is our child: it is a zombie at worst, so its pid is ours.
+    if not M.wait_gone(self.runsv, 10) then
+      os.execute("kill -KILL " .. self.runsv .. " 2>/dev/null")
+    end
+    self.pipe:close()
+    self.pipe = nil
+    if pid then M.kill(pid) end
+  end
+end
+Service.__gc = Service.__close
+
+-- Creates service NAME under DIR/service (the $SVDIR of the test) whose
+-- run script is `exec COMMAND`, starts runsv for it as this process's
+-- child, and waits until it is up.  .svdir is the value for SVDIR.
+function M.runit_service(dir, name, command)
+  local svdir = dir.path .. "/service"
+  local sdir = svdir .. "/" .. name
+  local _, ok = M.sh("mkdir -p " .. M.quote(sdir))
+  assert(ok)
+  local run = assert(io.open(sdir .. "/run", "w"))
+  run:write("#!/bin/sh\nexec 2>&1\nexec ", command, "\n")
+  run:close()
+  assert(os.execute("chmod 755 " .. M.quote(sdir .. "/run")))
+  local pipe = assert(io.popen("echo $$; exec runsv " .. M.quote(sdir)
+                               .. " >/dev/null 2>&1", "r"))
+  local svc = setmetatable({ name = name, dir = sdir, svdir = svdir,
+                             pipe = pipe,
+                             runsv = assert(tonumber(pipe:read("l"))) },
+                           Service)
+  svc.first_pid = svc:wait_up()
+  return svc
 end
 
 -- }=====

@@ -337,6 +337,8 @@ typedef struct rm_app_info {
   rm_process_info info;
   unsigned n_files;         /* registered files this process holds */
   rm_file_use *files;       /* owned by the array; freed by rm_free_list */
+  uint32_t reasons;         /* RM_REBOOT_REASON_* bits this entry causes
+                               (why it is RM_APP_CRITICAL); 0 otherwise */
 } rm_app_info;
 
 /* rm_get_list without the two-call protocol, and with, for each entry,
@@ -357,6 +359,38 @@ RM_EXTERN void rm_free_list(rm_app_info *apps, unsigned n_apps);
 RM_EXTERN uint32_t rm_set_timeouts(uint32_t session_handle,
                                    uint32_t app_timeout_ms,
                                    uint32_t service_timeout_ms);
+
+/* One live session of the caller's store, for rm_list_sessions. */
+typedef struct rm_session_info {
+  char key[RM_SESSION_KEY_CHARS + 1];   /* lowercase hex, NUL-terminated */
+  unsigned slot;                        /* store slot, 0..RM_MAX_SESSIONS-1 */
+  rm_unique_process owner;              /* the primary's process (alive) */
+  int shutdown_called;                  /* rm_shutdown ran at least once */
+  unsigned n_files, n_processes, n_services;
+  char **files;                         /* registered paths, as registered */
+  rm_unique_process *processes;         /* registered processes */
+  char **services;                      /* registered service names */
+  unsigned n_filters;                   /* filters added by the primary */
+  unsigned n_acted;                     /* entries its shutdowns acted on */
+} rm_session_info;
+
+/* Lists the live sessions of the caller's session store (the same user's
+ * sessions, whichever process started them), in slot order: for
+ * debugging installers made of several processes.  Sessions whose owner
+ * died, and unreadable or corrupt slots, are left out.  The key of each
+ * is included: anyone who may read the store may join them anyway.
+ * *sessions is allocated by the library (NULL when *n_sessions is 0) and
+ * released with rm_free_sessions.  Reads the library's own store also in
+ * native mode (Windows cannot enumerate its sessions).
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL sessions or n_sessions);
+ * RM_ERROR_WRITE_FAULT (the store directory is unusable);
+ * RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_list_sessions(rm_session_info **sessions,
+                                    unsigned *n_sessions);
+
+/* Releases what rm_list_sessions returned.  NULL is a no-op. */
+RM_EXTERN void rm_free_sessions(rm_session_info *sessions,
+                                unsigned n_sessions);
 
 /* Which implementation serves this process: "linux" or "win32" (the
  * library's own), or "native" when RESTARTMGR_BACKEND=native forwards

@@ -48,6 +48,7 @@ typedef struct rm__progress {
 
 void rm__progress_init(rm__progress *p, rm_status_callback fn, void *ctx,
                        size_t total);
+void rm__progress_start(rm__progress *p);  /* reports 0, before acting */
 void rm__progress_step(rm__progress *p);   /* one more item done */
 void rm__progress_end(rm__progress *p);    /* reports 100 once */
 

@@ -179,6 +179,7 @@ static uint32_t to_app_infos(const rm__record *r, const rm__entry *e,
     size_t bytes = e[i].n_uses * sizeof(rm_file_use);
     char *block, *str;
     a[i].info = e[i].info;
+    a[i].reasons = e[i].reasons;
     if (e[i].n_uses == 0) continue;
     for (k = 0; k < e[i].n_uses; k++)
       bytes += strlen(r->files.v[e[i].uses[k].file]) + 1;

@@ -130,6 +130,7 @@ static uint32_t restart_session(rm__handle *h, rm_status_callback status,
   rm__record_free(&r);
   if (rc != RM_OK) return rc;
   rm__progress_init(&progress, status, context, plan.n);
+  rm__progress_start(&progress);      /* a cancel here restarts nothing */
   for (i = 0; i < plan.n && rc == RM_OK; i++) {
     if (h->cancel) {
       rc = RM_ERROR_CANCELLED;

@@ -18,11 +18,12 @@
  * entries of earlier shutdowns that are running again and still affected.
  * Critical entries are never acted on (they come with reboot reasons).
  *
- * Progress counts the entries to stop: one step as each finishes, and 100
- * when the call has gone through every group (RM_OK or
- * RM_ERROR_FAIL_SHUTDOWN), once with 100 when there was nothing to stop.
- * A call that stops nothing for a reboot reason or ONLY_REGISTERED, or
- * that is cancelled, does not report 100.
+ * Progress counts the entries to stop: 0 once the plan is made and before
+ * anything is stopped (so a callback that cancels there stops nothing),
+ * one step as each finishes, and 100 when the call has gone through every
+ * group (RM_OK or RM_ERROR_FAIL_SHUTDOWN); 0 then 100 when there was
+ * nothing to stop.  A call that stops nothing for a reboot reason or
+ * ONLY_REGISTERED reports nothing; a cancelled one does not report 100.
  */
 #include "actions.h"
 #include "native.h"
@@ -41,6 +42,11 @@ void rm__progress_init(rm__progress *p, rm_status_callback fn, void *ctx,
   p->total = total;
   p->done = 0;
   p->last = -1;
+}
+
+void rm__progress_start(rm__progress *p) {
+  p->last = 0;
+  if (p->fn) p->fn(0u, p->ctx);
 }
 
 void rm__progress_step(rm__progress *p) {
@@ -361,6 +367,14 @@ static uint32_t shutdown_session(rm__handle *h, uint32_t flags,
     if (rc != RM_OK) return rc;
     return reasons ? RM_ERROR_FAIL_NOACTION_REBOOT : RM_ERROR_FAIL_SHUTDOWN;
   }
+  for (i = 0; i < plan.n; i++) to_stop += plan.v[i].stop;
+  memset(&x, 0, sizeof x);
+  x.h = h;
+  x.plan = &plan;
+  x.flags = flags;
+  rm__progress_init(&x.progress, status, context, to_stop);
+  /* 0 before the first stop: the last moment a cancel stops nothing. */
+  rm__progress_start(&x.progress);
   if (h->cancel) {
     rm__targets_free(&plan);
     rc = mark_called(h);
@@ -368,12 +382,6 @@ static uint32_t shutdown_session(rm__handle *h, uint32_t flags,
   }
 
   capture_all(&plan);
-  for (i = 0; i < plan.n; i++) to_stop += plan.v[i].stop;
-  memset(&x, 0, sizeof x);
-  x.h = h;
-  x.plan = &plan;
-  x.flags = flags;
-  rm__progress_init(&x.progress, status, context, to_stop);
   /* Masked entries and the shutdown mark go in first. */
   rc = rm__update(h, rm__record_items, &plan);
   if (rc == RM_OK) rc = stop_everything(&x);

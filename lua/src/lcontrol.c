@@ -173,13 +173,16 @@ static void read_target(lua_State *L, int arg, target *t) {
                           "expected");
 }
 
-/* Resolves a bare pid and rejects names with an embedded zero.  Returns
- * the number of results pushed on failure, else 0. */
+/* Names a bad file or service name (lcheck.c) and resolves a bare pid.
+ * Returns the number of results pushed on failure, else 0. */
 static int resolve_target(lua_State *L, target *t, const char *what) {
-  if ((t->file && strlen(t->file) != t->file_len) ||
-      (t->service && strlen(t->service) != t->service_len))
-    return rm__lua_fail(L, RM_ERROR_BAD_ARGUMENTS, what);
-  if (t->lookup) return rm__lua_lookup_process(L, &t->process, what);
+  if (t->file) return rm__lua_check_path(L, what, "file", t->file,
+                                         t->file_len, 0);
+  if (t->service) return rm__lua_check_service(L, what, "service", t->service,
+                                               t->service_len);
+  if (t->lookup)
+    return rm__lua_lookup_process(L, &t->process,
+                                  lua_pushfstring(L, "%s: process", what));
   return 0;
 }
 
@@ -236,6 +239,7 @@ int rm__lua_remove_filter(lua_State *L) {
 /* Pushes { action =, file = | process = | service = } for one record. */
 static void push_filter(lua_State *L, const rm_filter_info *f) {
   lua_createtable(L, 0, 2);
+  luaL_setmetatable(L, RM_LUA_FILTER);             /* readable in a REPL */
   lua_pushstring(L, f->action == RM_NO_RESTART    ? "no_restart"
                     : f->action == RM_NO_SHUTDOWN ? "no_shutdown"
                                                   : "invalid");

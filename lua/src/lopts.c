@@ -39,10 +39,20 @@ void rm__lua_check_keys(lua_State *L, int arg, int idx,
     key = lua_tostring(L, -1);
     for (i = 0; allowed[i]; i++)
       if (strcmp(key, allowed[i]) == 0) known = 1;
-    if (!known)
+    if (!known) {
+      /* Name the valid ones: the message is how people discover them. */
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (i = 0; allowed[i]; i++) {
+        if (i > 0) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, allowed[i]);
+      }
+      luaL_pushresult(&b);
       luaL_argerror(L, arg,
-                    lua_pushfstring(L, "invalid option '%s'%s%s", key,
-                                    where ? " in " : "", where ? where : ""));
+                    lua_pushfstring(L, "invalid option '%s'%s%s; valid: %s",
+                                    key, where ? " in " : "",
+                                    where ? where : "", lua_tostring(L, -1)));
+    }
   }
 }
 
@@ -174,11 +184,17 @@ int rm__lua_to_process(lua_State *L, int arg, int idx, const char *where,
 
 int rm__lua_lookup_process(lua_State *L, rm_unique_process *p,
                            const char *what) {
+  lua_Integer pid = (lua_Integer)p->pid;
   uint32_t rc = rm_get_process_identity(p->pid, p);
   if (rc == RM_OK) return 0;
   luaL_pushfail(L);
-  lua_pushfstring(L, "%s: process %I: %s", what, (lua_Integer)p->pid,
-                  rm_strerror(rc));
+  if (rc == RM_ERROR_FILE_NOT_FOUND)
+    lua_pushfstring(L, "%s: pid %I is not running", what, pid);
+  else if (rc == RM_ERROR_ACCESS_DENIED)
+    lua_pushfstring(L, "%s: pid %I cannot be inspected: %s", what, pid,
+                    rm_strerror(rc));
+  else
+    lua_pushfstring(L, "%s: pid %I: %s", what, pid, rm_strerror(rc));
   lua_pushstring(L, rm_error_name(rc));
   return 3;
 }

@@ -214,8 +214,10 @@ static const luaL_Reg session_metamethods[] = {
 static const luaL_Reg module_functions[] = {
   {"join_session", m_join_session},
   {"process", m_process},
+  {"sessions", rm__lua_sessions},
   {"start_session", m_start_session},
   {"errors", NULL},                  /* placeholders, filled below */
+  {"options", NULL},
   {"_VERSION", NULL},
   {NULL, NULL}
 };
@@ -252,9 +254,13 @@ RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 
+  rm__lua_show_init(L);
+
   luaL_newlib(L, module_functions);                /* rm */
   push_errors(L);
   lua_setfield(L, -2, "errors");
+  rm__lua_push_options(L);
+  lua_setfield(L, -2, "options");
   lua_pushfstring(L, "restartmgr %s", rm_version());
   lua_setfield(L, -2, "_VERSION");
   return 1;

@@ -5,6 +5,8 @@
  * lopts.c        option tables: key checks, typed fields, identities
  * lsession.c     s:register, s:list
  * lcontrol.c     s:shutdown, s:restart, s:cancel, the filter methods
+ * lcheck.c       messages that name the culprit (which element, why)
+ * lshow.c        app and filter entries that print readably, rm.sessions
  *
  * Conventions (SPEC section 5): a failure the core reports returns
  * fail, "what: why", "ERROR_NAME"; misuse raises.  Option tables are read
@@ -23,8 +25,10 @@
 
 #include "restartmgr.h"
 
-/* The metatable name: shows in type errors and in tostring. */
+/* The metatable names: they show in type errors and in tostring. */
 #define RM_LUA_SESSION "restartmgr.session"
+#define RM_LUA_APP "restartmgr.app"          /* entries of s:list() */
+#define RM_LUA_FILTER "restartmgr.filter"    /* entries of s:filters() */
 
 /* The session object, a full userdata.  It is created closed and opened
  * only once the core returned a handle (liolib's newprefile), so a failed
@@ -91,13 +95,41 @@ int rm__lua_to_process(lua_State *L, int arg, int idx, const char *where,
                        rm_unique_process *out);
 
 /* Fills in the start time of a bare pid through the core.  On failure
- * pushes fail, "what: process N: <sentence>", "ERROR_NAME" and returns 3,
- * else returns 0. */
+ * pushes fail, "what: pid N is not running" (or "... cannot be inspected:
+ * <sentence>"), "ERROR_NAME" and returns 3, else returns 0.  what names
+ * the call and the element ("register: processes[2]"). */
 int rm__lua_lookup_process(lua_State *L, rm_unique_process *p,
                            const char *what);
 
 /* Pushes { pid =, start_time = }. */
 void rm__lua_push_process(lua_State *L, const rm_unique_process *p);
+
+/* }=====
+ * {===== lcheck.c
+ *
+ * Each checks one element by the core's rules before the core sees it.
+ * On a culprit pushes fail, "what: where \"QUOTED\": why", "ERROR_NAME"
+ * and returns 3; else returns 0.  where names the element ("files[3]",
+ * "file"). */
+
+/* A path: non-empty, no zero byte, at most 4096 bytes, valid UTF-8,
+ * absolute; with reject_dir, not an existing directory (ACCESS_DENIED). */
+int rm__lua_check_path(lua_State *L, const char *what, const char *where,
+                       const char *s, size_t len, int reject_dir);
+/* A service short name: 1..63 bytes, valid UTF-8, no '/', '\\' or control
+ * characters, not "." or "..". */
+int rm__lua_check_service(lua_State *L, const char *what, const char *where,
+                          const char *s, size_t len);
+
+/* }=====
+ * {===== lshow.c */
+
+/* Creates the metatables of app and filter entries (at luaopen). */
+void rm__lua_show_init(lua_State *L);
+/* rm.sessions() -> { { key =, slot =, owner =, ... }, ... } | fail, ... */
+int rm__lua_sessions(lua_State *L);
+/* Pushes rm.options: option names of each method, sorted. */
+void rm__lua_push_options(lua_State *L);
 
 /* }=====
  * {===== lsession.c and lcontrol.c: the methods */

@@ -30,7 +30,8 @@ static void check_strings(lua_State *L, int arg, int idx, lua_Integer n,
 }
 
 /* Fills v[0..n-1] with the strings of the array at idx.  Returns 0, or 1
- * when one has an embedded zero (the core would see it cut short). */
+ * when one has an embedded zero (the core would see it cut short; pass 3
+ * names it). */
 static int get_strings(lua_State *L, int idx, lua_Integer n,
                        const char **v) {
   lua_Integer i;
@@ -83,15 +84,40 @@ int rm__lua_register(lua_State *L) {
                                    (size_t)(nf + ns + 1) * sizeof(char *), 0);
   files = (const char **)(void *)(procs + np + 1);
   services = files + nf;
-  if (get_strings(L, fi, nf, files) || get_strings(L, si, ns, services))
-    return rm__lua_fail(L, RM_ERROR_BAD_ARGUMENTS, "register");
+  (void)get_strings(L, fi, nf, files);
+  (void)get_strings(L, si, ns, services);
+  /* Pass 3: the first culprit, named (lcheck.c), before the core runs. */
+  for (i = 1; i <= nf; i++) {
+    size_t len;
+    int n;
+    lua_rawgeti(L, fi, i);
+    (void)lua_tolstring(L, -1, &len);
+    lua_pushfstring(L, "files[%I]", i);
+    n = rm__lua_check_path(L, "register", lua_tostring(L, -1), files[i - 1],
+                           len, 1);
+    if (n) return n;
+    lua_pop(L, 2);
+  }
+  for (i = 1; i <= ns; i++) {
+    size_t len;
+    int n;
+    lua_rawgeti(L, si, i);
+    (void)lua_tolstring(L, -1, &len);
+    lua_pushfstring(L, "services[%I]", i);
+    n = rm__lua_check_service(L, "register", lua_tostring(L, -1),
+                              services[i - 1], len);
+    if (n) return n;
+    lua_pop(L, 2);
+  }
   for (i = 1; i <= np; i++) {
     int n;
     lua_rawgeti(L, pi, i);
-    if (rm__lua_to_process(L, 2, -1, "processes", &procs[i - 1]) &&
-        (n = rm__lua_lookup_process(L, &procs[i - 1], "register")) != 0)
+    lua_pushfstring(L, "register: processes[%I]", i);
+    if (rm__lua_to_process(L, 2, -2, "processes", &procs[i - 1]) &&
+        (n = rm__lua_lookup_process(L, &procs[i - 1],
+                                    lua_tostring(L, -1))) != 0)
       return n;
-    lua_pop(L, 1);
+    lua_pop(L, 2);
   }
 
   rc = rm_register_resources(s->handle, (unsigned)nf, files, (unsigned)np,
@@ -163,7 +189,7 @@ static void push_set(lua_State *L, uint32_t bits, const bit_name *names) {
 static void push_app(lua_State *L, const rm_app_info *a) {
   const rm_process_info *p = &a->info;
   unsigned k;
-  lua_createtable(L, 0, 10);
+  lua_createtable(L, 0, 11);
   lua_pushinteger(L, (lua_Integer)p->process.pid);
   lua_setfield(L, -2, "pid");
   lua_pushinteger(L, (lua_Integer)p->process.start_time);
@@ -184,6 +210,9 @@ static void push_app(lua_State *L, const rm_app_info *a) {
   }
   lua_pushboolean(L, p->restartable);
   lua_setfield(L, -2, "restartable");
+  push_set(L, a->reasons, reboot_names);
+  lua_setfield(L, -2, "reasons");
+  luaL_setmetatable(L, RM_LUA_APP);                /* readable in a REPL */
   lua_createtable(L, (int)a->n_files, 0);          /* app, files */
   for (k = 0; k < a->n_files; k++) {
     lua_createtable(L, 0, 2);
@@ -226,6 +255,8 @@ int rm__lua_list(lua_State *L) {
 
   luaL_checkstack(L, 4, NULL);
   rc = rm_get_list_alloc(s->handle, &apps, &r.n, &r.reasons);
+  if (rc == RM_ERROR_ACCESS_DENIED)          /* the one cause on Linux */
+    return rm__lua_fail(L, rc, "list: a registered path is a directory");
   if (rc != RM_OK) return rm__lua_fail(L, rc, "list");
   r.apps = apps;
   lua_pushcfunction(L, build_list);                /* allocates nothing */

@@ -110,7 +110,7 @@ static void relaunch_is_detached_with_original_argv_cwd_env(void) {
   memset(&p, 0, sizeof p);
   ASSERT_OK(rm_restart(h, 0, progress_record, &p));
   assert_progress_complete(&p);
-  ASSERT_EQ(1, p.n);
+  ASSERT_EQ(2, p.n);                    /* 0, 100 */
   list_now(h, &l);
   ASSERT_EQ(1, l.n);
   e = only_restarted(&l);
@@ -176,7 +176,7 @@ static void restart_after_partial_failure(void) {
   memset(&p, 0, sizeof p);
   ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm_restart(h, 0, progress_record, &p));
   assert_progress_complete(&p);
-  ASSERT_EQ(2, p.n);                    /* 50, 100: two were stopped */
+  ASSERT_EQ(3, p.n);                    /* 0, 50, 100: two were stopped */
   list_now(h, &l);
   ASSERT_EQ(3, l.n);
   ASSERT_EQ(RM_STATUS_RUNNING | RM_STATUS_ERROR_ON_STOP,

@@ -76,9 +76,9 @@ static void cooperative_apps_are_stopped_and_remembered(void) {
   ASSERT_OK(rm_shutdown(h, 0, progress_record, &p));
   for (i = 0; i < 3; i++) ASSERT_EQ(SIGTERM, reap_child(&c[i], 5000));
   assert_progress_complete(&p);
-  ASSERT_EQ(3, p.n);                 /* 33, 66, 100 */
-  ASSERT_EQ(33, p.v[0]);
-  ASSERT_EQ(66, p.v[1]);
+  ASSERT_EQ(4, p.n);                 /* 0, 33, 66, 100 */
+  ASSERT_EQ(33, p.v[1]);
+  ASSERT_EQ(66, p.v[2]);
   /* The processes are gone; the list still shows them, with history. */
   list_now(h, &l);
   ASSERT_EQ(3, l.n);
@@ -93,12 +93,13 @@ static void cooperative_apps_are_stopped_and_remembered(void) {
   /* A second shutdown finds nothing left to stop. */
   memset(&p, 0, sizeof p);
   ASSERT_OK(rm_shutdown(h, 0, progress_record, &p));
-  ASSERT_EQ(1, p.n);
-  ASSERT_EQ(100, p.v[0]);
+  ASSERT_EQ(2, p.n);
+  ASSERT_EQ(0, p.v[0]);
+  ASSERT_EQ(100, p.v[1]);
   ASSERT_OK(rm_end_session(h));
 }
 
-static void nothing_affected_reports_100_once(void) {
+static void nothing_affected_reports_0_then_100(void) {
   progress_log p;
   uint32_t h;
   listing l;
@@ -106,8 +107,9 @@ static void nothing_affected_reports_100_once(void) {
   h = session_with_file(temp_file("unused"), 1000, 1000);
   memset(&p, 0, sizeof p);
   ASSERT_OK(rm_shutdown(h, 0, progress_record, &p));
-  ASSERT_EQ(1, p.n);
-  ASSERT_EQ(100, p.v[0]);
+  ASSERT_EQ(2, p.n);
+  ASSERT_EQ(0, p.v[0]);
+  ASSERT_EQ(100, p.v[1]);
   list_now(h, &l);
   ASSERT_EQ(0, l.n);
   ASSERT_OK(rm_end_session(h));
@@ -412,7 +414,7 @@ static void twenty_apps_stop_concurrently(void) {
   ASSERT(elapsed < 10000);
   for (i = 0; i < 20; i++) ASSERT_EQ(SIGKILL, reap_child(&c[i], 5000));
   assert_progress_complete(&p);
-  ASSERT_EQ(20, p.n);
+  ASSERT_EQ(21, p.n);                /* 0, then 5, 10, ... 100 */
   list_now(h, &l);
   ASSERT_EQ(20, l.n);
   for (i = 0; i < 20; i++) ASSERT_EQ(RM_STATUS_STOPPED, l.v[i].app_status);
@@ -451,7 +453,7 @@ int main(int argc, char **argv) {
   atexit(foreign_kill_all);
   RUN(bad_flags_roles_and_handles);
   RUN(cooperative_apps_are_stopped_and_remembered);
-  RUN(nothing_affected_reports_100_once);
+  RUN(nothing_affected_reports_0_then_100);
   RUN(signals_follow_the_app_type);
   RUN(app_ignoring_sigterm_stays_without_force);
   RUN(app_ignoring_sigterm_is_killed_with_force);

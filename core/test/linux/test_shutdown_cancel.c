@@ -60,8 +60,9 @@ static void cancel_from_another_thread(void) {
   ASSERT(elapsed < 5000);                         /* not the 20 s timeout */
   ASSERT_EQ(RM_OK, c.rc);
   ASSERT_EQ(RM_ERROR_REQUEST_OUT_OF_SEQUENCE, c.second_rc);
-  ASSERT_EQ(1, p.n);                              /* only the good one */
-  ASSERT_EQ(33, p.v[0]);
+  ASSERT_EQ(2, p.n);                              /* 0, the good one */
+  ASSERT_EQ(0, p.v[0]);
+  ASSERT_EQ(33, p.v[1]);
   ASSERT_EQ(SIGTERM, reap_child(&good, 5000));
   ASSERT(child_running(&stubborn[0]));
   ASSERT(child_running(&stubborn[1]));
@@ -97,7 +98,15 @@ typedef struct cancel_ctx {
   progress_log log;
 } cancel_ctx;
 
+/* Cancels at the first step after 0: once something was stopped. */
 static void cancel_in_callback(unsigned percent, void *arg) {
+  cancel_ctx *c = arg;
+  progress_record(percent, &c->log);
+  if (percent > 0) ASSERT_OK(rm_cancel_current_task(c->h));
+}
+
+/* Cancels at once, when called with 0. */
+static void cancel_at_zero(unsigned percent, void *arg) {
   cancel_ctx *c = arg;
   progress_record(percent, &c->log);
   ASSERT_OK(rm_cancel_current_task(c->h));
@@ -121,14 +130,55 @@ static void cancel_from_the_progress_callback(void) {
   t0 = rm__os_now_ms();
   ASSERT_EQ(RM_ERROR_CANCELLED, rm_shutdown(h, 0, cancel_in_callback, &c));
   ASSERT(rm__os_now_ms() - t0 < 5000);
-  ASSERT_EQ(1, c.log.n);
-  ASSERT_EQ(50, c.log.v[0]);
+  ASSERT_EQ(2, c.log.n);
+  ASSERT_EQ(0, c.log.v[0]);
+  ASSERT_EQ(50, c.log.v[1]);
   ASSERT_EQ(SIGTERM, reap_child(&good, 5000));
   ASSERT(child_running(&stubborn));
   list_now(h, &l);
   ASSERT_EQ(RM_STATUS_STOPPED, entry_of(&l, (long)a.pid)->app_status);
   ASSERT_EQ(RM_STATUS_RUNNING | RM_STATUS_ERROR_ON_STOP,
             entry_of(&l, stubborn.pid)->app_status);
+  ASSERT_OK(rm_end_session(h));
+}
+
+/* The callback is called with 0 before the first stop: cancelling there
+ * stops nothing, and a restart cancelled at 0 restarts nothing. */
+static void cancel_at_zero_stops_nothing(void) {
+  const char *file;
+  rmt_child a1, a2;
+  rm_unique_process a, b;
+  cancel_ctx c;
+  listing l;
+  uint32_t h;
+  rmt_fresh_store();
+  file = temp_file("held");
+  APP(&a1, &a, "--hold", file);
+  APP(&a2, &b, "--hold", file);
+  h = session_with_file(file, 5000, 5000);
+  memset(&c, 0, sizeof c);
+  c.h = h;
+  ASSERT_EQ(RM_ERROR_CANCELLED, rm_shutdown(h, 0, cancel_at_zero, &c));
+  ASSERT_EQ(1, c.log.n);
+  ASSERT_EQ(0, c.log.v[0]);
+  ASSERT(child_running(&a1));
+  ASSERT(child_running(&a2));
+  list_now(h, &l);
+  ASSERT_EQ(2, l.n);
+  ASSERT_EQ(RM_STATUS_RUNNING, entry_of(&l, a1.pid)->app_status);
+  ASSERT_EQ(RM_STATUS_RUNNING, entry_of(&l, a2.pid)->app_status);
+  /* Stop one for real, then cancel the restart at 0: it stays stopped. */
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_EQ(SIGTERM, reap_child(&a1, 5000));
+  ASSERT_EQ(SIGTERM, reap_child(&a2, 5000));
+  memset(&c.log, 0, sizeof c.log);
+  ASSERT_EQ(RM_ERROR_CANCELLED, rm_restart(h, 0, cancel_at_zero, &c));
+  ASSERT_EQ(1, c.log.n);
+  ASSERT_EQ(0, c.log.v[0]);
+  list_now(h, &l);
+  ASSERT_EQ(2, l.n);
+  ASSERT_EQ(RM_STATUS_STOPPED, l.v[0].app_status);
+  ASSERT_EQ(RM_STATUS_STOPPED, l.v[1].app_status);
   ASSERT_OK(rm_end_session(h));
 }
 
@@ -268,6 +318,7 @@ int main(int argc, char **argv) {
   atexit(foreign_kill_all);
   RUN(cancel_from_another_thread);
   RUN(cancel_from_the_progress_callback);
+  RUN(cancel_at_zero_stops_nothing);
   RUN(cancel_with_nothing_running_is_not_kept);
   RUN(stale_identity_is_never_signalled);
   RUN(recycled_pid_is_never_signalled);

@@ -179,10 +179,12 @@ static inline void progress_record(unsigned percent, void *ctx) {
   if (p->n < 256) p->v[p->n++] = percent;
 }
 
-/* Strictly increasing, within 0..100, the last one 100. */
+/* Strictly increasing, within 0..100, the first one 0 (before anything
+ * was acted on), the last one 100. */
 static inline void assert_progress_complete(const progress_log *p) {
   int i;
-  ASSERT(p->n >= 1);
+  ASSERT(p->n >= 2);
+  ASSERT_EQ(0, p->v[0]);
   for (i = 0; i < p->n; i++) {
     ASSERT(p->v[i] <= 100);
     if (i > 0) ASSERT(p->v[i] > p->v[i - 1]);

@@ -86,7 +86,8 @@ static void on_progress(unsigned percent, void *ctx) {
 
 static void check_progress(const progress *p) {
   int i;
-  ASSERT(p->n >= 1);
+  ASSERT(p->n >= 2);
+  ASSERT_EQ(0, p->values[0]);             /* before anything is acted on */
   for (i = 1; i < p->n; i++) ASSERT(p->values[i] > p->values[i - 1]);
   ASSERT_EQ(100, p->values[p->n - 1]);
 }

@@ -1,0 +1,194 @@
+/*
+ * lcheck.c: messages that name the culprit.
+ *
+ * The C API answers a bad registration with one code for the whole call
+ * (RM_ERROR_BAD_ARGUMENTS, as Win32 does).  A person at a REPL or reading
+ * an installer's log needs to know which element was wrong and why, so
+ * the binding checks every path and service name by the core's own rules
+ * before it calls the core, and reports the first culprit:
+ *
+ *   register: files[3] "/tmp": a directory cannot be registered
+ *   register: files[1] "etc/x": not an absolute path
+ *   register: files[2] "/a\xff": not valid UTF-8 at byte 3
+ *   register: processes[2]: pid 4242 is not running
+ *
+ * with the code the core would give (BAD_ARGUMENTS; ACCESS_DENIED for a
+ * directory, which the core reports only when listing; FILE_NOT_FOUND
+ * for a dead pid).  The core still checks everything again: these rules
+ * only have to agree with it, and the specs hold them together.
+ */
+#include "lrestartmgr.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#define PATH_MAX_BYTES 4096           /* the core's RM_PATH_MAX */
+#define QUOTE_MAX 80                  /* bytes of a culprit shown */
+
+/* The length of the valid UTF-8 sequence at s[i] (no overlongs, no
+ * surrogates, at most U+10FFFF), or 0 when the byte there starts none. */
+static size_t utf8_seq(const char *s, size_t len, size_t i) {
+  const unsigned char *u = (const unsigned char *)s;
+  unsigned c = u[i], min, cp;
+  size_t k, need;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) need = 1, min = 0x80, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef) need = 2, min = 0x800, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4) need = 3, min = 0x10000, cp = c & 0x07;
+  else return 0;
+  for (k = 1; k <= need; k++) {
+    if (i + k >= len || (u[i + k] & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (u[i + k] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return need + 1;
+}
+
+/* 0 when s[0..len) is valid UTF-8, else the 1-based byte where it stops
+ * being valid. */
+static size_t utf8_bad_byte(const char *s, size_t len) {
+  size_t i = 0, n;
+  while (i < len) {
+    if ((n = utf8_seq(s, len, i)) == 0) return i + 1;
+    i += n;
+  }
+  return 0;
+}
+
+/* Pushes s quoted for a message: printable ASCII and valid UTF-8 as
+ * they are, '"' and '\\' escaped, control bytes and invalid bytes as \xNN,
+ * cut after QUOTE_MAX bytes with "..." and the length. */
+static void push_quoted(lua_State *L, const char *s, size_t len) {
+  static const char digits[] = "0123456789abcdef";
+  luaL_Buffer b;
+  size_t i = 0, n = len < QUOTE_MAX ? len : QUOTE_MAX;
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '"');
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    size_t seq = c >= 0x80 ? utf8_seq(s, n, i) : 0;
+    if (seq > 0) {
+      luaL_addlstring(&b, s + i, seq);
+      i += seq;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      luaL_addchar(&b, '\\');
+      luaL_addchar(&b, (char)c);
+    } else if (c < 0x20 || c == 0x7f || c >= 0x80) {
+      char hex[4];
+      hex[0] = '\\';
+      hex[1] = 'x';
+      hex[2] = digits[c >> 4];
+      hex[3] = digits[c & 15];
+      luaL_addlstring(&b, hex, 4);
+    } else {
+      luaL_addchar(&b, (char)c);
+    }
+    i++;
+  }
+  luaL_addchar(&b, '"');
+  if (n < len) {
+    lua_pushfstring(L, "...(%I bytes)", (lua_Integer)len);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+}
+
+/* Pushes fail, "what: where QUOTED: why", code name; returns 3. */
+static int culprit(lua_State *L, const char *what, const char *where,
+                   const char *s, size_t len, const char *why,
+                   uint32_t code) {
+  push_quoted(L, s, len);                          /* quoted */
+  luaL_pushfail(L);
+  lua_pushfstring(L, "%s: %s %s: %s", what, where, lua_tostring(L, -2),
+                  why);
+  lua_pushstring(L, rm_error_name(code));
+  return 3;
+}
+
+static int is_slash(char c) {
+#if defined(_WIN32)
+  return c == '/' || c == '\\';
+#else
+  return c == '/';
+#endif
+}
+
+/* The backends' rule (core/src/linux/proc.c, core/src/win/base.c). */
+static int absolute(const char *p) {
+#if defined(_WIN32)
+  char c = p[0];
+  if (((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) && p[1] == ':')
+    return is_slash(p[2]);
+  if (is_slash(c) && is_slash(p[1])) return p[2] != 0 && !is_slash(p[2]);
+#endif
+  return is_slash(p[0]);
+}
+
+int rm__lua_check_path(lua_State *L, const char *what, const char *where,
+                       const char *s, size_t len, int reject_dir) {
+  size_t bad;
+  struct stat st;
+  if (len == 0)
+    return culprit(L, what, where, s, len, "an empty path",
+                   RM_ERROR_BAD_ARGUMENTS);
+  if (strlen(s) != len)
+    return culprit(L, what, where, s, len,
+                   lua_pushfstring(L, "contains a zero byte at byte %I",
+                                   (lua_Integer)strlen(s) + 1),
+                   RM_ERROR_BAD_ARGUMENTS);
+  if (len > PATH_MAX_BYTES)
+    return culprit(L, what, where, s, len,
+                   "longer than 4096 bytes", RM_ERROR_BAD_ARGUMENTS);
+  if ((bad = utf8_bad_byte(s, len)) != 0)
+    return culprit(L, what, where, s, len,
+                   lua_pushfstring(L, "not valid UTF-8 at byte %I",
+                                   (lua_Integer)bad),
+                   RM_ERROR_BAD_ARGUMENTS);
+  if (!absolute(s))
+    return culprit(L, what, where, s, len, "not an absolute path",
+                   RM_ERROR_BAD_ARGUMENTS);
+  if (reject_dir && stat(s, &st) == 0 && S_ISDIR(st.st_mode))
+    return culprit(L, what, where, s, len,
+                   "a directory cannot be registered", RM_ERROR_ACCESS_DENIED);
+  return 0;
+}
+
+int rm__lua_check_service(lua_State *L, const char *what, const char *where,
+                          const char *s, size_t len) {
+  size_t i, bad;
+  if (len == 0)
+    return culprit(L, what, where, s, len, "an empty service name",
+                   RM_ERROR_BAD_ARGUMENTS);
+  if (strlen(s) != len)
+    return culprit(L, what, where, s, len,
+                   lua_pushfstring(L, "contains a zero byte at byte %I",
+                                   (lua_Integer)strlen(s) + 1),
+                   RM_ERROR_BAD_ARGUMENTS);
+  if (len > RM_MAX_SVC_NAME)
+    return culprit(L, what, where, s, len,
+                   lua_pushfstring(L, "longer than %d bytes",
+                                   RM_MAX_SVC_NAME),
+                   RM_ERROR_BAD_ARGUMENTS);
+  if ((bad = utf8_bad_byte(s, len)) != 0)
+    return culprit(L, what, where, s, len,
+                   lua_pushfstring(L, "not valid UTF-8 at byte %I",
+                                   (lua_Integer)bad),
+                   RM_ERROR_BAD_ARGUMENTS);
+  if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+    return culprit(L, what, where, s, len, "not a service name",
+                   RM_ERROR_BAD_ARGUMENTS);
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == '/' || c == '\\')
+      return culprit(L, what, where, s, len,
+                     lua_pushfstring(L, "a service name cannot contain %s "
+                                        "(byte %I)",
+                                     c < 0x20 ? "control characters"
+                                     : c == '/' ? "'/'" : "'\\'",
+                                     (lua_Integer)i + 1),
+                     RM_ERROR_BAD_ARGUMENTS);
+  }
+  return 0;
+}
