@@ -74,6 +74,19 @@ int rm__linux_service_pid(const char *name, uint32_t *pid) {
   return 1;
 }
 
+int rm__linux_service_find(const char *name, uint32_t *pid, char *short_name,
+                           size_t cap) {
+  uint32_t p = 0;
+  const rm__svc_manager *m = manager_for(name, &p);
+  *pid = 0;
+  if (!m || !m->short_name(name, short_name, cap)) {
+    if ((size_t)snprintf(short_name, cap, "%s", name) >= cap) short_name[0] = 0;
+    return 0;
+  }
+  *pid = p;
+  return p != 0;
+}
+
 /* }=====
  * {===== Critical services */
 

@@ -3,27 +3,51 @@
  *
  * Used only where systemd runs (/run/systemd/system exists, the test
  * sd_booted() makes).  A process's unit comes from its cgroup by systemd's
- * own rule (cg_path_get_unit): take the path in the unified hierarchy
- * ("0::/...") or the v1 "name=systemd" one, skip the leading "*.slice"
- * components, and the first remaining component is the unit.  Only
+ * own rule (cg_path_get_unit): skip the leading "*.slice" components, and
+ * the first remaining component is the unit.  The path is the unified
+ * hierarchy's ("0::/...") when that names a unit, else the v1
+ * "name=systemd" one: on a legacy layout the 0:: line is a bare "/", and
+ * with a pure cgroup2 /sys/fs/cgroup inside a container on a hybrid host
+ * the kernel still prints the host's stale "name=systemd:/" line.  Only
  * system ".service" units are services here: scopes (login sessions,
  * applications started by a desktop) are plain applications, and
  * user@UID.service is the user's manager, whose processes are the user's
- * applications.  The short name is the unit name without ".service".
+ * applications.  The short name is the unit name without ".service"
+ * (what one types to systemctl); a service registered as "x.service" is
+ * listed as "x".
  *
- * Control and state go through `systemctl` (stop/start --no-block, then
- * `systemctl show` polled until the unit is inactive or active, so a
- * cancel is seen promptly); with force, a unit still running at the
- * timeout gets `systemctl kill --signal=SIGKILL`.  Units with
- * RefuseManualStop=yes are reported so the dispatcher never stops them.
+ * Control and state go through `systemctl`, not sd-bus: it ships with the
+ * manager it talks to (same version), reaches PID 1 over its private
+ * socket when D-Bus itself is down, needs no library at build or run
+ * time, and each call is a child we can bound and kill if PID 1 hangs.
+ * Stop and start are queued with --no-block, then the unit's properties
+ * (`systemctl show`, key=value) are polled until ActiveState says the job
+ * is done, the service timeout passes, or a cancel comes.  No command's
+ * message text is read, only its exit status for "accepted".
+ *
+ * A stop that does not finish in time cannot be withdrawn in systemd
+ * (the unit stays "deactivating" until its own TimeoutStopSec); without
+ * force a start job is queued behind it so the unit comes back up and
+ * the entry is ERROR_ON_STOP; with force `systemctl kill
+ * --signal=SIGKILL` ends every process of the unit and the stop
+ * completes.  Units with RefuseManualStop=yes are reported so the
+ * dispatcher never stops them.
+ *
+ * A unit without a main pid (Type=forking without a PID file and
+ * GuessMainPID=no, oneshot) is represented by the first process of its
+ * cgroup, read where systemd keeps it: /sys/fs/cgroup itself when that
+ * is cgroup2, else the name=systemd hierarchy at /sys/fs/cgroup/systemd
+ * (hybrid and legacy layouts).
  */
 #define _GNU_SOURCE
 #include "services.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define CTL_TIMEOUT_MS 15000u    /* bound on one systemctl invocation */
@@ -45,25 +69,6 @@ static int unit_of(const char *name, char *unit, size_t cap) {
 static int ends_with(const char *s, size_t n, const char *suffix) {
   size_t k = strlen(suffix);
   return n >= k && memcmp(s + n - k, suffix, k) == 0;
-}
-
-/* The systemd cgroup path of a process, from /proc/PID/cgroup. */
-static int cgroup_path(uint32_t pid, char *out, size_t cap) {
-  char path[64], buf[4096], *line, *save = NULL;
-  snprintf(path, sizeof path, "/proc/%u/cgroup", (unsigned)pid);
-  if (rm__linux_read_small(AT_FDCWD, path, buf, sizeof buf) <= 0) return -1;
-  for (line = strtok_r(buf, "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save)) {
-    const char *p = NULL;
-    if (strncmp(line, "0::", 3) == 0) p = line + 3;
-    else if (strstr(line, ":name=systemd:"))
-      p = strstr(line, ":name=systemd:") + 14;
-    if (p && strlen(p) < cap) {
-      memcpy(out, p, strlen(p) + 1);
-      return 0;
-    }
-  }
-  return -1;
 }
 
 int rm__linux_unit_of_cgroup(const char *cg, char *name, size_t cap) {
@@ -89,10 +94,102 @@ int rm__linux_unit_of_cgroup(const char *cg, char *name, size_t cap) {
   return 0;
 }
 
+/* The systemd path of one /proc/PID/cgroup line, or NULL: "0::PATH" or
+ * "ID:...name=systemd...:PATH" (the v1 controller list is comma-separated). */
+static const char *systemd_path_of_line(const char *line, int *unified) {
+  const char *colon, *colon2;
+  *unified = strncmp(line, "0::", 3) == 0;
+  if (*unified) return line + 3;
+  colon = strchr(line, ':');
+  if (!colon) return NULL;
+  colon2 = strchr(colon + 1, ':');
+  if (!colon2) return NULL;
+  {
+    const char *c = colon + 1;
+    while (c < colon2) {
+      size_t n = strcspn(c, ",:");
+      if (n == 12 && memcmp(c, "name=systemd", 12) == 0) return colon2 + 1;
+      c += n;
+      if (*c == ',') c++;
+    }
+  }
+  return NULL;
+}
+
+int rm__linux_unit_of_cgroup_text(const char *text, char *name, size_t cap) {
+  char v1[RM_MAX_SVC_NAME + 1], line[4096];
+  int have_v1 = 0;
+  const char *p = text;
+  while (*p) {
+    size_t n = strcspn(p, "\n");
+    const char *path;
+    int unified;
+    if (n < sizeof line) {
+      memcpy(line, p, n);
+      line[n] = 0;
+      path = systemd_path_of_line(line, &unified);
+      if (path && unified) {
+        if (rm__linux_unit_of_cgroup(path, name, cap)) return 1;
+      } else if (path && !have_v1) {
+        have_v1 = rm__linux_unit_of_cgroup(path, v1, sizeof v1);
+      }
+    }
+    p += n;
+    if (*p) p++;
+  }
+  if (!have_v1 || strlen(v1) >= cap) return 0;
+  memcpy(name, v1, strlen(v1) + 1);
+  return 1;
+}
+
+/* /proc/PID/cgroup whole into buf; -1 when unreadable or too long to be
+ * sure the last line was read. */
+static int read_cgroup_file(int dirfd, uint32_t pid, char *buf, size_t cap) {
+  char path[64];
+  ssize_t got;
+  if (dirfd >= 0) {
+    got = rm__linux_read_small(dirfd, "cgroup", buf, cap);
+  } else {
+    snprintf(path, sizeof path, "/proc/%u/cgroup", (unsigned)pid);
+    got = rm__linux_read_small(AT_FDCWD, path, buf, cap);
+  }
+  return got <= 0 || (size_t)got + 1 >= cap ? -1 : 0;
+}
+
 static int systemd_service_of(uint32_t pid, char *name, size_t cap) {
-  char cg[4096];
-  if (cgroup_path(pid, cg, sizeof cg) != 0) return 0;
-  return rm__linux_unit_of_cgroup(cg, name, cap);
+  char buf[16384];
+  if (read_cgroup_file(-1, pid, buf, sizeof buf) != 0) return 0;
+  return rm__linux_unit_of_cgroup_text(buf, name, cap);
+}
+
+int rm__linux_in_machine_slice(int dirfd) {
+  char buf[16384];
+  const char *p;
+  if (read_cgroup_file(dirfd, 0, buf, sizeof buf) != 0) return 0;
+  for (p = buf; *p;) {
+    size_t n = strcspn(p, "\n");
+    char line[4096];
+    const char *path;
+    int unified;
+    if (n < sizeof line) {
+      memcpy(line, p, n);
+      line[n] = 0;
+      path = systemd_path_of_line(line, &unified);
+      if (path && strncmp(path, "/machine.slice/", 15) == 0) return 1;
+    }
+    p += n;
+    if (*p) p++;
+  }
+  return 0;
+}
+
+static int systemd_short_name(const char *name, char *out, size_t cap) {
+  size_t n = strlen(name);
+  if (ends_with(name, n, ".service") && n > 8) n -= 8;
+  if (n >= cap) return 0;
+  memcpy(out, name, n);
+  out[n] = 0;
+  return 1;
 }
 
 /* The properties of a unit this file needs, from `systemctl show`. */
@@ -134,12 +231,33 @@ static int show(const char *name, unit_props *u) {
   return u->load[0] ? 0 : -1;
 }
 
+/* 1 when a ControlGroup value is a plain absolute path: no "." or ".."
+ * component, so it cannot point outside the hierarchy. */
+static int plain_cgroup_path(const char *cg) {
+  const char *p = cg;
+  if (cg[0] != '/') return 0;
+  while (*p) {
+    size_t n;
+    while (*p == '/') p++;
+    n = strcspn(p, "/");
+    if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+      return 0;
+    p += n;
+  }
+  return 1;
+}
+
 /* A unit without a main pid (oneshot, forking without a pid file) is
- * represented by the first process of its cgroup. */
+ * represented by the first process of its cgroup, in the hierarchy
+ * systemd tracks units in (see the file comment). */
 static uint32_t first_cgroup_pid(const char *cgroup) {
   char path[1200], buf[64];
-  if (!cgroup[0] ||
-      (size_t)snprintf(path, sizeof path, "/sys/fs/cgroup%s/cgroup.procs",
+  struct statfs fs;
+  const char *root = "/sys/fs/cgroup";
+  if (!plain_cgroup_path(cgroup)) return 0;
+  if (statfs(root, &fs) != 0) return 0;
+  if (fs.f_type != CGROUP2_SUPER_MAGIC) root = "/sys/fs/cgroup/systemd";
+  if ((size_t)snprintf(path, sizeof path, "%s%s/cgroup.procs", root,
                        cgroup) >= sizeof path ||
       rm__linux_read_small(AT_FDCWD, path, buf, sizeof buf) <= 0)
     return 0;
@@ -235,6 +353,6 @@ static uint32_t systemd_start(const char *name, unsigned timeout_ms) {
 }
 
 const rm__svc_manager rm__svc_systemd = {
-  "systemd", systemd_present, systemd_service_of, systemd_lookup,
-  systemd_refuses_stop, systemd_stop, systemd_start
+  "systemd", systemd_present, systemd_service_of, systemd_short_name,
+  systemd_lookup, systemd_refuses_stop, systemd_stop, systemd_start
 };
