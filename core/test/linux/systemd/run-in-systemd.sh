@@ -1,0 +1,162 @@
+#!/bin/sh
+# run-in-systemd.sh LAYOUT PROGRAM [ARG...]
+#
+# Boots a real systemd (the host's own /usr/lib/systemd/systemd) as PID 1
+# of a throw-away systemd-nspawn container, runs PROGRAM inside it in a
+# scope unit of its own, and tears everything down, also when PROGRAM
+# fails or this script is interrupted.  Exit status: PROGRAM's, or 1 when
+# the container could not be set up.
+#
+# LAYOUT is the cgroup layout inside: unified (pure cgroup2, like a
+# Debian 12 host), hybrid (cgroup v1 plus a cgroup2 "unified" mount) or
+# legacy (cgroup v1 only).  $RMT_BIND_RO lists directories (colon
+# separated) bound read-only at the same path inside: the build tree the
+# program and its helpers live in.
+#
+# Why these flags (../../../../README.md, "Services"; the facts come from
+# booting systemd 252 on machines whose PID 1 is not systemd):
+#   --directory=/ --volatile=yes  a tmpfs root with the host's /usr
+#                                 read-only: nothing of the host is written
+#   --register=no --keep-unit     no host systemd/machined to talk to
+#   --private-network             container services cannot take host ports
+#   /etc/machine-id bound + systemd.firstboot=off + machine-id-commit
+#                                 masked: otherwise the boot is a "first
+#                                 boot" that waits for input
+#   /etc/systemd/system           a directory of ours, where the tests
+#                                 write their units from inside
+#   /etc/nginx, passwd, group, shadow  for Debian's nginx.service
+# nspawn is started from a shell already moved into cgroups of our own,
+# so the payload/ and supervisor/ cgroups it creates land there and are
+# removed with them.
+set -u
+
+layout=${1:-}
+[ $# -ge 2 ] || { echo "usage: $0 unified|hybrid|legacy PROGRAM [ARG...]" >&2; exit 2; }
+shift
+case "$layout" in
+  unified) SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1; export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY ;;
+  legacy) SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0; export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY ;;
+  hybrid) unset SYSTEMD_NSPAWN_UNIFIED_HIERARCHY ;;
+  *) echo "$0: unknown layout $layout" >&2; exit 2 ;;
+esac
+
+say() { echo "run-in-systemd: $*" >&2; }
+[ "$(id -u)" -eq 0 ] || { say "must run as root (systemd-nspawn)"; exit 1; }
+for prog in systemd-nspawn systemd-id128 nsenter timeout; do
+  command -v "$prog" >/dev/null 2>&1 ||
+    { say "$prog is missing (sh .ci/bootstrap test installs it)"; exit 1; }
+done
+
+name="rmt-$layout-$$"
+work=""
+nspawn_pid=""
+cgroups=""
+
+# Ends nspawn (SIGTERM: a clean poweroff of the container; SIGKILL after
+# 20 s), reaps it, removes our cgroups depth first and the work dir.
+cleanup() {
+  status=$?
+  trap - EXIT INT TERM HUP
+  if [ -n "$nspawn_pid" ]; then
+    kill -TERM "$nspawn_pid" 2>/dev/null
+    i=0
+    while kill -0 "$nspawn_pid" 2>/dev/null && [ $i -lt 200 ]; do
+      sleep 0.1; i=$((i + 1))
+    done
+    kill -KILL "$nspawn_pid" 2>/dev/null
+    wait "$nspawn_pid" 2>/dev/null
+  fi
+  for cg in $cgroups; do
+    [ -d "$cg" ] || continue
+    i=0
+    # Processes of the container are gone with its PID 1; cgroups empty
+    # asynchronously, so the removal is retried briefly.
+    while [ -d "$cg" ] && [ $i -lt 50 ]; do
+      find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+      [ -d "$cg" ] && sleep 0.1
+      i=$((i + 1))
+    done
+    [ -d "$cg" ] && { say "could not remove cgroup $cg"; status=1; }
+  done
+  if [ -n "$work" ]; then
+    [ "$status" -ne 0 ] && [ -s "$work/console.log" ] &&
+      { say "container console:"; tail -n 40 "$work/console.log" >&2; }
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rmt-nspawn.XXXXXX") || exit 1
+mkdir "$work/units" || exit 1
+ln -s /dev/null "$work/units/systemd-machine-id-commit.service" || exit 1
+systemd-id128 new >"$work/machine-id" || exit 1
+
+# Our own cgroups: the cgroup2 root, or each v1 hierarchy nspawn uses.
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  roots=/sys/fs/cgroup
+else
+  roots=""
+  for r in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do
+    [ -d "$r" ] && roots="$roots $r"
+  done
+fi
+for r in $roots; do
+  mkdir "$r/$name" || exit 1
+  cgroups="$cgroups $r/$name"
+done
+
+binds=""
+old_ifs=$IFS
+IFS=:
+for d in ${RMT_BIND_RO:-}; do
+  [ -n "$d" ] && binds="$binds --bind-ro=$d"
+done
+IFS=$old_ifs
+for f in /etc/nginx /etc/passwd /etc/group /etc/shadow; do
+  [ -e "$f" ] && binds="$binds --bind-ro=$f"
+done
+
+# shellcheck disable=SC2086  # $binds and $cgroups are word lists
+sh -c 'for cg in $1; do echo $$ >"$cg/cgroup.procs" || exit 1; done
+       shift; exec "$@"' nspawn "$cgroups" \
+  systemd-nspawn --quiet --directory=/ --volatile=yes --boot \
+  --register=no --keep-unit --private-network --console=read-only \
+  --machine="$name" \
+  --bind-ro="$work/machine-id:/etc/machine-id" \
+  --bind="$work/units:/etc/systemd/system" \
+  $binds \
+  -- systemd.firstboot=off >"$work/console.log" 2>&1 </dev/null &
+nspawn_pid=$!
+
+# The leader: the child of nspawn whose comm is systemd.
+leader=""
+i=0
+while [ -z "$leader" ] && [ $i -lt 300 ]; do
+  kill -0 "$nspawn_pid" 2>/dev/null || { say "systemd-nspawn exited"; exit 1; }
+  for c in $(cat /proc/"$nspawn_pid"/task/*/children 2>/dev/null); do
+    [ "$(cat /proc/"$c"/comm 2>/dev/null)" = systemd ] && leader=$c
+  done
+  [ -z "$leader" ] && sleep 0.1
+  i=$((i + 1))
+done
+[ -n "$leader" ] || { say "no systemd in the container"; exit 1; }
+
+# Up once the manager answers "running" or "degraded" (its socket appears
+# a moment after the leader does).
+i=0
+while :; do
+  state=$(timeout 10 nsenter -t "$leader" -a systemctl is-system-running 2>&1)
+  case "$state" in
+    running|degraded) break ;;
+  esac
+  [ $i -lt 600 ] || { say "container did not boot: $state"; exit 1; }
+  kill -0 "$nspawn_pid" 2>/dev/null || { say "systemd-nspawn exited"; exit 1; }
+  sleep 0.1; i=$((i + 1))
+done
+
+# The program sits in a scope unit of its own, so it is nobody's service
+# and stopping services never stops it.
+timeout 900 nsenter -t "$leader" -a \
+  systemd-run --scope --quiet --unit="rmt-test-$$" -- "$@"

@@ -1,0 +1,762 @@
+/*
+ * test_systemd.c: services through a real systemd.  Runs inside the
+ * container run-in-systemd.sh boots (systemd 252 as PID 1, this program
+ * in a scope unit of its own), once per cgroup layout.  Each case writes
+ * its units to /etc/systemd/system (a directory of the container), runs
+ * them with rm_unitd (copied to /run so sandboxed units reach it),
+ * checks every outcome in the unit's own properties (ActiveState,
+ * SubState, MainPID from `systemctl show`) and in the process table, and
+ * stops and removes its units at the end; whatever a failed case leaves
+ * goes with the container.
+ */
+#define _GNU_SOURCE
+#include "test_shutdown_common.h"
+#include "linux/services.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#define UNIT_DIR "/etc/systemd/system"
+#define SYSTEMCTL "/usr/bin/systemctl"
+
+static char base[600];          /* this run's dir under /run */
+static char unitd[700];         /* rm_unitd, copied there */
+static unsigned store_counter;
+
+/* {===== Running systemctl */
+
+/* Runs argv (argv[0] a path) with its stdout into out[cap]; the exit
+ * status, or -1. */
+static int run_capture(char *out, size_t cap, char *const argv[]) {
+  rmt_child c;
+  size_t n = 0;
+  if (out && cap) out[0] = 0;
+  if (rmt_spawn(&c, argv) != 0) return -1;
+  for (;;) {
+    struct pollfd pfd;
+    char sink[256];
+    ssize_t got;
+    pfd.fd = c.out_fd;
+    pfd.events = POLLIN;
+    if (poll(&pfd, 1, 30000) <= 0) break;
+    if (out && n + 1 < cap) got = read(c.out_fd, out + n, cap - 1 - n);
+    else got = read(c.out_fd, sink, sizeof sink);
+    if (got <= 0) break;
+    if (out && n + 1 < cap) {
+      n += (size_t)got;
+      out[n] = 0;
+    }
+  }
+  while (out && n > 0 && out[n - 1] == '\n') out[--n] = 0;
+  return rmt_wait(&c, 30000);
+}
+
+/* systemctl with up to 4 arguments; its exit status. */
+static int ctl(const char *a1, const char *a2, const char *a3) {
+  char *argv[5];
+  argv[0] = (char *)(uintptr_t)SYSTEMCTL;
+  argv[1] = (char *)(uintptr_t)a1;
+  argv[2] = (char *)(uintptr_t)a2;
+  argv[3] = (char *)(uintptr_t)a3;
+  argv[4] = NULL;
+  return run_capture(NULL, 0, argv);
+}
+
+/* One property of a unit ("ActiveState", ...), as systemctl shows it. */
+static const char *prop(const char *unit, const char *name) {
+  static char out[4][256];
+  static int next;
+  char *o = out[next++ % 4], arg[64];
+  char *argv[6];
+  snprintf(arg, sizeof arg, "--property=%s", name);
+  argv[0] = (char *)(uintptr_t)SYSTEMCTL;
+  argv[1] = (char *)(uintptr_t)"show";
+  argv[2] = (char *)(uintptr_t)"--value";
+  argv[3] = arg;
+  argv[4] = (char *)(uintptr_t)unit;
+  argv[5] = NULL;
+  ASSERT_EQ(0, run_capture(o, 256, argv));
+  return o;
+}
+
+static uint32_t main_pid(const char *unit) {
+  return (uint32_t)strtoul(prop(unit, "MainPID"), NULL, 10);
+}
+
+/* The unit's state as "ActiveState/SubState". */
+static const char *state(const char *unit) {
+  static char s[128];
+  char active[64];
+  snprintf(active, sizeof active, "%s", prop(unit, "ActiveState"));
+  snprintf(s, sizeof s, "%s/%s", active, prop(unit, "SubState"));
+  return s;
+}
+
+/* The pids of the unit's cgroup (cgroup.procs where this layout keeps
+ * it), at most cap; how many. */
+static size_t unit_pids(const char *unit, uint32_t *pids, size_t cap) {
+  char path[700], cg[256];
+  struct stat st;
+  FILE *f;
+  size_t n = 0;
+  unsigned long v;
+  snprintf(cg, sizeof cg, "%s", prop(unit, "ControlGroup"));
+  snprintf(path, sizeof path, "/sys/fs/cgroup%s/cgroup.procs", cg);
+  if (stat(path, &st) != 0)
+    snprintf(path, sizeof path, "/sys/fs/cgroup/systemd%s/cgroup.procs", cg);
+  f = fopen(path, "r");
+  if (!f) return 0;
+  while (n < cap && fscanf(f, "%lu", &v) == 1) pids[n++] = (uint32_t)v;
+  fclose(f);
+  return n;
+}
+
+/* Writes NAME.service with the given [Unit]/[Service] body and reloads. */
+static void write_unit(const char *name, const char *fmt, ...) {
+  char path[300], text[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  snprintf(path, sizeof path, UNIT_DIR "/%s.service", name);
+  ASSERT_EQ(0, rmt_write_file(path, text));
+  ASSERT_EQ(0, ctl("daemon-reload", NULL, NULL));
+}
+
+/* Starts a unit and checks it is active with a live main pid (0 allowed
+ * when want_pid is 0); returns MainPID. */
+static uint32_t start_unit(const char *name, int want_pid) {
+  uint32_t pid;
+  ASSERT_EQ(0, ctl("start", name, NULL));
+  ASSERT_STR_EQ("active/running", state(name));
+  pid = main_pid(name);
+  if (want_pid) ASSERT(rm__linux_pid_alive(pid));
+  return pid;
+}
+
+/* Stops (killing what ignores SIGTERM) and removes a unit of a case. */
+static void remove_unit(const char *name) {
+  char path[300];
+  ctl("kill", "--signal=SIGKILL", name);
+  ctl("stop", name, NULL);
+  ctl("reset-failed", name, NULL);
+  snprintf(path, sizeof path, UNIT_DIR "/%s.service", name);
+  unlink(path);
+  ASSERT_EQ(0, ctl("daemon-reload", NULL, NULL));
+}
+
+/* 1 when pid is gone within timeout_ms. */
+static int gone_within(uint32_t pid, unsigned timeout_ms) {
+  unsigned waited = 0;
+  while (rm__linux_pid_alive(pid)) {
+    if (waited >= timeout_ms) return 0;
+    rmt_sleep_ms(20);
+    waited += 20;
+  }
+  return 1;
+}
+
+/* }=====
+ * {===== Sessions */
+
+/* A fresh session store of its own for each case. */
+static void fresh_store(void) {
+  char dir[700];
+  snprintf(dir, sizeof dir, "%s/store-%u", base, store_counter++);
+  rmt_setenv("RESTARTMGR_STATE_DIR", dir);
+}
+
+/* A file under /run (units with PrivateTmp= do not see /tmp). */
+static const char *held_file(const char *name) {
+  static char paths[4][700];
+  static int next;
+  char *p = paths[next++ % 4];
+  snprintf(p, 700, "%s/%s", base, name);
+  ASSERT_EQ(0, rmt_write_file(p, "data\n"));
+  return p;
+}
+
+static uint32_t session_by_name(const char *service, unsigned svc_ms) {
+  uint32_t h = session_with_file(NULL, 5000, svc_ms);
+  const char *names[1];
+  names[0] = service;
+  ASSERT_OK(rm_register_resources(h, 0, NULL, 0, NULL, 1, names));
+  return h;
+}
+
+/* The list has exactly one entry, the service's: its main pid, running
+ * (or with the given status), restartable, no reason. */
+static void one_service_entry(uint32_t h, const char *short_name, uint32_t pid,
+                              uint32_t status) {
+  listing l;
+  rm_unique_process id;
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(0, l.reasons);
+  ASSERT_EQ(pid, l.v[0].process.pid);
+  if (status & RM_STATUS_RUNNING) {
+    ASSERT_OK(rm_get_process_identity(pid, &id));
+    ASSERT_EQ(id.start_time, l.v[0].process.start_time);
+  }
+  ASSERT_EQ(RM_APP_SERVICE, l.v[0].app_type);
+  ASSERT_STR_EQ(short_name, l.v[0].service_short_name);
+  ASSERT_EQ(1, l.v[0].restartable);
+  ASSERT_EQ(status, l.v[0].app_status);
+}
+
+/* rm_shutdown then rm_restart of a session whose only entry is the unit:
+ * stopped through systemd (inactive, its processes gone), started again
+ * with a new main pid the entry takes. */
+static void shutdown_and_restart(uint32_t h, const char *unit, uint32_t pid) {
+  uint32_t pid2;
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("inactive/dead", state(unit));
+  ASSERT_EQ(0, main_pid(unit));
+  ASSERT(gone_within(pid, 2000));
+  one_service_entry(h, unit, pid, RM_STATUS_STOPPED);
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state(unit));
+  pid2 = main_pid(unit);
+  ASSERT(pid2 != 0 && pid2 != pid);
+  one_service_entry(h, unit, pid2,
+                    RM_STATUS_STOPPED | RM_STATUS_RESTARTED |
+                        RM_STATUS_RUNNING);
+}
+
+/* }=====
+ * {===== Unit of a process */
+
+/* The rule on each layout's /proc/PID/cgroup text. */
+static void unit_from_each_cgroup_layout(void) {
+  char name[RM_MAX_SVC_NAME + 1];
+  /* Pure cgroup2 (Debian 12, Ubuntu). */
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup_text(
+                   "0::/system.slice/nginx.service\n", name, sizeof name));
+  ASSERT_STR_EQ("nginx", name);
+  /* Hybrid: both lines name it. */
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup_text(
+                   "9:name=systemd:/system.slice/cron.service\n8:pids:/\n"
+                   "0::/system.slice/cron.service\n", name, sizeof name));
+  ASSERT_STR_EQ("cron", name);
+  /* Legacy: the 0:: line is a bare root. */
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup_text(
+                   "12:cpu,cpuacct:/system.slice\n"
+                   "1:name=systemd:/system.slice/ssh.service\n0::/\n",
+                   name, sizeof name));
+  ASSERT_STR_EQ("ssh", name);
+  /* Pure cgroup2 inside a hybrid host: the kernel's stale name=systemd
+   * line comes first and names nothing. */
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup_text(
+                   "9:name=systemd:/\n4:memory:/x\n"
+                   "0::/system.slice/u.service\n", name, sizeof name));
+  ASSERT_STR_EQ("u", name);
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup_text(
+                   "9:name=systemd:/../..\n0::/system.slice/u.service\n",
+                   name, sizeof name));
+  ASSERT_STR_EQ("u", name);
+  /* Scopes, the user manager, a container seen from the host. */
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text(
+                   "0::/user.slice/user-0.slice/session-1.scope\n", name,
+                   sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text(
+                   "0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                   "a.service\n", name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text(
+                   "1:name=systemd:/rmt-hybrid-1/payload/system.slice/"
+                   "u.service\n0::/rmt-hybrid-1/payload/system.slice/u.service\n",
+                   name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text("0::/\n", name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text("", name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text("garbage\n::\n", name,
+                                             sizeof name));
+  /* A v1 line whose controller list only contains "name=systemd". */
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text(
+                   "3:xname=systemd:/system.slice/u.service\n", name,
+                   sizeof name));
+}
+
+/* On this machine's real processes: this test sits in a scope, a unit's
+ * process is its unit's (whichever line the layout makes right). */
+static void unit_of_real_processes(void) {
+  char name[RM_MAX_SVC_NAME + 1];
+  uint32_t pid, got = 0;
+  ASSERT_EQ(0, rm__linux_service_of((uint32_t)rmt_self_pid(), name,
+                                    sizeof name));
+  write_unit("rmt-plain", "[Service]\nType=notify\nExecStart=%s\n", unitd);
+  pid = start_unit("rmt-plain", 1);
+  ASSERT_EQ(1, rm__linux_service_of(pid, name, sizeof name));
+  ASSERT_STR_EQ("rmt-plain", name);
+  ASSERT_EQ(1, rm__linux_service_pid("rmt-plain", &got));
+  ASSERT_EQ(pid, got);
+  ASSERT_EQ(1, rm__linux_service_pid("rmt-plain.service", &got));
+  ASSERT_EQ(pid, got);
+  ASSERT_EQ(0, rm__linux_service_pid("rmt-no-such-unit", &got));
+  /* PID 1 is in init.scope: no service. */
+  ASSERT_EQ(0, rm__linux_service_of(1, name, sizeof name));
+  remove_unit("rmt-plain");
+}
+
+/* }=====
+ * {===== Stop and start */
+
+static void simple_unit_holding_a_file(void) {
+  const char *file = held_file("simple");
+  uint32_t h, pid;
+  fresh_store();
+  write_unit("rmt-simple", "[Service]\nType=notify\nExecStart=%s --hold %s\n",
+             unitd, file);
+  pid = start_unit("rmt-simple", 1);
+  h = session_with_file(file, 5000, 10000);
+  one_service_entry(h, "rmt-simple", pid, RM_STATUS_RUNNING);
+  shutdown_and_restart(h, "rmt-simple", pid);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-simple");
+}
+
+/* Stopped through systemd, not killed: Restart=always does not bring it
+ * back until rm_restart starts it. */
+static void restart_always_stays_stopped(void) {
+  const char *file = held_file("always");
+  uint32_t h, pid;
+  fresh_store();
+  write_unit("rmt-always",
+             "[Service]\nType=notify\nRestart=always\nRestartSec=100ms\n"
+             "ExecStart=%s --hold %s\n", unitd, file);
+  pid = start_unit("rmt-always", 1);
+  h = session_with_file(file, 5000, 10000);
+  one_service_entry(h, "rmt-always", pid, RM_STATUS_RUNNING);
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  rmt_sleep_ms(1000);                  /* ten RestartSec= later */
+  ASSERT_STR_EQ("inactive/dead", state("rmt-always"));
+  ASSERT_EQ(0, main_pid("rmt-always"));
+  ASSERT_EQ(0, rm__linux_pid_alive(pid));
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-always"));
+  ASSERT(main_pid("rmt-always") != pid);
+  one_service_entry(h, "rmt-always", main_pid("rmt-always"),
+                    RM_STATUS_STOPPED | RM_STATUS_RESTARTED |
+                        RM_STATUS_RUNNING);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-always");
+}
+
+/* A traditional double-forking daemon with a PID file. */
+static void forking_daemon_with_pid_file(void) {
+  const char *file = held_file("forking");
+  uint32_t h, pid;
+  fresh_store();
+  write_unit("rmt-forking",
+             "[Service]\nType=forking\nPIDFile=/run/rmt-forking.pid\n"
+             "ExecStart=%s --daemon /run/rmt-forking.pid --hold %s\n",
+             unitd, file);
+  pid = start_unit("rmt-forking", 1);
+  {
+    uint32_t pids[8];
+    ASSERT_EQ(1, unit_pids("rmt-forking", pids, 8));   /* only the daemon */
+    ASSERT_EQ(pid, pids[0]);
+  }
+  h = session_with_file(file, 5000, 10000);
+  one_service_entry(h, "rmt-forking", pid, RM_STATUS_RUNNING);
+  shutdown_and_restart(h, "rmt-forking", pid);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-forking");
+}
+
+/* Type=forking without a PID file and GuessMainPID=no: no MainPID, the
+ * first process of the unit's cgroup stands for it (cgroup.procs read
+ * where this layout keeps it). */
+static void forking_without_main_pid(void) {
+  uint32_t h, pid, pids[8], pid2;
+  listing l;
+  fresh_store();
+  write_unit("rmt-nomain",
+             "[Service]\nType=forking\nGuessMainPID=no\n"
+             "ExecStart=%s --daemon -\n", unitd);
+  ASSERT_EQ(0, start_unit("rmt-nomain", 0));
+  ASSERT_EQ(1, unit_pids("rmt-nomain", pids, 8));
+  pid = pids[0];
+  ASSERT(rm__linux_pid_alive(pid));
+  h = session_by_name("rmt-nomain", 10000);
+  one_service_entry(h, "rmt-nomain", pid, RM_STATUS_RUNNING);
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("inactive/dead", state("rmt-nomain"));
+  ASSERT(gone_within(pid, 2000));
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-nomain"));
+  ASSERT_EQ(1, unit_pids("rmt-nomain", pids, 8));
+  pid2 = pids[0];
+  ASSERT(pid2 != pid);
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(pid2, l.v[0].process.pid);
+  ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED | RM_STATUS_RUNNING,
+            l.v[0].app_status);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-nomain");
+}
+
+/* A master and three workers all holding the file: one entry (the main
+ * process), stopped and started once. */
+static void unit_with_workers(void) {
+  const char *file = held_file("workers");
+  uint32_t h, pid, pids[8];
+  size_t n, i;
+  fresh_store();
+  write_unit("rmt-workers",
+             "[Service]\nType=notify\nExecStart=%s --hold %s --workers 3\n",
+             unitd, file);
+  pid = start_unit("rmt-workers", 1);
+  n = unit_pids("rmt-workers", pids, 8);
+  ASSERT_EQ(4, n);
+  h = session_with_file(file, 5000, 10000);
+  one_service_entry(h, "rmt-workers", pid, RM_STATUS_RUNNING);
+  {
+    /* The entry holds the file once. */
+    rm_app_info *apps = NULL;
+    unsigned count = 0;
+    uint32_t reasons;
+    ASSERT_OK(rm_get_list_alloc(h, &apps, &count, &reasons));
+    ASSERT_EQ(1, count);
+    ASSERT_EQ(pid, apps[0].info.process.pid);
+    ASSERT_EQ(1, apps[0].n_files);
+    ASSERT_STR_EQ(file, apps[0].files[0].file);
+    ASSERT_EQ(RM_USE_OPEN_FILE, apps[0].files[0].how);
+    rm_free_list(apps, count);
+  }
+  shutdown_and_restart(h, "rmt-workers", pid);
+  for (i = 0; i < n; i++) ASSERT(gone_within(pids[i], 2000));
+  ASSERT_EQ(4, unit_pids("rmt-workers", pids, 8));
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-workers");
+}
+
+/* A unit that ignores SIGTERM, with a TimeoutStopSec= far beyond the
+ * test: without force the stop times out (ERROR_ON_STOP, the process
+ * untouched while systemd's own stop is pending, a start queued behind
+ * it); with force systemd's kill ends it and it restarts. */
+static void stubborn_unit_without_and_with_force(void) {
+  const char *file = held_file("stubborn");
+  uint32_t h, pid, pid2;
+  uint64_t t0;
+  listing l;
+  fresh_store();
+  write_unit("rmt-stubborn",
+             "[Service]\nType=notify\nTimeoutStopSec=300\n"
+             "ExecStart=%s --ignore-term --hold %s\n", unitd, file);
+  pid = start_unit("rmt-stubborn", 1);
+  h = session_with_file(file, 1500, 1500);
+  t0 = rm__os_now_ms();
+  ASSERT_EQ(RM_ERROR_FAIL_SHUTDOWN, rm_shutdown(h, 0, NULL, NULL));
+  ASSERT(rm__os_now_ms() - t0 < 10000);
+  ASSERT(rm__linux_pid_alive(pid));
+  ASSERT_EQ(pid, main_pid("rmt-stubborn"));
+  ASSERT_STR_EQ("deactivating/stop-sigterm", state("rmt-stubborn"));
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(RM_APP_SERVICE, l.v[0].app_type);
+  ASSERT_EQ(RM_STATUS_RUNNING | RM_STATUS_ERROR_ON_STOP, l.v[0].app_status);
+  /* Nothing was stopped, so restart has nothing to do. */
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_EQ(pid, main_pid("rmt-stubborn"));
+
+  t0 = rm__os_now_ms();
+  ASSERT_OK(rm_shutdown(h, RM_FORCE_SHUTDOWN, NULL, NULL));
+  ASSERT(rm__os_now_ms() - t0 < 10000);
+  ASSERT(gone_within(pid, 2000));
+  ASSERT_EQ(0, main_pid("rmt-stubborn"));
+  ASSERT(strncmp(state("rmt-stubborn"), "active", 6) != 0);
+  list_now(h, &l);
+  ASSERT_EQ(RM_STATUS_STOPPED, l.v[0].app_status);
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-stubborn"));
+  pid2 = main_pid("rmt-stubborn");
+  ASSERT(pid2 != 0 && pid2 != pid);
+  one_service_entry(h, "rmt-stubborn", pid2,
+                    RM_STATUS_STOPPED | RM_STATUS_RESTARTED |
+                        RM_STATUS_RUNNING);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-stubborn");
+}
+
+/* Registered as "x" and as "x.service": the same one entry, listed as
+ * "x" (what one types to systemctl); either spelling stops and starts it. */
+static void registered_by_name_both_spellings(void) {
+  const char *file = held_file("named");
+  const char *both[2];
+  uint32_t h, pid;
+  fresh_store();
+  write_unit("rmt-named", "[Service]\nType=notify\nExecStart=%s --hold %s\n",
+             unitd, file);
+  pid = start_unit("rmt-named", 1);
+  h = session_by_name("rmt-named", 10000);
+  one_service_entry(h, "rmt-named", pid, RM_STATUS_RUNNING);
+  ASSERT_OK(rm_end_session(h));
+
+  fresh_store();
+  h = session_by_name("rmt-named.service", 10000);
+  one_service_entry(h, "rmt-named", pid, RM_STATUS_RUNNING);
+  ASSERT_OK(rm_end_session(h));
+
+  /* Both spellings and the file it holds: still one entry. */
+  fresh_store();
+  h = session_with_file(file, 5000, 10000);
+  both[0] = "rmt-named.service";
+  both[1] = "rmt-named";
+  ASSERT_OK(rm_register_resources(h, 0, NULL, 0, NULL, 2, both));
+  one_service_entry(h, "rmt-named", pid, RM_STATUS_RUNNING);
+  shutdown_and_restart(h, "rmt-named", pid);
+  ASSERT_OK(rm_end_session(h));
+
+  fresh_store();
+  h = session_by_name("rmt-named.service", 10000);
+  pid = main_pid("rmt-named");
+  shutdown_and_restart(h, "rmt-named", pid);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-named");
+}
+
+/* systemd's sandboxing gives the unit its own mount namespace: still a
+ * service of this manager, stopped and started through it. */
+static void sandboxed_unit_is_a_service(void) {
+  const char *file = held_file("sandboxed");
+  char ours[64], theirs[64], path[64];
+  ssize_t n;
+  uint32_t h, pid;
+  fresh_store();
+  write_unit("rmt-sandboxed",
+             "[Service]\nType=notify\nProtectSystem=full\nPrivateTmp=yes\n"
+             "ExecStart=%s --hold %s\n", unitd, file);
+  pid = start_unit("rmt-sandboxed", 1);
+  n = readlink("/proc/self/ns/mnt", ours, sizeof ours - 1);
+  ASSERT(n > 0);
+  ours[n] = 0;
+  snprintf(path, sizeof path, "/proc/%u/ns/mnt", (unsigned)pid);
+  n = readlink(path, theirs, sizeof theirs - 1);
+  ASSERT(n > 0);
+  theirs[n] = 0;
+  ASSERT(strcmp(ours, theirs) != 0);            /* the premise */
+  h = session_with_file(file, 5000, 10000);
+  one_service_entry(h, "rmt-sandboxed", pid, RM_STATUS_RUNNING);
+  shutdown_and_restart(h, "rmt-sandboxed", pid);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-sandboxed");
+}
+
+/* }=====
+ * {===== Critical units */
+
+/* RefuseManualStop=yes: critical, never stopped, not even with force or
+ * by the backend asked directly. */
+static void refuse_manual_stop_is_critical(void) {
+  const char *file = held_file("refuse");
+  uint32_t h, pid;
+  listing l;
+  fresh_store();
+  write_unit("rmt-refuse",
+             "[Unit]\nRefuseManualStop=yes\n"
+             "[Service]\nType=notify\nExecStart=%s --hold %s\n", unitd, file);
+  pid = start_unit("rmt-refuse", 1);
+  ASSERT_EQ(4, ctl("stop", "rmt-refuse", NULL));  /* systemd refuses */
+  ASSERT_EQ(1, rm__linux_service_critical("rmt-refuse"));
+  h = session_with_file(file, 2000, 2000);
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(pid, l.v[0].process.pid);
+  ASSERT_EQ(RM_APP_CRITICAL, l.v[0].app_type);
+  ASSERT_STR_EQ("rmt-refuse", l.v[0].service_short_name);
+  ASSERT_EQ(0, l.v[0].restartable);
+  ASSERT_EQ(RM_REBOOT_REASON_CRITICAL_SERVICE, l.reasons);
+  ASSERT_EQ(RM_ERROR_FAIL_NOACTION_REBOOT,
+            rm_shutdown(h, RM_FORCE_SHUTDOWN, NULL, NULL));
+  ASSERT_EQ(RM_ERROR_FAIL_SHUTDOWN,
+            rm__os_service_stop("rmt-refuse", 1000, 1, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-refuse"));
+  ASSERT_EQ(pid, main_pid("rmt-refuse"));
+  ASSERT_OK(rm_end_session(h));
+  /* Its stop is refused, so the clean-up kills it. */
+  remove_unit("rmt-refuse");
+}
+
+/* Units the engine knows as critical: systemd's own (journald), the bus,
+ * logins, gettys, display managers, user managers. */
+static void known_critical_units(void) {
+  const char *names[2];
+  uint32_t h, journald, bus;
+  listing l;
+  unsigned i;
+  static const char *const critical[] = {
+    "dbus", "dbus.service", "systemd-logind", "systemd-journald",
+    "getty@tty1", "serial-getty@ttyS0", "console-getty", "user@1000",
+    "user@0.service", "gdm", "display-manager", "lightdm", "sddm"
+  };
+  for (i = 0; i < sizeof critical / sizeof *critical; i++)
+    ASSERT_EQ(1, rm__linux_service_critical(critical[i]));
+  ASSERT_EQ(0, rm__linux_service_critical("nginx"));
+  fresh_store();
+  ASSERT_EQ(0, ctl("start", "dbus.service", NULL));
+  journald = main_pid("systemd-journald");
+  bus = main_pid("dbus");
+  ASSERT(journald != 0 && bus != 0);
+  h = session_with_file(NULL, 2000, 2000);
+  names[0] = "systemd-journald";
+  names[1] = "dbus.service";
+  ASSERT_OK(rm_register_resources(h, 0, NULL, 0, NULL, 2, names));
+  list_now(h, &l);
+  ASSERT_EQ(2, l.n);
+  ASSERT(l.reasons & RM_REBOOT_REASON_CRITICAL_SERVICE);
+  for (i = 0; i < l.n; i++) {
+    ASSERT_EQ(RM_APP_CRITICAL, l.v[i].app_type);
+    ASSERT(l.v[i].process.pid == journald || l.v[i].process.pid == bus);
+  }
+  {
+    const rm_process_info *b = entry_of(&l, bus), *j = entry_of(&l, journald);
+    ASSERT(b != NULL && j != NULL);
+    if (b && j) {
+      ASSERT_STR_EQ("dbus", b->service_short_name);
+      ASSERT_STR_EQ("systemd-journald", j->service_short_name);
+    }
+  }
+  ASSERT_EQ(RM_ERROR_FAIL_NOACTION_REBOOT,
+            rm_shutdown(h, RM_FORCE_SHUTDOWN, NULL, NULL));
+  ASSERT_EQ(journald, main_pid("systemd-journald"));
+  ASSERT_EQ(bus, main_pid("dbus"));
+  ASSERT_STR_EQ("active/running", state("dbus"));
+  ASSERT_OK(rm_end_session(h));
+}
+
+/* }=====
+ * {===== Debian's nginx */
+
+/* 1 when something answers HTTP on 127.0.0.1:80. */
+static int http_answers(void) {
+  struct sockaddr_in a;
+  char buf[64];
+  ssize_t n = 0;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const char *req = "GET / HTTP/1.0\r\n\r\n";
+  ASSERT(fd >= 0);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons(80);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+      write(fd, req, strlen(req)) == (ssize_t)strlen(req)) {
+    struct pollfd pfd;
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    if (poll(&pfd, 1, 5000) == 1) n = read(fd, buf, sizeof buf - 1);
+  }
+  close(fd);
+  if (n < 5) return 0;
+  buf[n] = 0;
+  return strncmp(buf, "HTTP/", 5) == 0;
+}
+
+/* The comm of a pid ("nginx"). */
+static void comm_of(uint32_t pid, char *out, size_t cap) {
+  char path[64];
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/%u/cmdline", (unsigned)pid);
+  out[0] = 0;
+  f = fopen(path, "r");
+  if (!f) return;
+  if (!fgets(out, (int)cap, f)) out[0] = 0;
+  fclose(f);
+}
+
+static void debian_nginx(void) {
+  const char *files[1];
+  char cmd[256];
+  uint32_t h, pid, pid2, pids[16];
+  ASSERT_EQ(0, access("/usr/sbin/nginx", X_OK));
+  ASSERT_EQ(0, access("/usr/lib/systemd/system/nginx.service", R_OK));
+  /* What Debian's packaging would have created under /var. */
+  mkdir("/var/lib/nginx", 0755);
+  mkdir("/var/log/nginx", 0755);
+  fresh_store();
+  pid = start_unit("nginx", 1);
+  comm_of(pid, cmd, sizeof cmd);
+  ASSERT(strncmp(cmd, "nginx: master process", 21) == 0);
+  ASSERT(unit_pids("nginx", pids, 16) >= 2);   /* master and workers */
+  ASSERT(http_answers());
+  h = session_with_file(NULL, 5000, 10000);
+  files[0] = "/usr/sbin/nginx";
+  ASSERT_OK(rm_register_resources(h, 1, files, 0, NULL, 0, NULL));
+  one_service_entry(h, "nginx", pid, RM_STATUS_RUNNING);
+  {
+    listing l;
+    list_now(h, &l);
+    ASSERT_STR_EQ("nginx", l.v[0].app_name);
+  }
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("inactive/dead", state("nginx"));
+  ASSERT(gone_within(pid, 2000));
+  ASSERT_EQ(0, http_answers());
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state("nginx"));
+  pid2 = main_pid("nginx");
+  ASSERT(pid2 != 0 && pid2 != pid);
+  ASSERT(http_answers());
+  one_service_entry(h, "nginx", pid2,
+                    RM_STATUS_STOPPED | RM_STATUS_RESTARTED |
+                        RM_STATUS_RUNNING);
+  ASSERT_OK(rm_end_session(h));
+  ASSERT_EQ(0, ctl("stop", "nginx", NULL));
+}
+
+/* }===== */
+
+/* This runs under a real systemd, as PID 1 of the container. */
+static void require_systemd(void) {
+  char comm[32] = "";
+  FILE *f = fopen("/proc/1/comm", "r");
+  ASSERT(f != NULL);
+  ASSERT(fgets(comm, sizeof comm, f) != NULL);
+  fclose(f);
+  ASSERT_STR_EQ("systemd\n", comm);
+  ASSERT_EQ(0, access("/run/systemd/system", F_OK));
+}
+
+int main(int argc, char **argv) {
+  rmt_init(argc, argv);
+  rmt_setenv("DISPLAY", NULL);
+  rmt_setenv("WAYLAND_DISPLAY", NULL);
+  rmt_setenv("RESTARTMGR_CRITICAL_SERVICES", NULL);
+  RUN(require_systemd);
+  /* Not an rmt_tempdir (those go after each case): the units' files and
+   * rm_unitd live here for the whole run, in the container's /run, which
+   * goes with the container. */
+  snprintf(base, sizeof base, "/run/rmt-systemd-%ld", rmt_self_pid());
+  ASSERT_EQ(0, mkdir(base, 0755));
+  snprintf(unitd, sizeof unitd, "%s/rm_unitd", base);
+  {
+    FILE *in = fopen(rmt_helper("rm_unitd"), "rb"), *out = fopen(unitd, "wb");
+    char buf[65536];
+    size_t n;
+    ASSERT(in && out);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+      ASSERT_EQ(n, fwrite(buf, 1, n, out));
+    fclose(in);
+    ASSERT_EQ(0, fclose(out));
+    ASSERT_EQ(0, chmod(unitd, 0755));
+  }
+  RUN(unit_from_each_cgroup_layout);
+  RUN(unit_of_real_processes);
+  RUN(simple_unit_holding_a_file);
+  RUN(restart_always_stays_stopped);
+  RUN(forking_daemon_with_pid_file);
+  RUN(forking_without_main_pid);
+  RUN(unit_with_workers);
+  RUN(stubborn_unit_without_and_with_force);
+  RUN(registered_by_name_both_spellings);
+  RUN(sandboxed_unit_is_a_service);
+  RUN(refuse_manual_stop_is_critical);
+  RUN(known_critical_units);
+  RUN(debian_nginx);
+  return rmt_finish();
+}
