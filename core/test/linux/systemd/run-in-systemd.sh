@@ -50,27 +50,53 @@ done
 name="rmt-$layout-$$"
 work=""
 nspawn_pid=""
+leader=""
 cgroups=""
 
-# Ends nspawn (SIGTERM: a clean poweroff of the container; SIGKILL after
-# 20 s), reaps it, removes our cgroups depth first and the work dir.
+# SIGKILL to every process left in the cgroup tree $1 (ours: everything
+# in it was started by this script's container), until it is empty.
+kill_tree() {
+  i=0
+  while [ $i -lt 100 ]; do
+    pids=$(find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null)
+    [ -z "$pids" ] && return 0
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null
+    sleep 0.1; i=$((i + 1))
+  done
+  return 1
+}
+
+# Ends the container: SIGTERM to nspawn (a clean poweroff), after 10 s
+# SIGKILL to the container's PID 1 (which ends its whole pid namespace;
+# killing only nspawn would orphan it), then nspawn is reaped, anything
+# left in our cgroups is killed, the cgroups are removed depth first, and
+# so are the work dir and nspawn's propagation dir.
 cleanup() {
   status=$?
   trap - EXIT INT TERM HUP
   if [ -n "$nspawn_pid" ]; then
     kill -TERM "$nspawn_pid" 2>/dev/null
     i=0
-    while kill -0 "$nspawn_pid" 2>/dev/null && [ $i -lt 200 ]; do
+    while kill -0 "$nspawn_pid" 2>/dev/null && [ $i -lt 100 ]; do
       sleep 0.1; i=$((i + 1))
     done
-    kill -KILL "$nspawn_pid" 2>/dev/null
+    if kill -0 "$nspawn_pid" 2>/dev/null; then
+      say "container did not power off in 10 s: killing it"
+      [ -n "$leader" ] && kill -KILL "$leader" 2>/dev/null
+      i=0
+      while kill -0 "$nspawn_pid" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1; i=$((i + 1))
+      done
+      kill -KILL "$nspawn_pid" 2>/dev/null
+    fi
     wait "$nspawn_pid" 2>/dev/null
   fi
   for cg in $cgroups; do
     [ -d "$cg" ] || continue
+    kill_tree "$cg" || say "processes left in $cg"
     i=0
-    # Processes of the container are gone with its PID 1; cgroups empty
-    # asynchronously, so the removal is retried briefly.
+    # Cgroups empty asynchronously: the removal is retried briefly.
     while [ -d "$cg" ] && [ $i -lt 50 ]; do
       find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
       [ -d "$cg" ] && sleep 0.1
@@ -78,6 +104,8 @@ cleanup() {
     done
     [ -d "$cg" ] && { say "could not remove cgroup $cg"; status=1; }
   done
+  rmdir "/run/systemd/nspawn/propagate/$name" 2>/dev/null
+  rmdir /run/systemd/nspawn/propagate /run/systemd/nspawn 2>/dev/null
   if [ -n "$work" ]; then
     [ "$status" -ne 0 ] && [ -s "$work/console.log" ] &&
       { say "container console:"; tail -n 40 "$work/console.log" >&2; }
@@ -131,7 +159,6 @@ sh -c 'for cg in $1; do echo $$ >"$cg/cgroup.procs" || exit 1; done
 nspawn_pid=$!
 
 # The leader: the child of nspawn whose comm is systemd.
-leader=""
 i=0
 while [ -z "$leader" ] && [ $i -lt 300 ]; do
   kill -0 "$nspawn_pid" 2>/dev/null || { say "systemd-nspawn exited"; exit 1; }

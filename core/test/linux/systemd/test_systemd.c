@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -139,11 +140,16 @@ static uint32_t start_unit(const char *name, int want_pid) {
   return pid;
 }
 
-/* Stops (killing what ignores SIGTERM) and removes a unit of a case. */
+/* Stops and removes a unit of a case: a stop job first (it replaces a
+ * start the library may have queued), then SIGKILL to whatever of it
+ * ignores SIGTERM (or refuses manual stops), then the stop is waited for. */
 static void remove_unit(const char *name) {
   char path[300];
+  ctl("stop", "--no-block", name);
   ctl("kill", "--signal=SIGKILL", name);
-  ctl("stop", name, NULL);
+  ASSERT(ctl("stop", name, NULL) == 0 ||
+         strcmp(name, "rmt-refuse") == 0);
+  ASSERT(strncmp(state(name), "active", 6) != 0);
   ctl("reset-failed", name, NULL);
   snprintf(path, sizeof path, UNIT_DIR "/%s.service", name);
   unlink(path);
@@ -483,6 +489,50 @@ static void stubborn_unit_without_and_with_force(void) {
   remove_unit("rmt-stubborn");
 }
 
+typedef struct canceller {
+  uint32_t h, rc;
+} canceller;
+
+static void *cancel_soon(void *arg) {
+  canceller *c = arg;
+  rmt_sleep_ms(700);
+  c->rc = rm_cancel_current_task(c->h);
+  return NULL;
+}
+
+/* A cancel while systemd stops a unit: seen within a poll, not at the
+ * service timeout; the unit's process is still there and a start is
+ * queued behind the stop systemd cannot withdraw. */
+static void cancel_while_stopping_a_unit(void) {
+  const char *file = held_file("cancel");
+  canceller c;
+  pthread_t t;
+  uint32_t h, pid;
+  uint64_t t0;
+  listing l;
+  fresh_store();
+  write_unit("rmt-cancel",
+             "[Service]\nType=notify\nTimeoutStopSec=300\n"
+             "ExecStart=%s --ignore-term --hold %s\n", unitd, file);
+  pid = start_unit("rmt-cancel", 1);
+  h = session_with_file(file, 20000, 20000);
+  c.h = h;
+  c.rc = 99;
+  ASSERT_EQ(0, pthread_create(&t, NULL, cancel_soon, &c));
+  t0 = rm__os_now_ms();
+  ASSERT_EQ(RM_ERROR_CANCELLED, rm_shutdown(h, 0, NULL, NULL));
+  ASSERT(rm__os_now_ms() - t0 < 8000);
+  ASSERT_EQ(0, pthread_join(t, NULL));
+  ASSERT_OK(c.rc);
+  ASSERT(rm__linux_pid_alive(pid));
+  ASSERT_EQ(pid, main_pid("rmt-cancel"));
+  list_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(RM_STATUS_RUNNING, l.v[0].app_status);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-cancel");
+}
+
 /* Registered as "x" and as "x.service": the same one entry, listed as
  * "x" (what one types to systemctl); either spelling stops and starts it. */
 static void registered_by_name_both_spellings(void) {
@@ -753,6 +803,7 @@ int main(int argc, char **argv) {
   RUN(forking_without_main_pid);
   RUN(unit_with_workers);
   RUN(stubborn_unit_without_and_with_force);
+  RUN(cancel_while_stopping_a_unit);
   RUN(registered_by_name_both_spellings);
   RUN(sandboxed_unit_is_a_service);
   RUN(refuse_manual_stop_is_critical);
