@@ -7,7 +7,9 @@
  * svc_runit.c    runit: runsv supervises one service directory; control and
  *                status through `sv` and the supervise/ files
  * svc_systemd.c  systemd (only where /run/systemd/system exists): cgroup →
- *                unit, control and status through `systemctl`
+ *                unit, control and status through `systemctl`; and, for a
+ *                caller other than root, its own user manager
+ *                (`systemctl --user`)
  * svc_entries.c  one list entry per service, however many of its
  *                processes the scan found
  *
@@ -46,6 +48,7 @@ typedef struct rm__svc_manager {
 
 extern const rm__svc_manager rm__svc_runit;
 extern const rm__svc_manager rm__svc_systemd;
+extern const rm__svc_manager rm__svc_systemd_user;
 
 /* systemd's rule on a cgroup path ("/system.slice/ssh.service/..."):
  * skip the leading *.slice components; when the first other component is
@@ -59,6 +62,12 @@ int rm__linux_unit_of_cgroup(const char *cgroup, char *name, size_t cap);
  * line's (legacy layouts, and the stale "name=systemd:/" a pure cgroup2
  * container on a hybrid host still shows).  1 and fills name, else 0. */
 int rm__linux_unit_of_cgroup_text(const char *text, char *name, size_t cap);
+
+/* The same as seen by the user manager of uid: a .service below
+ * user@UID.service ("/user.slice/user-UID.slice/user@UID.service/
+ * app.slice/U.service" is U). */
+int rm__linux_user_unit_of_cgroup_text(const char *text, uint32_t uid,
+                                       char *name, size_t cap);
 
 /* 1 when the process whose /proc directory is dirfd sits under
  * /machine.slice (systemd-machined's containers and virtual machines). */

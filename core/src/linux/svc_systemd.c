@@ -33,6 +33,14 @@
  * completes.  Units with RefuseManualStop=yes are reported so the
  * dispatcher never stops them.
  *
+ * A caller other than root whose own user manager runs (its private
+ * socket $XDG_RUNTIME_DIR/systemd/private exists and is the caller's)
+ * also has that manager's units as services: a process under
+ * user@UID.service, UID the caller's, in a .service there (after the
+ * manager's own slices, such as app.slice) is that unit's, controlled
+ * with `systemctl --user` the same way.  Root, and other users' managers,
+ * see such processes as applications.
+ *
  * A unit without a main pid (Type=forking without a PID file and
  * GuessMainPID=no, oneshot) is represented by the first process of its
  * cgroup, read where systemd keeps it: /sys/fs/cgroup itself when that
@@ -47,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -58,9 +67,11 @@ static int systemd_present(void) {
   return access("/run/systemd/system", F_OK) == 0;
 }
 
-/* "foo" → "foo.service"; a name with ".service" stays. */
+/* "foo" → "foo.service"; a name with ".service" stays.  Glob characters
+ * are refused: systemctl would match them against every unit. */
 static int unit_of(const char *name, char *unit, size_t cap) {
   size_t n = strlen(name);
+  if (strpbrk(name, "*?[]\\") || name[0] == '-') return -1;
   if (n >= 8 && strcmp(name + n - 8, ".service") == 0)
     return (size_t)snprintf(unit, cap, "%s", name) < cap ? 0 : -1;
   return (size_t)snprintf(unit, cap, "%s.service", name) < cap ? 0 : -1;
@@ -71,14 +82,28 @@ static int ends_with(const char *s, size_t n, const char *suffix) {
   return n >= k && memcmp(s + n - k, suffix, k) == 0;
 }
 
-int rm__linux_unit_of_cgroup(const char *cg, char *name, size_t cap) {
+/* The unit of a cgroup path by systemd's rule, seen from the system
+ * manager (user_uid < 0) or from the user manager of user_uid (the path
+ * must go through user@UID.service, and the rule applies again below
+ * it).  1 and fills name (without ".service") for a .service unit. */
+static int unit_in(const char *cg, long user_uid, char *name, size_t cap) {
   const char *p;
+  char manager[32];
+  int inside = user_uid < 0;
+  if (!inside) snprintf(manager, sizeof manager, "user@%ld.service", user_uid);
   for (p = cg; *p;) {
     size_t n;
     while (*p == '/') p++;
     n = strcspn(p, "/");
     if (n == 0) break;
     if (ends_with(p, n, ".slice")) {
+      p += n;
+      continue;
+    }
+    if (!inside) {
+      /* The user's manager first, then its own slices and units. */
+      if (n != strlen(manager) || memcmp(p, manager, n) != 0) return 0;
+      inside = 1;
       p += n;
       continue;
     }
@@ -92,6 +117,10 @@ int rm__linux_unit_of_cgroup(const char *cg, char *name, size_t cap) {
     return 1;
   }
   return 0;
+}
+
+int rm__linux_unit_of_cgroup(const char *cg, char *name, size_t cap) {
+  return unit_in(cg, -1, name, cap);
 }
 
 /* The systemd path of one /proc/PID/cgroup line, or NULL: "0::PATH" or
@@ -116,7 +145,9 @@ static const char *systemd_path_of_line(const char *line, int *unified) {
   return NULL;
 }
 
-int rm__linux_unit_of_cgroup_text(const char *text, char *name, size_t cap) {
+/* The unit of a whole /proc/PID/cgroup text (see services.h). */
+static int unit_of_text(const char *text, long user_uid, char *name,
+                        size_t cap) {
   char v1[RM_MAX_SVC_NAME + 1], line[4096];
   int have_v1 = 0;
   const char *p = text;
@@ -129,9 +160,9 @@ int rm__linux_unit_of_cgroup_text(const char *text, char *name, size_t cap) {
       line[n] = 0;
       path = systemd_path_of_line(line, &unified);
       if (path && unified) {
-        if (rm__linux_unit_of_cgroup(path, name, cap)) return 1;
+        if (unit_in(path, user_uid, name, cap)) return 1;
       } else if (path && !have_v1) {
-        have_v1 = rm__linux_unit_of_cgroup(path, v1, sizeof v1);
+        have_v1 = unit_in(path, user_uid, v1, sizeof v1);
       }
     }
     p += n;
@@ -140,6 +171,15 @@ int rm__linux_unit_of_cgroup_text(const char *text, char *name, size_t cap) {
   if (!have_v1 || strlen(v1) >= cap) return 0;
   memcpy(name, v1, strlen(v1) + 1);
   return 1;
+}
+
+int rm__linux_unit_of_cgroup_text(const char *text, char *name, size_t cap) {
+  return unit_of_text(text, -1, name, cap);
+}
+
+int rm__linux_user_unit_of_cgroup_text(const char *text, uint32_t uid,
+                                       char *name, size_t cap) {
+  return unit_of_text(text, (long)uid, name, cap);
 }
 
 /* /proc/PID/cgroup whole into buf; -1 when unreadable or too long to be
@@ -159,7 +199,13 @@ static int read_cgroup_file(int dirfd, uint32_t pid, char *buf, size_t cap) {
 static int systemd_service_of(uint32_t pid, char *name, size_t cap) {
   char buf[16384];
   if (read_cgroup_file(-1, pid, buf, sizeof buf) != 0) return 0;
-  return rm__linux_unit_of_cgroup_text(buf, name, cap);
+  return unit_of_text(buf, -1, name, cap);
+}
+
+static int user_service_of(uint32_t pid, char *name, size_t cap) {
+  char buf[16384];
+  if (read_cgroup_file(-1, pid, buf, sizeof buf) != 0) return 0;
+  return unit_of_text(buf, (long)geteuid(), name, cap);
 }
 
 int rm__linux_in_machine_slice(int dirfd) {
@@ -199,7 +245,12 @@ typedef struct unit_props {
   int refuse_stop;
 } unit_props;
 
-static int show(const char *name, unit_props *u) {
+/* "--system" or "--user": which manager systemctl talks to. */
+static char *scope_flag(int user) {
+  return (char *)(uintptr_t)(user ? "--user" : "--system");
+}
+
+static int show(int user, const char *name, unit_props *u) {
   char prog[RM_PATH_MAX], unit[RM_MAX_SVC_NAME + 16], out[4096];
   char *argv[9], *line, *save = NULL;
   memset(u, 0, sizeof *u);
@@ -207,12 +258,13 @@ static int show(const char *name, unit_props *u) {
       rm__linux_find_program("systemctl", prog, sizeof prog) != 0)
     return -1;
   argv[0] = prog;
-  argv[1] = (char *)(uintptr_t)"show";
-  argv[2] = (char *)(uintptr_t)"--property=LoadState,ActiveState,MainPID";
-  argv[3] = (char *)(uintptr_t)"--property=ControlGroup,RefuseManualStop";
-  argv[4] = (char *)(uintptr_t)"--";
-  argv[5] = unit;
-  argv[6] = NULL;
+  argv[1] = scope_flag(user);
+  argv[2] = (char *)(uintptr_t)"show";
+  argv[3] = (char *)(uintptr_t)"--property=LoadState,ActiveState,MainPID";
+  argv[4] = (char *)(uintptr_t)"--property=ControlGroup,RefuseManualStop";
+  argv[5] = (char *)(uintptr_t)"--";
+  argv[6] = unit;
+  argv[7] = NULL;
   if (rm__linux_run(NULL, argv, out, sizeof out, CTL_TIMEOUT_MS) != 0)
     return -1;
   for (line = strtok_r(out, "\n", &save); line;
@@ -264,9 +316,9 @@ static uint32_t first_cgroup_pid(const char *cgroup) {
   return (uint32_t)strtoul(buf, NULL, 10);
 }
 
-static int systemd_lookup(const char *name, uint32_t *pid) {
+static int lookup(int user, const char *name, uint32_t *pid) {
   unit_props u;
-  if (show(name, &u) != 0 || strcmp(u.load, "not-found") == 0)
+  if (show(user, name, &u) != 0 || strcmp(u.load, "not-found") == 0)
     return RM_SVC_UNKNOWN;
   if (strcmp(u.active, "active") != 0 && strcmp(u.active, "reloading") != 0)
     return RM_SVC_DOWN;
@@ -274,20 +326,23 @@ static int systemd_lookup(const char *name, uint32_t *pid) {
   return *pid ? RM_SVC_RUNNING : RM_SVC_DOWN;
 }
 
-static int systemd_refuses_stop(const char *name) {
+static int refuses_stop(int user, const char *name) {
   unit_props u;
-  return show(name, &u) == 0 && u.refuse_stop;
+  return show(user, name, &u) == 0 && u.refuse_stop;
 }
 
-/* systemctl VERB [--no-block] UNIT [extra]; 0 when it accepted it. */
-static int ctl(const char *verb, const char *name, const char *extra) {
+/* systemctl --system|--user VERB [--no-block] UNIT [extra]; 0 when it
+ * accepted it. */
+static int ctl(int user, const char *verb, const char *name,
+               const char *extra) {
   char prog[RM_PATH_MAX], unit[RM_MAX_SVC_NAME + 16];
-  char *argv[7];
+  char *argv[8];
   int i = 0;
   if (unit_of(name, unit, sizeof unit) != 0 ||
       rm__linux_find_program("systemctl", prog, sizeof prog) != 0)
     return -1;
   argv[i++] = prog;
+  argv[i++] = scope_flag(user);
   argv[i++] = (char *)(uintptr_t)verb;
   if (extra) argv[i++] = (char *)(uintptr_t)extra;
   else argv[i++] = (char *)(uintptr_t)"--no-block";
@@ -307,11 +362,12 @@ static int is_active(const unit_props *u) {
 
 /* Polls the unit until want holds, the deadline or a cancel.  1 when it
  * holds, 0 otherwise; a unit that failed while starting ends the wait. */
-static int wait_unit(const char *name, int (*want)(const unit_props *),
-                     uint64_t deadline, const volatile int *cancel) {
+static int wait_unit(int user, const char *name,
+                     int (*want)(const unit_props *), uint64_t deadline,
+                     const volatile int *cancel) {
   unit_props u;
   for (;;) {
-    if (show(name, &u) == 0) {
+    if (show(user, name, &u) == 0) {
       if (want(&u)) return 1;
       if (want == is_active && strcmp(u.active, "failed") == 0) return 0;
     }
@@ -320,39 +376,102 @@ static int wait_unit(const char *name, int (*want)(const unit_props *),
   }
 }
 
-static uint32_t systemd_stop(const char *name, unsigned timeout_ms, int force,
-                             const volatile int *cancel) {
+static uint32_t stop(int user, const char *name, unsigned timeout_ms,
+                     int force, const volatile int *cancel) {
   unit_props u;
-  if (show(name, &u) != 0 || u.refuse_stop) return RM_ERROR_FAIL_SHUTDOWN;
+  if (show(user, name, &u) != 0 || u.refuse_stop)
+    return RM_ERROR_FAIL_SHUTDOWN;
   if (is_inactive(&u)) return RM_OK;
-  if (ctl("stop", name, NULL) != 0) return RM_ERROR_FAIL_SHUTDOWN;
-  if (wait_unit(name, is_inactive, rm__os_now_ms() + timeout_ms, cancel))
+  if (ctl(user, "stop", name, NULL) != 0) return RM_ERROR_FAIL_SHUTDOWN;
+  if (wait_unit(user, name, is_inactive, rm__os_now_ms() + timeout_ms, cancel))
     return RM_OK;
   if (cancel && *cancel) {
-    ctl("start", name, NULL);          /* replaces the pending stop job */
+    ctl(user, "start", name, NULL);    /* replaces the pending stop job */
     return RM_ERROR_CANCELLED;
   }
   if (!force) {
-    ctl("start", name, NULL);
+    ctl(user, "start", name, NULL);
     return RM_ERROR_FAIL_SHUTDOWN;
   }
-  if (ctl("kill", name, "--signal=SIGKILL") != 0) return RM_ERROR_FAIL_SHUTDOWN;
-  return wait_unit(name, is_inactive, rm__os_now_ms() + KILL_WAIT_MS, NULL)
+  if (ctl(user, "kill", name, "--signal=SIGKILL") != 0)
+    return RM_ERROR_FAIL_SHUTDOWN;
+  return wait_unit(user, name, is_inactive, rm__os_now_ms() + KILL_WAIT_MS,
+                   NULL)
              ? RM_OK
              : RM_ERROR_FAIL_SHUTDOWN;
 }
 
-static uint32_t systemd_start(const char *name, unsigned timeout_ms) {
+static uint32_t start(int user, const char *name, unsigned timeout_ms) {
   unit_props u;
-  if (show(name, &u) != 0) return RM_ERROR_FAIL_RESTART;
+  if (show(user, name, &u) != 0) return RM_ERROR_FAIL_RESTART;
   if (is_active(&u)) return RM_OK;
-  if (ctl("start", name, NULL) != 0) return RM_ERROR_FAIL_RESTART;
-  return wait_unit(name, is_active, rm__os_now_ms() + timeout_ms, NULL)
+  if (ctl(user, "start", name, NULL) != 0) return RM_ERROR_FAIL_RESTART;
+  return wait_unit(user, name, is_active, rm__os_now_ms() + timeout_ms, NULL)
              ? RM_OK
              : RM_ERROR_FAIL_RESTART;
+}
+
+/* {===== The system manager */
+
+static int systemd_lookup(const char *name, uint32_t *pid) {
+  return lookup(0, name, pid);
+}
+
+static int systemd_refuses_stop(const char *name) {
+  return refuses_stop(0, name);
+}
+
+static uint32_t systemd_stop(const char *name, unsigned timeout_ms, int force,
+                             const volatile int *cancel) {
+  return stop(0, name, timeout_ms, force, cancel);
+}
+
+static uint32_t systemd_start(const char *name, unsigned timeout_ms) {
+  return start(0, name, timeout_ms);
 }
 
 const rm__svc_manager rm__svc_systemd = {
   "systemd", systemd_present, systemd_service_of, systemd_short_name,
   systemd_lookup, systemd_refuses_stop, systemd_stop, systemd_start
 };
+
+/* }=====
+ * {===== The caller's own user manager */
+
+/* Only for a caller other than root whose user manager runs: its private
+ * socket $XDG_RUNTIME_DIR/systemd/private exists and is the caller's. */
+static int user_present(void) {
+  const char *dir = getenv("XDG_RUNTIME_DIR");
+  char path[RM_PATH_MAX];
+  struct stat st;
+  if (geteuid() == 0 || !systemd_present() || !dir || dir[0] != '/' ||
+      (size_t)snprintf(path, sizeof path, "%s/systemd/private", dir) >=
+          sizeof path)
+    return 0;
+  return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+         st.st_uid == geteuid();
+}
+
+static int user_lookup(const char *name, uint32_t *pid) {
+  return lookup(1, name, pid);
+}
+
+static int user_refuses_stop(const char *name) {
+  return refuses_stop(1, name);
+}
+
+static uint32_t user_stop(const char *name, unsigned timeout_ms, int force,
+                          const volatile int *cancel) {
+  return stop(1, name, timeout_ms, force, cancel);
+}
+
+static uint32_t user_start(const char *name, unsigned timeout_ms) {
+  return start(1, name, timeout_ms);
+}
+
+const rm__svc_manager rm__svc_systemd_user = {
+  "systemd --user", user_present, user_service_of, systemd_short_name,
+  user_lookup, user_refuses_stop, user_stop, user_start
+};
+
+/* }===== */

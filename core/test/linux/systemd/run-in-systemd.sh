@@ -24,7 +24,8 @@
 #                                 boot" that waits for input
 #   /etc/systemd/system           a directory of ours, where the tests
 #                                 write their units from inside
-#   /etc/nginx, passwd, group, shadow  for Debian's nginx.service
+#   /etc/nginx, passwd, group, shadow  for Debian's nginx.service; a test
+#                                 user and PAM for its user manager
 # nspawn is started from a shell already moved into cgroups of our own,
 # so the payload/ and supervisor/ cgroups it creates land there and are
 # removed with them.
@@ -142,9 +143,25 @@ for d in ${RMT_BIND_RO:-}; do
   [ -n "$d" ] && binds="$binds --bind-ro=$d"
 done
 IFS=$old_ifs
-for f in /etc/nginx /etc/passwd /etc/group /etc/shadow; do
+for f in /etc/nginx /etc/shadow; do
   [ -e "$f" ] && binds="$binds --bind-ro=$f"
 done
+# The host's users and groups plus rmt-user (the first free uid from
+# 4242), whose systemd user manager the tests start; PAM as the host has
+# it, with a permissive "systemd-user" service for that manager (the
+# container has no logind).
+uid=4242
+while getent passwd "$uid" >/dev/null 2>&1 || getent group "$uid" >/dev/null 2>&1; do
+  uid=$((uid + 1))
+done
+{ cat /etc/passwd; echo "rmt-user:x:$uid:$uid:restartmgr tests:/run/user/$uid:/bin/sh"; } >"$work/passwd" || exit 1
+{ cat /etc/group; echo "rmt-user:x:$uid:"; } >"$work/group" || exit 1
+mkdir "$work/pam.d" && cp -R /etc/pam.d/. "$work/pam.d/" || exit 1
+printf 'auth required pam_permit.so\naccount required pam_permit.so\nsession required pam_permit.so\n' \
+  >"$work/pam.d/systemd-user" || exit 1
+chmod 644 "$work/passwd" "$work/group" "$work/pam.d/systemd-user"
+binds="$binds --bind-ro=$work/passwd:/etc/passwd --bind-ro=$work/group:/etc/group"
+binds="$binds --bind-ro=$work/pam.d:/etc/pam.d"
 
 # shellcheck disable=SC2086  # $binds and $cgroups are word lists
 sh -c 'for cg in $1; do echo $$ >"$cg/cgroup.procs" || exit 1; done

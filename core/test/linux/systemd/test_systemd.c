@@ -16,8 +16,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,14 +59,19 @@ static int run_capture(char *out, size_t cap, char *const argv[]) {
   return rmt_wait(&c, 30000);
 }
 
-/* systemctl with up to 4 arguments; its exit status. */
+/* The manager the helpers below talk to: 0 the system's, 1 the caller's
+ * user manager (systemctl --user). */
+static int as_user;
+
+/* systemctl with up to 3 arguments; its exit status. */
 static int ctl(const char *a1, const char *a2, const char *a3) {
-  char *argv[5];
+  char *argv[6];
   argv[0] = (char *)(uintptr_t)SYSTEMCTL;
-  argv[1] = (char *)(uintptr_t)a1;
-  argv[2] = (char *)(uintptr_t)a2;
-  argv[3] = (char *)(uintptr_t)a3;
-  argv[4] = NULL;
+  argv[1] = (char *)(uintptr_t)(as_user ? "--user" : "--system");
+  argv[2] = (char *)(uintptr_t)a1;
+  argv[3] = (char *)(uintptr_t)a2;
+  argv[4] = (char *)(uintptr_t)a3;
+  argv[5] = NULL;
   return run_capture(NULL, 0, argv);
 }
 
@@ -73,14 +80,15 @@ static const char *prop(const char *unit, const char *name) {
   static char out[4][256];
   static int next;
   char *o = out[next++ % 4], arg[64];
-  char *argv[6];
+  char *argv[7];
   snprintf(arg, sizeof arg, "--property=%s", name);
   argv[0] = (char *)(uintptr_t)SYSTEMCTL;
-  argv[1] = (char *)(uintptr_t)"show";
-  argv[2] = (char *)(uintptr_t)"--value";
-  argv[3] = arg;
-  argv[4] = (char *)(uintptr_t)unit;
-  argv[5] = NULL;
+  argv[1] = (char *)(uintptr_t)(as_user ? "--user" : "--system");
+  argv[2] = (char *)(uintptr_t)"show";
+  argv[3] = (char *)(uintptr_t)"--value";
+  argv[4] = arg;
+  argv[5] = (char *)(uintptr_t)unit;
+  argv[6] = NULL;
   ASSERT_EQ(0, run_capture(o, 256, argv));
   return o;
 }
@@ -280,6 +288,28 @@ static void unit_from_each_cgroup_layout(void) {
   ASSERT_EQ(0, rm__linux_unit_of_cgroup_text("", name, sizeof name));
   ASSERT_EQ(0, rm__linux_unit_of_cgroup_text("garbage\n::\n", name,
                                              sizeof name));
+  /* Seen from the user manager of uid 1000: its own units only. */
+  ASSERT_EQ(1, rm__linux_user_unit_of_cgroup_text(
+                   "0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                   "a.service\n", 1000, name, sizeof name));
+  ASSERT_STR_EQ("a", name);
+  ASSERT_EQ(1, rm__linux_user_unit_of_cgroup_text(
+                   "1:name=systemd:/user.slice/user-1000.slice/"
+                   "user@1000.service/b.service\n0::/\n", 1000, name,
+                   sizeof name));
+  ASSERT_STR_EQ("b", name);
+  ASSERT_EQ(0, rm__linux_user_unit_of_cgroup_text(
+                   "0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                   "a.service\n", 1001, name, sizeof name));
+  ASSERT_EQ(0, rm__linux_user_unit_of_cgroup_text(
+                   "0::/user.slice/user-1000.slice/user@1000.service/"
+                   "init.scope\n", 1000, name, sizeof name));
+  ASSERT_EQ(0, rm__linux_user_unit_of_cgroup_text(
+                   "0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                   "app-x-1.scope\n", 1000, name, sizeof name));
+  ASSERT_EQ(0, rm__linux_user_unit_of_cgroup_text(
+                   "0::/system.slice/cron.service\n", 1000, name,
+                   sizeof name));
   /* A v1 line whose controller list only contains "name=systemd". */
   ASSERT_EQ(0, rm__linux_unit_of_cgroup_text(
                    "3:xname=systemd:/system.slice/u.service\n", name,
@@ -598,6 +628,102 @@ static void sandboxed_unit_is_a_service(void) {
 }
 
 /* }=====
+ * {===== A user's own manager */
+
+/* The child side: as rmt-user, with its user manager running, a unit of
+ * that manager is this caller's service, stopped and started through
+ * `systemctl --user`.  Exits 0 when every check passed. */
+static int user_child(const char *uid_text, const char *store) {
+  struct passwd *pw = getpwuid((uid_t)strtoul(uid_text, NULL, 10));
+  char runtime[64], dir[128], name[RM_MAX_SVC_NAME + 1];
+  uint32_t h, pid, pid2, got = 0;
+  ASSERT(pw != NULL);
+  ASSERT_EQ(0, setgroups(0, NULL));
+  ASSERT_EQ(0, setgid(pw->pw_gid));
+  ASSERT_EQ(0, setuid(pw->pw_uid));
+  ASSERT(geteuid() != 0);
+  snprintf(runtime, sizeof runtime, "/run/user/%u", (unsigned)pw->pw_uid);
+  rmt_setenv("XDG_RUNTIME_DIR", runtime);
+  rmt_setenv("HOME", runtime);
+  rmt_setenv("DBUS_SESSION_BUS_ADDRESS", NULL);
+  rmt_setenv("RESTARTMGR_STATE_DIR", store);
+  as_user = 1;
+  snprintf(dir, sizeof dir, "%s/systemd/user", runtime);
+  mkdir(dir, 0755);
+  {
+    char path[200], text[1024];
+    snprintf(path, sizeof path, "%s/rmt-mine.service", dir);
+    snprintf(text, sizeof text, "[Service]\nType=notify\nExecStart=%s\n",
+             unitd);
+    ASSERT_EQ(0, rmt_write_file(path, text));
+  }
+  ASSERT_EQ(0, ctl("daemon-reload", NULL, NULL));
+  pid = start_unit("rmt-mine", 1);
+  ASSERT_EQ(1, rm__linux_service_of(pid, name, sizeof name));
+  ASSERT_STR_EQ("rmt-mine", name);
+  ASSERT_EQ(1, rm__linux_service_pid("rmt-mine.service", &got));
+  ASSERT_EQ(pid, got);
+  ASSERT_EQ(0, rm__linux_service_critical("rmt-mine"));
+  h = session_by_name("rmt-mine", 10000);
+  one_service_entry(h, "rmt-mine", pid, RM_STATUS_RUNNING);
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("inactive/dead", state("rmt-mine"));
+  ASSERT(gone_within(pid, 2000));
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-mine"));
+  pid2 = main_pid("rmt-mine");
+  ASSERT(pid2 != 0 && pid2 != pid);
+  one_service_entry(h, "rmt-mine", pid2,
+                    RM_STATUS_STOPPED | RM_STATUS_RESTARTED |
+                        RM_STATUS_RUNNING);
+  ASSERT_OK(rm_end_session(h));
+  ASSERT_EQ(0, ctl("stop", "rmt-mine", NULL));
+  printf("user-child ok\n");
+  return 0;
+}
+
+/* Starts rmt-user's manager (user@UID.service; the harness made the user
+ * and its PAM service), runs the checks as that user in a child, stops
+ * the manager.  As root the same process is nobody's system service. */
+static void user_unit_of_a_non_root_caller(void) {
+  struct passwd *pw = getpwnam("rmt-user");
+  char manager[64], dropin_dir[128], dropin[200], text[256], store[700];
+  char uid_text[16], line[512], socket_path[128];
+  rmt_child c;
+  unsigned waited = 0;
+  ASSERT(pw != NULL);
+  snprintf(uid_text, sizeof uid_text, "%u", (unsigned)pw->pw_uid);
+  snprintf(manager, sizeof manager, "user@%s.service", uid_text);
+  /* pam_systemd would set XDG_RUNTIME_DIR; there is no logind here. */
+  snprintf(dropin_dir, sizeof dropin_dir, UNIT_DIR "/%s.d", manager);
+  ASSERT(mkdir(dropin_dir, 0755) == 0 || errno == EEXIST);
+  snprintf(dropin, sizeof dropin, "%s/rmt.conf", dropin_dir);
+  snprintf(text, sizeof text,
+           "[Service]\nEnvironment=XDG_RUNTIME_DIR=/run/user/%s\n", uid_text);
+  ASSERT_EQ(0, rmt_write_file(dropin, text));
+  ASSERT_EQ(0, ctl("daemon-reload", NULL, NULL));
+  ASSERT_EQ(0, ctl("start", manager, NULL));
+  snprintf(socket_path, sizeof socket_path, "/run/user/%s/systemd/private",
+           uid_text);
+  while (access(socket_path, F_OK) != 0 && waited < 10000) {
+    rmt_sleep_ms(20);
+    waited += 20;
+  }
+  ASSERT_EQ(0, access(socket_path, F_OK));
+  snprintf(store, sizeof store, "%s/store-user", base);
+  ASSERT_EQ(0, mkdir(store, 0700));
+  ASSERT_EQ(0, chown(store, pw->pw_uid, pw->pw_gid));
+  ASSERT_EQ(0, rmt_spawn_self(&c, "user-units", uid_text, store));
+  while (rmt_read_line(&c, line, sizeof line, 60000) == 0)
+    printf("  child: %s\n", line);
+  ASSERT_EQ(0, rmt_wait(&c, 30000));
+  ASSERT_EQ(0, ctl("stop", manager, NULL));
+  unlink(dropin);
+  rmdir(dropin_dir);
+  ASSERT_EQ(0, ctl("daemon-reload", NULL, NULL));
+}
+
+/* }=====
  * {===== Critical units */
 
 /* RefuseManualStop=yes: critical, never stopped, not even with force or
@@ -774,6 +900,14 @@ static void require_systemd(void) {
 
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
+  if (rmt_child_args && rmt_child_args[0] &&
+      strcmp(rmt_child_args[0], "user-units") == 0 && rmt_child_args[1] &&
+      rmt_child_args[2]) {
+    /* The parent's rm_unitd copy, in its base dir (see below). */
+    snprintf(unitd, sizeof unitd, "/run/rmt-systemd-%ld/rm_unitd",
+             (long)getppid());
+    return user_child(rmt_child_args[1], rmt_child_args[2]);
+  }
   rmt_setenv("DISPLAY", NULL);
   rmt_setenv("WAYLAND_DISPLAY", NULL);
   rmt_setenv("RESTARTMGR_CRITICAL_SERVICES", NULL);
@@ -806,6 +940,7 @@ int main(int argc, char **argv) {
   RUN(cancel_while_stopping_a_unit);
   RUN(registered_by_name_both_spellings);
   RUN(sandboxed_unit_is_a_service);
+  RUN(user_unit_of_a_non_root_caller);
   RUN(refuse_manual_stop_is_critical);
   RUN(known_critical_units);
   RUN(debian_nginx);
