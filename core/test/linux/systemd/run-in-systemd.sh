@@ -52,6 +52,7 @@ name="rmt-$layout-$$"
 work=""
 nspawn_pid=""
 leader=""
+test_pid=""
 cgroups=""
 
 # SIGKILL to every process left in the cgroup tree $1 (ours: everything
@@ -105,8 +106,14 @@ cleanup() {
     done
     [ -d "$cg" ] && { say "could not remove cgroup $cg"; status=1; }
   done
+  if [ -n "$test_pid" ]; then
+    kill -TERM "$test_pid" 2>/dev/null
+    wait "$test_pid" 2>/dev/null
+  fi
+  # nspawn's own state directories: ours, then the shared ones if empty.
   rmdir "/run/systemd/nspawn/propagate/$name" 2>/dev/null
-  rmdir /run/systemd/nspawn/propagate /run/systemd/nspawn 2>/dev/null
+  rmdir /run/systemd/nspawn/propagate /run/systemd/nspawn \
+        /run/systemd/nspawn-root 2>/dev/null
   if [ -n "$work" ]; then
     [ "$status" -ne 0 ] && [ -s "$work/console.log" ] &&
       { say "container console:"; tail -n 40 "$work/console.log" >&2; }
@@ -202,5 +209,12 @@ done
 
 # The program sits in a scope unit of its own, so it is nobody's service
 # and stopping services never stops it.
-timeout 900 nsenter -t "$leader" -a \
-  systemd-run --scope --quiet --unit="rmt-test-$$" -- "$@"
+# In the background, so that a signal to this script is handled at once
+# (the trap ends the container, and the program with it).
+timeout 480 nsenter -t "$leader" -a \
+  systemd-run --scope --quiet --unit="rmt-test-$$" -- "$@" &
+test_pid=$!
+wait "$test_pid"
+status=$?
+test_pid=""
+exit "$status"
