@@ -138,9 +138,10 @@ typedef struct rm__self {
 typedef struct rm__facts {
   uint32_t always;             /* reasons that apply even to services:
                                   CRITICAL_PROCESS, DETECTED_SELF, and
-                                  SESSION_MISMATCH from a namespace */
+                                  SESSION_MISMATCH from a container */
   uint32_t as_app;             /* reasons for a plain app: PERMISSION_DENIED,
-                                  SESSION_MISMATCH from the login session */
+                                  SESSION_MISMATCH from the login session
+                                  or a mount namespace of its own */
   int console;                 /* has a controlling terminal */
   int graphical;               /* DISPLAY or WAYLAND_DISPLAY in environ */
   int same_user;               /* effective uid equals the caller's */

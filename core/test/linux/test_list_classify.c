@@ -480,11 +480,9 @@ static void private_mount_namespaces(void) {
 
   list(&l);
   ASSERT_EQ(1, l.n);
-  /* A mount namespace alone is sandboxing, not a container (same pid
-   * namespace, same manager): a plain app, no reboot reason. */
-  ASSERT_EQ(0, l.reasons);
+  ASSERT_EQ(RM_REBOOT_REASON_SESSION_MISMATCH, l.reasons);
   ASSERT_EQ(host_and_ns.pid, l.apps[0].info.process.pid);
-  expect(&l.apps[0], "rm_holder", RM_APP_UNKNOWN, 1, 1, RM_USE_OPEN_FILE);
+  expect(&l.apps[0], "rm_holder", RM_APP_CRITICAL, 0, 1, RM_USE_OPEN_FILE);
   ASSERT_STR_EQ(file, l.apps[0].files[0].file);
   finish(&l);
 }
