@@ -316,6 +316,18 @@ static void unit_from_each_cgroup_layout(void) {
                    sizeof name));
 }
 
+/* Registered and filtered names against listed ones. */
+static void service_names_compare(void) {
+  ASSERT_EQ(1, rm__service_name_eq("nginx.service", "nginx"));
+  ASSERT_EQ(1, rm__service_name_eq("NGINX", "nginx.service"));
+  ASSERT_EQ(1, rm__service_name_eq("a.Service", "A.service"));
+  ASSERT_EQ(1, rm__service_name_eq("getty@tty1", "getty@tty1"));
+  ASSERT_EQ(0, rm__service_name_eq("nginx", "nginx2"));
+  ASSERT_EQ(0, rm__service_name_eq("x.socket", "x"));
+  ASSERT_EQ(0, rm__service_name_eq(".service", ""));
+  ASSERT_EQ(0, rm__service_name_eq("x.service.service", "x"));
+}
+
 /* On this machine's real processes: this test sits in a scope, a unit's
  * process is its unit's (whichever line the layout makes right). */
 static void unit_of_real_processes(void) {
@@ -592,10 +604,29 @@ static void registered_by_name_both_spellings(void) {
   shutdown_and_restart(h, "rmt-named", pid);
   ASSERT_OK(rm_end_session(h));
 
+  /* Registered as "x.service": a second shutdown after the restart
+   * stops it again, and a filter spelled either way masks it. */
   fresh_store();
   h = session_by_name("rmt-named.service", 10000);
   pid = main_pid("rmt-named");
   shutdown_and_restart(h, "rmt-named", pid);
+  pid = main_pid("rmt-named");
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("inactive/dead", state("rmt-named"));
+  ASSERT(gone_within(pid, 2000));
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-named"));
+  ASSERT_OK(rm_end_session(h));
+
+  fresh_store();
+  h = session_by_name("rmt-named", 10000);
+  ASSERT_OK(rm_add_filter(h, NULL, NULL, "RMT-named.service", RM_NO_SHUTDOWN));
+  pid = main_pid("rmt-named");
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-named"));
+  ASSERT_EQ(pid, main_pid("rmt-named"));
+  one_service_entry(h, "rmt-named", pid,
+                    RM_STATUS_RUNNING | RM_STATUS_SHUTDOWN_MASKED);
   ASSERT_OK(rm_end_session(h));
   remove_unit("rmt-named");
 }
@@ -930,6 +961,7 @@ int main(int argc, char **argv) {
     ASSERT_EQ(0, chmod(unitd, 0755));
   }
   RUN(unit_from_each_cgroup_layout);
+  RUN(service_names_compare);
   RUN(unit_of_real_processes);
   RUN(simple_unit_holding_a_file);
   RUN(restart_always_stays_stopped);
