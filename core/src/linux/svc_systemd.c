@@ -71,7 +71,7 @@ static int systemd_present(void) {
  * are refused: systemctl would match them against every unit. */
 static int unit_of(const char *name, char *unit, size_t cap) {
   size_t n = strlen(name);
-  if (strpbrk(name, "*?[]\\") || name[0] == '-') return -1;
+  if (strpbrk(name, "*?[") || name[0] == '-') return -1;
   if (n >= 8 && strcmp(name + n - 8, ".service") == 0)
     return (size_t)snprintf(unit, cap, "%s", name) < cap ? 0 : -1;
   return (size_t)snprintf(unit, cap, "%s.service", name) < cap ? 0 : -1;

@@ -344,6 +344,15 @@ static void unit_of_real_processes(void) {
   ASSERT_EQ(1, rm__linux_service_pid("rmt-plain.service", &got));
   ASSERT_EQ(pid, got);
   ASSERT_EQ(0, rm__linux_service_pid("rmt-no-such-unit", &got));
+  /* A glob is not a unit name: systemctl would match it against every
+   * unit, so it names nothing and stops nothing. */
+  ASSERT_EQ(0, rm__linux_service_pid("rmt-pl*", &got));
+  ASSERT_EQ(RM_ERROR_FAIL_SHUTDOWN,
+            rm__os_service_stop("rmt-pl*", 1000, 1, NULL));
+  ASSERT_EQ(RM_ERROR_FAIL_SHUTDOWN,
+            rm__os_service_stop("rmt-pl?in", 1000, 1, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-plain"));
+  ASSERT_EQ(pid, main_pid("rmt-plain"));
   /* PID 1 is in init.scope: no service. */
   ASSERT_EQ(0, rm__linux_service_of(1, name, sizeof name));
   remove_unit("rmt-plain");
