@@ -88,7 +88,7 @@ static int ends_with(const char *s, size_t n, const char *suffix) {
  * it).  1 and fills name (without ".service") for a .service unit. */
 static int unit_in(const char *cg, long user_uid, char *name, size_t cap) {
   const char *p;
-  char manager[32];
+  char manager[48];
   int inside = user_uid < 0;
   if (!inside) snprintf(manager, sizeof manager, "user@%ld.service", user_uid);
   for (p = cg; *p;) {
