@@ -30,8 +30,10 @@
  * force a start job is queued behind it so the unit comes back up and
  * the entry is ERROR_ON_STOP; with force `systemctl kill
  * --signal=SIGKILL` ends every process of the unit and the stop
- * completes.  Units with RefuseManualStop=yes are reported so the
- * dispatcher never stops them.
+ * completes.  What an inactive unit leaves in its cgroup (KillMode=process
+ * or none) is the service's too and is ended by systemd's kill, SIGTERM
+ * then with force SIGKILL; left running, it fails the stop.  Units with
+ * RefuseManualStop=yes are reported so the dispatcher never stops them.
  *
  * A caller other than root whose own user manager runs (its private
  * socket $XDG_RUNTIME_DIR/systemd/private exists and is the caller's)
@@ -331,12 +333,12 @@ static int refuses_stop(int user, const char *name) {
   return show(user, name, &u) == 0 && u.refuse_stop;
 }
 
-/* systemctl --system|--user VERB [--no-block] UNIT [extra]; 0 when it
- * accepted it. */
-static int ctl(int user, const char *verb, const char *name,
-               const char *extra) {
+/* systemctl --system|--user VERB [--no-block | extra extra2] UNIT; 0 when
+ * it accepted it. */
+static int ctl2(int user, const char *verb, const char *name,
+                const char *extra, const char *extra2) {
   char prog[RM_PATH_MAX], unit[RM_MAX_SVC_NAME + 16];
-  char *argv[8];
+  char *argv[9];
   int i = 0;
   if (unit_of(name, unit, sizeof unit) != 0 ||
       rm__linux_find_program("systemctl", prog, sizeof prog) != 0)
@@ -346,10 +348,16 @@ static int ctl(int user, const char *verb, const char *name,
   argv[i++] = (char *)(uintptr_t)verb;
   if (extra) argv[i++] = (char *)(uintptr_t)extra;
   else argv[i++] = (char *)(uintptr_t)"--no-block";
+  if (extra2) argv[i++] = (char *)(uintptr_t)extra2;
   argv[i++] = (char *)(uintptr_t)"--";
   argv[i++] = unit;
   argv[i] = NULL;
   return rm__linux_run(NULL, argv, NULL, 0, CTL_TIMEOUT_MS) == 0 ? 0 : -1;
+}
+
+static int ctl(int user, const char *verb, const char *name,
+               const char *extra) {
+  return ctl2(user, verb, name, extra, NULL);
 }
 
 static int is_inactive(const unit_props *u) {
@@ -376,15 +384,42 @@ static int wait_unit(int user, const char *name,
   }
 }
 
+/* Inactive, and nothing left in its cgroup. */
+static int is_empty(const unit_props *u) {
+  return is_inactive(u) && (!u->cgroup[0] || first_cgroup_pid(u->cgroup) == 0);
+}
+
+/* An inactive unit may leave processes in its cgroup (KillMode=process or
+ * none: workers, helpers), and they may hold the very files the installer
+ * replaces.  They are the service's too: systemd's own kill ends them
+ * (SIGTERM, then with force SIGKILL), never a signal of ours. */
+static uint32_t end_leftovers(int user, const char *name, uint64_t deadline,
+                              int force, const volatile int *cancel) {
+  unit_props u;
+  if (show(user, name, &u) != 0) return RM_ERROR_FAIL_SHUTDOWN;
+  if (is_empty(&u)) return RM_OK;
+  if (ctl(user, "kill", name, "--kill-who=all") != 0)
+    return RM_ERROR_FAIL_SHUTDOWN;
+  if (wait_unit(user, name, is_empty, deadline, cancel)) return RM_OK;
+  if (cancel && *cancel) return RM_ERROR_CANCELLED;
+  if (!force ||
+      ctl2(user, "kill", name, "--kill-who=all", "--signal=SIGKILL") != 0)
+    return RM_ERROR_FAIL_SHUTDOWN;
+  return wait_unit(user, name, is_empty, rm__os_now_ms() + KILL_WAIT_MS, NULL)
+             ? RM_OK
+             : RM_ERROR_FAIL_SHUTDOWN;
+}
+
 static uint32_t stop(int user, const char *name, unsigned timeout_ms,
                      int force, const volatile int *cancel) {
   unit_props u;
+  uint64_t deadline = rm__os_now_ms() + timeout_ms;
   if (show(user, name, &u) != 0 || u.refuse_stop)
     return RM_ERROR_FAIL_SHUTDOWN;
-  if (is_inactive(&u)) return RM_OK;
+  if (is_inactive(&u)) return end_leftovers(user, name, deadline, force, cancel);
   if (ctl(user, "stop", name, NULL) != 0) return RM_ERROR_FAIL_SHUTDOWN;
-  if (wait_unit(user, name, is_inactive, rm__os_now_ms() + timeout_ms, cancel))
-    return RM_OK;
+  if (wait_unit(user, name, is_inactive, deadline, cancel))
+    return end_leftovers(user, name, deadline, force, cancel);
   if (cancel && *cancel) {
     ctl(user, "start", name, NULL);    /* replaces the pending stop job */
     return RM_ERROR_CANCELLED;
@@ -393,10 +428,9 @@ static uint32_t stop(int user, const char *name, unsigned timeout_ms,
     ctl(user, "start", name, NULL);
     return RM_ERROR_FAIL_SHUTDOWN;
   }
-  if (ctl(user, "kill", name, "--signal=SIGKILL") != 0)
+  if (ctl2(user, "kill", name, "--kill-who=all", "--signal=SIGKILL") != 0)
     return RM_ERROR_FAIL_SHUTDOWN;
-  return wait_unit(user, name, is_inactive, rm__os_now_ms() + KILL_WAIT_MS,
-                   NULL)
+  return wait_unit(user, name, is_empty, rm__os_now_ms() + KILL_WAIT_MS, NULL)
              ? RM_OK
              : RM_ERROR_FAIL_SHUTDOWN;
 }

@@ -492,6 +492,37 @@ static void unit_with_workers(void) {
   remove_unit("rmt-workers");
 }
 
+/* KillMode=process: systemd's stop ends only the main process and leaves
+ * the workers in the unit's cgroup, holding the file.  They are the
+ * service's too: ended by systemd's kill, so the file is free. */
+static void kill_mode_process_leftovers(void) {
+  const char *file = held_file("leftovers");
+  uint32_t h, pid, pids[8];
+  size_t n, i;
+  fresh_store();
+  write_unit("rmt-leftovers",
+             "[Service]\nType=notify\nKillMode=process\n"
+             "ExecStart=%s --hold %s --workers 2\n", unitd, file);
+  pid = start_unit("rmt-leftovers", 1);
+  n = unit_pids("rmt-leftovers", pids, 8);
+  ASSERT_EQ(3, n);
+  h = session_with_file(file, 5000, 10000);
+  one_service_entry(h, "rmt-leftovers", pid, RM_STATUS_RUNNING);
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("inactive/dead", state("rmt-leftovers"));
+  for (i = 0; i < n; i++) ASSERT(gone_within(pids[i], 2000));
+  ASSERT_EQ(0, unit_pids("rmt-leftovers", pids, 8));
+  one_service_entry(h, "rmt-leftovers", pid, RM_STATUS_STOPPED);
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_STR_EQ("active/running", state("rmt-leftovers"));
+  ASSERT_EQ(3, unit_pids("rmt-leftovers", pids, 8));
+  one_service_entry(h, "rmt-leftovers", main_pid("rmt-leftovers"),
+                    RM_STATUS_STOPPED | RM_STATUS_RESTARTED |
+                        RM_STATUS_RUNNING);
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-leftovers");
+}
+
 /* A unit that ignores SIGTERM, with a TimeoutStopSec= far beyond the
  * test: without force the stop times out (ERROR_ON_STOP, the process
  * untouched while systemd's own stop is pending, a start queued behind
@@ -977,6 +1008,7 @@ int main(int argc, char **argv) {
   RUN(forking_daemon_with_pid_file);
   RUN(forking_without_main_pid);
   RUN(unit_with_workers);
+  RUN(kill_mode_process_leftovers);
   RUN(stubborn_unit_without_and_with_force);
   RUN(cancel_while_stopping_a_unit);
   RUN(registered_by_name_both_spellings);
