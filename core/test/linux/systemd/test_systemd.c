@@ -471,6 +471,47 @@ static void sandboxed_unit_is_a_service(void) {
   remove_unit("rmt-sandboxed");
 }
 
+/* A process under machine.slice (where libvirt's and machined's virtual
+ * machines and containers sit) is a machine, not ours: SESSION_MISMATCH
+ * even in our own pid and mount namespaces. */
+static void machine_slice_is_a_container(void) {
+  const char *file = held_file("machine");
+  char *argv[10];
+  rmt_child vm;
+  listing l;
+  unsigned waited = 0;
+  uint32_t h;
+  argv[0] = (char *)(uintptr_t)"/usr/bin/systemd-run";
+  argv[1] = (char *)(uintptr_t)"--scope";
+  argv[2] = (char *)(uintptr_t)"--quiet";
+  argv[3] = (char *)(uintptr_t)"--slice=machine.slice";
+  argv[4] = (char *)(uintptr_t)"--unit=rmt-machine";
+  argv[5] = (char *)(uintptr_t)"--";
+  argv[6] = unitd;
+  argv[7] = (char *)(uintptr_t)"--hold";
+  argv[8] = (char *)(uintptr_t)file;
+  argv[9] = NULL;
+  fresh_store();
+  ASSERT_EQ(0, rmt_spawn(&vm, argv));     /* the scope execs it in place */
+  h = session_with_file(file, 2000, 2000);
+  for (;;) {
+    list_now(h, &l);
+    if (l.n == 1 || waited >= 10000) break;
+    rmt_sleep_ms(50);
+    waited += 50;
+  }
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ((uint32_t)vm.pid, l.v[0].process.pid);
+  ASSERT_STR_EQ("active/running", state("rmt-machine.scope"));
+  ASSERT_EQ(RM_APP_CRITICAL, l.v[0].app_type);
+  ASSERT_STR_EQ("", l.v[0].service_short_name);
+  ASSERT_EQ(RM_REBOOT_REASON_SESSION_MISMATCH, l.reasons);
+  ASSERT_EQ(RM_ERROR_FAIL_NOACTION_REBOOT, rm_shutdown(h, 0, NULL, NULL));
+  ASSERT(rm__linux_pid_alive((uint32_t)vm.pid));
+  ASSERT_OK(rm_end_session(h));
+  rmt_kill(&vm);
+}
+
 /* }===== */
 
 /* This runs under a real systemd, as PID 1 of the container. */
@@ -528,6 +569,7 @@ int main(int argc, char **argv) {
   RUN(cancel_while_stopping_a_unit);
   RUN(registered_by_name_both_spellings);
   RUN(sandboxed_unit_is_a_service);
+  RUN(machine_slice_is_a_container);
   RUN(user_unit_of_a_non_root_caller);
   RUN(refuse_manual_stop_is_critical);
   RUN(known_critical_units);
