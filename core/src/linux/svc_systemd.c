@@ -8,11 +8,11 @@
  * hierarchy's ("0::/...") when that names a unit, else the v1
  * "name=systemd" one: on a legacy layout the 0:: line is a bare "/", and
  * with a pure cgroup2 /sys/fs/cgroup inside a container on a hybrid host
- * the kernel still prints the host's stale "name=systemd:/" line.  Only
- * system ".service" units are services here: scopes (login sessions,
- * applications started by a desktop) are plain applications, and
- * user@UID.service is the user's manager, whose processes are the user's
- * applications.  The short name is the unit name without ".service"
+ * the kernel still prints the host's stale "name=systemd:/" line.  For
+ * the system manager only ".service" units are services: scopes (login
+ * sessions, applications started by a desktop) are plain applications,
+ * and user@UID.service is a user's manager, whose processes belong to
+ * that user (see below).  The short name is the unit name without ".service"
  * (what one types to systemctl); a service registered as "x.service" is
  * listed as "x".
  *
@@ -40,8 +40,8 @@
  * also has that manager's units as services: a process under
  * user@UID.service, UID the caller's, in a .service there (after the
  * manager's own slices, such as app.slice) is that unit's, controlled
- * with `systemctl --user` the same way.  Root, and other users' managers,
- * see such processes as applications.
+ * with `systemctl --user` the same way.  For root, and under other
+ * users' managers, such processes are applications.
  *
  * A unit without a main pid (Type=forking without a PID file and
  * GuessMainPID=no, oneshot) is represented by the first process of its
