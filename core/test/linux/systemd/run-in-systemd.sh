@@ -1,11 +1,14 @@
 #!/bin/sh
-# run-in-systemd.sh LAYOUT PROGRAM [ARG...]
+# run-in-systemd.sh LAYOUT [--host] PROGRAM [ARG...]
 #
 # Boots a real systemd (the host's own /usr/lib/systemd/systemd) as PID 1
 # of a throw-away systemd-nspawn container, runs PROGRAM inside it in a
 # scope unit of its own, and tears everything down, also when PROGRAM
 # fails or this script is interrupted.  Exit status: PROGRAM's, or 1 when
-# the container could not be set up.
+# the container could not be set up.  With --host, PROGRAM runs on the
+# host instead (the host's view of a container), with $RMT_LEADER the
+# host pid of the container's PID 1 and $RMT_CGROUP its cgroup path
+# (relative to a hierarchy's root).
 #
 # LAYOUT is the cgroup layout inside: unified (pure cgroup2, like a
 # Debian 12 host), hybrid (cgroup v1 plus a cgroup2 "unified" mount) or
@@ -32,8 +35,14 @@
 set -u
 
 layout=${1:-}
-[ $# -ge 2 ] || { echo "usage: $0 unified|hybrid|legacy PROGRAM [ARG...]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 unified|hybrid|legacy [--host] PROGRAM [ARG...]" >&2; exit 2; }
 shift
+on_host=""
+if [ "$1" = --host ]; then
+  on_host=1
+  shift
+  [ $# -ge 1 ] || { echo "$0: --host needs a PROGRAM" >&2; exit 2; }
+fi
 case "$layout" in
   unified) SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1; export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY ;;
   legacy) SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0; export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY ;;
@@ -211,8 +220,12 @@ done
 # and stopping services never stops it.
 # In the background, so that a signal to this script is handled at once
 # (the trap ends the container, and the program with it).
-timeout 480 nsenter -t "$leader" -a \
-  systemd-run --scope --quiet --unit="rmt-test-$$" -- "$@" &
+if [ -n "$on_host" ]; then
+  RMT_LEADER=$leader RMT_CGROUP=/$name/payload timeout 480 "$@" &
+else
+  timeout 480 nsenter -t "$leader" -a \
+    systemd-run --scope --quiet --unit="rmt-test-$$" -- "$@" &
+fi
 test_pid=$!
 wait "$test_pid"
 status=$?

@@ -8,6 +8,7 @@
  * test_systemd.c        main; the unit rule, stop and start cases
  * sd_critical_user_nginx.c  critical units, a user's own manager, Debian's
  *                       nginx
+ * sd_host_view.c        the container seen from the host
  */
 #ifndef RM_SD_TEST_H
 #define RM_SD_TEST_H
@@ -58,6 +59,9 @@ void one_service_entry(uint32_t h, const char *short_name, uint32_t pid,
                        uint32_t status);
 /* rm_shutdown then rm_restart of a session whose only entry is the unit. */
 void shutdown_and_restart(uint32_t h, const char *unit, uint32_t pid);
+
+/* sd_host_view.c: the cases run on the host (--child host-view). */
+int host_view_main(void);
 
 /* sd_critical_user_nginx.c */
 int user_child(const char *uid_text, const char *store);

@@ -528,6 +528,9 @@ static void require_systemd(void) {
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
   if (rmt_child_args && rmt_child_args[0] &&
+      strcmp(rmt_child_args[0], "host-view") == 0)
+    return host_view_main();
+  if (rmt_child_args && rmt_child_args[0] &&
       strcmp(rmt_child_args[0], "user-units") == 0 && rmt_child_args[1] &&
       rmt_child_args[2]) {
     /* The parent's rm_unitd copy, in its base dir (see below). */
