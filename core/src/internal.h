@@ -47,6 +47,11 @@ void rm__found_free(rm__found *f, size_t n);
 /* 1 when a and b are equal ignoring ASCII case (service names). */
 int rm__ascii_ieq(const char *a, const char *b);
 
+/* 1 when a registered or filtered service name a names the listed service
+ * b: equal ignoring ASCII case and a trailing ".service" on either (the
+ * Linux list shows systemd's "x.service" as "x"). */
+int rm__service_name_eq(const char *a, const char *b);
+
 /* Timeout from an environment variable in ms, else dflt. */
 unsigned rm__env_ms(const char *name, unsigned dflt);
 

@@ -34,7 +34,7 @@ rm_filter_action rm__filter_for(const rm__record *r,
       break;
     case RM_FILTER_TRIGGER_SERVICE:
       hit = info->service_short_name[0] &&
-            rm__ascii_ieq(f->name, info->service_short_name);
+            rm__service_name_eq(f->name, info->service_short_name);
       break;
     case RM_FILTER_TRIGGER_FILE:
       if (exe) {

@@ -138,7 +138,8 @@ static int affected_now(const rm__record *r, const rm__entry *e) {
     if (same_identity(&r->procs[i], &e->info.process)) return 1;
   if (e->info.service_short_name[0])
     for (i = 0; i < r->services.n; i++)
-      if (rm__ascii_ieq(r->services.v[i], e->info.service_short_name)) return 1;
+      if (rm__service_name_eq(r->services.v[i], e->info.service_short_name))
+        return 1;
   return 0;
 }
 

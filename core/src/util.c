@@ -130,3 +130,29 @@ int rm__ascii_ieq(const char *a, const char *b) {
   }
   return *a == *b;
 }
+
+/* Length of s without a trailing ".service" (any ASCII case). */
+static size_t without_service_suffix(const char *s) {
+  size_t n = strlen(s);
+  const char *suffix = ".service";
+  size_t i;
+  if (n <= 8) return n;
+  for (i = 0; i < 8; i++) {
+    char c = s[n - 8 + i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (c != suffix[i]) return n;
+  }
+  return n - 8;
+}
+
+int rm__service_name_eq(const char *a, const char *b) {
+  size_t na = without_service_suffix(a), nb = without_service_suffix(b), i;
+  if (na != nb) return 0;
+  for (i = 0; i < na; i++) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+    if (x != y) return 0;
+  }
+  return 1;
+}

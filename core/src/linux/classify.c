@@ -5,8 +5,9 @@
  * Only processes that matched are classified, so this file may read a
  * few more /proc files per process than the scan does: stat (identity,
  * terminal, kernel-thread flag), status (effective uid), exe (name),
- * sessionid (audit login session), ns/mnt and ns/pid (containers), and
- * environ (a graphical session) when there is no terminal.
+ * sessionid (audit login session), ns/pid, ns/mnt and cgroup (containers
+ * and sandboxes), and environ (a graphical session) when there is no
+ * terminal.
  *
  * The critical list: PID 1, kernel threads, and processes whose command
  * name or executable basename is one of default_critical[] below or of
@@ -16,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "scan.h"
+#include "services.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -263,14 +265,19 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
       is_critical_name(self, st->comm, base))
     facts->always |= RM_REBOOT_REASON_CRITICAL_PROCESS;
   if (pid == self->pid) facts->always |= RM_REBOOT_REASON_DETECTED_SELF;
-  /* Another mount or pid namespace: a container; the host must not stop
-   * or restart it.  Unreadable namespaces say nothing. */
+  /* A container (another pid namespace, or a machine of systemd-machined)
+   * is not ours to stop or restart.  A mount namespace alone is not one:
+   * systemd's and runit's sandboxing (ProtectSystem=, PrivateTmp=,
+   * unshare -m) gives services their own, and their manager, still ours,
+   * restarts them inside it; only a plain app there is one the host
+   * could not relaunch as it was.  Unreadable namespaces say nothing. */
+  ns = ns_inode(dirfd, "ns/pid");
+  if ((ns && self->pid_ns && ns != self->pid_ns) ||
+      rm__linux_in_machine_slice(dirfd))
+    facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
   ns = ns_inode(dirfd, "ns/mnt");
   if (ns && self->mnt_ns && ns != self->mnt_ns)
-    facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
-  ns = ns_inode(dirfd, "ns/pid");
-  if (ns && self->pid_ns && ns != self->pid_ns)
-    facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
+    facts->as_app |= RM_REBOOT_REASON_SESSION_MISMATCH;
 
   if (f->info.session_id != RM_INVALID_SESSION_ID &&
       self->session_id != RM_INVALID_SESSION_ID &&

@@ -56,6 +56,12 @@ int rm__linux_service_of(uint32_t pid, char *name, size_t cap);
  * the service exists and runs, 0 otherwise. */
 int rm__linux_service_pid(const char *name, uint32_t *pid);
 
+/* The same, and the short name the list shows for the registered name
+ * (systemd: without ".service"; the name itself when no manager knows
+ * it).  1 when it runs (*pid set), else 0 (*pid 0). */
+int rm__linux_service_find(const char *name, uint32_t *pid, char *short_name,
+                           size_t cap);
+
 /* 1 when the service must never be stopped (critical list, systemd's
  * RefuseManualStop). */
 int rm__linux_service_critical(const char *name);

@@ -308,27 +308,33 @@ static int cmp_item(const void *a, const void *b) {
   return strcmp(x->info.service_short_name, y->info.service_short_name);
 }
 
+typedef char svc_name_buf[RM_MAX_SVC_NAME + 1];
+
 /* The registered service whose main pid this is, or NULL. */
 static const char *registered_service_at(const scan_ctx *c,
                                          const uint32_t *svc_pid,
+                                         svc_name_buf *canon,
                                          uint32_t pid) {
   size_t i;
   for (i = 0; i < c->in->n_services; i++)
-    if (svc_pid[i] == pid) return c->in->services[i];
+    if (svc_pid[i] == pid) return canon[i];
   return NULL;
 }
 
 /* Gives each found process its service (if any) and its final type, then
- * adds an entry for each running registered service not found yet. */
+ * adds an entry for each running registered service not found yet.
+ * Registered names are compared in the form the list shows them
+ * (canon[]: systemd's "x.service" is "x"). */
 static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
   uint32_t *svc_pid = calloc(c->in->n_services + 1, sizeof *svc_pid);
   char *covered = calloc(c->in->n_services + 1, 1);
+  svc_name_buf *canon = calloc(c->in->n_services + 1, sizeof *canon);
   size_t i, n_found = *n;
   uint32_t rc = RM_OK;
-  if (!svc_pid || !covered) rc = RM_ERROR_OUTOFMEMORY;
+  if (!svc_pid || !covered || !canon) rc = RM_ERROR_OUTOFMEMORY;
   for (i = 0; rc == RM_OK && i < c->in->n_services; i++)
-    if (!rm__linux_service_pid(c->in->services[i], &svc_pid[i]))
-      svc_pid[i] = 0;
+    rm__linux_service_find(c->in->services[i], &svc_pid[i], canon[i],
+                           sizeof canon[i]);
 
   for (i = 0; rc == RM_OK && i < n_found; i++) {
     rm__found *f = &(*items)[i].found;
@@ -339,11 +345,10 @@ static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
       memcpy(name, f->info.service_short_name, sizeof name);
       svc = name;
     } else {
-      svc = registered_service_at(c, svc_pid, f->info.process.pid);
+      svc = registered_service_at(c, svc_pid, canon, f->info.process.pid);
     }
     for (k = 0; svc && k < c->in->n_services; k++)
-      if (svc_pid[k] == f->info.process.pid &&
-          strcmp(c->in->services[k], svc) == 0) {
+      if (svc_pid[k] == f->info.process.pid && strcmp(canon[k], svc) == 0) {
         covered[k] = 1;
         f->registered = 1;
       }
@@ -367,7 +372,7 @@ static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
     close(dirfd);
     if (!ok) continue;
     item.found.registered = 1;
-    rm__classify_finish(&item, c->in->services[i]);
+    rm__classify_finish(&item, canon[i]);
     grown = realloc(*items, (*n + 1) * sizeof *grown);
     if (!grown) {
       rc = RM_ERROR_OUTOFMEMORY;
@@ -378,6 +383,8 @@ static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
   }
   free(svc_pid);
   free(covered);
+  free(canon);
+  if (rc == RM_OK) rc = rm__merge_service_items(&c->self, c->proc_fd, items, n);
   return rc;
 }
 

@@ -10,6 +10,7 @@
  *             detection, classification, services
  * classify.c  app type, name, session, reboot reasons of the processes
  *             that matched, and the critical-process list
+ * svc_entries.c  one entry per service (its main process)
  *
  * Only matched processes are classified; the scan itself reads nothing
  * but the fd directory, one statx per fd, the maps file and the exe.
@@ -137,9 +138,10 @@ typedef struct rm__self {
 typedef struct rm__facts {
   uint32_t always;             /* reasons that apply even to services:
                                   CRITICAL_PROCESS, DETECTED_SELF, and
-                                  SESSION_MISMATCH from a namespace */
+                                  SESSION_MISMATCH from a container */
   uint32_t as_app;             /* reasons for a plain app: PERMISSION_DENIED,
-                                  SESSION_MISMATCH from the login session */
+                                  SESSION_MISMATCH from the login session
+                                  or a mount namespace of its own */
   int console;                 /* has a controlling terminal */
   int graphical;               /* DISPLAY or WAYLAND_DISPLAY in environ */
   int same_user;               /* effective uid equals the caller's */
@@ -163,6 +165,15 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
 /* Sets app_type, reasons and restartable from the facts, as an app or,
  * when service is non-NULL, as that service. */
 void rm__classify_finish(rm__item *item, const char *service);
+
+/* }=====
+ * {===== svc_entries.c */
+
+/* Leaves one item per service name among the classified items: its main
+ * process (added when only other processes of it were found), holding
+ * the union of their uses and reasons.  RM_OK or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
+                                 rm__item **items, size_t *n);
 
 /* }===== */
 

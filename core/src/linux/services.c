@@ -1,8 +1,10 @@
 /*
  * services.c: the service-manager dispatcher of the Linux backend.
  *
- * Two managers sit behind one interface (services.h): systemd, consulted
- * only where it runs (/run/systemd/system exists), and runit.  A process
+ * Three managers sit behind one interface (services.h): the caller's own
+ * systemd user manager (a caller other than root whose manager runs),
+ * systemd, consulted only where it runs (/run/systemd/system exists), and
+ * runit.  A process
  * belongs to the service the first present manager names for it; a short
  * name resolves through the first manager that runs such a service, else
  * the first that knows it.
@@ -34,8 +36,11 @@
 
 /* {===== The managers */
 
+/* The caller's user manager first: for a caller other than root its own
+ * units are the ones it can stop, and a name it shares with a system
+ * unit means the user's. */
 static const rm__svc_manager *const managers[] = {
-  &rm__svc_systemd, &rm__svc_runit
+  &rm__svc_systemd_user, &rm__svc_systemd, &rm__svc_runit
 };
 #define N_MANAGERS (sizeof managers / sizeof managers[0])
 
@@ -72,6 +77,19 @@ int rm__linux_service_pid(const char *name, uint32_t *pid) {
   if (!m || p == 0) return 0;
   *pid = p;
   return 1;
+}
+
+int rm__linux_service_find(const char *name, uint32_t *pid, char *short_name,
+                           size_t cap) {
+  uint32_t p = 0;
+  const rm__svc_manager *m = manager_for(name, &p);
+  *pid = 0;
+  if (!m || !m->short_name(name, short_name, cap)) {
+    if ((size_t)snprintf(short_name, cap, "%s", name) >= cap) short_name[0] = 0;
+    return 0;
+  }
+  *pid = p;
+  return p != 0;
 }
 
 /* }=====

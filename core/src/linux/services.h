@@ -7,10 +7,15 @@
  * svc_runit.c    runit: runsv supervises one service directory; control and
  *                status through `sv` and the supervise/ files
  * svc_systemd.c  systemd (only where /run/systemd/system exists): cgroup →
- *                unit, control and status through `systemctl`
+ *                unit, control and status through `systemctl`; and, for a
+ *                caller other than root, its own user manager
+ *                (`systemctl --user`)
+ * svc_entries.c  one list entry per service, however many of its
+ *                processes the scan found
  *
  * A short name is what the list shows in service_short_name: the runit
- * service directory's name, or the systemd unit name without ".service".
+ * service directory's name, or the systemd unit name without ".service"
+ * (a service registered as "x.service" is listed as "x").
  */
 #ifndef RM_LINUX_SERVICES_H
 #define RM_LINUX_SERVICES_H
@@ -28,6 +33,8 @@ typedef struct rm__svc_manager {
   int (*present)(void);
   /* The short name of the service pid belongs to: 1 and fills name. */
   int (*service_of)(uint32_t pid, char *name, size_t cap);
+  /* The short name a registered name is listed under: 1 and fills out. */
+  int (*short_name)(const char *name, char *out, size_t cap);
   /* RM_SVC_UNKNOWN, RM_SVC_DOWN or RM_SVC_RUNNING (with its main pid). */
   int (*lookup)(const char *name, uint32_t *pid);
   /* 1 when the manager itself refuses manual stops of this service. */
@@ -41,6 +48,7 @@ typedef struct rm__svc_manager {
 
 extern const rm__svc_manager rm__svc_runit;
 extern const rm__svc_manager rm__svc_systemd;
+extern const rm__svc_manager rm__svc_systemd_user;
 
 /* systemd's rule on a cgroup path ("/system.slice/ssh.service/..."):
  * skip the leading *.slice components; when the first other component is
@@ -48,6 +56,22 @@ extern const rm__svc_manager rm__svc_systemd;
  * name with it without ".service" and return 1; else 0 (scopes, the user
  * manager, the root, init.scope). */
 int rm__linux_unit_of_cgroup(const char *cgroup, char *name, size_t cap);
+
+/* The same on the whole text of a /proc/PID/cgroup file: the unified
+ * "0::" line's path when it names a unit, else the v1 "name=systemd"
+ * line's (legacy layouts, and the stale "name=systemd:/" a pure cgroup2
+ * container on a hybrid host still shows).  1 and fills name, else 0. */
+int rm__linux_unit_of_cgroup_text(const char *text, char *name, size_t cap);
+
+/* The same as seen by the user manager of uid: a .service below
+ * user@UID.service ("/user.slice/user-UID.slice/user@UID.service/
+ * app.slice/U.service" is U). */
+int rm__linux_user_unit_of_cgroup_text(const char *text, uint32_t uid,
+                                       char *name, size_t cap);
+
+/* 1 when the process whose /proc directory is dirfd sits under
+ * /machine.slice (systemd-machined's containers and virtual machines). */
+int rm__linux_in_machine_slice(int dirfd);
 
 /* Stop and start by short name through whichever manager knows it.
  * Critical services are never stopped (RM_ERROR_FAIL_SHUTDOWN). */

@@ -344,7 +344,15 @@ static uint32_t runit_start(const char *name, unsigned timeout_ms) {
 
 /* }===== */
 
+/* A runit service is listed under its directory's name as registered. */
+static int runit_short_name(const char *name, char *out, size_t cap) {
+  size_t n = strlen(name);
+  if (n >= cap) return 0;
+  memcpy(out, name, n + 1);
+  return 1;
+}
+
 const rm__svc_manager rm__svc_runit = {
-  "runit", runit_present, runit_service_of, runit_lookup, runit_refuses_stop,
-  runit_stop, runit_start
+  "runit", runit_present, runit_service_of, runit_short_name, runit_lookup,
+  runit_refuses_stop, runit_stop, runit_start
 };

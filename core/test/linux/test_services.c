@@ -67,8 +67,8 @@ static void runit_maps_pids_and_names(void) {
   ASSERT_EQ(0, rm__linux_service_pid(s.name, &got));
 }
 
-/* systemd's cgroup → unit rule (this machine has no systemd to run it
- * against; the rule itself is checked on the paths systemd makes). */
+/* systemd's cgroup → unit rule on the paths systemd makes (the host has
+ * no systemd; systemd/test_systemd.c checks it on real units under one). */
 static void systemd_unit_from_cgroup(void) {
   char name[RM_MAX_SVC_NAME + 1];
   ASSERT_EQ(1, rm__linux_unit_of_cgroup("/system.slice/ssh.service", name,
@@ -262,6 +262,60 @@ static void stubborn_service_with_and_without_force(void) {
   svc_teardown(&s);
 }
 
+/* A runit service in a mount namespace of its own (sandboxing, like
+ * systemd's ProtectSystem=): still runsv's service, stopped and started
+ * through sv, not a container. */
+static void sandboxed_runit_service_is_a_service(void) {
+  svc s;
+  const char *file;
+  char run[700], script[2048], ours[64], theirs[64], path[64];
+  uint32_t h, pid, pid2;
+  ssize_t n;
+  require_runit();
+  if (geteuid() != 0) {
+    printf("skip: this case needs root (unshare --mount); running as uid %u\n",
+           (unsigned)geteuid());
+    return;
+  }
+  rmt_fresh_store();
+  file = temp_file("held");
+  svc_create(&s, svc_name(), "");
+  snprintf(run, sizeof run, "%s/run", s.dir);
+  snprintf(script, sizeof script,
+           "#!/bin/sh\nexec 2>&1\nexec /usr/bin/unshare --mount "
+           "--propagation private %s --pdeathsig --hold '%s'\n",
+           rmt_helper("rm_app"), file);
+  ASSERT_EQ(0, rmt_write_file(run, script));
+  pid = svc_start(&s);
+  n = readlink("/proc/self/ns/mnt", ours, sizeof ours - 1);
+  ASSERT(n > 0);
+  ours[n] = 0;
+  snprintf(path, sizeof path, "/proc/%u/ns/mnt", (unsigned)pid);
+  n = readlink(path, theirs, sizeof theirs - 1);
+  ASSERT(n > 0);
+  theirs[n] = 0;
+  ASSERT(strcmp(ours, theirs) != 0);            /* the premise */
+  h = session_with_file(file, 5000, 5000);
+  {
+    listing l;
+    list_now(h, &l);
+    ASSERT_EQ(1, l.n);
+    ASSERT_EQ(0, l.reasons);
+    ASSERT_EQ(pid, l.v[0].process.pid);
+    ASSERT_EQ(RM_APP_SERVICE, l.v[0].app_type);
+    ASSERT_STR_EQ(s.name, l.v[0].service_short_name);
+    ASSERT_EQ(1, l.v[0].restartable);
+  }
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  stat_is(&s, "down");
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  pid2 = svc_wait_up(&s, 5000);
+  ASSERT(pid2 != 0 && pid2 != pid);
+  ASSERT_OK(rm_end_session(h));
+  rmt_sleep_ms(1100);
+  svc_teardown(&s);
+}
+
 /* }=====
  * {===== Filters, critical services, cancel */
 
@@ -395,6 +449,7 @@ int main(int argc, char **argv) {
   RUN(service_by_name_stops_and_starts_with_a_new_pid);
   RUN(service_through_a_file_after_apps_and_before_them);
   RUN(stubborn_service_with_and_without_force);
+  RUN(sandboxed_runit_service_is_a_service);
   RUN(service_filters_mask_stop_and_restart);
   RUN(critical_service_is_never_stopped);
   RUN(cancel_while_stopping_a_service);
