@@ -256,22 +256,47 @@ static void second_cycle_on_relaunched_apps(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
-/* Backend: a launch of a program that does not exist fails cleanly. */
+/* Backend: a launch of a program that does not exist fails cleanly, with
+ * its reason; a relative or missing executable path is never looked up. */
 static void launch_of_a_missing_program_fails(void) {
   rm__launch l;
   rm_unique_process got;
+  rm_restart_outcome why;
   char *argv[2], *envp[1];
+  memset(&l, 0, sizeof l);
   argv[0] = (char *)(uintptr_t)"/nonexistent/program";
   argv[1] = NULL;
   envp[0] = NULL;
   l.argv = argv;
   l.envp = envp;
+  l.exe = argv[0];
   l.cwd = (char *)(uintptr_t)"/";
   l.uid = (uint32_t)getuid();
   l.gid = (uint32_t)getgid();
-  ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got));
-  argv[0] = (char *)(uintptr_t)"no-such-program-anywhere";
-  ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got));
+  {
+    gid_t groups[256];
+    int n = getgroups(256, groups), i;
+    uint32_t mine[256];
+    for (i = 0; i < n; i++) mine[i] = (uint32_t)groups[i];
+    l.groups = mine;
+    l.n_groups = n > 0 ? (size_t)n : 0;
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, why.failure);
+    ASSERT_EQ(ENOENT, why.error);
+    argv[0] = (char *)(uintptr_t)"sleep";       /* never a PATH lookup */
+    l.exe = argv[0];
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, why.failure);
+    l.exe = NULL;
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, why.failure);
+    /* Exits at once: did not stay up for the settle time. */
+    argv[0] = (char *)(uintptr_t)"/bin/false";
+    l.exe = argv[0];
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_EXITED, why.failure);
+    ASSERT_EQ(1, why.error);
+  }
 }
 
 /* Backend: capture of a process that is gone or not the recorded one. */
@@ -282,19 +307,21 @@ static void capture_needs_the_recorded_process(void) {
   rmt_fresh_store();
   APP(&app, &a, "--keep-session", "x y");
   memset(&l, 0, sizeof l);
-  ASSERT_OK(rm__os_capture(&a, &l));
+  ASSERT_OK(rm__os_capture(&a, NULL, &l));
   ASSERT_STR_EQ(rmt_helper("rm_app"), l.argv[0]);
   ASSERT_STR_EQ("--keep-session", l.argv[1]);
   ASSERT_STR_EQ("x y", l.argv[2]);
   ASSERT(l.argv[3] == NULL);
   ASSERT_EQ(getuid(), l.uid);
   ASSERT_EQ(getgid(), l.gid);
+  ASSERT_STR_EQ(rmt_helper("rm_app"), l.exe);
+  ASSERT_EQ(0, l.notes);
   rm__launch_free(&l);
   stale = a;
   stale.start_time += 1;
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm__os_capture(&stale, &l));
+  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm__os_capture(&stale, NULL, &l));
   rmt_kill(&app);
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm__os_capture(&a, &l));
+  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm__os_capture(&a, NULL, &l));
 }
 
 /* }===== */
