@@ -436,11 +436,12 @@ RM_EXTERN uint32_t rm_register_application_restart(const char *const argv[],
                                                    uint32_t flags);
 
 /* rm_register_application_restart for another process (an installer that
- * knows how a daemon is started), with a working directory (absolute,
- * NULL: the process's own at shutdown).  The caller must be root or the
- * process's user (its real, effective and saved uid).
+ * knows how a daemon is started; NULL: the calling process), with a
+ * working directory (absolute, NULL: the process's own at shutdown).  The
+ * caller must be root or the process's user (its real, effective and
+ * saved uid).
  * Returns the codes of rm_register_application_restart, and
- * RM_ERROR_BAD_ARGUMENTS (NULL process, a bad cwd);
+ * RM_ERROR_BAD_ARGUMENTS (a cwd not absolute, not UTF-8 or too long);
  * RM_ERROR_FILE_NOT_FOUND (no such process);
  * RM_ERROR_ACCESS_DENIED (another user's process). */
 RM_EXTERN uint32_t rm_register_process_restart(

@@ -376,8 +376,12 @@ static uint32_t store_registration(const rm_unique_process *p,
 uint32_t rm_register_process_restart(const rm_unique_process *process,
                                      const char *const argv[],
                                      const char *cwd, uint32_t flags) {
+  rm_unique_process self;
   uint32_t rc;
-  if (!process) return RM_ERROR_BAD_ARGUMENTS;
+  if (!process) {
+    rm__os_self(&self);
+    process = &self;
+  }
   if (argv) {
     rc = validate(argv, cwd, flags);
     if (rc != RM_OK) return rc;
@@ -389,9 +393,7 @@ uint32_t rm_register_process_restart(const rm_unique_process *process,
 
 uint32_t rm_register_application_restart(const char *const argv[],
                                          uint32_t flags) {
-  rm_unique_process self;
-  rm__os_self(&self);
-  return rm_register_process_restart(&self, argv, NULL, flags);
+  return rm_register_process_restart(NULL, argv, NULL, flags);
 }
 
 uint32_t rm_get_application_restart(uint32_t pid,

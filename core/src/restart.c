@@ -11,6 +11,9 @@
  * running) or ERROR_ON_RESTART, and every outcome is written to the
  * record before the call returns, also when it is cancelled.
  *
+ * A process started from a registered restart command inherits that
+ * registration, so the next installer can restart it too.
+ *
  * Workers (entries restartable through a listed master, see the
  * README) are never launched themselves: once their master is handled
  * they follow its outcome (RESTARTED with RM_RESTART_NOTE_WORKER, or
@@ -105,6 +108,11 @@ static int restart_one(rm__handle *h, rm__target *it) {
   } else {
     rc = rm__os_launch(&it->launch, &started, &it->outcome);
     if (rc == RM_OK) it->info.process = started;
+    /* What a registered command started is restarted the same way next
+     * time (a title-rewriting daemon stays restartable). */
+    if (rc == RM_OK && (it->launch.notes & RM_RESTART_NOTE_REGISTERED))
+      (void)rm_register_process_restart(
+          &started, (const char *const *)it->launch.argv, it->launch.cwd, 0);
   }
   if (rc != RM_OK) {
     it->info.app_status |= RM_STATUS_ERROR_ON_RESTART;

@@ -253,6 +253,7 @@ RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L) {
   lua_pop(L, 1);
 
   luaL_newlib(L, module_functions);                /* rm */
+  rm__lua_restart_functions(L);
   push_errors(L);
   lua_setfield(L, -2, "errors");
   lua_pushfstring(L, "restartmgr %s", rm_version());
