@@ -132,7 +132,8 @@ int rm__lua_register(lua_State *L) {
     luaL_checkstack(L, 4, NULL);
     bad |= process_restart(L, -1, i, &commands[i - 1], &cwds[i - 1]);
     if (commands[i - 1]) lua_insert(L, -2);   /* keep it below the entry */
-    if (rm__lua_to_process(L, 2, -1, "processes", &procs[i - 1]) &&
+    if (rm__lua_to_process_ex(L, 2, -1, "processes", &procs[i - 1],
+                              process_keys) &&
         (n = rm__lua_lookup_process(L, &procs[i - 1], "register")) != 0)
       return n;
     lua_pop(L, 1);

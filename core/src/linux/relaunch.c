@@ -425,6 +425,7 @@ uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
     outcome->failure = RM_RESTART_FAILED_LAUNCH;
     outcome->error = EAGAIN;
   } else if (send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
+    /* It died before the go byte: its report below says why. */
     outcome->failure = RM_RESTART_FAILED_LAUNCH;
     outcome->error = errno;
   }
@@ -432,7 +433,7 @@ uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
   go[1] = -1;
   while (read_full(info[0], &rep, sizeof rep) == (ssize_t)sizeof rep) {
     outcome->notes |= rep.notes;
-    if (rep.failure && !outcome->failure) {
+    if (rep.failure) {
       outcome->failure = rep.failure;
       outcome->error = rep.error;
     }
