@@ -34,7 +34,8 @@ describe("require 'restartmgr'", function()
       if type(v) == "function" then names[#names + 1] = k end
     end
     table.sort(names)
-    assert.same({ "join_session", "process", "start_session" }, names)
+    assert.same({ "join_session", "process", "register_restart",
+                  "restart_registration", "start_session" }, names)
   end)
 
   it("sets no globals", function()

@@ -13,12 +13,13 @@
  *  2. The caller can take those credentials on exactly: it is root, or it
  *     has the same uid, gid and supplementary groups itself.
  *  3. Either it has a restart registration (registration.c) without
- *     RM_RESTART_NO_PATCH whose program is a plain executable, or:
+ *     RM_RESTART_NO_PATCH whose program is a plain executable its user
+ *     can reach and run, or:
  *     a. its executable is known by identity (the /proc/PID/exe inode),
  *        is a plain executable (not setuid, not setgid, no file
- *        capabilities), and a plain executable still exists at the path
- *        it was started from: the same file, or the file that replaced it
- *        there (an upgrade);
+ *        capabilities), and a plain executable its user can reach and
+ *        run (mode bits) still exists at the path it was started from:
+ *        the same file, or the file that replaced it there (an upgrade);
  *     b. argv[0] resolves to that executable: as a path, relative to the
  *        process's cwd, or without a slash through the PATH of its
  *        environment, it names the running inode or the file now at the
@@ -257,20 +258,51 @@ static int is_interpreter(const char *exe) {
   return 0;
 }
 
+/* 1 when st's mode grants execute (search) to these credentials. */
+static int may_execute(const struct stat *st, const rm__creds *c) {
+  size_t i;
+  int in_group = st->st_gid == c->gid[0];
+  if (c->uid[0] == 0) return (st->st_mode & 0111) != 0;
+  if (st->st_uid == c->uid[0]) return (st->st_mode & S_IXUSR) != 0;
+  for (i = 0; i < c->n_groups && !in_group; i++)
+    in_group = st->st_gid == c->groups[i];
+  return (st->st_mode & (in_group ? S_IXGRP : S_IXOTH)) != 0;
+}
+
+/* 1 when a process with credentials c can reach and execute path: every
+ * directory on the way searchable, the file executable (mode bits; ACLs
+ * are not read).  The relaunch re-checks for real, as that user. */
+static int reachable_as(const char *path, const rm__creds *c) {
+  char prefix[RM_PATH_MAX + 1];
+  struct stat st;
+  size_t i, n = strlen(path);
+  if (n > RM_PATH_MAX || path[0] != '/') return 0;
+  for (i = 1; i < n; i++) {
+    if (path[i] != '/') continue;
+    memcpy(prefix, path, i);
+    prefix[i] = 0;
+    if (stat(prefix, &st) != 0 || !S_ISDIR(st.st_mode) || !may_execute(&st, c))
+      return 0;
+  }
+  return stat(path, &st) == 0 && may_execute(&st, c);
+}
+
 static int same_file(const struct stat *a, uint64_t dev, uint64_t ino) {
   return (uint64_t)a->st_dev == dev && (uint64_t)a->st_ino == ino;
 }
 
-/* Rule 3 for a registered command: its program is a plain executable. */
-static int registered_ok(const rm__restart_reg *reg) {
+/* Rule 3 for a registered command: its program is a plain executable
+ * the process's user can run. */
+static int registered_ok(const rm__restart_reg *reg, const rm__creds *c) {
   struct stat st;
   if (reg->flags & RM_RESTART_NO_PATCH) return 0;
   return stat(reg->argv[0], &st) == 0 &&
-         rm__linux_plain_executable(&st, reg->argv[0]) == 0;
+         rm__linux_plain_executable(&st, reg->argv[0]) == 0 &&
+         reachable_as(reg->argv[0], c);
 }
 
 /* Rules 3a-3c. */
-static int program_ok(int dirfd, const rm__found *f) {
+static int program_ok(int dirfd, const rm__found *f, const rm__creds *c) {
   char link[RM_PATH_MAX + 16], exe_xattr[64], cmd[RM_PATH_MAX * 2 + 2];
   struct stat running, present, argv0;
   const char *arg1;
@@ -288,7 +320,8 @@ static int program_ok(int dirfd, const rm__found *f) {
   link[n] = 0;
   rm__linux_strip_deleted(link);
   if (link[0] != '/' || stat(link, &present) != 0 ||
-      rm__linux_plain_executable(&present, link) != 0)
+      rm__linux_plain_executable(&present, link) != 0 ||
+      !reachable_as(link, c))
     return 0;
 
   len = read_head(dirfd, "cmdline", cmd, sizeof cmd);
@@ -318,8 +351,8 @@ int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f) {
       !rm__linux_can_become(&c))
     return 0;
   reg = rm__restart_find(self->restarts, self->n_restarts, &f->info.process);
-  if (reg) return registered_ok(reg);
-  return program_ok(dirfd, f);
+  if (reg) return registered_ok(reg, &c);
+  return program_ok(dirfd, f, &c);
 }
 
 void rm__mark_workers(rm__item *items, size_t n) {

@@ -210,6 +210,30 @@ static void cwd_swapped_for_a_symlink_is_never_entered(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
+/* Root may see a program its user can no longer reach: not a promise. */
+static void executable_its_user_cannot_reach_is_not_restartable(void) {
+  user_app u;
+  alist l;
+  uint32_t h;
+  if (skip_unless_root("starts a process as nobody")) return;
+  rmt_fresh_store();
+  user_app_start(&u);
+  h = session_with_file(u.held, 5000, 5000);
+  alist_now(h, &l);
+  ASSERT_EQ(1, l.v[0].info.restartable);
+  alist_free(&l);
+  ASSERT_EQ(0, chmod(u.dir, 0700));
+  alist_now(h, &l);
+  ASSERT_EQ(1, l.n);
+  ASSERT_EQ(0, l.v[0].info.restartable);
+  alist_free(&l);
+  ASSERT_EQ(RM_ERROR_FAIL_SHUTDOWN,
+            rm_shutdown(h, RM_SHUTDOWN_ONLY_REGISTERED, NULL, NULL));
+  ASSERT(child_running(&u.c));
+  ASSERT_OK(rm_end_session(h));
+  rmt_kill(&u.c);
+}
+
 /* }=====
  * {===== Executables */
 
@@ -434,6 +458,7 @@ int main(int argc, char **argv) {
   RUN(mixed_ids_are_not_restartable_and_nothing_they_name_runs);
   RUN(another_users_app_is_relaunched_as_exactly_that_user);
   RUN(cwd_swapped_for_a_symlink_is_never_entered);
+  RUN(executable_its_user_cannot_reach_is_not_restartable);
   RUN(replaced_executable_is_relaunched_from_the_new_file);
   RUN(spoofed_argv0_is_not_restartable);
   RUN(registration_input_is_checked_and_nothing_bad_is_stored);
