@@ -253,6 +253,11 @@ static void be_intermediate(const plan *pl, int go_fd, int info_fd,
   pid_t app;
   uint32_t v;
   int status = 0, exited = 0;
+  struct sigaction dfl;
+  /* The caller may ignore SIGCHLD, which would reap the app unseen. */
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGCHLD, &dfl, NULL);
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   app = fork();
   if (app == 0) {

@@ -183,6 +183,22 @@ static void restart_after_partial_failure(void) {
             entry_of(&l, stubborn.pid)->app_status);
   ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_ERROR_ON_RESTART,
             entry_of(&l, (long)c.pid)->app_status);
+  {
+    rm_app_info *apps;
+    unsigned n, k, seen = 0;
+    uint32_t reasons;
+    ASSERT_OK(rm_get_list_alloc(h, &apps, &n, &reasons));
+    for (k = 0; k < n; k++)
+      if (apps[k].info.process.pid == c.pid) {
+        ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, apps[k].restart.failure);
+        ASSERT_EQ(ENOENT, apps[k].restart.error);
+        seen++;
+      } else if (apps[k].info.process.pid == (uint32_t)stubborn.pid) {
+        ASSERT_EQ(0, apps[k].restart.failure);  /* never tried */
+      }
+    ASSERT_EQ(1, seen);
+    rm_free_list(apps, n);
+  }
   for (i = 0; i < l.n; i++)
     if (l.v[i].app_status & RM_STATUS_RESTARTED) {
       ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED | RM_STATUS_RUNNING,
@@ -330,6 +346,9 @@ int main(int argc, char **argv) {
   rmt_init(argc, argv);
   rmt_setenv("DISPLAY", NULL);
   rmt_setenv("WAYLAND_DISPLAY", NULL);
+  /* Root relaunching root drops glibc's unsecvars (TMPDIR among them);
+   * the environment check below wants an environment kept whole. */
+  rmt_setenv("TMPDIR", NULL);
   atexit(foreign_kill_all);
   RUN(relaunch_is_detached_with_original_argv_cwd_env);
   RUN(restart_after_partial_failure);

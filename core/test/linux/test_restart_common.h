@@ -7,6 +7,7 @@
 
 #include "test_shutdown_common.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 

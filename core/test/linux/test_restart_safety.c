@@ -102,6 +102,9 @@ static void user_app_start(user_app *u) {
   snprintf(uid_text, sizeof uid_text, "%u", NOBODY);
   ASSERT(getcwd(old_cwd, sizeof old_cwd) != NULL);
   ASSERT_EQ(0, chdir(u->work));
+  /* Loader variables stay: the relaunch runs as nobody, not as root. */
+  rmt_setenv("LD_LIBRARY_PATH", "/nonexistent/lib");
+  rmt_setenv("RM_TEST_MARK", "kept");
   {
     char *argv[] = { (char *)(uintptr_t)u->exe, (char *)(uintptr_t)"--as",
                      uid_text, uid_text, (char *)(uintptr_t)"4242,4343",
@@ -109,6 +112,8 @@ static void user_app_start(user_app *u) {
                      NULL };
     ASSERT_EQ(0, rmt_spawn(&u->c, argv));
   }
+  rmt_setenv("LD_LIBRARY_PATH", NULL);
+  rmt_setenv("RM_TEST_MARK", NULL);
   ASSERT_EQ(0, chdir(old_cwd));
   ASSERT_EQ(0, rmt_read_line(&u->c, line, sizeof line, 10000));
   ASSERT_STR_EQ("ready", line);
@@ -123,6 +128,25 @@ static void assert_nobody_with_groups(long pid) {
   ASSERT_STR_EQ("65534 65534 65534 65534", line);
   status_line(pid, "Groups", line, sizeof line);
   ASSERT_STR_EQ("4242 4343", line);
+}
+
+/* 1 when the process's initial environment has this NAME=VALUE entry. */
+static int has_env(long pid, const char *entry) {
+  char path[64], buf[65536];
+  size_t len = 0, pos = 0;
+  ssize_t got;
+  int fd, found = 0;
+  snprintf(path, sizeof path, "/proc/%ld/environ", pid);
+  fd = open(path, O_RDONLY);
+  ASSERT(fd >= 0);
+  while (len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) > 0)
+    len += (size_t)got;
+  close(fd);
+  while (pos < len && !found) {
+    found = strcmp(buf + pos, entry) == 0;
+    pos += strlen(buf + pos) + 1;
+  }
+  return found;
 }
 
 /* Lists (restartable), shuts down, returns the session. */
@@ -160,6 +184,8 @@ static void another_users_app_is_relaunched_as_exactly_that_user(void) {
   assert_nobody_with_groups((long)e->info.process.pid);
   proc_link((long)e->info.process.pid, "cwd", cwd, sizeof cwd);
   ASSERT_STR_EQ(u.work, cwd);
+  ASSERT(has_env((long)e->info.process.pid, "LD_LIBRARY_PATH=/nonexistent/lib"));
+  ASSERT(has_env((long)e->info.process.pid, "RM_TEST_MARK=kept"));
   proc_link((long)e->info.process.pid, "exe", cwd, sizeof cwd);
   ASSERT_STR_EQ(u.exe, cwd);
   alist_free(&l);
@@ -277,6 +303,41 @@ static void replaced_executable_is_relaunched_from_the_new_file(void) {
   ASSERT_EQ(after.st_dev, running.st_dev);
   proc_link((long)e->info.process.pid, "exe", link, sizeof link);
   ASSERT_STR_EQ(exe, link);
+  alist_free(&l);
+  foreign_kill_all();
+  ASSERT_OK(rm_end_session(h));
+}
+
+/* Root relaunching a root process drops glibc's unsecvars, and keeps the
+ * rest of the environment. */
+static void root_relaunch_of_root_drops_loader_variables(void) {
+  const char *held;
+  rmt_child c;
+  rm_unique_process p;
+  alist l;
+  const rm_app_info *e;
+  uint32_t h;
+  if (skip_unless_root("a root process relaunched by root")) return;
+  rmt_fresh_store();
+  held = temp_file("held");
+  rmt_setenv("LD_LIBRARY_PATH", "/nonexistent/lib");
+  rmt_setenv("GCONV_PATH", "/nonexistent/gconv");
+  rmt_setenv("RM_TEST_MARK", "kept");
+  APP_EXE(&c, &p, rmt_helper("rm_restartee"), "--open", held);
+  rmt_setenv("LD_LIBRARY_PATH", NULL);
+  rmt_setenv("GCONV_PATH", NULL);
+  rmt_setenv("RM_TEST_MARK", NULL);
+  ASSERT(has_env(c.pid, "LD_LIBRARY_PATH=/nonexistent/lib"));
+  h = session_with_file(held, 5000, 5000);
+  ASSERT_OK(rm_shutdown(h, RM_SHUTDOWN_ONLY_REGISTERED, NULL, NULL));
+  ASSERT_EQ(SIGTERM, reap_child(&c, 5000));
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  alist_now(h, &l);
+  e = relaunched(&l, p.pid);
+  ASSERT_EQ(RM_RESTART_NOTE_ENV_SANITIZED, e->restart.notes);
+  ASSERT(!has_env((long)e->info.process.pid, "LD_LIBRARY_PATH=/nonexistent/lib"));
+  ASSERT(!has_env((long)e->info.process.pid, "GCONV_PATH=/nonexistent/gconv"));
+  ASSERT(has_env((long)e->info.process.pid, "RM_TEST_MARK=kept"));
   alist_free(&l);
   foreign_kill_all();
   ASSERT_OK(rm_end_session(h));
@@ -460,6 +521,7 @@ int main(int argc, char **argv) {
   RUN(cwd_swapped_for_a_symlink_is_never_entered);
   RUN(executable_its_user_cannot_reach_is_not_restartable);
   RUN(replaced_executable_is_relaunched_from_the_new_file);
+  RUN(root_relaunch_of_root_drops_loader_variables);
   RUN(spoofed_argv0_is_not_restartable);
   RUN(registration_input_is_checked_and_nothing_bad_is_stored);
   RUN(registration_vanishes_with_its_process);
