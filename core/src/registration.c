@@ -421,7 +421,10 @@ uint32_t rm_get_application_restart(uint32_t pid,
     r->flags = found->flags;
     r->argv = rm__argv_dup(found->argv);
     r->cwd = found->cwd ? rm__strdup(found->cwd) : NULL;
-    if (found->cwd && !r->cwd) r->argv = (rm__argv_free(r->argv), NULL);
+  }
+  if (r && found->cwd && !r->cwd) {
+    rm__argv_free(r->argv);
+    r->argv = NULL;
   }
   rm__restarts_free(v, n);
   if (!r || !r->argv) {

@@ -306,6 +306,18 @@ static void launch_of_a_missing_program_fails(void) {
     l.exe = NULL;
     ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
     ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, why.failure);
+    /* An executable the kernel cannot run: exec failed, with its errno. */
+    {
+      char junk[700];
+      snprintf(junk, sizeof junk, "%s/junk", rmt_tempdir());
+      ASSERT_EQ(0, rmt_write_file(junk, "\x01\x02 not a program\n"));
+      ASSERT_EQ(0, chmod(junk, 0755));
+      argv[0] = junk;
+      l.exe = junk;
+      ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+      ASSERT_EQ(RM_RESTART_FAILED_EXEC, why.failure);
+      ASSERT_EQ(ENOEXEC, why.error);
+    }
     /* Exits at once: did not stay up for the settle time. */
     argv[0] = (char *)(uintptr_t)"/bin/false";
     l.exe = argv[0];

@@ -260,6 +260,42 @@ static void executable_its_user_cannot_reach_is_not_restartable(void) {
   rmt_kill(&u.c);
 }
 
+/* Child: as nobody, ask the backend to start a program as root. */
+static int child_launch_as_root(void) {
+  rm__launch l;
+  rm_unique_process got;
+  rm_restart_outcome why;
+  char *argv[] = { (char *)(uintptr_t)"/bin/sleep", (char *)(uintptr_t)"5",
+                   NULL };
+  char *envp[] = { NULL };
+  if (setgroups(0, NULL) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
+      setresuid(NOBODY, NOBODY, NOBODY) != 0)
+    return 3;
+  memset(&l, 0, sizeof l);
+  l.argv = argv;
+  l.envp = envp;
+  l.exe = argv[0];
+  l.cwd = (char *)(uintptr_t)"/";
+  {
+    uint32_t rc = rm__os_launch(&l, &got, &why);
+    printf("%u %u %d\n", (unsigned)rc, (unsigned)why.failure, (int)why.error);
+  }
+  return 0;
+}
+
+/* An unprivileged caller never starts anything with other credentials. */
+static void unprivileged_caller_cannot_launch_as_root(void) {
+  rmt_child c;
+  char line[64], want[64];
+  if (skip_unless_root("the child drops to nobody")) return;
+  ASSERT_EQ(0, rmt_spawn_self(&c, "launch-as-root", NULL, NULL));
+  ASSERT_EQ(0, rmt_read_line(&c, line, sizeof line, 10000));
+  snprintf(want, sizeof want, "%u %u %d", (unsigned)RM_ERROR_FAIL_RESTART,
+           (unsigned)RM_RESTART_FAILED_CREDENTIALS, EPERM);
+  ASSERT_STR_EQ(want, line);
+  ASSERT_EQ(0, rmt_wait(&c, 10000));
+}
+
 /* }=====
  * {===== Executables */
 
@@ -513,6 +549,9 @@ int main(int argc, char **argv) {
   if (rmt_child_args && rmt_child_args[0] &&
       strcmp(rmt_child_args[0], "register-pid1") == 0)
     return child_register_for_pid1();
+  if (rmt_child_args && rmt_child_args[0] &&
+      strcmp(rmt_child_args[0], "launch-as-root") == 0)
+    return child_launch_as_root();
   rmt_setenv("DISPLAY", NULL);
   rmt_setenv("WAYLAND_DISPLAY", NULL);
   atexit(foreign_kill_all);
@@ -520,6 +559,7 @@ int main(int argc, char **argv) {
   RUN(another_users_app_is_relaunched_as_exactly_that_user);
   RUN(cwd_swapped_for_a_symlink_is_never_entered);
   RUN(executable_its_user_cannot_reach_is_not_restartable);
+  RUN(unprivileged_caller_cannot_launch_as_root);
   RUN(replaced_executable_is_relaunched_from_the_new_file);
   RUN(root_relaunch_of_root_drops_loader_variables);
   RUN(spoofed_argv0_is_not_restartable);
