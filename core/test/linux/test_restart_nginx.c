@@ -291,9 +291,12 @@ static long cycle_registered_nginx(nginx *x, long master, uint32_t notes) {
   ASSERT_EQ(3, l.n);
   for (i = 0; i < l.n; i++) {
     if (&l.v[i] == e) continue;
-    if (l.v[i].info.app_status & RM_STATUS_STOPPED) {
-      ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED,
-                l.v[i].info.app_status);
+    if (l.v[i].info.app_status & (RM_STATUS_STOPPED | RM_STATUS_STOPPED_OTHER)) {
+      /* STOPPED, or STOPPED_OTHER when the master ended it first. */
+      uint32_t stop = l.v[i].info.app_status &
+                      (RM_STATUS_STOPPED | RM_STATUS_STOPPED_OTHER);
+      ASSERT(stop == RM_STATUS_STOPPED || stop == RM_STATUS_STOPPED_OTHER);
+      ASSERT_EQ(stop | RM_STATUS_RESTARTED, l.v[i].info.app_status);
       ASSERT_EQ(RM_RESTART_NOTE_WORKER, l.v[i].restart.notes);
     } else {
       ASSERT_EQ(RM_STATUS_RUNNING, l.v[i].info.app_status);
