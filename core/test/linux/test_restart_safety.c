@@ -9,11 +9,11 @@
  *    root-only directory is never entered;
  *  - an executable replaced by rename (an upgrade): restartable, and
  *    relaunched from the new file;
- *  - restart registration input checks, ownership, lifetime, NO_PATCH.
  *
  * Cases that need root say so and are skipped without it.  Every process
  * is killed by pid and waited for, also on failure (atexit).  The nginx
- * cases are in test_restart_nginx.c.
+ * cases are in test_restart_nginx.c, restart registration in
+ * test_restart_registration.c.
  */
 #define _GNU_SOURCE
 #include "test_restart_common.h"
@@ -412,143 +412,10 @@ static void spoofed_argv0_is_not_restartable(void) {
   rmt_kill(&c);
 }
 
-/* }=====
- * {===== Registration */
-
-static void registration_input_is_checked_and_nothing_bad_is_stored(void) {
-  static char long_path[RM_PATH_MAX + 2];
-  const char *empty[] = { NULL };
-  const char *relative[] = { "bin/sleep", NULL };
-  const char *bad_utf8[] = { "/bin/sl\xff" "eep", NULL };
-  const char *bad_arg[] = { "/bin/sleep", "\xc3(", NULL };
-  const char *too_long[] = { long_path, NULL };
-  const char *good[] = { "/bin/sleep", "5", NULL };
-  rm_restart_registration *r = NULL;
-  rm_unique_process self;
-  uint32_t pid = (uint32_t)getpid();
-  rmt_fresh_store();
-  memset(long_path, 'a', sizeof long_path - 1);
-  long_path[0] = '/';
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(empty, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(relative, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(bad_utf8, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(bad_arg, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(too_long, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(good, 0x10));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
-            rm_register_process_restart(NULL, good, "relative/dir", 0));
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_get_application_restart(pid, &r));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_get_application_restart(pid, NULL));
-
-  ASSERT_OK(rm_register_application_restart(good, RM_RESTART_NO_CRASH));
-  ASSERT_OK(rm_get_application_restart(pid, &r));
-  ASSERT_OK(rm_get_process_identity(pid, &self));
-  ASSERT_EQ(self.start_time, r->process.start_time);
-  ASSERT_STR_EQ("/bin/sleep", r->argv[0]);
-  ASSERT_STR_EQ("5", r->argv[1]);
-  ASSERT(r->argv[2] == NULL && r->cwd == NULL);
-  ASSERT_EQ(RM_RESTART_NO_CRASH, r->flags);
-  rm_free_application_restart(r);
-  /* A rejected call leaves the earlier registration as it was. */
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(relative, 0));
-  ASSERT_OK(rm_register_process_restart(NULL, good, "/tmp/a dir", 0));
-  ASSERT_OK(rm_get_application_restart(pid, &r));
-  ASSERT_STR_EQ("/tmp/a dir", r->cwd);
-  ASSERT_EQ(0, r->flags);
-  rm_free_application_restart(r);
-  ASSERT_OK(rm_register_application_restart(NULL, 0));       /* removes */
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_get_application_restart(pid, &r));
-  rm_free_application_restart(NULL);
-}
-
-static void registration_vanishes_with_its_process(void) {
-  const char *good[] = { "/bin/sleep", "5", NULL };
-  rmt_child c;
-  rm_unique_process p, self;
-  rm_restart_registration *r = NULL;
-  char *data = NULL;
-  size_t len = 0;
-  rm__dir *d;
-  rmt_fresh_store();
-  APP(&c, &p, "--keep-session");
-  ASSERT_OK(rm_register_process_restart(&p, good, NULL, 0));
-  ASSERT_OK(rm_get_application_restart(p.pid, &r));
-  rm_free_application_restart(r);
-  rmt_kill(&c);
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_get_application_restart(p.pid, &r));
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_register_process_restart(&p, good, NULL, 0));
-  /* The next write drops it from the store. */
-  ASSERT_OK(rm_register_application_restart(good, 0));
-  ASSERT_OK(rm__os_store_open(&d));
-  ASSERT_OK(rm__os_store_read(d, "restarts", &data, &len));
-  rm__os_store_close(d);
-  rm__os_self(&self);
-  {
-    char mine[64], theirs[64];
-    snprintf(mine, sizeof mine, "reg %u %llu ", (unsigned)self.pid,
-             (unsigned long long)self.start_time);
-    snprintf(theirs, sizeof theirs, "reg %u %llu ", (unsigned)p.pid,
-             (unsigned long long)p.start_time);
-    ASSERT(strstr(data, mine) != NULL);
-    ASSERT(strstr(data, theirs) == NULL);
-  }
-  free(data);
-  ASSERT_OK(rm_register_application_restart(NULL, 0));
-}
-
-/* RM_RESTART_NO_PATCH: "do not restart me after an update". */
-static void no_patch_registration_is_not_restartable(void) {
-  const char *good[] = { "/bin/sleep", "5", NULL };
-  const char *file;
-  rmt_child c;
-  rm_unique_process p;
-  alist l;
-  uint32_t h;
-  rmt_fresh_store();
-  file = temp_file("held");
-  APP(&c, &p, "--hold", file);
-  h = session_with_file(file, 5000, 5000);
-  alist_now(h, &l);
-  ASSERT_EQ(1, l.v[0].info.restartable);
-  alist_free(&l);
-  ASSERT_OK(rm_register_process_restart(&p, good, NULL, RM_RESTART_NO_PATCH));
-  alist_now(h, &l);
-  ASSERT_EQ(0, l.v[0].info.restartable);
-  alist_free(&l);
-  ASSERT_OK(rm_end_session(h));
-  rmt_kill(&c);
-}
-
-/* Child: as nobody (when root), register a restart for pid 1. */
-static int child_register_for_pid1(void) {
-  const char *good[] = { "/bin/true", NULL };
-  rm_unique_process init;
-  if (geteuid() == 0 && (setgroups(0, NULL) != 0 ||
-                         setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
-                         setresuid(NOBODY, NOBODY, NOBODY) != 0))
-    return 3;
-  if (rm_get_process_identity(1, &init) != RM_OK) return 4;
-  printf("%u\n", (unsigned)rm_register_process_restart(&init, good, NULL, 0));
-  return 0;
-}
-
-static void registering_for_another_users_process_is_denied(void) {
-  rmt_child c;
-  char line[64];
-  rmt_fresh_store();
-  ASSERT_EQ(0, rmt_spawn_self(&c, "register-pid1", NULL, NULL));
-  ASSERT_EQ(0, rmt_read_line(&c, line, sizeof line, 10000));
-  ASSERT_EQ(RM_ERROR_ACCESS_DENIED, strtoul(line, NULL, 10));
-  ASSERT_EQ(0, rmt_wait(&c, 10000));
-}
-
 /* }===== */
 
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
-  if (rmt_child_args && rmt_child_args[0] &&
-      strcmp(rmt_child_args[0], "register-pid1") == 0)
-    return child_register_for_pid1();
   if (rmt_child_args && rmt_child_args[0] &&
       strcmp(rmt_child_args[0], "launch-as-root") == 0)
     return child_launch_as_root();
@@ -563,9 +430,5 @@ int main(int argc, char **argv) {
   RUN(replaced_executable_is_relaunched_from_the_new_file);
   RUN(root_relaunch_of_root_drops_loader_variables);
   RUN(spoofed_argv0_is_not_restartable);
-  RUN(registration_input_is_checked_and_nothing_bad_is_stored);
-  RUN(registration_vanishes_with_its_process);
-  RUN(no_patch_registration_is_not_restartable);
-  RUN(registering_for_another_users_process_is_denied);
   return rmt_finish();
 }
