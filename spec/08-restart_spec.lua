@@ -27,7 +27,9 @@ describe("rm.register_restart{}", function()
     raises("field 'argv' must be an array of strings",
            function() rm.register_restart{ argv = { x = "/bin/true" } } end)
     raises("string expected for field 'cwd', got boolean",
-           function() rm.register_restart{ argv = { "/bin/true" }, cwd = true } end)
+           function()
+             rm.register_restart{ argv = { "/bin/true" }, cwd = true }
+           end)
   end)
 
   it("refuses bad commands and stores nothing", function()
@@ -136,11 +138,13 @@ describe("session:restart() failures", function()
     assert.equal(1, #failures)
     assert.same({ pid = h.pid, start_time = failures[1].start_time,
                   name = "lua-copy", failure = "no_executable", error = 2,
-                  message = "no executable to start (No such file or directory)" },
+                  message = "no executable to start (No such file or "
+                            .. "directory)" },
                 failures[1])
     assert.truthy(msg:find("^restart: "), msg)
-    assert.truthy(msg:find("lua-copy (pid " .. h.pid .. ") no executable to "
-                           .. "start (No such file or directory)", 1, true), msg)
+    assert.truthy(msg:find("lua-copy (pid " .. h.pid .. ") no executable "
+                           .. "to start (No such file or directory)", 1,
+                           true), msg)
     local apps = assert(s:list())
     assert.same({ stopped = true, error_on_restart = true }, apps[1].status)
     assert.same({ failure = "no_executable", error = 2, notes = {} },
@@ -154,7 +158,8 @@ describe("session:restart() failures", function()
     local s <close> = assert(rm.start_session())
     local id = h:identity()
     local argv = { helper.sh("command -v " .. helper.lua):gsub("\n$", ""),
-                   helper.holder_script, "open", path, dir.path .. "/again.fifo" }
+                   helper.holder_script, "open", path,
+                   dir.path .. "/again.fifo" }
     assert(helper.sh("mkfifo " .. helper.quote(argv[5])))
     assert.is_true(s:register{ files = { path }, processes = { {
       pid = id.pid, start_time = id.start_time, restart = argv } } })

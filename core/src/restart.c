@@ -56,7 +56,8 @@ static uint32_t make_plan(const rm__record *r, rm__targets *plan) {
     /* A worker its master ended before we signalled it (STOPPED_OTHER)
      * still follows the master. */
     uint32_t st = a->info.app_status;
-    if (a->through.pid && (st & RM_STATUS_STOPPED_OTHER)) st |= RM_STATUS_STOPPED;
+    if (a->through.pid && (st & RM_STATUS_STOPPED_OTHER))
+      st |= RM_STATUS_STOPPED;
     if (!RESTART_WANTED(st) || !a->info.restartable) continue;
     it = &plan->v[plan->n++];
     it->info = a->info;

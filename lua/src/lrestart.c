@@ -264,8 +264,8 @@ int rm__lua_restart_failed(lua_State *L, uint32_t handle, uint32_t rc) {
   status = lua_pcall(L, 1, 2, 0);                  /* fail, msg, failures */
   rm_free_list(apps, f.n);
   if (status != LUA_OK) return lua_error(L);
-  lua_pushstring(L, rm_error_name(rc));            /* fail, msg, failures, code */
-  lua_insert(L, -2);                               /* fail, msg, code, failures */
+  lua_pushstring(L, rm_error_name(rc));    /* fail, msg, failures, code */
+  lua_insert(L, -2);                       /* fail, msg, code, failures */
   return 4;
 }
 

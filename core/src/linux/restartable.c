@@ -137,8 +137,9 @@ int rm__linux_plain_executable(const struct stat *st, const char *xattr_path) {
     errno = EPERM;
     return -1;
   }
-  if (xattr_path && (getxattr(xattr_path, "security.capability", NULL, 0) >= 0 ||
-                     errno == E2BIG || errno == ERANGE)) {
+  if (xattr_path &&
+      (getxattr(xattr_path, "security.capability", NULL, 0) >= 0 ||
+       errno == E2BIG || errno == ERANGE)) {
     errno = EPERM;
     return -1;
   }
@@ -161,8 +162,9 @@ uint32_t rm__os_may_register(const rm_unique_process *p) {
   if (dirfd < 0) return RM_ERROR_FILE_NOT_FOUND;
   ok = rm__linux_read_stat(dirfd, p->pid, &st) == 0 && st.state != 'Z' &&
        rm__linux_ticks_to_100ns(st.start_ticks) == p->start_time;
-  if (ok && (rm__linux_read_small(dirfd, "status", status, sizeof status) <= 0 ||
-             rm__linux_parse_creds(status, &c) != 0))
+  if (ok &&
+      (rm__linux_read_small(dirfd, "status", status, sizeof status) <= 0 ||
+       rm__linux_parse_creds(status, &c) != 0))
     ok = 0;
   close(dirfd);
   if (!ok) return RM_ERROR_FILE_NOT_FOUND;

@@ -49,7 +49,8 @@ static inline void copy_exe(const char *from, const char *to) {
 }
 
 /* The value after "Key:" in /proc/PID/status, whitespace squeezed. */
-static inline void status_line(long pid, const char *key, char *out, size_t cap) {
+static inline void status_line(long pid, const char *key, char *out,
+                               size_t cap) {
   char path[64], line[1024];
   FILE *f;
   snprintf(path, sizeof path, "/proc/%ld/status", pid);
@@ -71,7 +72,8 @@ static inline void status_line(long pid, const char *key, char *out, size_t cap)
   fclose(f);
 }
 
-static inline void proc_link(long pid, const char *name, char *out, size_t cap) {
+static inline void proc_link(long pid, const char *name, char *out,
+                             size_t cap) {
   char path[64];
   ssize_t n;
   snprintf(path, sizeof path, "/proc/%ld/%s", pid, name);

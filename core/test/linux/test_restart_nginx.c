@@ -119,7 +119,8 @@ static int http_ok(int port) {
     close(fd);
     return 0;
   }
-  while (got + 1 < sizeof buf && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+  while (got + 1 < sizeof buf &&
+         (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
     got += (size_t)n;
   close(fd);
   buf[got] = 0;
@@ -206,7 +207,8 @@ static unsigned workers_of(const alist *l, long master) {
     char path[64], buf[1024];
     FILE *f;
     long ppid = 0;
-    snprintf(path, sizeof path, "/proc/%u/stat", (unsigned)l->v[i].info.process.pid);
+    snprintf(path, sizeof path, "/proc/%u/stat",
+             (unsigned)l->v[i].info.process.pid);
     f = fopen(path, "r");
     if (!f) continue;
     if (fgets(buf, sizeof buf, f)) {
@@ -291,7 +293,8 @@ static long cycle_registered_nginx(nginx *x, long master, uint32_t notes) {
   ASSERT_EQ(3, l.n);
   for (i = 0; i < l.n; i++) {
     if (&l.v[i] == e) continue;
-    if (l.v[i].info.app_status & (RM_STATUS_STOPPED | RM_STATUS_STOPPED_OTHER)) {
+    if (l.v[i].info.app_status &
+        (RM_STATUS_STOPPED | RM_STATUS_STOPPED_OTHER)) {
       /* STOPPED, or STOPPED_OTHER when the master ended it first. */
       uint32_t stop = l.v[i].info.app_status &
                       (RM_STATUS_STOPPED | RM_STATUS_STOPPED_OTHER);

@@ -24,12 +24,18 @@ static void registration_input_is_checked_and_nothing_bad_is_stored(void) {
   rmt_fresh_store();
   memset(long_path, 'a', sizeof long_path - 1);
   long_path[0] = '/';
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(empty, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(relative, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(bad_utf8, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(bad_arg, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(too_long, 0));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(good, 0x10));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_register_application_restart(empty, 0));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_register_application_restart(relative, 0));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_register_application_restart(bad_utf8, 0));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_register_application_restart(bad_arg, 0));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_register_application_restart(too_long, 0));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_register_application_restart(good, 0x10));
   ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
             rm_register_process_restart(NULL, good, "relative/dir", 0));
   ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_get_application_restart(pid, &r));
@@ -45,7 +51,8 @@ static void registration_input_is_checked_and_nothing_bad_is_stored(void) {
   ASSERT_EQ(RM_RESTART_NO_CRASH, r->flags);
   rm_free_application_restart(r);
   /* A rejected call leaves the earlier registration as it was. */
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_application_restart(relative, 0));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_register_application_restart(relative, 0));
   ASSERT_OK(rm_register_process_restart(NULL, good, "/tmp/a dir", 0));
   ASSERT_OK(rm_get_application_restart(pid, &r));
   ASSERT_STR_EQ("/tmp/a dir", r->cwd);
@@ -71,7 +78,8 @@ static void registration_vanishes_with_its_process(void) {
   rm_free_application_restart(r);
   rmt_kill(&c);
   ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_get_application_restart(p.pid, &r));
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_register_process_restart(&p, good, NULL, 0));
+  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND,
+            rm_register_process_restart(&p, good, NULL, 0));
   /* The next write drops it from the store. */
   ASSERT_OK(rm_register_application_restart(good, 0));
   ASSERT_OK(rm__os_store_open(&d));

@@ -46,7 +46,8 @@ static void mixed_ids_are_not_restartable_and_nothing_they_name_runs(void) {
                      (char *)(uintptr_t)"--mixed", uid_text,
                      (char *)(uintptr_t)"--open", (char *)(uintptr_t)held,
                      (char *)(uintptr_t)"--env", env,
-                     (char *)(uintptr_t)"--exec", (char *)(uintptr_t)"/bin/sleep",
+                     (char *)(uintptr_t)"--exec",
+                     (char *)(uintptr_t)"/bin/sleep",
                      (char *)(uintptr_t)evil, (char *)(uintptr_t)"1000", NULL };
     ASSERT_EQ(0, rmt_spawn(&c, argv));
   }
@@ -184,7 +185,8 @@ static void another_users_app_is_relaunched_as_exactly_that_user(void) {
   assert_nobody_with_groups((long)e->info.process.pid);
   proc_link((long)e->info.process.pid, "cwd", cwd, sizeof cwd);
   ASSERT_STR_EQ(u.work, cwd);
-  ASSERT(has_env((long)e->info.process.pid, "LD_LIBRARY_PATH=/nonexistent/lib"));
+  ASSERT(has_env((long)e->info.process.pid,
+                 "LD_LIBRARY_PATH=/nonexistent/lib"));
   ASSERT(has_env((long)e->info.process.pid, "RM_TEST_MARK=kept"));
   proc_link((long)e->info.process.pid, "exe", cwd, sizeof cwd);
   ASSERT_STR_EQ(u.exe, cwd);
@@ -371,7 +373,8 @@ static void root_relaunch_of_root_drops_loader_variables(void) {
   alist_now(h, &l);
   e = relaunched(&l, p.pid);
   ASSERT_EQ(RM_RESTART_NOTE_ENV_SANITIZED, e->restart.notes);
-  ASSERT(!has_env((long)e->info.process.pid, "LD_LIBRARY_PATH=/nonexistent/lib"));
+  ASSERT(!has_env((long)e->info.process.pid,
+                  "LD_LIBRARY_PATH=/nonexistent/lib"));
   ASSERT(!has_env((long)e->info.process.pid, "GCONV_PATH=/nonexistent/gconv"));
   ASSERT(has_env((long)e->info.process.pid, "RM_TEST_MARK=kept"));
   alist_free(&l);
@@ -393,7 +396,8 @@ static void spoofed_argv0_is_not_restartable(void) {
   {
     char *argv[] = { (char *)(uintptr_t)rmt_helper("rm_restartee"),
                      (char *)(uintptr_t)"--open", (char *)(uintptr_t)held,
-                     (char *)(uintptr_t)"--exec", (char *)(uintptr_t)"/bin/sleep",
+                     (char *)(uintptr_t)"--exec",
+                     (char *)(uintptr_t)"/bin/sleep",
                      (char *)(uintptr_t)path_in(dir, "not-sleep"),
                      (char *)(uintptr_t)"1000", NULL };
     ASSERT_EQ(0, rmt_spawn(&c, argv));
