@@ -80,7 +80,7 @@ static const rm_process_info *only_restarted(const listing *l) {
 static void relaunch_is_detached_with_original_argv_cwd_env(void) {
   const char *file;
   char work[600], path[700], old_cwd[4096];
-  rmt_child app;
+  static rmt_child app;
   rm_unique_process a;
   report before, after;
   listing l;
@@ -154,7 +154,7 @@ static void relaunch_is_detached_with_original_argv_cwd_env(void) {
 static void restart_after_partial_failure(void) {
   const char *file;
   char exe[700];
-  rmt_child good, stubborn, vanishing;
+  static rmt_child good, stubborn, vanishing;
   rm_unique_process a, b, c;
   listing l;
   progress_log p;
@@ -215,7 +215,7 @@ static void restart_after_partial_failure(void) {
 /* Console apps are stopped but not restarted, and that is no failure. */
 static void console_apps_are_not_restarted(void) {
   const char *file;
-  rmt_child console;
+  static rmt_child console;
   rm_unique_process a;
   listing l;
   uint32_t h;
@@ -238,7 +238,7 @@ static void console_apps_are_not_restarted(void) {
  * restart brings them back once more. */
 static void second_cycle_on_relaunched_apps(void) {
   const char *file;
-  rmt_child app;
+  static rmt_child app;
   rm_unique_process a, first;
   listing l;
   uint32_t h;
@@ -329,7 +329,7 @@ static void launch_of_a_missing_program_fails(void) {
 
 /* Backend: capture of a process that is gone or not the recorded one. */
 static void capture_needs_the_recorded_process(void) {
-  rmt_child app;
+  static rmt_child app;
   rm_unique_process a, stale;
   rm__launch l;
   rmt_fresh_store();
@@ -361,6 +361,8 @@ int main(int argc, char **argv) {
   /* Root relaunching root drops glibc's unsecvars (TMPDIR among them);
    * the environment check below wants an environment kept whole. */
   rmt_setenv("TMPDIR", NULL);
+  rmt_setenv("LD_PRELOAD", NULL);
+  rmt_setenv("LD_LIBRARY_PATH", NULL);
   atexit(foreign_kill_all);
   RUN(relaunch_is_detached_with_original_argv_cwd_env);
   RUN(restart_after_partial_failure);
