@@ -182,8 +182,9 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
     report(info_fd, RM_RESTART_FAILED_NO_EXECUTABLE, errno, notes);
     _exit(127);
   }
-  if ((uint64_t)st.st_dev != l->exe_id.dev ||
-      (uint64_t)st.st_ino != l->exe_id.ino)
+  if ((l->exe_id.dev || l->exe_id.ino) &&
+      ((uint64_t)st.st_dev != l->exe_id.dev ||
+       (uint64_t)st.st_ino != l->exe_id.ino))
     notes |= RM_RESTART_NOTE_UPGRADED;
 
   /* Wait until the caller has our identity; no go byte, no exec. */
