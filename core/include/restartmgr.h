@@ -249,11 +249,13 @@ RM_EXTERN uint32_t rm_shutdown(uint32_t session_handle, uint32_t action_flags,
 
 /* Restarts what this session's shutdowns stopped and can restart, in
  * reverse order (primary only), skipping RM_NO_RESTART targets
- * (RM_STATUS_RESTART_MASKED).  restart_flags must be 0.  status may be
- * NULL.
+ * (RM_STATUS_RESTART_MASKED).  Apps are relaunched as their own user with
+ * the executable checked by identity, and must stay up for a settle time
+ * (README, "Restart").  restart_flags must be 0.  status may be NULL.
  * Returns RM_OK; RM_ERROR_REQUEST_OUT_OF_SEQUENCE (no shutdown yet, or
  * another shutdown or restart running); RM_ERROR_FAIL_RESTART (one or more
- * failed; see app_status); RM_ERROR_CANCELLED; RM_ERROR_INVALID_HANDLE;
+ * failed; see app_status, and rm_get_list_alloc's restart outcome for
+ * why); RM_ERROR_CANCELLED; RM_ERROR_INVALID_HANDLE;
  * RM_ERROR_BAD_ARGUMENTS; RM_ERROR_SESSION_CREDENTIAL_CONFLICT;
  * RM_ERROR_SEM_TIMEOUT; RM_ERROR_WRITE_FAULT; RM_ERROR_OUTOFMEMORY. */
 RM_EXTERN uint32_t rm_restart(uint32_t session_handle, uint32_t restart_flags,
@@ -397,7 +399,7 @@ typedef struct rm_app_info {
 
 /* rm_get_list without the two-call protocol, and with, for each entry,
  * which registered files it holds and how (like PowerToys' File
- * Locksmith).  *apps is allocated by the library (NULL when *n_apps is 0)
+ * Locksmith), and the outcome of this session's last restart of it.  *apps is allocated by the library (NULL when *n_apps is 0)
  * and released with rm_free_list.  Returns the codes of rm_get_list except
  * RM_ERROR_MORE_DATA. */
 RM_EXTERN uint32_t rm_get_list_alloc(uint32_t session_handle,
