@@ -34,7 +34,8 @@ describe("require 'restartmgr'", function()
       if type(v) == "function" then names[#names + 1] = k end
     end
     table.sort(names)
-    assert.same({ "join_session", "process", "sessions", "start_session" },
+    assert.same({ "join_session", "process", "register_restart",
+                  "restart_registration", "sessions", "start_session" },
                 names)
   end)
 

@@ -249,11 +249,13 @@ RM_EXTERN uint32_t rm_shutdown(uint32_t session_handle, uint32_t action_flags,
 
 /* Restarts what this session's shutdowns stopped and can restart, in
  * reverse order (primary only), skipping RM_NO_RESTART targets
- * (RM_STATUS_RESTART_MASKED).  restart_flags must be 0.  status may be
- * NULL.
+ * (RM_STATUS_RESTART_MASKED).  Apps are relaunched as their own user with
+ * the executable checked by identity, and must stay up for a settle time
+ * (README, "Restart").  restart_flags must be 0.  status may be NULL.
  * Returns RM_OK; RM_ERROR_REQUEST_OUT_OF_SEQUENCE (no shutdown yet, or
  * another shutdown or restart running); RM_ERROR_FAIL_RESTART (one or more
- * failed; see app_status); RM_ERROR_CANCELLED; RM_ERROR_INVALID_HANDLE;
+ * failed; see app_status, and rm_get_list_alloc's restart outcome for
+ * why); RM_ERROR_CANCELLED; RM_ERROR_INVALID_HANDLE;
  * RM_ERROR_BAD_ARGUMENTS; RM_ERROR_SESSION_CREDENTIAL_CONFLICT;
  * RM_ERROR_SEM_TIMEOUT; RM_ERROR_WRITE_FAULT; RM_ERROR_OUTOFMEMORY. */
 RM_EXTERN uint32_t rm_restart(uint32_t session_handle, uint32_t restart_flags,
@@ -332,25 +334,144 @@ typedef struct rm_file_use {
   uint32_t how;             /* RM_USE_* bits */
 } rm_file_use;
 
-/* One entry of rm_get_list_alloc: the rm_get_list entry plus the files. */
+/* Why a restart failed: the failure field of rm_restart_outcome. */
+#define RM_RESTART_FAILED_NONE          0u  /* not failed (or not tried) */
+#define RM_RESTART_FAILED_NOT_CAPTURED  1u  /* how to start it could not be
+                                               read before it was stopped */
+#define RM_RESTART_FAILED_NO_EXECUTABLE 2u  /* its executable is gone (neither
+                                               the file it ran nor a new file
+                                               at that path), or is setuid,
+                                               setgid or has file
+                                               capabilities; error: errno */
+#define RM_RESTART_FAILED_CREDENTIALS   3u  /* its user, group and
+                                               supplementary groups could not
+                                               be taken on, or the caller may
+                                               not start programs as that
+                                               user; error: errno or 0 */
+#define RM_RESTART_FAILED_EXEC          4u  /* exec failed; error: errno */
+#define RM_RESTART_FAILED_EXITED        5u  /* started but did not stay up
+                                               for the settle time (200 ms,
+                                               RESTARTMGR_RESTART_SETTLE_MS);
+                                               error: its exit status, or
+                                               -signal */
+#define RM_RESTART_FAILED_LAUNCH        6u  /* the library could not start a
+                                               process (fork, pipes); error:
+                                               errno */
+#define RM_RESTART_FAILED_SERVICE       7u  /* its service manager did not
+                                               start the service */
+#define RM_RESTART_FAILED_MASTER        8u  /* a worker whose master process
+                                               did not restart */
+
+/* What a restart did besides succeeding or failing: notes bits. */
+#define RM_RESTART_NOTE_REGISTERED    0x01u  /* ran its registered restart
+                                                command */
+#define RM_RESTART_NOTE_UPGRADED      0x02u  /* its executable had been
+                                                replaced: the new file ran */
+#define RM_RESTART_NOTE_CWD_HOME      0x04u  /* its directory could not be
+                                                entered as its user: started
+                                                in the user's home */
+#define RM_RESTART_NOTE_CWD_ROOT      0x08u  /* ... nor the home: in "/" */
+#define RM_RESTART_NOTE_ENV_SANITIZED 0x10u  /* root relaunching root: the
+                                                loader variables glibc drops
+                                                for setuid programs
+                                                (LD_PRELOAD, ...) removed */
+#define RM_RESTART_NOTE_DAEMONIZED    0x20u  /* it went to the background:
+                                                the entry follows the process
+                                                it left running */
+#define RM_RESTART_NOTE_WORKER        0x40u  /* a worker, brought back by its
+                                                master's restart */
+
+/* The outcome of this session's last restart of one entry. */
+typedef struct rm_restart_outcome {
+  uint32_t failure;         /* RM_RESTART_FAILED_* */
+  int32_t error;            /* errno, exit status, ... as the failure says */
+  uint32_t notes;           /* RM_RESTART_NOTE_* bits */
+} rm_restart_outcome;
+
+/* One entry of rm_get_list_alloc: the rm_get_list entry plus the files
+ * and the restart outcome. */
 typedef struct rm_app_info {
   rm_process_info info;
   unsigned n_files;         /* registered files this process holds */
   rm_file_use *files;       /* owned by the array; freed by rm_free_list */
   uint32_t reasons;         /* RM_REBOOT_REASON_* bits this entry causes
                                (why it is RM_APP_CRITICAL); 0 otherwise */
+  rm_restart_outcome restart;  /* all 0 until rm_restart tried it */
 } rm_app_info;
 
 /* rm_get_list without the two-call protocol, and with, for each entry,
  * which registered files it holds and how (like PowerToys' File
- * Locksmith).  *apps is allocated by the library (NULL when *n_apps is 0)
- * and released with rm_free_list.  Returns the codes of rm_get_list except
+ * Locksmith), and the outcome of this session's last restart of it.
+ * *apps is allocated by the library (NULL when *n_apps is 0) and released
+ * with rm_free_list.  Returns the codes of rm_get_list except
  * RM_ERROR_MORE_DATA. */
 RM_EXTERN uint32_t rm_get_list_alloc(uint32_t session_handle,
     rm_app_info **apps, unsigned *n_apps, uint32_t *reboot_reasons);
 
 /* Releases what rm_get_list_alloc returned.  NULL is a no-op. */
 RM_EXTERN void rm_free_list(rm_app_info *apps, unsigned n_apps);
+
+/* The short name of a RM_RESTART_FAILED_* code ("exec_failed"; "none" for
+ * 0, "unknown" for a code this library never sets).  Static string. */
+RM_EXTERN const char *rm_restart_failure_name(uint32_t failure);
+
+/* Restart registration flags: RegisterApplicationRestart's values. */
+#define RM_RESTART_NO_CRASH  0x1u   /* accepted and kept; no effect here */
+#define RM_RESTART_NO_HANG   0x2u   /* accepted and kept; no effect here */
+#define RM_RESTART_NO_PATCH  0x4u   /* not restarted after an installer's
+                                       shutdown: listed not restartable */
+#define RM_RESTART_NO_REBOOT 0x8u   /* accepted and kept; no effect here */
+
+/* The Linux counterpart of RegisterApplicationRestart: the calling process
+ * says how to start it again after an installer shut it down.  argv is
+ * the command (NULL-terminated, argv[0] an absolute path of the program
+ * to exec, every string valid UTF-8 of at most PATH_MAX bytes, 128 KiB in
+ * all); it is run as the process's user, in the directory the process
+ * has when it is stopped, with its environment.  A registration makes a
+ * process restartable that otherwise is not (a daemon that rewrites its
+ * command line) and replaces its command line in rm_restart.  It lives in
+ * the user's session store keyed by the process identity and is ignored
+ * and dropped once the process is gone.  A later call replaces it;
+ * argv NULL removes it.  flags: RM_RESTART_* bits.  The arrays are copied.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (empty argv, a relative argv[0],
+ * a string not valid UTF-8 or too long, unknown flag bits; nothing is
+ * stored); RM_ERROR_SEM_TIMEOUT; RM_ERROR_WRITE_FAULT;
+ * RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_register_application_restart(const char *const argv[],
+                                                   uint32_t flags);
+
+/* rm_register_application_restart for another process (an installer that
+ * knows how a daemon is started; NULL: the calling process), with a
+ * working directory (absolute, NULL: the process's own at shutdown).  The
+ * caller must be root or the process's user (its real, effective and
+ * saved uid).
+ * Returns the codes of rm_register_application_restart, and
+ * RM_ERROR_BAD_ARGUMENTS (a cwd not absolute, not UTF-8 or too long);
+ * RM_ERROR_FILE_NOT_FOUND (no such process);
+ * RM_ERROR_ACCESS_DENIED (another user's process). */
+RM_EXTERN uint32_t rm_register_process_restart(
+    const rm_unique_process *process, const char *const argv[],
+    const char *cwd, uint32_t flags);
+
+/* A restart registration as rm_get_application_restart returns it. */
+typedef struct rm_restart_registration {
+  rm_unique_process process;
+  char **argv;              /* NULL-terminated */
+  char *cwd;                /* NULL: the process's own at shutdown */
+  uint32_t flags;           /* RM_RESTART_* */
+} rm_restart_registration;
+
+/* The restart registration of a running process, from the caller's
+ * session store (GetApplicationRestartSettings).  *out is allocated by
+ * the library; free it with rm_free_application_restart.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL out);
+ * RM_ERROR_FILE_NOT_FOUND (no such process, or nothing registered);
+ * RM_ERROR_WRITE_FAULT (unreadable store); RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_get_application_restart(uint32_t pid,
+    rm_restart_registration **out);
+
+/* Releases what rm_get_application_restart returned.  NULL is a no-op. */
+RM_EXTERN void rm_free_application_restart(rm_restart_registration *r);
 
 /* Sets the shutdown timeouts of one session for later rm_shutdown calls,
  * in milliseconds; 0 restores the default (RESTARTMGR_APP_TIMEOUT_MS and

@@ -24,6 +24,8 @@ typedef struct rm__target {
   int group;                  /* shutdown group, see shutdown.c */
   int stop;                   /* 1: to stop; 0: masked, only recorded */
   int touched;                /* to be written to the record */
+  rm_unique_process through;  /* a worker of this master, or pid 0 */
+  rm_restart_outcome outcome; /* of this restart */
 } rm__target;
 
 /* Writes every touched item into r->acted (matched by its identity before

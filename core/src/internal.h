@@ -5,7 +5,9 @@
  * store.c     the session record and its text format in the store
  * list.c      rm_get_list: scan + history + filters, reboot reasons
  * filter.c    rm_add_filter, rm_remove_filter, rm_get_filter_list
- * shutdown.c  rm_shutdown, rm_restart, rm_cancel_current_task
+ * shutdown.c  rm_shutdown, rm_cancel_current_task
+ * restart.c   rm_restart
+ * registration.c  restart registrations (rm_register_application_restart)
  * error.c     names and sentences of the codes
  * util.c      allocation, string vectors, UTF-8 helpers
  */
@@ -42,6 +44,9 @@ int rm__utf8_valid(const char *s, size_t len);
 void rm__utf8_copy(char *dst, size_t cap, const char *src);
 
 void rm__launch_free(rm__launch *l);
+/* Replaces *to with a deep copy of *from.  RM_OK, RM_ERROR_OUTOFMEMORY
+ * (*to unchanged). */
+uint32_t rm__launch_copy(const rm__launch *from, rm__launch *to);
 void rm__found_free(rm__found *f, size_t n);
 
 /* 1 when a and b are equal ignoring ASCII case (service names). */
@@ -73,6 +78,8 @@ typedef struct rm__acted {
   rm__launch launch;                /* argv == NULL: nothing captured */
   uint32_t order;                   /* shutdown sequence number */
   uint32_t reasons;                 /* reboot reasons it caused */
+  rm_unique_process through;        /* a worker of this master, or pid 0 */
+  rm_restart_outcome outcome;       /* of the last restart */
 } rm__acted;
 
 /* One session as kept in the store. */
@@ -96,6 +103,18 @@ void rm__record_free(rm__record *r);
  * returns RM_ERROR_WRITE_FAULT for any malformed or hostile content. */
 uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);
 uint32_t rm__record_parse(const char *text, size_t len, rm__record *r);
+
+/* }=====
+ * {===== registration.c: restart registrations in the store */
+
+/* Every live registration of the caller's store (dead processes' are
+ * skipped).  RM_OK with *n 0 when there are none, RM_ERROR_WRITE_FAULT,
+ * RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__restarts_load(rm__restart_reg **out, size_t *n);
+void rm__restarts_free(rm__restart_reg *v, size_t n);
+/* The registration of p in v, or NULL. */
+const rm__restart_reg *rm__restart_find(const rm__restart_reg *v, size_t n,
+                                        const rm_unique_process *p);
 
 /* }=====
  * {===== session.c: handles */
@@ -152,6 +171,7 @@ typedef struct rm__entry {
   rm__use *uses;                    /* files it holds (owned) */
   size_t n_uses;
   int acted;                        /* index+1 into record.acted, or 0 */
+  rm_unique_process through;        /* a worker of this master, or pid 0 */
   rm_filter_action filter;          /* filter that applies, or INVALID */
 } rm__entry;
 

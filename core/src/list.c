@@ -62,8 +62,9 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
                           rm__entry **out, size_t *n_out, uint32_t *reasons) {
   rm__scan_input in;
   rm__found *found = NULL;
+  rm__restart_reg *regs = NULL;
   rm__entry *e;
-  size_t n_found = 0, n = 0, i, k;
+  size_t n_found = 0, n = 0, i, k, n_regs = 0;
   uint32_t rc;
 
   in.files = (const char *const *)r->files.v;
@@ -73,7 +74,13 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
   in.services = (const char *const *)r->services.v;
   in.n_services = r->services.n;
   in.cancel = &h->cancel;
+  /* Registered restart commands decide restartable for their processes;
+   * an unreadable store only means none are known. */
+  if (rm__restarts_load(&regs, &n_regs) != RM_OK) n_regs = 0;
+  in.restarts = regs;
+  in.n_restarts = n_regs;
   rc = rm__os_scan(&in, &found, &n_found);
+  rm__restarts_free(regs, n_regs);
   if (rc != RM_OK) return rc;
 
   e = calloc(r->n_acted + n_found + 1, sizeof *e);
@@ -88,6 +95,7 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
     rm__entry *x = &e[n++];
     x->info = r->acted[i].info;
     x->acted = (int)i + 1;
+    x->through = r->acted[i].through;
     x->info.app_status &= ~RM_STATUS_RUNNING;
     if (rm__os_alive(&x->info.process)) x->info.app_status |= RM_STATUS_RUNNING;
     x->filter = rm__filter_for(r, &x->info, NULL);
@@ -105,6 +113,7 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
       x->info = f->info;
       x->info.app_status = RM_STATUS_RUNNING;
       x->reasons = f->reasons;
+      x->through = f->through;
       x->filter = rm__filter_for(r, &f->info, f->has_exe ? &f->exe : NULL);
       *reasons |= f->reasons;
     } else {
@@ -180,6 +189,7 @@ static uint32_t to_app_infos(const rm__record *r, const rm__entry *e,
     char *block, *str;
     a[i].info = e[i].info;
     a[i].reasons = e[i].reasons;
+    if (e[i].acted) a[i].restart = r->acted[e[i].acted - 1].outcome;
     if (e[i].n_uses == 0) continue;
     for (k = 0; k < e[i].n_uses; k++)
       bytes += strlen(r->files.v[e[i].uses[k].file]) + 1;

@@ -90,6 +90,14 @@ typedef struct rm__file_id {
   uint64_t dev, ino;
 } rm__file_id;
 
+/* A restart command registered for one process (registration.c). */
+typedef struct rm__restart_reg {
+  rm_unique_process process;
+  char **argv;                         /* NULL-terminated, argv[0] absolute */
+  char *cwd;                           /* NULL: its own at shutdown */
+  uint32_t flags;                      /* RM_RESTART_* */
+} rm__restart_reg;
+
 /* What rm__os_scan looks for. */
 typedef struct rm__scan_input {
   const char *const *files;            /* registered absolute paths */
@@ -99,6 +107,9 @@ typedef struct rm__scan_input {
   const char *const *services;         /* registered service short names */
   size_t n_services;
   const volatile int *cancel;          /* nonzero: return RM_ERROR_CANCELLED */
+  const rm__restart_reg *restarts;     /* registered restart commands: they
+                                          decide restartable for those */
+  size_t n_restarts;
 } rm__scan_input;
 
 /* One registered file that a found process holds. */
@@ -118,6 +129,8 @@ typedef struct rm__found {
   int has_exe;                         /* ... when known */
   int registered;                      /* matched a registered process or
                                           service (not only files) */
+  rm_unique_process through;           /* a worker: restartable through this
+                                          listed master (pid 0: none) */
 } rm__found;
 
 /* Scans the system.  One record per process (per service for services),
@@ -140,17 +153,33 @@ typedef struct rm__launch {
   char **envp;                         /* NULL-terminated */
   char *cwd;
   uint32_t uid, gid;
+  char *exe;                           /* absolute path of the program to
+                                          exec; NULL: argv[0] (Windows) */
+  rm__file_id exe_id;                  /* its identity when captured */
+  uint32_t *groups;                    /* supplementary groups */
+  size_t n_groups;
+  uint32_t notes;                      /* RM_RESTART_NOTE_REGISTERED when
+                                          argv is a registered command */
 } rm__launch;
 
-/* Captures argv, environment, cwd and user of a live process, before it is
- * stopped.  RM_OK, RM_ERROR_ACCESS_DENIED, RM_ERROR_FILE_NOT_FOUND,
- * RM_ERROR_OUTOFMEMORY. */
-uint32_t rm__os_capture(const rm_unique_process *p, rm__launch *out);
+/* Captures how to start a live process again, before it is stopped: its
+ * argv (or the registered command reg, when not NULL), executable,
+ * environment, cwd and credentials.  RM_OK, RM_ERROR_ACCESS_DENIED,
+ * RM_ERROR_FILE_NOT_FOUND, RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
+                        rm__launch *out);
 
 /* Starts a captured application detached (new session, stdio on the null
- * device, same user), and returns its identity.  RM_OK or
- * RM_ERROR_FAIL_RESTART. */
-uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started);
+ * device, its own credentials), waits until it has stayed up for the
+ * settle time, and returns its identity.  RM_OK or RM_ERROR_FAIL_RESTART;
+ * *outcome says why it failed and what it noticed either way. */
+uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
+                       rm_restart_outcome *outcome);
+
+/* Whether the caller may register a restart command for p: RM_OK (its own
+ * process, or the caller is root), RM_ERROR_ACCESS_DENIED,
+ * RM_ERROR_FILE_NOT_FOUND (not running). */
+uint32_t rm__os_may_register(const rm_unique_process *p);
 
 /* One application to stop. */
 typedef struct rm__stop {

@@ -11,6 +11,15 @@
  * running) or ERROR_ON_RESTART, and every outcome is written to the
  * record before the call returns, also when it is cancelled.
  *
+ * A process started from a registered restart command inherits that
+ * registration, so the next installer can restart it too.
+ *
+ * Workers (entries restartable through a listed master, see the
+ * README) are never launched themselves: once their master is handled
+ * they follow its outcome (RESTARTED with RM_RESTART_NOTE_WORKER, or
+ * ERROR_ON_RESTART with RM_RESTART_FAILED_MASTER).  Every attempt leaves
+ * an rm_restart_outcome in the record, which rm_get_list_alloc reports.
+ *
  * Decisions where Win32 is silent: stopped entries that are not
  * restartable (console apps, other users' apps) are skipped without an
  * error, like apps not registered for restart on Windows; what stopped by
@@ -44,22 +53,21 @@ static uint32_t make_plan(const rm__record *r, rm__targets *plan) {
   for (i = 0; i < r->n_acted; i++) {
     const rm__acted *a = &r->acted[i];
     rm__target *it;
-    if (!RESTART_WANTED(a->info.app_status) || !a->info.restartable) continue;
+    /* A worker its master ended before we signalled it (STOPPED_OTHER)
+     * still follows the master. */
+    uint32_t st = a->info.app_status;
+    if (a->through.pid && (st & RM_STATUS_STOPPED_OTHER))
+      st |= RM_STATUS_STOPPED;
+    if (!RESTART_WANTED(st) || !a->info.restartable) continue;
     it = &plan->v[plan->n++];
     it->info = a->info;
     it->was = a->info.process;
     it->order = a->order;
     it->reasons = a->reasons;
-    if (a->launch.argv) {
-      it->launch.argv = rm__argv_dup(a->launch.argv);
-      it->launch.envp = rm__argv_dup(a->launch.envp);
-      it->launch.cwd = rm__strdup(a->launch.cwd ? a->launch.cwd : "/");
-      it->launch.uid = a->launch.uid;
-      it->launch.gid = a->launch.gid;
-      if (!it->launch.argv || !it->launch.envp || !it->launch.cwd) {
-        rm__targets_free(plan);
-        return RM_ERROR_OUTOFMEMORY;
-      }
+    it->through = a->through;
+    if (a->launch.argv && rm__launch_copy(&a->launch, &it->launch) != RM_OK) {
+      rm__targets_free(plan);
+      return RM_ERROR_OUTOFMEMORY;
     }
   }
   qsort(plan->v, plan->n, sizeof *plan->v, later_first);
@@ -93,15 +101,23 @@ static int restart_one(rm__handle *h, rm__target *it) {
   uint32_t rc;
   rm_unique_process started;
   it->touched = 1;
+  memset(&it->outcome, 0, sizeof it->outcome);
   if (it->info.app_type == RM_APP_SERVICE) {
     rc = rm__os_service_start(it->info.service_short_name,
                               rm__service_timeout(h));
     if (rc == RM_OK) find_service_process(h, it);
+    else it->outcome.failure = RM_RESTART_FAILED_SERVICE;
   } else if (!it->launch.argv) {
     rc = RM_ERROR_FAIL_RESTART;          /* nothing was captured */
+    it->outcome.failure = RM_RESTART_FAILED_NOT_CAPTURED;
   } else {
-    rc = rm__os_launch(&it->launch, &started);
+    rc = rm__os_launch(&it->launch, &started, &it->outcome);
     if (rc == RM_OK) it->info.process = started;
+    /* What a registered command started is restarted the same way next
+     * time (a title-rewriting daemon stays restartable). */
+    if (rc == RM_OK && (it->launch.notes & RM_RESTART_NOTE_REGISTERED))
+      (void)rm_register_process_restart(
+          &started, (const char *const *)it->launch.argv, it->launch.cwd, 0);
   }
   if (rc != RM_OK) {
     it->info.app_status |= RM_STATUS_ERROR_ON_RESTART;
@@ -109,6 +125,40 @@ static int restart_one(rm__handle *h, rm__target *it) {
   }
   it->info.app_status |= RM_STATUS_RESTARTED | RM_STATUS_RUNNING;
   return 1;
+}
+
+/* A worker follows its master: restarted when the master was, failed
+ * when the master failed, left alone when the master was not restarted
+ * (masked, or not in this plan). */
+static int follow_master(const rm__targets *plan, rm__target *it) {
+  size_t k;
+  for (k = 0; k < plan->n; k++) {
+    const rm__target *m = &plan->v[k];
+    if (m->through.pid || m->was.pid != it->through.pid ||
+        m->was.start_time != it->through.start_time || !m->touched)
+      continue;
+    it->touched = 1;
+    memset(&it->outcome, 0, sizeof it->outcome);
+    if (m->info.app_status & RM_STATUS_RESTARTED) {
+      it->info.app_status |= RM_STATUS_RESTARTED;
+      it->outcome.notes = RM_RESTART_NOTE_WORKER;
+      return 1;
+    }
+    it->info.app_status |= RM_STATUS_ERROR_ON_RESTART;
+    it->outcome.failure = RM_RESTART_FAILED_MASTER;
+    return 0;
+  }
+  return 1;
+}
+
+const char *rm_restart_failure_name(uint32_t failure) {
+  static const char *const names[] = {
+    "none", "not_captured", "no_executable", "credentials_refused",
+    "exec_failed", "exited", "launch_failed", "service_failed",
+    "master_failed"
+  };
+  return failure < sizeof names / sizeof names[0] ? names[failure]
+                                                  : "unknown";
 }
 
 static uint32_t restart_session(rm__handle *h, rm_status_callback status,
@@ -132,11 +182,17 @@ static uint32_t restart_session(rm__handle *h, rm_status_callback status,
   rm__progress_init(&progress, status, context, plan.n);
   rm__progress_start(&progress);      /* a cancel here restarts nothing */
   for (i = 0; i < plan.n && rc == RM_OK; i++) {
+    if (plan.v[i].through.pid) continue;      /* after its master */
     if (h->cancel) {
       rc = RM_ERROR_CANCELLED;
       break;
     }
     if (!restart_one(h, &plan.v[i])) failed = 1;
+    rm__progress_step(&progress);
+  }
+  for (i = 0; i < plan.n && rc == RM_OK; i++) {
+    if (!plan.v[i].through.pid) continue;
+    if (!follow_master(&plan, &plan.v[i])) failed = 1;
     rm__progress_step(&progress);
   }
   wrote = plan.n ? rm__update(h, rm__record_items, &plan) : RM_OK;

@@ -79,23 +79,6 @@ static int same_identity(const rm_unique_process *a,
   return a->pid == b->pid && a->start_time == b->start_time;
 }
 
-static uint32_t copy_launch(const rm__launch *from, rm__launch *to) {
-  rm__launch l;
-  memset(&l, 0, sizeof l);
-  l.argv = rm__argv_dup(from->argv);
-  l.envp = rm__argv_dup(from->envp);
-  l.cwd = rm__strdup(from->cwd ? from->cwd : "/");
-  l.uid = from->uid;
-  l.gid = from->gid;
-  if (!l.argv || !l.envp || !l.cwd) {
-    rm__launch_free(&l);
-    return RM_ERROR_OUTOFMEMORY;
-  }
-  rm__launch_free(to);
-  *to = l;
-  return RM_OK;
-}
-
 uint32_t rm__record_items(rm__record *r, void *ctx) {
   const rm__targets *items = ctx;
   size_t i, k;
@@ -119,7 +102,9 @@ uint32_t rm__record_items(rm__record *r, void *ctx) {
     a->info = it->info;
     a->order = it->order;
     a->reasons = it->reasons;
-    if (it->launch.argv && copy_launch(&it->launch, &a->launch) != RM_OK)
+    a->through = it->through;
+    a->outcome = it->outcome;
+    if (it->launch.argv && rm__launch_copy(&it->launch, &a->launch) != RM_OK)
       return RM_ERROR_OUTOFMEMORY;
   }
   return RM_OK;
@@ -176,6 +161,7 @@ static uint32_t make_plan(const rm__record *r, const rm__entry *e, size_t n,
       it->reasons = e[i].reasons;
       it->group = (int)g;
       it->order = base++;
+      it->through = e[i].through;
       it->info.app_status &= ~RM__CYCLE_BITS;
       if (e[i].filter == RM_NO_SHUTDOWN) {
         it->info.app_status |= RM_STATUS_SHUTDOWN_MASKED;
@@ -193,16 +179,24 @@ static uint32_t make_plan(const rm__record *r, const rm__entry *e, size_t n,
 }
 
 /* Captures how to start each application to stop again, before anything
- * is stopped.  A capture that fails leaves the launch empty: the entry is
- * still stopped, and rm_restart reports it as ERROR_ON_RESTART. */
+ * is stopped: its registered restart command if it has one, else what it
+ * runs.  Workers are not captured: their master brings them back.  A
+ * capture that fails leaves the launch empty: the entry is still stopped,
+ * and rm_restart reports it as ERROR_ON_RESTART (not_captured). */
 static void capture_all(rm__targets *plan) {
-  size_t i;
+  rm__restart_reg *regs = NULL;
+  size_t i, n_regs = 0;
+  if (rm__restarts_load(&regs, &n_regs) != RM_OK) n_regs = 0;
   for (i = 0; i < plan->n; i++) {
     rm__target *it = &plan->v[i];
     if (it->stop && it->group != GROUP_SERVICE && it->info.restartable &&
+        !it->through.pid &&
         !(it->info.app_status & RM_STATUS_RESTART_MASKED))
-      rm__os_capture(&it->info.process, &it->launch);
+      rm__os_capture(&it->info.process,
+                     rm__restart_find(regs, n_regs, &it->info.process),
+                     &it->launch);
   }
+  rm__restarts_free(regs, n_regs);
 }
 
 /* }=====

@@ -15,7 +15,11 @@
  *   service :ESCAPED
  *   filter ACTION TRIGGER PID START :ESCAPED
  *   acted PID START TYPE STATUS SESSION RESTARTABLE ORDER REASONS :NAME :SVC
+ *   restart FAILURE ERROR NOTES THROUGH_PID THROUGH_START
+ *                                    (optional; belongs to the acted line)
  *   launch UID GID :CWD              (belongs to the acted line above)
+ *   exe DEV INO NOTES :PATH          (optional; belongs to the launch)
+ *   group GID                        (one per supplementary group; likewise)
  *   arg :ESCAPED / env :ESCAPED      (likewise)
  *   end
  *
@@ -134,11 +138,28 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
     out_str(&b, a->info.app_name);
     out_str(&b, a->info.service_short_name);
     out_raw(&b, "\n", 1);
+    if (a->outcome.failure || a->outcome.error || a->outcome.notes ||
+        a->through.pid) {
+      out_raw(&b, "restart", 7);
+      out_nums(&b, a->outcome.failure, (uint32_t)a->outcome.error);
+      out_nums(&b, a->outcome.notes, a->through.pid);
+      out_nums(&b, a->through.start_time, 0);
+      out_raw(&b, "\n", 1);
+    }
     if (a->launch.argv) {
       out_raw(&b, "launch", 6);
       out_nums(&b, a->launch.uid, a->launch.gid);
       out_str(&b, a->launch.cwd);
       out_raw(&b, "\n", 1);
+      if (a->launch.exe) {
+        out_raw(&b, "exe", 3);
+        out_nums(&b, a->launch.exe_id.dev, a->launch.exe_id.ino);
+        out_nums(&b, a->launch.notes, 0);
+        out_str(&b, a->launch.exe);
+        out_raw(&b, "\n", 1);
+      }
+      for (k = 0; k < a->launch.n_groups; k++)
+        out_line(&b, "group", a->launch.groups[k], 0);
       for (k = 0; a->launch.argv[k]; k++) {
         out_raw(&b, "arg", 3);
         out_str(&b, a->launch.argv[k]);
@@ -364,6 +385,42 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
       free(name);
       free(svc);
       r->n_acted++;
+    } else if (get_word(&c, "restart")) {
+      rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+      if (!a || a->launch.argv) {
+        c.bad = 1;
+        break;
+      }
+      a->outcome.failure = (uint32_t)get_num(&c, 0xFF);
+      a->outcome.error = (int32_t)(uint32_t)get_num(&c, 0xFFFFFFFFull);
+      a->outcome.notes = (uint32_t)get_num(&c, 0xFF);
+      a->through.pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
+      a->through.start_time = get_num(&c, ~0ull);
+      (void)get_num(&c, 0);
+    } else if (get_word(&c, "exe") || get_word(&c, "group")) {
+      int is_exe = c.p[-1] == 'e';
+      rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+      if (!a || !a->launch.argv || (is_exe && a->launch.exe)) {
+        c.bad = 1;
+        break;
+      }
+      if (is_exe) {
+        a->launch.exe_id.dev = get_num(&c, ~0ull);
+        a->launch.exe_id.ino = get_num(&c, ~0ull);
+        a->launch.notes = (uint32_t)get_num(&c, 0xFF);
+        (void)get_num(&c, 0);
+        a->launch.exe = get_str(&c);
+        if (!a->launch.exe) break;
+      } else {
+        uint32_t gid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
+        (void)get_num(&c, 0);
+        if (grow((void **)&a->launch.groups, a->launch.n_groups,
+                 sizeof *a->launch.groups)) {
+          c.bad = 2;
+          break;
+        }
+        a->launch.groups[a->launch.n_groups++] = gid;
+      }
     } else if (get_word(&c, "launch")) {
       rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
       if (!a || a->launch.argv) {

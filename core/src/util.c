@@ -101,7 +101,36 @@ void rm__launch_free(rm__launch *l) {
   rm__argv_free(l->argv);
   rm__argv_free(l->envp);
   free(l->cwd);
+  free(l->exe);
+  free(l->groups);
   memset(l, 0, sizeof *l);
+}
+
+uint32_t rm__launch_copy(const rm__launch *from, rm__launch *to) {
+  rm__launch l;
+  memset(&l, 0, sizeof l);
+  l.argv = rm__argv_dup(from->argv);
+  l.envp = rm__argv_dup(from->envp);
+  l.cwd = rm__strdup(from->cwd ? from->cwd : "/");
+  l.exe = from->exe ? rm__strdup(from->exe) : NULL;
+  l.uid = from->uid;
+  l.gid = from->gid;
+  l.exe_id = from->exe_id;
+  l.notes = from->notes;
+  l.n_groups = from->n_groups;
+  if (from->n_groups) {
+    l.groups = malloc(from->n_groups * sizeof *l.groups);
+    if (l.groups)
+      memcpy(l.groups, from->groups, from->n_groups * sizeof *l.groups);
+  }
+  if (!l.argv || !l.envp || !l.cwd || (from->exe && !l.exe) ||
+      (from->n_groups && !l.groups)) {
+    rm__launch_free(&l);
+    return RM_ERROR_OUTOFMEMORY;
+  }
+  rm__launch_free(to);
+  *to = l;
+  return RM_OK;
 }
 
 void rm__found_free(rm__found *f, size_t n) {

@@ -74,6 +74,9 @@ int rmt_read_line(rmt_child *c, char *buf, size_t cap, unsigned timeout_ms);
 int rmt_wait(rmt_child *c, unsigned timeout_ms);
 /* Kills and reaps. */
 void rmt_kill(rmt_child *c);
+/* Stops tracking a child the caller reaped itself, so the cleanup after
+ * the case never touches the (possibly gone) rmt_child again. */
+void rmt_forget(rmt_child *c);
 #ifdef _WIN32
 /* Windows only: rmt_spawn with CreateProcess creation flags (for example
  * CREATE_NEW_CONSOLE) and a working directory (NULL: the caller's). */

@@ -251,6 +251,8 @@ static void untrack(rmt_child *c) {
   }
 }
 
+void rmt_forget(rmt_child *c) { untrack(c); }
+
 #ifdef _WIN32
 int rmt_spawn(rmt_child *c, char *const argv[]) {
   return rmt_spawn_win(c, argv, 0, NULL);

@@ -123,7 +123,8 @@ int rm__lua_shutdown(lua_State *L) {
   return progress_finish(L, &c, rc, "shutdown");
 }
 
-/* s:restart{ progress = } -> true | fail, msg, code */
+/* s:restart{ progress = } -> true | fail, msg, code (, failures when some
+ * restarts failed: see lrestart.c) */
 int rm__lua_restart(lua_State *L) {
   static const char *const keys[] = {"progress", NULL};
   rm__lua_session *s = rm__lua_check(L, 1);
@@ -134,6 +135,8 @@ int rm__lua_restart(lua_State *L) {
   s->busy = 1;
   rc = rm_restart(s->handle, 0, c.fn ? progress_thunk : NULL, &c);
   s->busy = 0;
+  if (rc == RM_ERROR_FAIL_RESTART && !c.raised)
+    return rm__lua_restart_failed(L, s->handle, rc);
   return progress_finish(L, &c, rc, "restart");
 }
 

@@ -154,7 +154,15 @@ static lua_Integer to_uint(lua_State *L, int arg, int idx, const char *what,
 
 int rm__lua_to_process(lua_State *L, int arg, int idx, const char *where,
                        rm_unique_process *out) {
-  static const char *const keys[] = {"pid", "start_time", NULL};
+  return rm__lua_to_process_ex(L, arg, idx, where, out, NULL);
+}
+
+int rm__lua_to_process_ex(lua_State *L, int arg, int idx, const char *where,
+                          rm_unique_process *out, const char *const extra[]) {
+  const char *keys[8] = {"pid", "start_time", NULL};
+  size_t k = 2;
+  while (extra && *extra && k < 7) keys[k++] = *extra++;
+  keys[k] = NULL;
   idx = lua_absindex(L, idx);
   memset(out, 0, sizeof *out);
   if (lua_type(L, idx) == LUA_TNUMBER) {

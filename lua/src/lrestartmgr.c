@@ -257,6 +257,7 @@ RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L) {
   rm__lua_show_init(L);
 
   luaL_newlib(L, module_functions);                /* rm */
+  rm__lua_restart_functions(L);
   push_errors(L);
   lua_setfield(L, -2, "errors");
   rm__lua_push_options(L);

@@ -7,6 +7,7 @@
  * lcontrol.c     s:shutdown, s:restart, s:cancel, the filter methods
  * lcheck.c       messages that name the culprit (which element, why)
  * lshow.c        app and filter entries that print readably, rm.sessions
+ * lrestart.c     restart registrations, restart outcomes and failures
  *
  * Conventions (SPEC section 5): a failure the core reports returns
  * fail, "what: why", "ERROR_NAME"; misuse raises.  Option tables are read
@@ -93,6 +94,9 @@ lua_Integer rm__lua_opt_array(lua_State *L, int arg, const char *field);
  * (rm__lua_lookup_process) once every argument is validated; else 0. */
 int rm__lua_to_process(lua_State *L, int arg, int idx, const char *where,
                        rm_unique_process *out);
+/* Same, allowing the further keys in extra (NULL-terminated) in a table. */
+int rm__lua_to_process_ex(lua_State *L, int arg, int idx, const char *where,
+                          rm_unique_process *out, const char *const extra[]);
 
 /* Fills in the start time of a bare pid through the core.  On failure
  * pushes fail, "what: pid N is not running" (or "... cannot be inspected:
@@ -130,6 +134,25 @@ void rm__lua_show_init(lua_State *L);
 int rm__lua_sessions(lua_State *L);
 /* Pushes rm.options: option names of each method, sorted. */
 void rm__lua_push_options(lua_State *L);
+
+/* }=====
+ * {===== lrestart.c */
+
+/* Reads the array of strings at idx (a command) into a NULL-terminated
+ * array in a new scratch userdata pushed on the stack; raises on misuse
+ * naming where.  Returns 1 when a string has an embedded zero. */
+int rm__lua_read_command(lua_State *L, int arg, int idx, const char *where,
+                         const char ***argv);
+
+/* Pushes { failure =, error =, notes = { name = true } } for an outcome. */
+void rm__lua_push_outcome(lua_State *L, const rm_restart_outcome *o);
+
+/* After rm_restart returned rc (a failure): pushes fail, "restart: why:
+ * app (pid N) reason; ...", "ERROR_NAME", failures and returns 4. */
+int rm__lua_restart_failed(lua_State *L, uint32_t handle, uint32_t rc);
+
+/* Sets register_restart and restart_registration in the table on top. */
+void rm__lua_restart_functions(lua_State *L);
 
 /* }=====
  * {===== lsession.c and lcontrol.c: the methods */

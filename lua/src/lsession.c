@@ -46,14 +46,51 @@ static int get_strings(lua_State *L, int idx, lua_Integer n,
   return bad;
 }
 
-/* s:register{ files =, processes =, services = } -> true | fail, msg, code */
+/* The restart = and cwd = of the process table at idx, if any: the
+ * command into *argv (a scratch userdata left on the stack) and the
+ * directory into *cwd.  Returns 1 when a string has an embedded zero. */
+static int process_restart(lua_State *L, int idx, lua_Integer i,
+                           const char ***argv, const char **cwd) {
+  int bad = 0;
+  idx = lua_absindex(L, idx);
+  *argv = NULL;
+  *cwd = NULL;
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_getfield(L, idx, "cwd") != LUA_TNIL) {
+    size_t len;
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_argerror(L, 2, lua_pushfstring(L, "string expected for "
+                                             "processes[%I].cwd, got %s", i,
+                                          luaL_typename(L, -1)));
+    *cwd = lua_tolstring(L, -1, &len);     /* kept alive by the table */
+    bad = strlen(*cwd) != len;
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "restart") == LUA_TNIL) {
+    lua_pop(L, 1);
+    if (*cwd)
+      luaL_argerror(L, 2, lua_pushfstring(L, "processes[%I].cwd needs "
+                                             "processes[%I].restart", i, i));
+    return bad;
+  }
+  lua_pushfstring(L, "processes[%I].restart", i);
+  bad |= rm__lua_read_command(L, 2, -2, lua_tostring(L, -1), argv);
+  lua_replace(L, -3);                      /* keep the scratch array */
+  lua_pop(L, 1);
+  return bad;
+}
+
+/* s:register{ files =, processes =, services = } -> true | fail, msg, code
+ * A process given as a table may carry restart = { argv... } and cwd =:
+ * its restart registration (lrestart.c), stored before the resources. */
 int rm__lua_register(lua_State *L) {
   static const char *const keys[] = {"files", "processes", "services", NULL};
+  static const char *const process_keys[] = {"restart", "cwd", NULL};
   rm__lua_session *s = rm__lua_check(L, 1);
   lua_Integer nf, np, ns, i;
-  int fi, pi, si;
+  int fi, pi, si, bad = 0;
   rm_unique_process *procs, dummy;
-  const char **files, **services;
+  const char **files, **services, ***commands, **cwds;
   uint32_t rc;
 
   rm__lua_check_keys(L, 2, 2, keys, NULL);
@@ -75,15 +112,19 @@ int rm__lua_register(lua_State *L) {
   for (i = 1; i <= np; i++) {
     lua_rawgeti(L, pi, i);
     lua_pushfstring(L, "processes[%I]", i);
-    rm__lua_to_process(L, 2, -2, lua_tostring(L, -1), &dummy);
+    rm__lua_to_process_ex(L, 2, -2, lua_tostring(L, -1), &dummy,
+                          process_keys);
     lua_pop(L, 2);
   }
 
   /* Pass 2: the arrays, in scratch memory Lua owns. */
   procs = lua_newuserdatauv(L, (size_t)(np + 1) * sizeof *procs +
-                                   (size_t)(nf + ns + 1) * sizeof(char *), 0);
+                                   (size_t)(nf + ns + 2 * np + 2) *
+                                       sizeof(char *), 0);
   files = (const char **)(void *)(procs + np + 1);
   services = files + nf;
+  cwds = services + ns;
+  commands = (const char ***)(void *)(cwds + np + 1);
   (void)get_strings(L, fi, nf, files);
   (void)get_strings(L, si, ns, services);
   /* Pass 3: the first culprit, named (lcheck.c), before the core runs. */
@@ -112,12 +153,28 @@ int rm__lua_register(lua_State *L) {
   for (i = 1; i <= np; i++) {
     int n;
     lua_rawgeti(L, pi, i);
+    luaL_checkstack(L, 4, NULL);
+    bad |= process_restart(L, -1, i, &commands[i - 1], &cwds[i - 1]);
+    if (commands[i - 1]) lua_insert(L, -2);   /* keep it below the entry */
     lua_pushfstring(L, "register: processes[%I]", i);
-    if (rm__lua_to_process(L, 2, -2, "processes", &procs[i - 1]) &&
+    if (rm__lua_to_process_ex(L, 2, -2, "processes", &procs[i - 1],
+                              process_keys) &&
         (n = rm__lua_lookup_process(L, &procs[i - 1],
                                     lua_tostring(L, -1))) != 0)
       return n;
     lua_pop(L, 2);
+  }
+  if (bad) return rm__lua_fail(L, RM_ERROR_BAD_ARGUMENTS, "register");
+
+  /* Restart commands first: a refused one registers nothing more. */
+  for (i = 0; i < np; i++) {
+    if (!commands[i]) continue;
+    rc = rm_register_process_restart(&procs[i], commands[i], cwds[i], 0);
+    if (rc != RM_OK) {
+      lua_pushfstring(L, "register: restart of process %I",
+                      (lua_Integer)procs[i].pid);
+      return rm__lua_fail(L, rc, lua_tostring(L, -1));
+    }
   }
 
   rc = rm_register_resources(s->handle, (unsigned)nf, files, (unsigned)np,
@@ -213,6 +270,10 @@ static void push_app(lua_State *L, const rm_app_info *a) {
   push_set(L, a->reasons, reboot_names);
   lua_setfield(L, -2, "reasons");
   luaL_setmetatable(L, RM_LUA_APP);                /* readable in a REPL */
+  if (a->restart.failure || a->restart.notes || a->restart.error) {
+    rm__lua_push_outcome(L, &a->restart);
+    lua_setfield(L, -2, "restart");
+  }
   lua_createtable(L, (int)a->n_files, 0);          /* app, files */
   for (k = 0; k < a->n_files; k++) {
     lua_createtable(L, 0, 2);

@@ -294,6 +294,8 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
   facts->same_user = euid >= 0 && (uint32_t)euid == self->euid;
   facts->console = st->tty_nr != 0;
   facts->graphical = !facts->console && has_display(dirfd);
+  facts->ppid = st->ppid > 0 ? (uint32_t)st->ppid : 0;
+  facts->relaunch = !facts->console && rm__relaunch_probe(self, dirfd, f);
   return 0;
 }
 
@@ -324,6 +326,6 @@ void rm__classify_finish(rm__item *item, const char *service) {
     f->info.app_type = facts->console     ? RM_APP_CONSOLE
                        : facts->graphical ? RM_APP_MAIN_WINDOW
                                           : RM_APP_UNKNOWN;
-    f->info.restartable = facts->same_user && !facts->console;
+    f->info.restartable = facts->relaunch;
   }
 }

@@ -6,7 +6,11 @@
  * scan.c      rm__os_scan: who uses the registered files
  * classify.c  app type, name, session, reboot reasons of a found process
  * stop.c      rm__os_stop_apps: pidfd signalling and waiting
- * launch.c    rm__os_capture, rm__os_launch
+ * restartable.c  whether a found process can be started again (list
+ *             time), credentials and executables checked for that,
+ *             rm__os_may_register
+ * launch.c    rm__os_capture
+ * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
  * services.c  the service-manager interface and its runit and systemd
  *             implementations
  */
@@ -44,7 +48,41 @@ uint64_t rm__linux_ticks_to_100ns(uint64_t ticks);
 ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
                              size_t cap);
 
-/* {===== services.c: one interface over the service managers present */
+/* {===== restartable.c */
+
+#define RM_MAX_GROUPS 1024
+
+/* A process's credentials from /proc/PID/status. */
+typedef struct rm__creds {
+  uint32_t uid[4], gid[4];          /* real, effective, saved, filesystem */
+  uint32_t groups[RM_MAX_GROUPS];   /* supplementary */
+  size_t n_groups;
+} rm__creds;
+
+/* Parses the Uid:, Gid: and Groups: lines of a status text.  0, or -1
+ * when one is missing or malformed (or there are too many groups). */
+int rm__linux_parse_creds(const char *status, rm__creds *out);
+
+/* 1 when all four uids are equal and all four gids are equal. */
+int rm__linux_creds_uniform(const rm__creds *c);
+
+/* 1 when the caller can start a program with exactly these credentials:
+ * it is root, or it has them itself (uid, gid and supplementary groups). */
+int rm__linux_can_become(const rm__creds *c);
+
+/* 0 when st (of the file itself) is a plain executable: a regular file
+ * with an execute bit, neither setuid nor setgid.  xattr_path names the
+ * same file for the file-capability check ("security.capability"), or is
+ * NULL to skip it.  Else -1 with errno (EACCES: not executable, EPERM:
+ * setuid, setgid or capabilities). */
+struct stat;
+int rm__linux_plain_executable(const struct stat *st, const char *xattr_path);
+
+/* Strips a trailing " (deleted)" from an exe link text in place. */
+void rm__linux_strip_deleted(char *link);
+
+/* }=====
+ * {===== services.c: one interface over the service managers present */
 
 /* The short name of the service a process belongs to (runit: the process
  * is supervised by runsv, the name is its service directory's; systemd:

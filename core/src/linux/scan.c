@@ -406,6 +406,8 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   if (rc != RM_OK) goto end;
   rc = rm__self_init(&c.self);
   if (rc != RM_OK) goto end;
+  c.self.restarts = in->restarts;
+  c.self.n_restarts = in->n_restarts;
   if (*in->cancel) {
     rc = RM_ERROR_CANCELLED;
     goto end;
@@ -431,6 +433,7 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   }
   if (rc == RM_OK) rc = run_workers(&c, &items, &n_items);
   if (rc == RM_OK) rc = attach_services(&c, &items, &n_items);
+  if (rc == RM_OK) rm__mark_workers(items, n_items);
   if (rc == RM_OK && *in->cancel) rc = RM_ERROR_CANCELLED;
   if (rc == RM_OK && n_items) {
     qsort(items, n_items, sizeof *items, cmp_item);

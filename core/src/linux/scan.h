@@ -11,6 +11,7 @@
  * classify.c  app type, name, session, reboot reasons of the processes
  *             that matched, and the critical-process list
  * svc_entries.c  one entry per service (its main process)
+ * restartable.c  whether a matched process can be started again
  *
  * Only matched processes are classified; the scan itself reads nothing
  * but the fd directory, one statx per fd, the maps file and the exe.
@@ -130,6 +131,8 @@ typedef struct rm__self {
   uint64_t mnt_ns, pid_ns;     /* inodes of /proc/self/ns/{mnt,pid};
                                   0 when unknown */
   char **critical;             /* NULL-terminated critical process names */
+  const rm__restart_reg *restarts;  /* registered restart commands */
+  size_t n_restarts;
 } rm__self;
 
 /* Facts about one process, gathered on the worker thread that found it;
@@ -145,6 +148,10 @@ typedef struct rm__facts {
   int console;                 /* has a controlling terminal */
   int graphical;               /* DISPLAY or WAYLAND_DISPLAY in environ */
   int same_user;               /* effective uid equals the caller's */
+  int relaunch;                /* the library can start it again as it
+                                  runs, or it registered how (see
+                                  restartable.c) */
+  uint32_t ppid;
 } rm__facts;
 
 /* What one process the scan reports carries until the end of the scan. */
@@ -174,6 +181,19 @@ void rm__classify_finish(rm__item *item, const char *service);
  * the union of their uses and reasons.  RM_OK or RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
                                  rm__item **items, size_t *n);
+
+/* }=====
+ * {===== restartable.c */
+
+/* Whether the library can start the process again (facts->relaunch),
+ * decided at list time: see restartable.c for the rule.  dirfd is its
+ * /proc/PID directory, f its record with identity and exe filled. */
+int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f);
+
+/* Marks workers: a found app that is not restartable itself, whose parent
+ * is a found, restartable app (not a worker, not a service) running the
+ * same executable, is restartable through that parent. */
+void rm__mark_workers(rm__item *items, size_t n);
 
 /* }===== */
 

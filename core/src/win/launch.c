@@ -175,11 +175,16 @@ static char **env_to_utf8(const wchar_t *env) {
   return v;
 }
 
-uint32_t rm__os_capture(const rm_unique_process *p, rm__launch *out) {
+/* A library restart registration (reg) is not used by this backend:
+ * Windows applications register with the system's
+ * RegisterApplicationRestart, which is read below. */
+uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
+                        rm__launch *out) {
   HANDLE h = rm__win_open_identity(p, PROCESS_QUERY_INFORMATION |
                                           PROCESS_VM_READ);
   params pr;
   wchar_t *image, *args = NULL, *registered = NULL;
+  (void)reg;
   int ok;
   if (!h)
     return GetLastError() == ERROR_ACCESS_DENIED ? RM_ERROR_ACCESS_DENIED
@@ -254,7 +259,8 @@ fail:
   return NULL;
 }
 
-uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started) {
+uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
+                       rm_restart_outcome *outcome) {
   wchar_t *image = NULL, *command = NULL, *cwd = NULL, *env = NULL;
   STARTUPINFOW si;
   PROCESS_INFORMATION pi;
@@ -262,7 +268,12 @@ uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started) {
   uint32_t rc = RM_ERROR_FAIL_RESTART;
   BOOL ok;
 
-  if (!l->argv || !l->argv[0] || !l->argv[1]) return RM_ERROR_FAIL_RESTART;
+  memset(outcome, 0, sizeof *outcome);
+  if (!l->argv || !l->argv[0] || !l->argv[1]) {
+    outcome->failure = RM_RESTART_FAILED_NO_EXECUTABLE;
+    return RM_ERROR_FAIL_RESTART;
+  }
+  outcome->failure = RM_RESTART_FAILED_LAUNCH;   /* until it started */
   image = rm__win_path(l->argv[0]);
   command = rm__win_wide(l->argv[1]);
   if (l->cwd && strcmp(l->cwd, "/") != 0) cwd = rm__win_wide(l->cwd);
@@ -277,7 +288,12 @@ uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started) {
   if (!ok && GetLastError() == ERROR_ACCESS_DENIED)  /* the job forbids it */
     ok = CreateProcessW(image, command, NULL, NULL, FALSE, flags, env, cwd,
                         &si, &pi);
-  if (!ok) goto out;
+  if (!ok) {
+    outcome->failure = RM_RESTART_FAILED_EXEC;
+    outcome->error = (int32_t)GetLastError();
+    goto out;
+  }
+  outcome->failure = RM_RESTART_FAILED_NONE;
   started->pid = pi.dwProcessId;
   if (!rm__win_process_start(pi.hProcess, &started->start_time))
     started->start_time = 0;
@@ -290,6 +306,18 @@ out:
   free(cwd);
   free(env);
   return rc;
+}
+
+/* Only a process's own registration is accepted here: telling whether
+ * another process belongs to the caller's user needs its token, which
+ * this backend does not read yet. */
+uint32_t rm__os_may_register(const rm_unique_process *p) {
+  rm_unique_process self;
+  rm__os_self(&self);
+  if (!rm__os_alive(p)) return RM_ERROR_FILE_NOT_FOUND;
+  return p->pid == self.pid && p->start_time == self.start_time
+             ? RM_OK
+             : RM_ERROR_ACCESS_DENIED;
 }
 
 /* }===== */

@@ -381,15 +381,16 @@ static void another_user(void) {
     holder(&same_as_lister, as_lister);
   }
 
-  /* Root may inspect and signal both: plain apps of other users. */
+  /* Root may inspect and signal both: plain apps of other users, which
+   * root relaunches as exactly their user, so they are restartable. */
   start();
   register_file(file);
   list(&l);
   ASSERT_EQ(2, l.n);
   ASSERT_EQ(0, l.reasons);
-  expect(find(&l, nobody.pid), "rm_holder", RM_APP_UNKNOWN, 0, 1,
+  expect(find(&l, nobody.pid), "rm_holder", RM_APP_UNKNOWN, 1, 1,
          RM_USE_OPEN_FILE);
-  expect(find(&l, same_as_lister.pid), "rm_holder", RM_APP_UNKNOWN, 0, 1,
+  expect(find(&l, same_as_lister.pid), "rm_holder", RM_APP_UNKNOWN, 1, 1,
          RM_USE_OPEN_FILE);
   finish(&l);
 

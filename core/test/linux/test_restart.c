@@ -80,7 +80,7 @@ static const rm_process_info *only_restarted(const listing *l) {
 static void relaunch_is_detached_with_original_argv_cwd_env(void) {
   const char *file;
   char work[600], path[700], old_cwd[4096];
-  rmt_child app;
+  static rmt_child app;
   rm_unique_process a;
   report before, after;
   listing l;
@@ -154,7 +154,7 @@ static void relaunch_is_detached_with_original_argv_cwd_env(void) {
 static void restart_after_partial_failure(void) {
   const char *file;
   char exe[700];
-  rmt_child good, stubborn, vanishing;
+  static rmt_child good, stubborn, vanishing;
   rm_unique_process a, b, c;
   listing l;
   progress_log p;
@@ -183,6 +183,22 @@ static void restart_after_partial_failure(void) {
             entry_of(&l, stubborn.pid)->app_status);
   ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_ERROR_ON_RESTART,
             entry_of(&l, (long)c.pid)->app_status);
+  {
+    rm_app_info *apps;
+    unsigned n, k, seen = 0;
+    uint32_t reasons;
+    ASSERT_OK(rm_get_list_alloc(h, &apps, &n, &reasons));
+    for (k = 0; k < n; k++)
+      if (apps[k].info.process.pid == c.pid) {
+        ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, apps[k].restart.failure);
+        ASSERT_EQ(ENOENT, apps[k].restart.error);
+        seen++;
+      } else if (apps[k].info.process.pid == (uint32_t)stubborn.pid) {
+        ASSERT_EQ(0, apps[k].restart.failure);  /* never tried */
+      }
+    ASSERT_EQ(1, seen);
+    rm_free_list(apps, n);
+  }
   for (i = 0; i < l.n; i++)
     if (l.v[i].app_status & RM_STATUS_RESTARTED) {
       ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED | RM_STATUS_RUNNING,
@@ -199,7 +215,7 @@ static void restart_after_partial_failure(void) {
 /* Console apps are stopped but not restarted, and that is no failure. */
 static void console_apps_are_not_restarted(void) {
   const char *file;
-  rmt_child console;
+  static rmt_child console;
   rm_unique_process a;
   listing l;
   uint32_t h;
@@ -222,7 +238,7 @@ static void console_apps_are_not_restarted(void) {
  * restart brings them back once more. */
 static void second_cycle_on_relaunched_apps(void) {
   const char *file;
-  rmt_child app;
+  static rmt_child app;
   rm_unique_process a, first;
   listing l;
   uint32_t h;
@@ -256,45 +272,84 @@ static void second_cycle_on_relaunched_apps(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
-/* Backend: a launch of a program that does not exist fails cleanly. */
+/* Backend: a launch of a program that does not exist fails cleanly, with
+ * its reason; a relative or missing executable path is never looked up. */
 static void launch_of_a_missing_program_fails(void) {
   rm__launch l;
   rm_unique_process got;
+  rm_restart_outcome why;
   char *argv[2], *envp[1];
+  memset(&l, 0, sizeof l);
   argv[0] = (char *)(uintptr_t)"/nonexistent/program";
   argv[1] = NULL;
   envp[0] = NULL;
   l.argv = argv;
   l.envp = envp;
+  l.exe = argv[0];
   l.cwd = (char *)(uintptr_t)"/";
   l.uid = (uint32_t)getuid();
   l.gid = (uint32_t)getgid();
-  ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got));
-  argv[0] = (char *)(uintptr_t)"no-such-program-anywhere";
-  ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got));
+  {
+    gid_t groups[256];
+    int n = getgroups(256, groups), i;
+    uint32_t mine[256];
+    for (i = 0; i < n; i++) mine[i] = (uint32_t)groups[i];
+    l.groups = mine;
+    l.n_groups = n > 0 ? (size_t)n : 0;
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, why.failure);
+    ASSERT_EQ(ENOENT, why.error);
+    argv[0] = (char *)(uintptr_t)"sleep";       /* never a PATH lookup */
+    l.exe = argv[0];
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, why.failure);
+    l.exe = NULL;
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, why.failure);
+    /* An executable the kernel cannot run: exec failed, with its errno. */
+    {
+      char junk[700];
+      snprintf(junk, sizeof junk, "%s/junk", rmt_tempdir());
+      ASSERT_EQ(0, rmt_write_file(junk, "\x01\x02 not a program\n"));
+      ASSERT_EQ(0, chmod(junk, 0755));
+      argv[0] = junk;
+      l.exe = junk;
+      ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+      ASSERT_EQ(RM_RESTART_FAILED_EXEC, why.failure);
+      ASSERT_EQ(ENOEXEC, why.error);
+    }
+    /* Exits at once: did not stay up for the settle time. */
+    argv[0] = (char *)(uintptr_t)"/bin/false";
+    l.exe = argv[0];
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_EXITED, why.failure);
+    ASSERT_EQ(1, why.error);
+  }
 }
 
 /* Backend: capture of a process that is gone or not the recorded one. */
 static void capture_needs_the_recorded_process(void) {
-  rmt_child app;
+  static rmt_child app;
   rm_unique_process a, stale;
   rm__launch l;
   rmt_fresh_store();
   APP(&app, &a, "--keep-session", "x y");
   memset(&l, 0, sizeof l);
-  ASSERT_OK(rm__os_capture(&a, &l));
+  ASSERT_OK(rm__os_capture(&a, NULL, &l));
   ASSERT_STR_EQ(rmt_helper("rm_app"), l.argv[0]);
   ASSERT_STR_EQ("--keep-session", l.argv[1]);
   ASSERT_STR_EQ("x y", l.argv[2]);
   ASSERT(l.argv[3] == NULL);
   ASSERT_EQ(getuid(), l.uid);
   ASSERT_EQ(getgid(), l.gid);
+  ASSERT_STR_EQ(rmt_helper("rm_app"), l.exe);
+  ASSERT_EQ(0, l.notes);
   rm__launch_free(&l);
   stale = a;
   stale.start_time += 1;
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm__os_capture(&stale, &l));
+  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm__os_capture(&stale, NULL, &l));
   rmt_kill(&app);
-  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm__os_capture(&a, &l));
+  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm__os_capture(&a, NULL, &l));
 }
 
 /* }===== */
@@ -303,6 +358,11 @@ int main(int argc, char **argv) {
   rmt_init(argc, argv);
   rmt_setenv("DISPLAY", NULL);
   rmt_setenv("WAYLAND_DISPLAY", NULL);
+  /* Root relaunching root drops glibc's unsecvars (TMPDIR among them);
+   * the environment check below wants an environment kept whole. */
+  rmt_setenv("TMPDIR", NULL);
+  rmt_setenv("LD_PRELOAD", NULL);
+  rmt_setenv("LD_LIBRARY_PATH", NULL);
   atexit(foreign_kill_all);
   RUN(relaunch_is_detached_with_original_argv_cwd_env);
   RUN(restart_after_partial_failure);

@@ -90,6 +90,7 @@ static inline int reap_child(rmt_child *c, unsigned timeout_ms) {
     close(c->out_fd);
     c->out_fd = -1;
   }
+  rmt_forget(c);              /* nor read this rmt_child after the case */
   return WIFSIGNALED(status) ? WTERMSIG(status) : 1000 + WEXITSTATUS(status);
 }
 

@@ -1,0 +1,381 @@
+/*
+ * restartable.c: whether the library can start a found process again,
+ * decided when it is listed, so that rm_get_list tells the truth and
+ * RM_SHUTDOWN_ONLY_REGISTERED refuses before anything is stopped.
+ *
+ * The rule (README, "Restart").  An app that is not a service and has no
+ * terminal is restartable when all of these hold:
+ *
+ *  1. Its credentials are uniform: real, effective, saved and filesystem
+ *     uid are one value, and likewise the gids.  A process that changed
+ *     only some of them (a setuid program, a half-dropped daemon) cannot
+ *     be reproduced without guessing which ones matter.
+ *  2. The caller can take those credentials on exactly: it is root, or it
+ *     has the same uid, gid and supplementary groups itself.
+ *  3. Either it has a restart registration (registration.c) without
+ *     RM_RESTART_NO_PATCH whose program is a plain executable its user
+ *     can reach and run, or:
+ *     a. its executable is known by identity (the /proc/PID/exe inode),
+ *        is a plain executable (not setuid, not setgid, no file
+ *        capabilities), and a plain executable its user can reach and
+ *        run (mode bits) still exists at the path it was started from:
+ *        the same file, or the file that replaced it there (an upgrade);
+ *     b. argv[0] resolves to that executable: as a path, relative to the
+ *        process's cwd, or without a slash through the PATH of its
+ *        environment, it names the running inode or the file now at the
+ *        executable's path.  A daemon that rewrites its command line
+ *        ("nginx: master process ...") fails this, and so does a spoofed
+ *        argv[0];
+ *     c. for an interpreter (sh, bash, python, perl, lua, ruby, node, php,
+ *        tclsh and their versioned names), a script argument (argv[1]
+ *        when it is not an option) still exists as a regular file.
+ *
+ * Workers: an app that fails the rule, whose parent is a listed,
+ * restartable app running the same executable (nginx's workers under
+ * their master), is restartable through it: stopped with it, never
+ * relaunched on its own.
+ *
+ * What is checked here is re-checked when the program is started
+ * (launch.c), as its user, on the file actually executed.
+ */
+#define _GNU_SOURCE
+#include "scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define DELETED_SUFFIX " (deleted)"
+#define DEFAULT_PATH \
+  "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+/* {===== Credentials and executables (shared with launch.c) */
+
+/* Parses "Key:\tA\tB\tC\tD" into four numbers. */
+static int four_ids(const char *status, const char *key, uint32_t out[4]) {
+  const char *p = strstr(status, key);
+  int i;
+  if (!p) return -1;
+  p += strlen(key);
+  for (i = 0; i < 4; i++) {
+    char *end;
+    unsigned long v = strtoul(p, &end, 10);
+    if (end == p || v > 0xFFFFFFFFul) return -1;
+    out[i] = (uint32_t)v;
+    p = end;
+  }
+  return 0;
+}
+
+int rm__linux_parse_creds(const char *status, rm__creds *out) {
+  const char *p;
+  memset(out, 0, sizeof *out);
+  if (four_ids(status, "\nUid:", out->uid) != 0 ||
+      four_ids(status, "\nGid:", out->gid) != 0)
+    return -1;
+  p = strstr(status, "\nGroups:");
+  if (!p) return -1;
+  p += 8;
+  for (;;) {
+    char *end;
+    unsigned long v;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '\n' || *p == 0) break;
+    v = strtoul(p, &end, 10);
+    if (end == p || v > 0xFFFFFFFFul || out->n_groups == RM_MAX_GROUPS)
+      return -1;
+    out->groups[out->n_groups++] = (uint32_t)v;
+    p = end;
+  }
+  return 0;
+}
+
+int rm__linux_creds_uniform(const rm__creds *c) {
+  int i;
+  for (i = 1; i < 4; i++)
+    if (c->uid[i] != c->uid[0] || c->gid[i] != c->gid[0]) return 0;
+  return 1;
+}
+
+/* 1 when a and b hold the same set of groups. */
+static int same_group_set(const uint32_t *a, size_t na, const gid_t *b,
+                          size_t nb) {
+  size_t i, k;
+  for (i = 0; i < na; i++) {
+    for (k = 0; k < nb && (uint32_t)b[k] != a[i]; k++) {}
+    if (k == nb) return 0;
+  }
+  for (k = 0; k < nb; k++) {
+    for (i = 0; i < na && a[i] != (uint32_t)b[k]; i++) {}
+    if (i == na) return 0;
+  }
+  return 1;
+}
+
+int rm__linux_can_become(const rm__creds *c) {
+  gid_t mine[RM_MAX_GROUPS];
+  int n;
+  if (geteuid() == 0) return 1;
+  if (getuid() != geteuid() || getgid() != getegid() ||
+      c->uid[0] != (uint32_t)getuid() || c->gid[0] != (uint32_t)getgid())
+    return 0;
+  n = getgroups(RM_MAX_GROUPS, mine);
+  return n >= 0 && same_group_set(c->groups, c->n_groups, mine, (size_t)n);
+}
+
+int rm__linux_plain_executable(const struct stat *st, const char *xattr_path) {
+  if (!S_ISREG(st->st_mode) || !(st->st_mode & 0111)) {
+    errno = EACCES;
+    return -1;
+  }
+  if (st->st_mode & (S_ISUID | S_ISGID)) {
+    errno = EPERM;
+    return -1;
+  }
+  if (xattr_path &&
+      (getxattr(xattr_path, "security.capability", NULL, 0) >= 0 ||
+       errno == E2BIG || errno == ERANGE)) {
+    errno = EPERM;
+    return -1;
+  }
+  return 0;
+}
+
+void rm__linux_strip_deleted(char *link) {
+  size_t len = strlen(link), suffix = sizeof DELETED_SUFFIX - 1;
+  if (len > suffix && strcmp(link + len - suffix, DELETED_SUFFIX) == 0)
+    link[len - suffix] = 0;
+}
+
+uint32_t rm__os_may_register(const rm_unique_process *p) {
+  char path[32], status[8192];
+  rm__creds c;
+  rm__pstat st;
+  int dirfd, ok;
+  snprintf(path, sizeof path, "/proc/%u", (unsigned)p->pid);
+  dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return RM_ERROR_FILE_NOT_FOUND;
+  ok = rm__linux_read_stat(dirfd, p->pid, &st) == 0 && st.state != 'Z' &&
+       rm__linux_ticks_to_100ns(st.start_ticks) == p->start_time;
+  if (ok &&
+      (rm__linux_read_small(dirfd, "status", status, sizeof status) <= 0 ||
+       rm__linux_parse_creds(status, &c) != 0))
+    ok = 0;
+  close(dirfd);
+  if (!ok) return RM_ERROR_FILE_NOT_FOUND;
+  if (geteuid() == 0) return RM_OK;
+  return c.uid[0] == (uint32_t)geteuid() && c.uid[1] == c.uid[0] &&
+                 c.uid[2] == c.uid[0]
+             ? RM_OK
+             : RM_ERROR_ACCESS_DENIED;
+}
+
+/* }=====
+ * {===== The list-time rule */
+
+/* One read of a /proc file into buf (NUL-terminated); length or -1. */
+static ssize_t read_head(int dirfd, const char *name, char *buf, size_t cap) {
+  ssize_t got;
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -1;
+  do got = read(fd, buf, cap - 1); while (got < 0 && errno == EINTR);
+  close(fd);
+  if (got >= 0) buf[got] = 0;
+  return got;
+}
+
+/* The value of PATH in the process's initial environment, copied into
+ * out[cap]; DEFAULT_PATH when absent or unreadable. */
+static void env_path(int dirfd, char *out, size_t cap) {
+  size_t bufcap = 65536, len = 0, pos = 0;
+  char *buf = malloc(bufcap);
+  int fd = buf ? openat(dirfd, "environ", O_RDONLY | O_CLOEXEC) : -1;
+  snprintf(out, cap, "%s", DEFAULT_PATH);
+  if (fd >= 0) {
+    ssize_t got;
+    while (len < bufcap &&
+           ((got = read(fd, buf + len, bufcap - len)) > 0 ||
+            (got < 0 && errno == EINTR)))
+      if (got > 0) len += (size_t)got;
+    close(fd);
+  }
+  while (buf && pos < len) {
+    const char *entry = buf + pos, *nul = memchr(entry, 0, len - pos);
+    size_t n = nul ? (size_t)(nul - entry) : len - pos;
+    if (n >= 5 && memcmp(entry, "PATH=", 5) == 0 && n - 5 < cap) {
+      memcpy(out, entry + 5, n - 5);
+      out[n - 5] = 0;
+    }
+    pos += n + 1;
+  }
+  free(buf);
+}
+
+/* Resolves name as the process would have: relative to its cwd (cwdfd)
+ * when it has a slash, else through its PATH.  0 and fills *st. */
+static int resolve(int dirfd, int cwdfd, const char *name, struct stat *st) {
+  char path[8192];
+  const char *p;
+  if (strchr(name, '/'))
+    return name[0] == '/' ? stat(name, st) : fstatat(cwdfd, name, st, 0);
+  env_path(dirfd, path, sizeof path);
+  for (p = path; ; ) {
+    size_t n = strcspn(p, ":");
+    char full[8192];
+    if (n == 0) {
+      if (fstatat(cwdfd, name, st, 0) == 0 && S_ISREG(st->st_mode)) return 0;
+    } else if ((size_t)snprintf(full, sizeof full, "%.*s/%s", (int)n, p,
+                                name) < sizeof full) {
+      int ok = full[0] == '/' ? stat(full, st) : fstatat(cwdfd, full, st, 0);
+      if (ok == 0 && S_ISREG(st->st_mode) && (st->st_mode & 0111)) return 0;
+    }
+    p += n;
+    if (!*p) break;
+    p++;
+  }
+  return -1;
+}
+
+/* 1 when the basename names a script interpreter. */
+static int is_interpreter(const char *exe) {
+  static const char *const names[] = {
+    "sh", "bash", "dash", "zsh", "ksh", "mksh", "python", "perl", "lua",
+    "ruby", "node", "nodejs", "php", "tclsh", NULL
+  };
+  const char *base = strrchr(exe, '/');
+  size_t i;
+  base = base ? base + 1 : exe;
+  for (i = 0; names[i]; i++) {
+    size_t n = strlen(names[i]);
+    const char *rest = base + n;
+    if (strncmp(base, names[i], n) != 0) continue;
+    while (*rest == '.' || (*rest >= '0' && *rest <= '9')) rest++;
+    if (*rest == 0) return 1;
+  }
+  return 0;
+}
+
+/* 1 when st's mode grants execute (search) to these credentials. */
+static int may_execute(const struct stat *st, const rm__creds *c) {
+  size_t i;
+  int in_group = st->st_gid == c->gid[0];
+  if (c->uid[0] == 0) return (st->st_mode & 0111) != 0;
+  if (st->st_uid == c->uid[0]) return (st->st_mode & S_IXUSR) != 0;
+  for (i = 0; i < c->n_groups && !in_group; i++)
+    in_group = st->st_gid == c->groups[i];
+  return (st->st_mode & (in_group ? S_IXGRP : S_IXOTH)) != 0;
+}
+
+/* 1 when a process with credentials c can reach and execute path: every
+ * directory on the way searchable, the file executable (mode bits; ACLs
+ * are not read).  The relaunch re-checks for real, as that user. */
+static int reachable_as(const char *path, const rm__creds *c) {
+  char prefix[RM_PATH_MAX + 1];
+  struct stat st;
+  size_t i, n = strlen(path);
+  if (n > RM_PATH_MAX || path[0] != '/') return 0;
+  for (i = 1; i < n; i++) {
+    if (path[i] != '/') continue;
+    memcpy(prefix, path, i);
+    prefix[i] = 0;
+    if (stat(prefix, &st) != 0 || !S_ISDIR(st.st_mode) || !may_execute(&st, c))
+      return 0;
+  }
+  return stat(path, &st) == 0 && may_execute(&st, c);
+}
+
+static int same_file(const struct stat *a, uint64_t dev, uint64_t ino) {
+  return (uint64_t)a->st_dev == dev && (uint64_t)a->st_ino == ino;
+}
+
+/* Rule 3 for a registered command: its program is a plain executable
+ * the process's user can run. */
+static int registered_ok(const rm__restart_reg *reg, const rm__creds *c) {
+  struct stat st;
+  if (reg->flags & RM_RESTART_NO_PATCH) return 0;
+  return stat(reg->argv[0], &st) == 0 &&
+         rm__linux_plain_executable(&st, reg->argv[0]) == 0 &&
+         reachable_as(reg->argv[0], c);
+}
+
+/* Rules 3a-3c. */
+static int program_ok(int dirfd, const rm__found *f, const rm__creds *c) {
+  char link[RM_PATH_MAX + 16], exe_xattr[64], cmd[RM_PATH_MAX * 2 + 2];
+  struct stat running, present, argv0;
+  const char *arg1;
+  ssize_t n, len;
+  int cwdfd, ok = 0;
+
+  if (!f->has_exe || fstatat(dirfd, "exe", &running, 0) != 0 ||
+      !same_file(&running, f->exe.dev, f->exe.ino))
+    return 0;
+  snprintf(exe_xattr, sizeof exe_xattr, "/proc/%u/exe",
+           (unsigned)f->info.process.pid);
+  if (rm__linux_plain_executable(&running, exe_xattr) != 0) return 0;
+  n = readlinkat(dirfd, "exe", link, sizeof link - 1);
+  if (n <= 0 || (size_t)n >= sizeof link - 1) return 0;
+  link[n] = 0;
+  rm__linux_strip_deleted(link);
+  if (link[0] != '/' || stat(link, &present) != 0 ||
+      rm__linux_plain_executable(&present, link) != 0 ||
+      !reachable_as(link, c))
+    return 0;
+
+  len = read_head(dirfd, "cmdline", cmd, sizeof cmd);
+  if (len <= 0 || cmd[0] == 0 || strlen(cmd) > RM_PATH_MAX) return 0;
+  cwdfd = openat(dirfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwdfd < 0) return 0;
+  if (resolve(dirfd, cwdfd, cmd, &argv0) == 0 &&
+      (same_file(&argv0, f->exe.dev, f->exe.ino) ||
+       same_file(&argv0, (uint64_t)present.st_dev, (uint64_t)present.st_ino)))
+    ok = 1;
+  arg1 = cmd + strlen(cmd) + 1;
+  if (ok && is_interpreter(link) && arg1 < cmd + len && arg1[0] &&
+      arg1[0] != '-') {
+    struct stat script;
+    ok = fstatat(cwdfd, arg1, &script, 0) == 0 && S_ISREG(script.st_mode);
+  }
+  close(cwdfd);
+  return ok;
+}
+
+int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f) {
+  char status[8192];
+  rm__creds c;
+  const rm__restart_reg *reg;
+  if (rm__linux_read_small(dirfd, "status", status, sizeof status) <= 0 ||
+      rm__linux_parse_creds(status, &c) != 0 || !rm__linux_creds_uniform(&c) ||
+      !rm__linux_can_become(&c))
+    return 0;
+  reg = rm__restart_find(self->restarts, self->n_restarts, &f->info.process);
+  if (reg) return registered_ok(reg, &c);
+  return program_ok(dirfd, f, &c);
+}
+
+void rm__mark_workers(rm__item *items, size_t n) {
+  size_t i, k;
+  for (i = 0; i < n; i++) {
+    rm__found *w = &items[i].found;
+    if (w->info.restartable || w->reasons || w->info.service_short_name[0] ||
+        items[i].facts.console || !w->has_exe || !items[i].facts.ppid)
+      continue;
+    for (k = 0; k < n; k++) {
+      const rm__found *m = &items[k].found;
+      if (k == i || m->info.process.pid != items[i].facts.ppid ||
+          !m->info.restartable || m->through.pid ||
+          m->info.service_short_name[0] || !m->has_exe ||
+          m->exe.dev != w->exe.dev || m->exe.ino != w->exe.ino)
+        continue;
+      w->info.restartable = 1;
+      w->through = m->info.process;
+      break;
+    }
+  }
+}
+
+/* }===== */
