@@ -77,6 +77,9 @@ typedef struct rm__record {
   uint64_t sequence;                /* bumped on every write */
   int shutdown_called;              /* rm_shutdown ran at least once */
   rm__strv files, services;
+  rm__file_id *file_ids;            /* [files.n]: each file's identity when
+                                       it was registered, {0, 0} when it
+                                       did not exist then */
   rm_unique_process *procs;
   size_t n_procs;
   rm__filter *filters;
@@ -86,6 +89,10 @@ typedef struct rm__record {
 } rm__record;
 
 void rm__record_free(rm__record *r);
+
+/* Appends a registered file (taking ownership of path, freed on failure)
+ * with its identity.  RM_OK or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id);
 
 /* Serialises and parses a record.  Parsing validates everything and
  * returns RM_ERROR_WRITE_FAULT for any malformed or hostile content. */

@@ -5,12 +5,14 @@
  * line, strings percent-escaped after a ':' so that paths with spaces,
  * newlines or any byte survive, and the empty string is ":".
  *
- *   restartmgr-session 1
+ *   restartmgr-session 2
  *   key 0123456789abcdef0123456789abcdef
  *   owner PID START
  *   sequence N
  *   shutdown 0|1
- *   file :ESCAPED                    (one per registered file)
+ *   file DEV INO :ESCAPED            (one per registered file, with the
+ *                                     identity it had when registered;
+ *                                     0 0 when it did not exist)
  *   proc PID START
  *   service :ESCAPED
  *   filter ACTION TRIGGER PID START :ESCAPED
@@ -19,8 +21,13 @@
  *   arg :ESCAPED / env :ESCAPED      (likewise)
  *   end
  *
- * The parser trusts nothing: any malformed line, out-of-range number or
- * missing "end" makes the whole file RM_ERROR_WRITE_FAULT.
+ * The parser trusts nothing: any malformed line, a number outside the
+ * exact range of its field, an enum value the API never stores, a string
+ * the API would have refused (a registered path that is not absolute
+ * UTF-8, a bad service name, an over-long name), a line out of place or a
+ * missing "end" makes the whole file RM_ERROR_WRITE_FAULT, which the
+ * engine treats as a free slot.  It is linear in the record's size:
+ * every array is counted and grows by doubling.
  */
 #include "internal.h"
 
@@ -69,19 +76,26 @@ static void out_line(outbuf *b, const char *word, unsigned long long a,
   out_raw(b, "\n", 1);
 }
 
+static int needs_escape(unsigned char c) {
+  return c <= 0x20 || c == '%' || c == 0x7f;
+}
+
+/* " :ESCAPED": runs of plain bytes are copied at once. */
 static void out_str(outbuf *b, const char *s) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *u = (const unsigned char *)(s ? s : "");
   out_raw(b, " :", 2);
-  for (; *u; u++) {
-    if (*u <= 0x20 || *u == '%' || *u == 0x7f) {
+  while (*u) {
+    const unsigned char *run = u;
+    while (*u && !needs_escape(*u)) u++;
+    if (u > run) out_raw(b, (const char *)run, (size_t)(u - run));
+    if (*u) {
       char e[3];
       e[0] = '%';
       e[1] = hex[*u >> 4];
       e[2] = hex[*u & 15];
       out_raw(b, e, 3);
-    } else {
-      out_raw(b, (const char *)u, 1);
+      u++;
     }
   }
 }
@@ -93,7 +107,7 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
   outbuf b = { NULL, 0, 0, 0 };
   size_t i, k;
 
-  out_raw(&b, "restartmgr-session 1\nkey ", 25);
+  out_raw(&b, "restartmgr-session 2\nkey ", 25);
   out_raw(&b, r->key, strlen(r->key));
   out_raw(&b, "\n", 1);
   out_line(&b, "owner", r->owner.pid, r->owner.start_time);
@@ -105,6 +119,8 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
   }
   for (i = 0; i < r->files.n; i++) {
     out_raw(&b, "file", 4);
+    out_nums(&b, r->file_ids ? r->file_ids[i].dev : 0,
+             r->file_ids ? r->file_ids[i].ino : 0);
     out_str(&b, r->files.v[i]);
     out_raw(&b, "\n", 1);
   }
@@ -166,7 +182,7 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
 
 typedef struct cursor {
   const char *p, *end;
-  int bad;
+  int bad;                          /* 1 malformed, 2 out of memory */
 } cursor;
 
 static int hexval(int c) {
@@ -176,13 +192,17 @@ static int hexval(int c) {
   return -1;
 }
 
-static unsigned long long get_num(cursor *c, unsigned long long max) {
+/* " N" with min <= N <= max, exactly: v * 10 + d > max is tested without
+ * computing anything that can wrap. */
+static unsigned long long get_num(cursor *c, unsigned long long min,
+                                  unsigned long long max) {
   unsigned long long v = 0;
   int digits = 0;
   if (c->p < c->end && *c->p == ' ') c->p++;
+  else c->bad = 1;
   while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
     unsigned d = (unsigned)(*c->p - '0');
-    if (v > (max - d) / 10) {
+    if (v > max / 10 || (v == max / 10 && d > max % 10)) {
       c->bad = 1;
       return 0;
     }
@@ -190,15 +210,19 @@ static unsigned long long get_num(cursor *c, unsigned long long max) {
     c->p++;
     digits++;
   }
-  if (!digits) c->bad = 1;
+  if (!digits || v < min) {
+    c->bad = 1;
+    return 0;
+  }
   return v;
 }
 
-/* Decodes " :ESCAPED" into a new string. */
+/* Decodes " :ESCAPED" into a new string; NULL (and c->bad) on failure. */
 static char *get_str(cursor *c) {
   const char *s;
   char *out, *o;
-  if (c->p + 2 > c->end || c->p[0] != ' ' || c->p[1] != ':') {
+  if (c->bad) return NULL;
+  if (c->end - c->p < 2 || c->p[0] != ' ' || c->p[1] != ':') {
     c->bad = 1;
     return NULL;
   }
@@ -242,33 +266,203 @@ static void end_line(cursor *c) {
   else c->bad = 1;
 }
 
-static int grow(void **arr, size_t n, size_t size) {
-  /* Grows by doubling at powers of two, so appends are amortised O(1). */
-  if (n == 0 || (n & (n - 1)) == 0) {
-    void *p = realloc(*arr, (n ? n * 2 : 4) * size);
+/* Makes room for one more element of an array holding n (capacity
+ * doubles at powers of two, so appends are amortised O(1)); extra is 1
+ * for NULL-terminated arrays. */
+static int grow(void **arr, size_t n, size_t extra, size_t size) {
+  size_t want = n + extra;
+  if (want == 0 || (want & (want - 1)) == 0 || !*arr) {
+    size_t cap = 4;
+    void *p;
+    while (cap < want + 1) cap *= 2;
+    p = realloc(*arr, cap * size);
     if (!p) return -1;
     *arr = p;
   }
   return 0;
 }
 
-static uint32_t push_arg(char ***v, char *s) {
-  size_t n = 0;
-  char **nv;
-  while (*v && (*v)[n]) n++;
-  nv = realloc(*v, (n + 2) * sizeof *nv);
-  if (!nv) {
+/* A NULL-terminated vector with its count (launch.argv, launch.envp). */
+static int push_counted(char ***v, size_t *n, char *s) {
+  if (grow((void **)v, *n, 1, sizeof **v)) {
     free(s);
-    return RM_ERROR_OUTOFMEMORY;
+    return -1;
   }
-  nv[n] = s;
-  nv[n + 1] = NULL;
-  *v = nv;
+  (*v)[(*n)++] = s;
+  (*v)[*n] = NULL;
+  return 0;
+}
+
+uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id) {
+  if (r->files.n == r->files.cap) {
+    size_t cap = r->files.cap ? 2 * r->files.cap : 8;
+    char **v = realloc(r->files.v, cap * sizeof *v);
+    rm__file_id *ids;
+    if (!v) {
+      free(path);
+      return RM_ERROR_OUTOFMEMORY;
+    }
+    r->files.v = v;
+    ids = realloc(r->file_ids, cap * sizeof *ids);
+    if (!ids) {
+      free(path);
+      return RM_ERROR_OUTOFMEMORY;
+    }
+    r->file_ids = ids;
+    r->files.cap = cap;
+  }
+  r->file_ids[r->files.n] = id;
+  r->files.v[r->files.n++] = path;
   return RM_OK;
+}
+
+static int valid_app_type(unsigned long long t) {
+  return t <= RM_APP_CONSOLE || t == RM_APP_CRITICAL;
+}
+
+/* A string that fits a fixed field of cap bytes, valid UTF-8. */
+static int fits(const char *s, size_t cap) {
+  size_t n = strlen(s);
+  return n < cap && rm__utf8_valid(s, n);
+}
+
+static int valid_filter_name(const rm__filter *f) {
+  switch (f->trigger) {
+  case RM_FILTER_TRIGGER_FILE: return rm__valid_path(f->name);
+  case RM_FILTER_TRIGGER_SERVICE: return rm__valid_service_name(f->name);
+  case RM_FILTER_TRIGGER_PROCESS: return f->name[0] == 0;
+  default: return 0;
+  }
+}
+
+/* The lines after the header. */
+typedef struct parse_state {
+  size_t argc, envc;                /* of the last acted entry's launch */
+} parse_state;
+
+static void parse_file(cursor *c, rm__record *r) {
+  rm__file_id id;
+  char *s;
+  id.dev = get_num(c, 0, ~0ull);
+  id.ino = get_num(c, 0, ~0ull);
+  s = get_str(c);
+  if (!s) return;
+  if (!rm__valid_path(s)) {
+    free(s);
+    c->bad = 1;
+    return;
+  }
+  if (rm__record_add_file(r, s, id) != RM_OK) c->bad = 2;
+}
+
+static void parse_service(cursor *c, rm__record *r) {
+  char *s = get_str(c);
+  if (!s) return;
+  if (!rm__valid_service_name(s)) c->bad = 1;
+  else if (rm__strv_push(&r->services, s) != RM_OK) c->bad = 2;
+  free(s);
+}
+
+static void parse_proc(cursor *c, rm__record *r) {
+  if (grow((void **)&r->procs, r->n_procs, 0, sizeof *r->procs)) {
+    c->bad = 2;
+    return;
+  }
+  r->procs[r->n_procs].pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  r->procs[r->n_procs].start_time = get_num(c, 0, ~0ull);
+  r->n_procs++;
+}
+
+static void parse_filter(cursor *c, rm__record *r) {
+  rm__filter *f;
+  if (grow((void **)&r->filters, r->n_filters, 0, sizeof *r->filters)) {
+    c->bad = 2;
+    return;
+  }
+  f = &r->filters[r->n_filters];
+  memset(f, 0, sizeof *f);
+  f->action = (rm_filter_action)get_num(c, RM_FILTER_ACTION_INVALID + 1,
+                                        RM_FILTER_ACTION_INVALID + 2);
+  f->trigger = (rm_filter_trigger)get_num(c, RM_FILTER_TRIGGER_FILE,
+                                          RM_FILTER_TRIGGER_SERVICE);
+  f->process.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  f->process.start_time = get_num(c, 0, ~0ull);
+  f->name = get_str(c);
+  if (!f->name) return;
+  r->n_filters++;
+  if (!valid_filter_name(f)) c->bad = 1;
+}
+
+static void parse_acted(cursor *c, rm__record *r, parse_state *st) {
+  rm__acted *a;
+  char *name, *svc;
+  if (grow((void **)&r->acted, r->n_acted, 0, sizeof *r->acted)) {
+    c->bad = 2;
+    return;
+  }
+  a = &r->acted[r->n_acted];
+  memset(a, 0, sizeof *a);
+  r->n_acted++;
+  st->argc = st->envc = 0;
+  a->info.process.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->info.process.start_time = get_num(c, 0, ~0ull);
+  {
+    unsigned long long type = get_num(c, 0, RM_APP_CRITICAL);
+    if (!valid_app_type(type)) c->bad = 1;
+    a->info.app_type = (rm_app_type)type;
+  }
+  a->info.app_status = (uint32_t)get_num(c, 0, 0xFF);
+  a->info.session_id = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->info.restartable = (int)get_num(c, 0, 1);
+  a->order = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->reasons = (uint32_t)get_num(c, 0, 0x1F);
+  name = get_str(c);
+  svc = get_str(c);
+  if (name && svc) {
+    if (fits(name, sizeof a->info.app_name) &&
+        fits(svc, sizeof a->info.service_short_name)) {
+      memcpy(a->info.app_name, name, strlen(name) + 1);
+      memcpy(a->info.service_short_name, svc, strlen(svc) + 1);
+    } else {
+      c->bad = 1;
+    }
+  }
+  free(name);
+  free(svc);
+}
+
+static void parse_launch(cursor *c, rm__record *r, parse_state *st) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  if (!a || a->launch.argv) {
+    c->bad = 1;
+    return;
+  }
+  a->launch.uid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->launch.gid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->launch.cwd = get_str(c);
+  a->launch.argv = calloc(1, sizeof(char *));
+  a->launch.envp = calloc(1, sizeof(char *));
+  st->argc = st->envc = 0;
+  if (!a->launch.argv || !a->launch.envp) c->bad = 2;
+}
+
+static void parse_arg(cursor *c, rm__record *r, parse_state *st, int is_arg) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  char *s;
+  if (!a || !a->launch.argv) {
+    c->bad = 1;
+    return;
+  }
+  s = get_str(c);
+  if (!s) return;
+  if (push_counted(is_arg ? &a->launch.argv : &a->launch.envp,
+                   is_arg ? &st->argc : &st->envc, s))
+    c->bad = 2;
 }
 
 uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   cursor c;
+  parse_state st = { 0, 0 };
   int ended = 0;
   size_t i;
   memset(r, 0, sizeof *r);
@@ -276,9 +470,12 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   c.end = text + len;
   c.bad = 0;
 
-  if (!get_word(&c, "restartmgr-session") || get_num(&c, 1) != 1) goto bad;
+  if (!get_word(&c, "restartmgr-session")) goto bad;
+  get_num(&c, 2, 2);
   end_line(&c);
-  if (!get_word(&c, "key") || c.end - c.p < 1 + RM_SESSION_KEY_CHARS) goto bad;
+  if (c.bad || !get_word(&c, "key") || c.end - c.p < 1 + RM_SESSION_KEY_CHARS ||
+      *c.p != ' ')
+    goto bad;
   c.p++;
   for (i = 0; i < RM_SESSION_KEY_CHARS; i++) {
     char ch = c.p[i];
@@ -288,15 +485,15 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   r->key[RM_SESSION_KEY_CHARS] = 0;
   c.p += RM_SESSION_KEY_CHARS;
   end_line(&c);
-  if (!get_word(&c, "owner")) goto bad;
-  r->owner.pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-  r->owner.start_time = get_num(&c, ~0ull);
+  if (c.bad || !get_word(&c, "owner")) goto bad;
+  r->owner.pid = (uint32_t)get_num(&c, 0, 0xFFFFFFFFull);
+  r->owner.start_time = get_num(&c, 0, ~0ull);
   end_line(&c);
-  if (!get_word(&c, "sequence")) goto bad;
-  r->sequence = get_num(&c, ~0ull);
+  if (c.bad || !get_word(&c, "sequence")) goto bad;
+  r->sequence = get_num(&c, 0, ~0ull);
   end_line(&c);
-  if (!get_word(&c, "shutdown")) goto bad;
-  r->shutdown_called = (int)get_num(&c, 1);
+  if (c.bad || !get_word(&c, "shutdown")) goto bad;
+  r->shutdown_called = (int)get_num(&c, 0, 1);
   end_line(&c);
 
   while (!c.bad && c.p < c.end) {
@@ -304,93 +501,24 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
       end_line(&c);
       ended = 1;
       break;
-    } else if (get_word(&c, "file") || get_word(&c, "service")) {
-      int is_file = c.p[-1] == 'e' && c.p[-2] == 'l';
-      char *s = get_str(&c);
-      if (!s) break;
-      if (rm__strv_push(is_file ? &r->files : &r->services, s) != RM_OK)
-        c.bad = 2;
-      free(s);
+    } else if (get_word(&c, "file")) {
+      parse_file(&c, r);
+    } else if (get_word(&c, "service")) {
+      parse_service(&c, r);
     } else if (get_word(&c, "proc")) {
-      if (grow((void **)&r->procs, r->n_procs, sizeof *r->procs)) {
-        c.bad = 2;
-        break;
-      }
-      r->procs[r->n_procs].pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      r->procs[r->n_procs].start_time = get_num(&c, ~0ull);
-      r->n_procs++;
+      parse_proc(&c, r);
     } else if (get_word(&c, "filter")) {
-      rm__filter *f;
-      if (grow((void **)&r->filters, r->n_filters, sizeof *r->filters)) {
-        c.bad = 2;
-        break;
-      }
-      f = &r->filters[r->n_filters];
-      memset(f, 0, sizeof *f);
-      f->action = (rm_filter_action)get_num(&c, 2);
-      f->trigger = (rm_filter_trigger)get_num(&c, 3);
-      f->process.pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      f->process.start_time = get_num(&c, ~0ull);
-      f->name = get_str(&c);
-      if (!f->name) break;
-      r->n_filters++;
-      if (f->action == RM_FILTER_ACTION_INVALID ||
-          f->trigger == RM_FILTER_TRIGGER_INVALID)
-        c.bad = 1;
+      parse_filter(&c, r);
     } else if (get_word(&c, "acted")) {
-      rm__acted *a;
-      char *name, *svc;
-      if (grow((void **)&r->acted, r->n_acted, sizeof *r->acted)) {
-        c.bad = 2;
-        break;
-      }
-      a = &r->acted[r->n_acted];
-      memset(a, 0, sizeof *a);
-      a->info.process.pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->info.process.start_time = get_num(&c, ~0ull);
-      a->info.app_type = (rm_app_type)get_num(&c, 1000);
-      a->info.app_status = (uint32_t)get_num(&c, 0xFF);
-      a->info.session_id = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->info.restartable = (int)get_num(&c, 1);
-      a->order = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->reasons = (uint32_t)get_num(&c, 0x1F);
-      name = get_str(&c);
-      svc = name ? get_str(&c) : NULL;
-      if (name && svc) {
-        rm__utf8_copy(a->info.app_name, sizeof a->info.app_name, name);
-        rm__utf8_copy(a->info.service_short_name,
-                      sizeof a->info.service_short_name, svc);
-      }
-      free(name);
-      free(svc);
-      r->n_acted++;
+      parse_acted(&c, r, &st);
     } else if (get_word(&c, "launch")) {
-      rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
-      if (!a || a->launch.argv) {
-        c.bad = 1;
-        break;
-      }
-      a->launch.uid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->launch.gid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->launch.cwd = get_str(&c);
-      a->launch.argv = calloc(1, sizeof(char *));
-      a->launch.envp = calloc(1, sizeof(char *));
-      if (!a->launch.argv || !a->launch.envp) c.bad = 2;
-    } else if (get_word(&c, "arg") || get_word(&c, "env")) {
-      int is_arg = c.p[-1] == 'g';
-      rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
-      char *s;
-      if (!a || !a->launch.argv) {
-        c.bad = 1;
-        break;
-      }
-      s = get_str(&c);
-      if (!s) break;
-      if (push_arg(is_arg ? &a->launch.argv : &a->launch.envp, s) != RM_OK)
-        c.bad = 2;
+      parse_launch(&c, r, &st);
+    } else if (get_word(&c, "arg")) {
+      parse_arg(&c, r, &st, 1);
+    } else if (get_word(&c, "env")) {
+      parse_arg(&c, r, &st, 0);
     } else {
       c.bad = 1;
-      break;
     }
     if (!c.bad) end_line(&c);
   }
@@ -409,6 +537,7 @@ bad:
 void rm__record_free(rm__record *r) {
   size_t i;
   rm__strv_free(&r->files);
+  free(r->file_ids);
   rm__strv_free(&r->services);
   free(r->procs);
   for (i = 0; i < r->n_filters; i++) free(r->filters[i].name);
