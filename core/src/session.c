@@ -369,45 +369,128 @@ uint32_t rm_end_session(uint32_t session_handle) {
 typedef struct reg_ctx {
   unsigned n_files;
   const char *const *files;
+  const rm__file_id *file_ids;      /* [n_files], taken before the lock */
   unsigned n_apps;
   const rm_unique_process *apps;
   unsigned n_services;
   const char *const *services;
+  unsigned char *keep;              /* scratch: [max of the three counts] */
 } reg_ctx;
 
-static int strv_has(const rm__strv *sv, const char *s) {
+/* Deduplication without quadratic work: the items being added go into a
+ * small open-addressing table (a power of two, at least twice their
+ * count); the call's own duplicates are dropped while filling it, and the
+ * record's existing items are then looked up in it once each.  So a call
+ * costs O(items added + items already registered), whatever the sizes. */
+typedef struct dedup {
+  size_t *slot;                     /* index of an added item + 1; 0 empty */
+  size_t mask;
+} dedup;
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
+  const unsigned char *u = p;
   size_t i;
-  for (i = 0; i < sv->n; i++)
-    if (strcmp(sv->v[i], s) == 0) return 1;
-  return 0;
+  for (i = 0; i < n; i++) {
+    h ^= u[i];
+    h *= 0x100000001b3ull;            /* FNV-1a */
+  }
+  return h ^ (h >> 32);
+}
+
+static uint64_t hash_str(const char *s) {
+  return hash_bytes(s, strlen(s), 0xcbf29ce484222325ull);
+}
+
+static uint64_t hash_proc(const rm_unique_process *p) {
+  uint64_t h = hash_bytes(&p->pid, sizeof p->pid, 0xcbf29ce484222325ull);
+  return hash_bytes(&p->start_time, sizeof p->start_time, h);
+}
+
+static int same_proc(const rm_unique_process *a, const rm_unique_process *b) {
+  return a->pid == b->pid && a->start_time == b->start_time;
+}
+
+static int dedup_init(dedup *d, size_t n) {
+  size_t cap = 16;
+  while (cap < 2 * n) cap <<= 1;
+  d->slot = calloc(cap, sizeof *d->slot);
+  d->mask = cap - 1;
+  return d->slot ? 0 : -1;
+}
+
+/* keep[i] = 1 for the first occurrence of each string of add[] that have
+ * does not hold yet. */
+static uint32_t dedup_strings(const char *const *add, unsigned n,
+                              const rm__strv *have, unsigned char *keep) {
+  dedup d;
+  size_t i, k;
+  if (dedup_init(&d, n) != 0) return RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < n; i++) {
+    k = (size_t)hash_str(add[i]) & d.mask;
+    while (d.slot[k] && strcmp(add[d.slot[k] - 1], add[i]) != 0)
+      k = (k + 1) & d.mask;
+    keep[i] = d.slot[k] == 0;
+    if (keep[i]) d.slot[k] = i + 1;
+  }
+  for (i = 0; i < have->n; i++) {
+    k = (size_t)hash_str(have->v[i]) & d.mask;
+    while (d.slot[k] && strcmp(add[d.slot[k] - 1], have->v[i]) != 0)
+      k = (k + 1) & d.mask;
+    if (d.slot[k]) keep[d.slot[k] - 1] = 0;
+  }
+  free(d.slot);
+  return RM_OK;
+}
+
+static uint32_t dedup_procs(const rm_unique_process *add, unsigned n,
+                            const rm_unique_process *have, size_t n_have,
+                            unsigned char *keep) {
+  dedup d;
+  size_t i, k;
+  if (dedup_init(&d, n) != 0) return RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < n; i++) {
+    k = (size_t)hash_proc(&add[i]) & d.mask;
+    while (d.slot[k] && !same_proc(&add[d.slot[k] - 1], &add[i]))
+      k = (k + 1) & d.mask;
+    keep[i] = d.slot[k] == 0;
+    if (keep[i]) d.slot[k] = i + 1;
+  }
+  for (i = 0; i < n_have; i++) {
+    k = (size_t)hash_proc(&have[i]) & d.mask;
+    while (d.slot[k] && !same_proc(&add[d.slot[k] - 1], &have[i]))
+      k = (k + 1) & d.mask;
+    if (d.slot[k]) keep[d.slot[k] - 1] = 0;
+  }
+  free(d.slot);
+  return RM_OK;
 }
 
 static uint32_t add_resources(rm__record *r, void *vctx) {
   reg_ctx *c = vctx;
-  unsigned i;
-  size_t k;
-  for (i = 0; i < c->n_files; i++)
-    if (!strv_has(&r->files, c->files[i]) &&
-        rm__strv_push(&r->files, c->files[i]) != RM_OK)
-      return RM_ERROR_OUTOFMEMORY;
-  for (i = 0; i < c->n_services; i++)
-    if (!strv_has(&r->services, c->services[i]) &&
-        rm__strv_push(&r->services, c->services[i]) != RM_OK)
-      return RM_ERROR_OUTOFMEMORY;
-  for (i = 0; i < c->n_apps; i++) {
-    int dup = 0;
-    for (k = 0; k < r->n_procs && !dup; k++)
-      dup = r->procs[k].pid == c->apps[i].pid &&
-            r->procs[k].start_time == c->apps[i].start_time;
-    if (dup) continue;
-    {
-      rm_unique_process *p = realloc(r->procs, (r->n_procs + 1) * sizeof *p);
-      if (!p) return RM_ERROR_OUTOFMEMORY;
-      r->procs = p;
-      r->procs[r->n_procs++] = c->apps[i];
-    }
+  unsigned i, kept = 0;
+  uint32_t rc = dedup_strings(c->files, c->n_files, &r->files, c->keep);
+  for (i = 0; i < c->n_files && rc == RM_OK; i++) {
+    char *copy;
+    if (!c->keep[i]) continue;
+    copy = rm__strdup(c->files[i]);
+    rc = copy ? rm__record_add_file(r, copy, c->file_ids[i])
+              : RM_ERROR_OUTOFMEMORY;
   }
-  return RM_OK;
+  if (rc == RM_OK)
+    rc = dedup_strings(c->services, c->n_services, &r->services, c->keep);
+  for (i = 0; i < c->n_services && rc == RM_OK; i++)
+    if (c->keep[i]) rc = rm__strv_push(&r->services, c->services[i]);
+  if (rc == RM_OK)
+    rc = dedup_procs(c->apps, c->n_apps, r->procs, r->n_procs, c->keep);
+  for (i = 0; i < c->n_apps && rc == RM_OK; i++) kept += c->keep[i];
+  if (rc == RM_OK && kept) {
+    rm_unique_process *p = realloc(r->procs, (r->n_procs + kept) * sizeof *p);
+    if (!p) return RM_ERROR_OUTOFMEMORY;
+    r->procs = p;
+    for (i = 0; i < c->n_apps; i++)
+      if (c->keep[i]) r->procs[r->n_procs++] = c->apps[i];
+  }
+  return rc;
 }
 
 int rm__valid_service_name(const char *s) {
@@ -435,7 +518,8 @@ uint32_t rm_register_resources(uint32_t session_handle,
     unsigned n_services, const char *const service_names[]) {
   rm__handle *h;
   reg_ctx ctx;
-  unsigned i;
+  rm__file_id *ids;
+  unsigned i, most;
   uint32_t rc;
   if (rm__native()) return rm__native()->register_resources(session_handle, n_files,
         file_names, n_applications, applications, n_services, service_names);
@@ -470,13 +554,39 @@ uint32_t rm_register_resources(uint32_t session_handle,
   ctx.apps = applications;
   ctx.n_services = n_services;
   ctx.services = service_names;
+  /* Each file's identity now, outside the lock: the scan also finds an
+   * inode that was replaced later but lives on under another name. */
+  ids = calloc(n_files ? n_files : 1, sizeof *ids);
+  most = n_files > n_services ? n_files : n_services;
+  if (n_applications > most) most = n_applications;
+  ctx.keep = malloc((size_t)most + 1);
+  if (!ids || !ctx.keep) {
+    free(ids);
+    free(ctx.keep);
+    rm__leave(h, 0);
+    return RM_ERROR_OUTOFMEMORY;
+  }
+  for (i = 0; i < n_files; i++)
+    if (rm__os_file_id(file_names[i], &ids[i]) != RM_OK)
+      ids[i].dev = ids[i].ino = 0;
+  ctx.file_ids = ids;
   rc = rm__update(h, add_resources, &ctx);
+  free(ids);
+  free(ctx.keep);
   rm__leave(h, 0);
   return rc;
 }
 
 /* }=====
  * {===== Small entry points */
+
+uint32_t rm_store_path(char *path, size_t path_cap, uint32_t *skipped) {
+  uint32_t dummy;
+  if (!skipped) skipped = &dummy;
+  *skipped = 0;
+  if (!path || path_cap == 0) return RM_ERROR_BAD_ARGUMENTS;
+  return rm__os_store_locate(path, path_cap, skipped);
+}
 
 uint32_t rm_get_process_identity(uint32_t pid, rm_unique_process *out) {
   if (!out) return RM_ERROR_BAD_ARGUMENTS;

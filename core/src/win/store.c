@@ -245,6 +245,21 @@ uint32_t rm__os_store_open(rm__dir **out) {
   return RM_OK;
 }
 
+uint32_t rm__os_store_locate(char *path, size_t cap, uint32_t *skipped) {
+  rm__dir *d;
+  char *utf8;
+  uint32_t rc = rm__os_store_open(&d);
+  *skipped = 0;
+  if (rc != RM_OK) return rc;
+  utf8 = rm__win_utf8(d->path, -1);
+  rm__os_store_close(d);
+  if (!utf8) return RM_ERROR_OUTOFMEMORY;
+  rc = strlen(utf8) < cap ? RM_OK : RM_ERROR_MORE_DATA;
+  if (rc == RM_OK) memcpy(path, utf8, strlen(utf8) + 1);
+  free(utf8);
+  return rc;
+}
+
 void rm__os_store_close(rm__dir *d) {
   if (!d) return;
   if (d->lock_file != INVALID_HANDLE_VALUE) rm__os_store_unlock(d);
