@@ -245,6 +245,10 @@ static char *get_str(cursor *c) {
       }
       *o++ = (char)(hi * 16 + lo);
       s += 2;
+    } else if (needs_escape((unsigned char)*s)) {
+      free(out);                   /* a raw byte the writer escapes: NUL */
+      c->bad = 1;
+      return NULL;
     } else {
       *o++ = *s;
     }

@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #define NOBODY 65534
+#define OTHER 65533                 /* a second unprivileged user */
 
 /* Runs fn in a child that dropped to uid/gid NOBODY; returns its exit
  * code (fn's return value), or -1. */
@@ -192,6 +194,258 @@ static void threads_share_the_api_safely(void) {
   }
 }
 
+
+/* {===== Location and path checks */
+
+/* Runs fn as uid (gid the same) in a child; what fn writes into out
+ * (at most cap bytes) comes back through a pipe.  Returns fn's result,
+ * or -1. */
+static int run_as(uid_t uid, int (*fn)(char *out, size_t cap), char *out,
+                  size_t cap) {
+  int fds[2], status;
+  pid_t pid;
+  ssize_t got;
+  if (pipe(fds) != 0) return -1;
+  pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    char buf[1024] = "";
+    int rc;
+    close(fds[0]);
+    if (uid != geteuid() &&
+        (setgroups(0, NULL) != 0 || setresgid(uid, uid, uid) != 0 ||
+         setresuid(uid, uid, uid) != 0))
+      _exit(200);
+    rc = fn(buf, sizeof buf);
+    if (write(fds[1], buf, strlen(buf)) < 0) _exit(201);
+    _exit(rc);
+  }
+  close(fds[1]);
+  got = read(fds[0], out, cap - 1);
+  out[got > 0 ? got : 0] = 0;
+  close(fds[0]);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* "RC SKIPPED PATH" from rm_store_path, then a session started there. */
+static int report_store(char *out, size_t cap) {
+  char path[4200] = "";
+  uint32_t skipped = 0, rc = rm_store_path(path, sizeof path, &skipped);
+  snprintf(out, cap, "%u %u %s", (unsigned)rc, (unsigned)skipped, path);
+  return start_code();
+}
+
+static void clear_location_env(void) {
+  rmt_setenv("RESTARTMGR_STATE_DIR", NULL);
+  rmt_setenv("XDG_RUNTIME_DIR", NULL);
+  rmt_setenv("XDG_STATE_HOME", NULL);
+}
+
+static const char *sub(const char *dir, const char *name) {
+  static char buf[64][700];          /* a ring: names stay valid for a case */
+  static int next;
+  char *b = buf[next++ % 64], copy[700];
+  size_t n = strlen(dir), k = strlen(name);
+  ASSERT(n + k + 2 <= sizeof copy);
+  memcpy(copy, dir, n);                   /* dir may be an earlier sub() */
+  copy[n] = '/';
+  memcpy(copy + n + 1, name, k + 1);
+  memcpy(b, copy, n + k + 2);
+  return b;
+}
+
+static int skip_unless_root(void) {
+  if (geteuid() == 0) return 0;
+  printf("note: not root; needs other users to squat paths\n");
+  return 1;
+}
+
+static void store_path_reports_the_store(void) {
+  const char *store = rmt_fresh_store();
+  char path[700], tiny[4];
+  uint32_t skipped = 99;
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_store_path(NULL, 10, &skipped));
+  ASSERT_EQ(0, skipped);
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_store_path(path, 0, NULL));
+  ASSERT_EQ(RM_ERROR_MORE_DATA, rm_store_path(tiny, sizeof tiny, &skipped));
+  ASSERT_OK(rm_store_path(path, sizeof path, &skipped));
+  ASSERT_STR_EQ(store, path);
+  ASSERT_EQ(0, skipped);
+  ASSERT_OK(rm_store_path(path, sizeof path, NULL));
+  rmt_setenv("RESTARTMGR_STATE_DIR", "relative/store");
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, rm_store_path(path, sizeof path, &skipped));
+}
+
+/* The issue's denial of service: another user pre-creates every place the
+ * victim (nobody) would use.  Each is skipped, in the documented order,
+ * and the first one nobody else took is the store. */
+static void squatted_candidates_are_skipped(void) {
+  const char *dir = rmt_tempdir();
+  const char *runtime = sub(dir, "runtime"), *state = sub(dir, "state");
+  char out[1024], want[800], tmp_store[64];
+  struct stat st;
+  int tmp_was_there;
+  if (skip_unless_root()) return;
+  ASSERT_EQ(0, chmod(dir, 0755));
+  /* XDG_RUNTIME_DIR not the caller's: another user's 0700 directory. */
+  ASSERT_EQ(0, mkdir(runtime, 0700));
+  ASSERT_EQ(0, chown(runtime, OTHER, OTHER));
+  /* XDG_STATE_HOME the caller's, but restartmgr in it taken (a symlink of
+   * the other user's: the victim cannot remove it from a sticky dir). */
+  ASSERT_EQ(0, mkdir(state, 01777));
+  ASSERT_EQ(0, chmod(state, 01777));
+  ASSERT_EQ(0, symlink("/tmp", sub(state, "restartmgr")));
+  ASSERT_EQ(0, lchown(sub(state, "restartmgr"), OTHER, OTHER));
+  clear_location_env();
+  rmt_setenv("XDG_RUNTIME_DIR", runtime);
+  rmt_setenv("XDG_STATE_HOME", state);
+  snprintf(tmp_store, sizeof tmp_store, "/tmp/restartmgr-%u", NOBODY);
+  tmp_was_there = lstat(tmp_store, &st) == 0;
+  if (!tmp_was_there) {
+    /* /tmp/restartmgr-65534 taken too, as a plain file of the other user. */
+    ASSERT_EQ(0, rmt_write_file(tmp_store, "squat\n"));
+    ASSERT_EQ(0, chown(tmp_store, OTHER, OTHER));
+    ASSERT_EQ((int)RM_ERROR_WRITE_FAULT,
+              run_as(NOBODY, report_store, out, sizeof out));
+    snprintf(want, sizeof want, "%u %u ", (unsigned)RM_ERROR_WRITE_FAULT,
+             (unsigned)(RM_STORE_SKIPPED_RUNTIME_DIR | RM_STORE_SKIPPED_STATE_HOME |
+                        RM_STORE_SKIPPED_HOME | RM_STORE_SKIPPED_TMP));
+    ASSERT_STR_EQ(want, out);
+    ASSERT_EQ(0, unlink(tmp_store));
+    /* With /tmp free, nobody lands there and says what it skipped. */
+    ASSERT_EQ(0, run_as(NOBODY, report_store, out, sizeof out));
+    snprintf(want, sizeof want, "0 %u %s",
+             (unsigned)(RM_STORE_SKIPPED_RUNTIME_DIR | RM_STORE_SKIPPED_STATE_HOME |
+                        RM_STORE_SKIPPED_HOME), tmp_store);
+    ASSERT_STR_EQ(want, out);
+    ASSERT_EQ(0, lstat(tmp_store, &st));
+    ASSERT_EQ(NOBODY, st.st_uid);
+    ASSERT_EQ(0700, st.st_mode & 07777);
+    {
+      char cmd[128];
+      snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_store);
+      ASSERT_EQ(0, system(cmd));
+    }
+  } else {
+    printf("note: %s exists; its squatting case skipped\n", tmp_store);
+  }
+  /* The state home freed: its restartmgr is created there, 0700. */
+  ASSERT_EQ(0, unlink(sub(state, "restartmgr")));
+  ASSERT_EQ(0, run_as(NOBODY, report_store, out, sizeof out));
+  snprintf(want, sizeof want, "0 %u %s/restartmgr",
+           (unsigned)RM_STORE_SKIPPED_RUNTIME_DIR, state);
+  ASSERT_STR_EQ(want, out);
+  /* A runtime dir that is the caller's but not 0700 is skipped too. */
+  ASSERT_EQ(0, chown(runtime, NOBODY, NOBODY));
+  ASSERT_EQ(0, chmod(runtime, 0755));
+  ASSERT_EQ(0, run_as(NOBODY, report_store, out, sizeof out));
+  ASSERT_STR_EQ(want, out);
+  ASSERT_EQ(0, chmod(runtime, 0700));            /* as pam_systemd makes it */
+  ASSERT_EQ(0, run_as(NOBODY, report_store, out, sizeof out));
+  snprintf(want, sizeof want, "0 0 %s/restartmgr", runtime);
+  ASSERT_STR_EQ(want, out);
+  clear_location_env();
+}
+
+/* Every component from "/" is checked, not only the last. */
+static void every_component_is_checked(void) {
+  const char *dir = rmt_tempdir();
+  const char *open_dir = sub(dir, "open"), *sticky = sub(dir, "sticky");
+  const char *foreign = sub(dir, "foreign"), *real = sub(dir, "real");
+  char out[1024];
+  uint32_t h;
+  char key[33];
+  ASSERT_EQ(0, mkdir(open_dir, 0777));
+  ASSERT_EQ(0, chmod(open_dir, 0777));          /* writable by all, no sticky */
+  rmt_setenv("RESTARTMGR_STATE_DIR", sub(open_dir, "store"));
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, rm_start_session(&h, 0, key));
+  ASSERT_EQ(0, chmod(open_dir, 0775));          /* writable by the group */
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, rm_start_session(&h, 0, key));
+  ASSERT_EQ(0, chmod(open_dir, 0755));          /* safe again */
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_OK(rm_end_session(h));
+  /* A sticky world-writable directory is fine: others cannot rename our
+   * names in it. */
+  ASSERT_EQ(0, mkdir(sticky, 01777));
+  ASSERT_EQ(0, chmod(sticky, 01777));
+  rmt_setenv("RESTARTMGR_STATE_DIR", sub(sticky, "store"));
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_OK(rm_end_session(h));
+  /* ".." is refused, wherever it leads. */
+  rmt_setenv("RESTARTMGR_STATE_DIR", sub(sticky, "../sticky/store"));
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, rm_start_session(&h, 0, key));
+  /* A symlink in the named part: followed when it is the caller's (or
+   * root's), and its target is checked the same way. */
+  ASSERT_EQ(0, mkdir(real, 0700));
+  ASSERT_EQ(0, symlink(real, sub(dir, "via")));
+  rmt_setenv("RESTARTMGR_STATE_DIR", sub(sub(dir, "via"), "store"));
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_OK(rm_end_session(h));
+  ASSERT_EQ(0, symlink(open_dir, sub(dir, "to-open")));
+  ASSERT_EQ(0, chmod(open_dir, 0777));
+  rmt_setenv("RESTARTMGR_STATE_DIR", sub(sub(dir, "to-open"), "store"));
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, rm_start_session(&h, 0, key));
+  ASSERT_EQ(0, chmod(open_dir, 0755));
+  if (skip_unless_root()) return;
+  /* A directory of another user on the way: that user could rename the
+   * store away or swap an old copy in. */
+  ASSERT_EQ(0, chmod(dir, 0755));
+  ASSERT_EQ(0, mkdir(foreign, 0755));
+  ASSERT_EQ(0, chown(foreign, OTHER, OTHER));
+  ASSERT_EQ(0, mkdir(sub(foreign, "store"), 0700));
+  ASSERT_EQ(0, chown(sub(foreign, "store"), NOBODY, NOBODY));
+  rmt_setenv("RESTARTMGR_STATE_DIR", sub(foreign, "store"));
+  ASSERT_EQ((int)RM_ERROR_WRITE_FAULT, run_as(NOBODY, report_store, out, sizeof out));
+  /* The same store under a directory of nobody's own: accepted. */
+  ASSERT_EQ(0, chown(foreign, NOBODY, NOBODY));
+  ASSERT_EQ(0, run_as(NOBODY, report_store, out, sizeof out));
+  /* A symlink the other user owns is not followed, even to a good place. */
+  ASSERT_EQ(0, symlink(foreign, sub(sticky, "link")));
+  ASSERT_EQ(0, lchown(sub(sticky, "link"), OTHER, OTHER));
+  rmt_setenv("RESTARTMGR_STATE_DIR", sub(sub(sticky, "link"), "store"));
+  ASSERT_EQ((int)RM_ERROR_WRITE_FAULT, run_as(NOBODY, report_store, out, sizeof out));
+  ASSERT_EQ(0, lchown(sub(sticky, "link"), NOBODY, NOBODY));
+  ASSERT_EQ(0, run_as(NOBODY, report_store, out, sizeof out));
+  /* In a sticky directory, the next component must not be another
+   * user's: a store dir the other user made there is refused. */
+  ASSERT_EQ(0, mkdir(sub(sticky, "theirs"), 0755));
+  ASSERT_EQ(0, chown(sub(sticky, "theirs"), OTHER, OTHER));
+  rmt_setenv("RESTARTMGR_STATE_DIR", sub(sub(sticky, "theirs"), "store"));
+  ASSERT_EQ((int)RM_ERROR_WRITE_FAULT, run_as(NOBODY, report_store, out, sizeof out));
+  rmt_setenv("RESTARTMGR_STATE_DIR", NULL);
+}
+
+/* A record that parses only with a wrapped range check ("filter 9 9"),
+ * owned by this live process: a free slot, never a live session. */
+static void hostile_live_record_is_a_free_slot(void) {
+  const char *store = rmt_fresh_store();
+  rm_unique_process self;
+  rm__handle *hp;
+  char text[512];
+  uint32_t h;
+  char key[33];
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_OK(rm_end_session(h));
+  rm__os_self(&self);
+  snprintf(text, sizeof text,
+           "restartmgr-session 2\nkey 0123456789abcdef0123456789abcdef\n"
+           "owner %u %llu\nsequence 1\nshutdown 0\n"
+           "filter 9 9 0 0 :/x\nend\n",
+           (unsigned)self.pid, (unsigned long long)self.start_time);
+  ASSERT_EQ(0, rmt_write_file(sub(store, "session.00"), text));
+  ASSERT_EQ(0, chmod(sub(store, "session.00"), 0600));
+  ASSERT_EQ(RM_ERROR_SESSION_CREDENTIAL_CONFLICT,
+            rm_join_session(&h, "0123456789abcdef0123456789abcdef"));
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_OK(rm__enter(h, 0, 0, &hp));
+  ASSERT_EQ(0, hp->slot);                        /* reclaimed */
+  rm__leave(hp, 0);
+  ASSERT_OK(rm_end_session(h));
+}
+
+/* }===== */
+
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
   RUN(store_is_private);
@@ -201,5 +455,9 @@ int main(int argc, char **argv) {
   RUN(symlinked_session_file_is_not_followed);
   RUN(xdg_runtime_dir_is_the_default);
   RUN(threads_share_the_api_safely);
+  RUN(store_path_reports_the_store);
+  RUN(squatted_candidates_are_skipped);
+  RUN(every_component_is_checked);
+  RUN(hostile_live_record_is_a_free_slot);
   return rmt_finish();
 }
