@@ -70,13 +70,21 @@ typedef struct rm__acted {
   uint32_t reasons;                 /* reboot reasons it caused */
 } rm__acted;
 
+/* Where a session's registered files are: its journal file. */
+typedef struct rm__journal {
+  uint64_t gen;                     /* 0: no files registered */
+  uint64_t lines, bytes;            /* committed lines and bytes */
+  uint64_t unique;                  /* distinct paths when last compacted */
+} rm__journal;
+
 /* One session as kept in the store. */
 typedef struct rm__record {
   char key[RM_SESSION_KEY_CHARS + 1];
   rm_unique_process owner;
   uint64_t sequence;                /* bumped on every write */
   int shutdown_called;              /* rm_shutdown ran at least once */
-  rm__strv files, services;
+  rm__journal journal;
+  rm__strv files, services;         /* files: from the journal, when read */
   rm__file_id *file_ids;            /* [files.n]: each file's identity when
                                        it was registered, {0, 0} when it
                                        did not exist then */
@@ -94,10 +102,19 @@ void rm__record_free(rm__record *r);
  * with its identity.  RM_OK or RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id);
 
-/* Serialises and parses a record.  Parsing validates everything and
- * returns RM_ERROR_WRITE_FAULT for any malformed or hostile content. */
+/* Serialises and parses a record (without its files).  Parsing validates
+ * everything and returns RM_ERROR_WRITE_FAULT for any malformed or
+ * hostile content, RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);
 uint32_t rm__record_parse(const char *text, size_t len, rm__record *r);
+
+/* The journal's lines for n files (ids may be NULL: unknown), and the
+ * files of a journal's committed text (exactly r->journal.bytes bytes
+ * holding r->journal.lines lines) into r->files and r->file_ids, each
+ * path once.  Same codes. */
+uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
+                          size_t n, char **out, size_t *len);
+uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r);
 
 /* }=====
  * {===== session.c: handles */

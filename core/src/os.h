@@ -63,7 +63,9 @@ uint32_t rm__os_store_locate(char *path, size_t cap, uint32_t *skipped);
 void rm__os_store_close(rm__dir *d);
 
 /* Takes the store's cross-process lock, waiting at most timeout_ms.
- * Also excludes other threads of this process.  RM_OK,
+ * Also excludes other threads of this process.  Holding it, removes what
+ * crashed writers left: temp files of dead writers, and journals
+ * ("NAME.files.GEN") whose record NAME is gone (Linux).  RM_OK,
  * RM_ERROR_SEM_TIMEOUT, RM_ERROR_WRITE_FAULT. */
 uint32_t rm__os_store_lock(rm__dir *d, unsigned timeout_ms);
 void rm__os_store_unlock(rm__dir *d);
@@ -81,6 +83,14 @@ uint32_t rm__os_store_read(rm__dir *d, const char *name, char **data,
  * RM_ERROR_WRITE_FAULT. */
 uint32_t rm__os_store_write(rm__dir *d, const char *name, const char *data,
                             size_t len);
+
+/* Writes data at offset of a file (created 0600 when missing), dropping
+ * whatever followed offset, and makes it durable (fdatasync, and the
+ * directory when the file is new) before returning: the append of a
+ * journal whose committed length the caller records afterwards.  RM_OK,
+ * RM_ERROR_WRITE_FAULT. */
+uint32_t rm__os_store_append(rm__dir *d, const char *name, uint64_t offset,
+                             const char *data, size_t len);
 
 /* Removes a file; a missing file is not an error.  RM_OK,
  * RM_ERROR_WRITE_FAULT. */

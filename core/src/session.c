@@ -119,24 +119,55 @@ uint32_t rm__cancel(uint32_t handle) {
 /* }=====
  * {===== Store access */
 
-/* Reads and checks the record of a slot.  RM_ERROR_FILE_NOT_FOUND when the
- * slot is free, ended, abandoned or not this key's. */
-static uint32_t read_slot(rm__dir *d, unsigned slot, const char *key,
-                          rm__record *r) {
-  char name[32], *text;
+static void journal_name(char *buf, size_t cap, unsigned slot, uint64_t gen) {
+  snprintf(buf, cap, "session.%02u.files.%llu", slot, (unsigned long long)gen);
+}
+
+/* Reads the committed files of r's journal into r. */
+static uint32_t read_files(rm__dir *d, unsigned slot, rm__record *r) {
+  char name[64], *text;
   size_t len;
   uint32_t rc;
-  slot_name(name, sizeof name, slot);
+  if (!r->journal.gen) return RM_OK;
+  journal_name(name, sizeof name, slot, r->journal.gen);
   rc = rm__os_store_read(d, name, &text, &len);
   if (rc != RM_OK) return rc;
-  rc = rm__record_parse(text, len, r);
+  rc = len >= r->journal.bytes
+           ? rm__record_parse_files(text, (size_t)r->journal.bytes, r)
+           : RM_ERROR_WRITE_FAULT;
   free(text);
-  if (rc != RM_OK) return rc;
-  if ((key && strcmp(r->key, key) != 0) || !rm__os_alive(&r->owner)) {
+  return rc;
+}
+
+/* Reads and checks the record of a slot, with its files when with_files.
+ * RM_ERROR_FILE_NOT_FOUND when the slot is free, ended, abandoned or not
+ * this key's.  Readers take no lock: a journal that a compaction replaced
+ * between reading the record and the journal is missed, and read again
+ * through the new record. */
+static uint32_t read_slot(rm__dir *d, unsigned slot, const char *key,
+                          rm__record *r, int with_files) {
+  int attempt;
+  for (attempt = 0;; attempt++) {
+    char name[32], *text;
+    size_t len;
+    uint32_t rc;
+    slot_name(name, sizeof name, slot);
+    rc = rm__os_store_read(d, name, &text, &len);
+    if (rc != RM_OK) return rc;
+    rc = rm__record_parse(text, len, r);
+    free(text);
+    if (rc != RM_OK) return rc;
+    if ((key && strcmp(r->key, key) != 0) || !rm__os_alive(&r->owner)) {
+      rm__record_free(r);
+      return RM_ERROR_FILE_NOT_FOUND;
+    }
+    if (!with_files) return RM_OK;
+    rc = read_files(d, slot, r);
+    if (rc == RM_OK) return RM_OK;
     rm__record_free(r);
-    return RM_ERROR_FILE_NOT_FOUND;
+    if (rc != RM_ERROR_FILE_NOT_FOUND) return rc;
+    if (attempt == 3) return RM_ERROR_WRITE_FAULT;
   }
-  return RM_OK;
 }
 
 static uint32_t write_slot(rm__dir *d, unsigned slot, const rm__record *r) {
@@ -150,15 +181,35 @@ static uint32_t write_slot(rm__dir *d, unsigned slot, const rm__record *r) {
   return rc;
 }
 
+/* Removes the journal of whatever record the slot holds now (ended,
+ * abandoned or live), before the slot is reused or removed. */
+static void remove_journal_of(rm__dir *d, unsigned slot) {
+  char name[64], *text;
+  size_t len;
+  rm__record r;
+  slot_name(name, sizeof name, slot);
+  if (rm__os_store_read(d, name, &text, &len) != RM_OK) return;
+  if (rm__record_parse(text, len, &r) == RM_OK) {
+    if (r.journal.gen) {
+      journal_name(name, sizeof name, slot, r.journal.gen);
+      rm__os_store_remove(d, name);
+    }
+    rm__record_free(&r);
+  }
+  free(text);
+}
+
 uint32_t rm__load(rm__handle *h, rm__record *out) {
   rm__dir *d;
   uint32_t rc = rm__os_store_open(&d);
   if (rc != RM_OK) return rc;
-  rc = read_slot(d, h->slot, h->key, out);
+  rc = read_slot(d, h->slot, h->key, out, 1);
   rm__os_store_close(d);
   return rc == RM_ERROR_FILE_NOT_FOUND ? RM_ERROR_INVALID_HANDLE : rc;
 }
 
+/* The callback sees the record without its files (they live in the
+ * journal, which only registration appends to). */
 uint32_t rm__update(rm__handle *h, rm__update_fn fn, void *ctx) {
   rm__dir *d;
   rm__record r;
@@ -166,7 +217,7 @@ uint32_t rm__update(rm__handle *h, rm__update_fn fn, void *ctx) {
   if (rc != RM_OK) return rc;
   rc = rm__os_store_lock(d, lock_timeout());
   if (rc == RM_OK) {
-    rc = read_slot(d, h->slot, h->key, &r);
+    rc = read_slot(d, h->slot, h->key, &r, 0);
     if (rc == RM_ERROR_FILE_NOT_FOUND) rc = RM_ERROR_INVALID_HANDLE;
     if (rc == RM_OK) {
       rc = fn(&r, ctx);
@@ -223,7 +274,7 @@ uint32_t rm_start_session(uint32_t *session_handle, uint32_t session_flags,
    * live sessions keep theirs. */
   rc = RM_OK;
   for (slot = 0; slot < RM_MAX_SESSIONS && rc == RM_OK; slot++) {
-    uint32_t got = read_slot(d, slot, NULL, &r);
+    uint32_t got = read_slot(d, slot, NULL, &r, 0);
     if (got == RM_OK) {
       if (strcmp(r.key, key) == 0) rc = RM_ERROR_WRITE_FAULT; /* 2^-128 */
       rm__record_free(&r);
@@ -236,6 +287,7 @@ uint32_t rm_start_session(uint32_t *session_handle, uint32_t session_flags,
   if (rc == RM_OK && free_slot == RM_MAX_SESSIONS)
     rc = RM_ERROR_MAX_SESSIONS_REACHED;
   if (rc == RM_OK) {
+    remove_journal_of(d, free_slot);
     memset(&r, 0, sizeof r);
     memcpy(r.key, key, sizeof key);
     rm__os_self(&r.owner);
@@ -287,7 +339,7 @@ uint32_t rm_join_session(uint32_t *session_handle, const char *session_key) {
   if (rc != RM_OK) return rc;
   rc = RM_ERROR_SESSION_CREDENTIAL_CONFLICT;
   for (slot = 0; slot < RM_MAX_SESSIONS; slot++) {
-    uint32_t got = read_slot(d, slot, key, &r);
+    uint32_t got = read_slot(d, slot, key, &r, 0);
     if (got == RM_OK) {
       rm__record_free(&r);
       rc = RM_OK;
@@ -336,12 +388,16 @@ uint32_t rm_end_session(uint32_t session_handle) {
       rc = rm__os_store_lock(d, lock_timeout());
       if (rc == RM_OK) {
         rm__record r;
-        uint32_t got = read_slot(d, h->slot, h->key, &r);
+        uint32_t got = read_slot(d, h->slot, h->key, &r, 0);
         if (got == RM_OK) {
-          char name[32];
-          rm__record_free(&r);
+          char name[64];
           slot_name(name, sizeof name, h->slot);
           rc = rm__os_store_remove(d, name);
+          if (rc == RM_OK && r.journal.gen) {
+            journal_name(name, sizeof name, h->slot, r.journal.gen);
+            rm__os_store_remove(d, name);
+          }
+          rm__record_free(&r);
         } else if (got != RM_ERROR_FILE_NOT_FOUND) {
           rc = got;
         }
@@ -465,19 +521,76 @@ static uint32_t dedup_procs(const rm_unique_process *add, unsigned n,
   return RM_OK;
 }
 
-static uint32_t add_resources(rm__record *r, void *vctx) {
-  reg_ctx *c = vctx;
-  unsigned i, kept = 0;
-  uint32_t rc = dedup_strings(c->files, c->n_files, &r->files, c->keep);
-  for (i = 0; i < c->n_files && rc == RM_OK; i++) {
-    char *copy;
-    if (!c->keep[i]) continue;
-    copy = rm__strdup(c->files[i]);
-    rc = copy ? rm__record_add_file(r, copy, c->file_ids[i])
-              : RM_ERROR_OUTOFMEMORY;
+/* The files of this call that are new to it (the journal's duplicates
+ * are dropped when it is read, or when it is compacted), appended to the
+ * journal; when the journal has grown past twice its distinct paths
+ * (plus some slack) it is rewritten whole, deduplicated, under the next
+ * generation instead, so that registering the same files again and again
+ * cannot grow it without bound.  *old_gen: a journal to remove once the
+ * record points past it, else 0. */
+static uint32_t add_files(rm__dir *d, unsigned slot, rm__record *r,
+                          reg_ctx *c, uint64_t *old_gen) {
+  rm__strv none = { NULL, 0, 0 };
+  const char **paths;
+  rm__file_id *ids;
+  size_t n = 0, i;
+  char name[64], *text = NULL;
+  size_t len = 0;
+  uint32_t rc = dedup_strings(c->files, c->n_files, &none, c->keep);
+  int compact = r->journal.gen &&
+                r->journal.lines + c->n_files > 2 * r->journal.unique + 1024;
+  *old_gen = 0;
+  if (rc != RM_OK) return rc;
+  if (compact) {
+    rc = read_files(d, slot, r);
+    if (rc == RM_OK)
+      rc = dedup_strings(c->files, c->n_files, &r->files, c->keep);
+    if (rc != RM_OK) return rc;
   }
-  if (rc == RM_OK)
-    rc = dedup_strings(c->services, c->n_services, &r->services, c->keep);
+  paths = malloc((r->files.n + c->n_files + 1) * sizeof *paths);
+  ids = malloc((r->files.n + c->n_files + 1) * sizeof *ids);
+  if (!paths || !ids) {
+    free(paths);
+    free(ids);
+    return RM_ERROR_OUTOFMEMORY;
+  }
+  for (i = 0; compact && i < r->files.n; i++, n++) {
+    paths[n] = r->files.v[i];
+    ids[n] = r->file_ids[i];
+  }
+  for (i = 0; i < c->n_files; i++)
+    if (c->keep[i]) {
+      paths[n] = c->files[i];
+      ids[n++] = c->file_ids[i];
+    }
+  if (n > 0) rc = rm__files_format(paths, ids, n, &text, &len);
+  if (rc == RM_OK && n > 0) {
+    if (!r->journal.gen || compact) {
+      /* A new generation, written from offset 0 (over whatever an older
+       * session of this slot left under that name). */
+      *old_gen = r->journal.gen;
+      r->journal.gen++;
+      r->journal.lines = r->journal.bytes = r->journal.unique = 0;
+    }
+    journal_name(name, sizeof name, slot, r->journal.gen);
+    rc = rm__os_store_append(d, name, r->journal.bytes, text, len);
+    if (rc == RM_OK) {
+      r->journal.lines += n;
+      r->journal.bytes += len;
+      if (!r->journal.unique) r->journal.unique = n;
+    }
+  }
+  if (rc != RM_OK) *old_gen = 0;
+  free(text);
+  free(paths);
+  free(ids);
+  return rc;
+}
+
+static uint32_t add_others(rm__record *r, reg_ctx *c) {
+  unsigned i, kept = 0;
+  uint32_t rc = dedup_strings(c->services, c->n_services, &r->services,
+                              c->keep);
   for (i = 0; i < c->n_services && rc == RM_OK; i++)
     if (c->keep[i]) rc = rm__strv_push(&r->services, c->services[i]);
   if (rc == RM_OK)
@@ -490,6 +603,38 @@ static uint32_t add_resources(rm__record *r, void *vctx) {
     for (i = 0; i < c->n_apps; i++)
       if (c->keep[i]) r->procs[r->n_procs++] = c->apps[i];
   }
+  return rc;
+}
+
+/* One registration under the lock: journal append (durable first), then
+ * the record that commits it, in one atomic replace. */
+static uint32_t register_locked(rm__handle *h, reg_ctx *c) {
+  rm__dir *d;
+  rm__record r;
+  uint64_t old_gen = 0;
+  uint32_t rc = rm__os_store_open(&d);
+  if (rc != RM_OK) return rc;
+  rc = rm__os_store_lock(d, lock_timeout());
+  if (rc == RM_OK) {
+    rc = read_slot(d, h->slot, h->key, &r, 0);
+    if (rc == RM_ERROR_FILE_NOT_FOUND) rc = RM_ERROR_INVALID_HANDLE;
+    if (rc == RM_OK) {
+      rc = add_others(&r, c);
+      if (rc == RM_OK && c->n_files) rc = add_files(d, h->slot, &r, c, &old_gen);
+      if (rc == RM_OK) {
+        r.sequence++;
+        rc = write_slot(d, h->slot, &r);
+      }
+      if (rc == RM_OK && old_gen) {
+        char name[64];
+        journal_name(name, sizeof name, h->slot, old_gen);
+        rm__os_store_remove(d, name);
+      }
+      rm__record_free(&r);
+    }
+    rm__os_store_unlock(d);
+  }
+  rm__os_store_close(d);
   return rc;
 }
 
@@ -570,7 +715,7 @@ uint32_t rm_register_resources(uint32_t session_handle,
     if (rm__os_file_id(file_names[i], &ids[i]) != RM_OK)
       ids[i].dev = ids[i].ino = 0;
   ctx.file_ids = ids;
-  rc = rm__update(h, add_resources, &ctx);
+  rc = register_locked(h, &ctx);
   free(ids);
   free(ctx.keep);
   rm__leave(h, 0);

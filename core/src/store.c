@@ -1,18 +1,22 @@
 /*
  * store.c: a session record and its text form in the store.
  *
- * One file per session slot ("session.NN").  Line-based, one item per
- * line, strings percent-escaped after a ':' so that paths with spaces,
- * newlines or any byte survive, and the empty string is ":".
+ * One file per session slot ("session.NN"), and the registered files of
+ * that session in a journal beside it ("session.NN.files.GEN").
+ * Line-based, one item per line, strings percent-escaped after a ':' so
+ * that paths with spaces, newlines or any byte survive, and the empty
+ * string is ":".
  *
  *   restartmgr-session 2
  *   key 0123456789abcdef0123456789abcdef
  *   owner PID START
  *   sequence N
  *   shutdown 0|1
- *   file DEV INO :ESCAPED            (one per registered file, with the
- *                                     identity it had when registered;
- *                                     0 0 when it did not exist)
+ *   files GEN LINES BYTES UNIQUE     (when files are registered: the
+ *                                     journal's generation, its committed
+ *                                     lines and bytes, and how many
+ *                                     distinct paths it had when last
+ *                                     compacted)
  *   proc PID START
  *   service :ESCAPED
  *   filter ACTION TRIGGER PID START :ESCAPED
@@ -20,6 +24,19 @@
  *   launch UID GID :CWD              (belongs to the acted line above)
  *   arg :ESCAPED / env :ESCAPED      (likewise)
  *   end
+ *
+ * The journal holds one line per registered file,
+ *
+ *   file DEV INO :ESCAPED            (with the identity it had when
+ *                                     registered; 0 0 when it did not
+ *                                     exist)
+ *
+ * appended by each registration: a registration then writes a few bytes
+ * and the small record, whatever the session's size.  Only the first
+ * BYTES bytes count (a crash after an append and before the record's
+ * rename leaves a tail that the next append overwrites), duplicates are
+ * dropped when read, and a journal that grew past twice its distinct
+ * paths is rewritten whole under a new generation.
  *
  * The parser trusts nothing: any malformed line, a number outside the
  * exact range of its field, an enum value the API never stores, a string
@@ -62,11 +79,19 @@ static void out_raw(outbuf *b, const char *s, size_t n) {
   b->p[b->n] = 0;
 }
 
+/* " N" in decimal. */
+static void out_num(outbuf *b, unsigned long long v) {
+  char tmp[24];
+  size_t n = sizeof tmp;
+  do tmp[--n] = (char)('0' + v % 10); while ((v /= 10) != 0);
+  tmp[--n] = ' ';
+  out_raw(b, tmp + n, sizeof tmp - n);
+}
+
 /* Appends " N" for each number. */
 static void out_nums(outbuf *b, unsigned long long a, unsigned long long c) {
-  char tmp[64];
-  int n = snprintf(tmp, sizeof tmp, " %llu %llu", a, c);
-  out_raw(b, tmp, (size_t)n);
+  out_num(b, a);
+  out_num(b, c);
 }
 
 static void out_line(outbuf *b, const char *word, unsigned long long a,
@@ -117,11 +142,10 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
                      (unsigned long long)r->sequence, r->shutdown_called != 0);
     out_raw(&b, tmp, (size_t)n);
   }
-  for (i = 0; i < r->files.n; i++) {
-    out_raw(&b, "file", 4);
-    out_nums(&b, r->file_ids ? r->file_ids[i].dev : 0,
-             r->file_ids ? r->file_ids[i].ino : 0);
-    out_str(&b, r->files.v[i]);
+  if (r->journal.gen) {
+    out_line(&b, "files", r->journal.gen, r->journal.lines);
+    b.n--;                                   /* continue the line */
+    out_nums(&b, r->journal.bytes, r->journal.unique);
     out_raw(&b, "\n", 1);
   }
   for (i = 0; i < r->n_procs; i++)
@@ -169,6 +193,26 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
   }
   out_raw(&b, "end\n", 4);
   if (b.oom) {
+    free(b.p);
+    return RM_ERROR_OUTOFMEMORY;
+  }
+  *out = b.p;
+  *len = b.n;
+  return RM_OK;
+}
+
+uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
+                          size_t n, char **out, size_t *len) {
+  outbuf b = { NULL, 0, 0, 0 };
+  size_t i;
+  for (i = 0; i < n; i++) {
+    out_raw(&b, "file", 4);
+    out_nums(&b, ids ? ids[i].dev : 0, ids ? ids[i].ino : 0);
+    out_str(&b, paths[i]);
+    out_raw(&b, "\n", 1);
+  }
+  if (!b.p) out_raw(&b, "", 0);
+  if (b.oom || !b.p) {
     free(b.p);
     return RM_ERROR_OUTOFMEMORY;
   }
@@ -359,6 +403,60 @@ static void parse_file(cursor *c, rm__record *r) {
   if (rm__record_add_file(r, s, id) != RM_OK) c->bad = 2;
 }
 
+/* The files of a journal, in the order registered, each path once: a
+ * table of indices into r->files, sized for the journal's lines. */
+uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r) {
+  cursor c;
+  size_t *table = NULL, mask = 15, lines = 0;
+  c.p = text;
+  c.end = text + len;
+  c.bad = 0;
+  while (mask / 2 < r->journal.lines && mask < len) mask = 2 * mask + 1;
+  if (len != r->journal.bytes) c.bad = 1;
+  else if (!(table = calloc(mask + 1, sizeof *table))) c.bad = 2;
+  while (!c.bad && c.p < c.end) {
+    size_t before = r->files.n;
+    if (!get_word(&c, "file")) {
+      c.bad = 1;
+      break;
+    }
+    parse_file(&c, r);
+    if (c.bad) break;
+    end_line(&c);
+    if (++lines > r->journal.lines) c.bad = 1;
+    if (c.bad) break;
+    {
+      /* A path seen before: the first registration (and identity) wins. */
+      const char *s = r->files.v[before];
+      uint64_t h = 0xcbf29ce484222325ull;
+      const unsigned char *u;
+      size_t k;
+      for (u = (const unsigned char *)s; *u; u++) {
+        h ^= *u;
+        h *= 0x100000001b3ull;
+      }
+      k = (size_t)(h ^ (h >> 29)) & mask;
+      while (table[k] && strcmp(r->files.v[table[k] - 1], s) != 0)
+        k = (k + 1) & mask;
+      if (table[k]) {
+        free(r->files.v[before]);
+        r->files.n = before;
+      } else {
+        table[k] = before + 1;
+      }
+    }
+  }
+  free(table);
+  if (!c.bad && lines != r->journal.lines) c.bad = 1;
+  if (c.bad) {
+    rm__strv_free(&r->files);
+    free(r->file_ids);
+    r->file_ids = NULL;
+    return c.bad == 2 ? RM_ERROR_OUTOFMEMORY : RM_ERROR_WRITE_FAULT;
+  }
+  return RM_OK;
+}
+
 static void parse_service(cursor *c, rm__record *r) {
   char *s = get_str(c);
   if (!s) return;
@@ -499,14 +597,22 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   if (c.bad || !get_word(&c, "shutdown")) goto bad;
   r->shutdown_called = (int)get_num(&c, 0, 1);
   end_line(&c);
+  if (!c.bad && get_word(&c, "files")) {
+    r->journal.gen = get_num(&c, 1, ~0ull);
+    r->journal.lines = get_num(&c, 1, ~0ull);
+    r->journal.bytes = get_num(&c, 1, ~0ull);
+    r->journal.unique = get_num(&c, 1, ~0ull);
+    if (!c.bad && (r->journal.unique > r->journal.lines ||
+                   r->journal.bytes / 12 < r->journal.lines))
+      c.bad = 1;                  /* a journal line has at least 12 bytes */
+    end_line(&c);
+  }
 
   while (!c.bad && c.p < c.end) {
     if (get_word(&c, "end")) {
       end_line(&c);
       ended = 1;
       break;
-    } else if (get_word(&c, "file")) {
-      parse_file(&c, r);
     } else if (get_word(&c, "service")) {
       parse_service(&c, r);
     } else if (get_word(&c, "proc")) {

@@ -24,8 +24,7 @@ static const char *const base_lines[] = {
   "owner 4294967295 18446744073709551615",
   "sequence 18446744073709551615",
   "shutdown 1",
-  "file 2049 131074 :/opt/app/lib%20one.so",
-  "file 0 0 :/not/there",
+  "files 18446744073709551615 2 55 1",
   "proc 4294967295 18446744073709551615",
   "service :sshd",
   "filter 2 1 0 0 :/opt/app/bin",
@@ -95,11 +94,10 @@ static void boundary_values_parse_exactly(void) {
   ASSERT_EQ(18446744073709551615ull, r.owner.start_time);
   ASSERT_EQ(18446744073709551615ull, r.sequence);
   ASSERT_EQ(1, r.shutdown_called);
-  ASSERT_EQ(2, r.files.n);
-  ASSERT_STR_EQ("/opt/app/lib one.so", r.files.v[0]);
-  ASSERT_EQ(2049, r.file_ids[0].dev);
-  ASSERT_EQ(131074, r.file_ids[0].ino);
-  ASSERT_EQ(0, r.file_ids[1].dev);
+  ASSERT_EQ(18446744073709551615ull, r.journal.gen);
+  ASSERT_EQ(2, r.journal.lines);
+  ASSERT_EQ(55, r.journal.bytes);
+  ASSERT_EQ(1, r.journal.unique);
   ASSERT_EQ(1, r.n_procs);
   ASSERT_EQ(3, r.n_filters);
   ASSERT_EQ(RM_FILTER_ACTION_INVALID + 2, r.filters[0].action);
@@ -137,7 +135,13 @@ static void numbers_out_of_range_are_refused(void) {
   REFUSED("owner", "owner 1 99999999999999999999");
   REFUSED("owner", "owner 1 184467440737095516150");
   REFUSED("sequence", "sequence 18446744073709551616");
-  REFUSED("file 2049", "file 18446744073709551616 1 :/a");
+  REFUSED("files", "files 0 2 55 1");                        /* gen 0 */
+  REFUSED("files", "files 1 0 55 1");                        /* no lines */
+  REFUSED("files", "files 1 2 55 3");                 /* unique > lines */
+  REFUSED("files", "files 1 5 55 1");            /* lines of < 12 bytes */
+  REFUSED("files", "files 1 2 18446744073709551616 1");
+  ACCEPTED("files", "files 1 2 24 2");
+  REFUSED("proc", "file 0 0 :/in/the/record");  /* files are journal lines */
   REFUSED("proc", "proc 4294967296 0");
   REFUSED("filter 2", "filter 0 1 0 0 :/opt/app/bin");      /* INVALID */
   REFUSED("filter 2", "filter 3 1 0 0 :/opt/app/bin");
@@ -173,26 +177,14 @@ static void numbers_out_of_range_are_refused(void) {
 static void strings_the_api_refuses_are_refused(void) {
   static char long_path[RM_PATH_MAX + 16], long_name[400];
   size_t i;
-  REFUSED("file 2049", "file 1 1 :relative/path");
-  REFUSED("file 2049", "file 1 1 :");
-  REFUSED("file 2049", "file 1 1 :/bad%ffutf8");
-  REFUSED("file 2049", "file 1 1 :/overlong%c0%af");
-  REFUSED("file 2049", "file 1 1 :/nul%00inside");
-  REFUSED("file 2049", "file 1 1 :/short%4");
-  REFUSED("file 2049", "file 1 1 :/bad%zzhex");
-  REFUSED("file 2049", "file 1 1 /no/colon");
-  REFUSED("file 2049", "file 1 1 :/two :strings");
   REFUSED("service", "service :a/b");
   REFUSED("service", "service :");
   REFUSED("service", "service :..");
   REFUSED("filter 2", "filter 2 1 0 0 :relative");
   REFUSED("filter 1 2", "filter 1 2 42 99 :name-on-a-process-filter");
   REFUSED("filter 1 3", "filter 1 3 0 0 :bad/service");
-  /* Over-long: a path past RM_PATH_MAX, a name past its field. */
-  memcpy(long_path, "file 1 1 :/", 11);
-  for (i = 11; i < sizeof long_path - 1; i++) long_path[i] = 'a';
-  long_path[sizeof long_path - 1] = 0;
-  REFUSED("file 2049", long_path);
+  /* Over-long: a name past its field. */
+  (void)long_path;
   memcpy(long_name, "acted 7 8 5 2 1 0 1 0 :", 23);
   for (i = 23; i < 23 + 300; i++) long_name[i] = 'n';
   memcpy(long_name + i, " :", 3);
@@ -241,6 +233,69 @@ static void structure_is_checked(void) {
   free(text);
 }
 
+/* A journal's text as committed: lines and bytes must match exactly. */
+static uint32_t parse_journal(const char *text, uint64_t lines) {
+  rm__record r;
+  uint32_t rc;
+  memset(&r, 0, sizeof r);
+  r.journal.gen = 1;
+  r.journal.lines = lines;
+  r.journal.unique = 1;
+  r.journal.bytes = strlen(text);
+  rc = rm__record_parse_files(text, strlen(text), &r);
+  rm__record_free(&r);
+  return rc;
+}
+
+#define JOURNAL_REFUSED(text) \
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, parse_journal(text "\n", 1))
+
+static void journal_lines_are_checked(void) {
+  static char long_path[RM_PATH_MAX + 32];
+  rm__record r;
+  const char *text = "file 2049 131074 :/opt/app/lib%20one.so\n"
+                     "file 0 0 :/not/there\n"
+                     "file 7 8 :/opt/app/lib%20one.so\n";     /* a duplicate */
+  size_t i;
+  memset(&r, 0, sizeof r);
+  r.journal.gen = 1;
+  r.journal.lines = 3;
+  r.journal.unique = 2;
+  r.journal.bytes = strlen(text);
+  ASSERT_OK(rm__record_parse_files(text, strlen(text), &r));
+  ASSERT_EQ(2, r.files.n);                       /* each path once ... */
+  ASSERT_STR_EQ("/opt/app/lib one.so", r.files.v[0]);
+  ASSERT_EQ(2049, r.file_ids[0].dev);            /* ... the first identity */
+  ASSERT_EQ(131074, r.file_ids[0].ino);
+  ASSERT_STR_EQ("/not/there", r.files.v[1]);
+  ASSERT_EQ(0, r.file_ids[1].dev);
+  rm__record_free(&r);
+  /* Counts must match: more or fewer lines than committed. */
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, parse_journal("file 0 0 :/a\n", 2));
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, parse_journal("file 0 0 :/a\nfile 0 0 :/b\n", 1));
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, parse_journal("file 0 0 :/a", 1));  /* no \n */
+  ASSERT_OK(parse_journal("file 0 0 :/a\n", 1));
+  JOURNAL_REFUSED("file 18446744073709551616 1 :/a");
+  JOURNAL_REFUSED("file 1 18446744073709551616 :/a");
+  JOURNAL_REFUSED("file 1 1 :relative/path");
+  JOURNAL_REFUSED("file 1 1 :");
+  JOURNAL_REFUSED("file 1 1 :/bad%ffutf8");
+  JOURNAL_REFUSED("file 1 1 :/overlong%c0%af");
+  JOURNAL_REFUSED("file 1 1 :/nul%00inside");
+  JOURNAL_REFUSED("file 1 1 :/short%4");
+  JOURNAL_REFUSED("file 1 1 :/bad%zzhex");
+  JOURNAL_REFUSED("file 1 1 /no/colon");
+  JOURNAL_REFUSED("file 1 1 :/two :strings");
+  JOURNAL_REFUSED("file 1 :/a");
+  JOURNAL_REFUSED("service :sshd");
+  JOURNAL_REFUSED("end");
+  memcpy(long_path, "file 1 1 :/", 11);
+  for (i = 11; i < sizeof long_path - 2; i++) long_path[i] = 'a';
+  long_path[i++] = '\n';
+  long_path[i] = 0;
+  ASSERT_EQ(RM_ERROR_WRITE_FAULT, parse_journal(long_path, 1));
+}
+
 /* Deep escapes and huge counts: linear, and exactly the value. */
 static void deep_escapes_and_huge_counts(void) {
   enum { DEPTH = 100000, COUNT = 100000 };
@@ -251,7 +306,7 @@ static void deep_escapes_and_huge_counts(void) {
   ASSERT(text != NULL);
   p = text;
   n += (size_t)sprintf(p + n, "restartmgr-session 2\nkey " KEY
-                       "\nowner 1 2\nsequence 3\nshutdown 0\nfile 0 0 :/f\n"
+                       "\nowner 1 2\nsequence 3\nshutdown 0\n"
                        "acted 1 2 5 2 1 0 1 0 :a :\nlaunch 0 0 :/\narg :/");
   for (i = 0; i < DEPTH; i++) {
     memcpy(p + n, "%25", 3);
@@ -273,17 +328,17 @@ static void deep_escapes_and_huge_counts(void) {
 
 /* Formatting and parsing are inverse on what the engine writes. */
 static void format_parse_round_trip_keeps_identities(void) {
-  rm__record r, back;
+  rm__record back;
   char *text;
   size_t len;
-  rm__file_id id = { 77, 88 };
-  memset(&r, 0, sizeof r);
-  memcpy(r.key, KEY, sizeof KEY);
-  ASSERT_OK(rm__record_add_file(&r, rm__strdup("/a b/%c"), id));
-  id.dev = id.ino = 0;
-  ASSERT_OK(rm__record_add_file(&r, rm__strdup("/x"), id));
-  ASSERT_OK(rm__record_format(&r, &text, &len));
-  ASSERT_OK(rm__record_parse(text, len, &back));
+  const char *paths[2] = { "/a b/%c", "/x" };
+  rm__file_id ids[2] = { { 77, 88 }, { 0, 0 } };
+  ASSERT_OK(rm__files_format(paths, ids, 2, &text, &len));
+  memset(&back, 0, sizeof back);
+  back.journal.gen = 1;
+  back.journal.lines = back.journal.unique = 2;
+  back.journal.bytes = len;
+  ASSERT_OK(rm__record_parse_files(text, len, &back));
   ASSERT_EQ(2, back.files.n);
   ASSERT_STR_EQ("/a b/%c", back.files.v[0]);
   ASSERT_EQ(77, back.file_ids[0].dev);
@@ -291,7 +346,6 @@ static void format_parse_round_trip_keeps_identities(void) {
   ASSERT_EQ(0, back.file_ids[1].ino);
   free(text);
   rm__record_free(&back);
-  rm__record_free(&r);
 }
 
 int main(int argc, char **argv) {
@@ -300,6 +354,7 @@ int main(int argc, char **argv) {
   RUN(numbers_out_of_range_are_refused);
   RUN(strings_the_api_refuses_are_refused);
   RUN(structure_is_checked);
+  RUN(journal_lines_are_checked);
   RUN(deep_escapes_and_huge_counts);
   RUN(format_parse_round_trip_keeps_identities);
   return rmt_finish();

@@ -236,8 +236,27 @@ static uint32_t wait_blocking(int fd, const struct stat *st,
   return rc;
 }
 
-/* Removes the temp files of dead writers and very old ones; called with
- * the lock held, when no live writer that locks can be mid-write. */
+/* "NAME.files.GEN" whose NAME does not exist: a journal left by a crash
+ * between writing it and its record (or between removing the two). */
+static int orphan_journal(rm__dir *d, const char *name) {
+  const char *p = strstr(name, ".files.");
+  char record[256];
+  struct stat st;
+  size_t n;
+  if (!p || p == name || name[0] == '.') return 0;
+  n = (size_t)(p - name);
+  if (n >= sizeof record || !p[7]) return 0;
+  for (p += 7; *p; p++)
+    if (*p < '0' || *p > '9') return 0;
+  memcpy(record, name, n);
+  record[n] = 0;
+  return fstatat(d->fd, record, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+         errno == ENOENT;
+}
+
+/* Removes the temp files of dead writers and very old ones, and orphan
+ * journals; called with the lock held, when no live writer that locks can
+ * be mid-write. */
 static void sweep_temp_files(rm__dir *d) {
   int fd = openat(d->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
@@ -252,6 +271,10 @@ static void sweep_temp_files(rm__dir *d) {
     size_t len = strlen(name);
     struct stat st;
     int dead = 0;
+    if (orphan_journal(d, name)) {
+      unlinkat(d->fd, name, 0);
+      continue;
+    }
     if (name[0] != '.' || len < 5 || strcmp(name + len - 4, ".tmp") != 0)
       continue;
     /* ".NAME.PID.RANDOM.tmp": the pid is the field before RANDOM. */
@@ -384,6 +407,33 @@ uint32_t rm__os_store_write(rm__dir *d, const char *name, const char *data,
     return RM_ERROR_WRITE_FAULT;
   }
   fsync(d->fd);
+  return RM_OK;
+}
+
+uint32_t rm__os_store_append(rm__dir *d, const char *name, uint64_t offset,
+                             const char *data, size_t len) {
+  struct stat st;
+  size_t done = 0;
+  int fd = openat(d->fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
+  if (fd < 0) return RM_ERROR_WRITE_FAULT;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+      (uint64_t)st.st_size < offset || ftruncate(fd, (off_t)offset) != 0) {
+    close(fd);
+    return RM_ERROR_WRITE_FAULT;
+  }
+  while (done < len) {
+    ssize_t put = pwrite(fd, data + done, len - done, (off_t)(offset + done));
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) break;
+    done += (size_t)put;
+  }
+  if (done != len || fdatasync(fd) != 0) {
+    close(fd);
+    return RM_ERROR_WRITE_FAULT;
+  }
+  close(fd);
+  if (offset == 0) fsync(d->fd);          /* a new name: make it durable */
   return RM_OK;
 }
 

@@ -452,6 +452,34 @@ uint32_t rm__os_store_write(rm__dir *d, const char *name, const char *data,
   return ok ? RM_OK : RM_ERROR_WRITE_FAULT;
 }
 
+uint32_t rm__os_store_append(rm__dir *d, const char *name, uint64_t offset,
+                             const char *data, size_t len) {
+  wchar_t *wname = rm__win_wide(name), *path;
+  LARGE_INTEGER at, size;
+  size_t done = 0;
+  HANDLE h;
+  int ok;
+  path = wname ? join(d->path, wname) : NULL;
+  free(wname);
+  if (!path) return RM_ERROR_OUTOFMEMORY;
+  h = open_retrying(path, GENERIC_WRITE | READ_CONTROL, OPEN_ALWAYS);
+  free(path);
+  if (h == INVALID_HANDLE_VALUE) return RM_ERROR_WRITE_FAULT;
+  at.QuadPart = (LONGLONG)offset;
+  ok = safe_handle(h) && GetFileSizeEx(h, &size) &&
+       (uint64_t)size.QuadPart >= offset &&
+       SetFilePointerEx(h, at, NULL, FILE_BEGIN) && SetEndOfFile(h);
+  while (ok && done < len) {
+    DWORD chunk = len - done > 0x40000000u ? 0x40000000u : (DWORD)(len - done);
+    DWORD put = 0;
+    ok = WriteFile(h, data + done, chunk, &put, NULL) && put > 0;
+    done += put;
+  }
+  ok = ok && FlushFileBuffers(h);
+  CloseHandle(h);
+  return ok ? RM_OK : RM_ERROR_WRITE_FAULT;
+}
+
 uint32_t rm__os_store_remove(rm__dir *d, const char *name) {
   wchar_t *wname = rm__win_wide(name), *path;
   uint64_t deadline = rm__os_now_ms() + RETRY_MS;
