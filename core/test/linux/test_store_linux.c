@@ -7,6 +7,7 @@
 #include "test.h"
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -446,6 +447,90 @@ static void hostile_live_record_is_a_free_slot(void) {
 
 /* }===== */
 
+/* {===== The file journal */
+
+static long file_size(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static size_t loaded_files(uint32_t h, const char *must_have) {
+  rm__handle *hp;
+  rm__record r;
+  size_t n, i;
+  int found = must_have == NULL;
+  ASSERT_OK(rm__enter(h, 0, 0, &hp));
+  ASSERT_OK(rm__load(hp, &r));
+  rm__leave(hp, 0);
+  n = r.files.n;
+  for (i = 0; i < n; i++)
+    if (must_have && strcmp(r.files.v[i], must_have) == 0) found = 1;
+  rm__record_free(&r);
+  ASSERT(found);
+  return n;
+}
+
+static unsigned count_names(const char *dir, const char *part) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  unsigned n = 0;
+  ASSERT(d != NULL);
+  while ((e = readdir(d)) != NULL) n += strstr(e->d_name, part) != NULL;
+  closedir(d);
+  return n;
+}
+
+static void journal_survives_torn_tails_and_stays_bounded(void) {
+  const char *store = rmt_fresh_store();
+  const char *a = "/j/a", *b = "/j/b", *c = "/j/c";
+  const char *ten[10] = { "/r/0", "/r/1", "/r/2", "/r/3", "/r/4",
+                          "/r/5", "/r/6", "/r/7", "/r/8", "/r/9" };
+  const char *journal;
+  uint32_t h;
+  char key[33];
+  long committed;
+  int i;
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_OK(rm_register_resources(h, 1, &a, 0, NULL, 0, NULL));
+  ASSERT_OK(rm_register_resources(h, 1, &b, 0, NULL, 0, NULL));
+  journal = sub(store, "session.00.files.1");
+  committed = file_size(journal);
+  ASSERT(committed > 0);
+  /* A crash after an append, before the record: bytes past the committed
+   * length, which readers ignore and the next append overwrites. */
+  {
+    FILE *f = fopen(journal, "ab");
+    ASSERT(f != NULL);
+    fputs("file 0 0 :/torn/tail/never/committed\nfile 0 0 :/half", f);
+    fclose(f);
+  }
+  ASSERT_EQ(2, loaded_files(h, b));
+  ASSERT_OK(rm_register_resources(h, 1, &c, 0, NULL, 0, NULL));
+  ASSERT_EQ(3, loaded_files(h, c));
+  ASSERT_EQ(committed + (long)strlen("file 0 0 :/j/c\n"), file_size(journal));
+  /* The same ten files, 300 times: duplicates are dropped when read, and
+   * the journal is compacted (next generation) instead of growing. */
+  for (i = 0; i < 300; i++)
+    ASSERT_OK(rm_register_resources(h, 10, ten, 0, NULL, 0, NULL));
+  ASSERT_EQ(13, loaded_files(h, "/r/9"));
+  ASSERT(file_size(journal) < 0);                 /* generation 1 is gone */
+  ASSERT_EQ(1, count_names(store, ".files."));
+  ASSERT(file_size(sub(store, "session.00.files.2")) +
+         file_size(sub(store, "session.00.files.3")) < 40000);
+  ASSERT_OK(rm_end_session(h));
+  ASSERT_EQ(0, count_names(store, ".files."));    /* ended: nothing left */
+  /* A journal whose record is gone (a crash between the two removals) is
+   * removed by the next writer. */
+  ASSERT_EQ(0, rmt_write_file(sub(store, "session.05.files.3"), "file 0 0 :/x\n"));
+  ASSERT_EQ(0, rmt_write_file(sub(store, "restart.keep"), "other\n"));
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_EQ(0, count_names(store, ".files."));
+  ASSERT(file_size(sub(store, "restart.keep")) > 0);   /* others' files stay */
+  ASSERT_OK(rm_end_session(h));
+}
+
+/* }===== */
+
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
   RUN(store_is_private);
@@ -459,5 +544,6 @@ int main(int argc, char **argv) {
   RUN(squatted_candidates_are_skipped);
   RUN(every_component_is_checked);
   RUN(hostile_live_record_is_a_free_slot);
+  RUN(journal_survives_torn_tails_and_stays_bounded);
   return rmt_finish();
 }
