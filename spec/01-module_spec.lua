@@ -34,7 +34,8 @@ describe("require 'restartmgr'", function()
       if type(v) == "function" then names[#names + 1] = k end
     end
     table.sort(names)
-    assert.same({ "join_session", "process", "start_session" }, names)
+    assert.same({ "join_session", "process", "start_session", "store_path" },
+                names)
   end)
 
   it("sets no globals", function()
@@ -123,5 +124,22 @@ describe("rm.process(pid)", function()
                          "pid out of range", 1, true)
     assert.error_matches(function() rm.process() end,
                          "number expected, got no value", 1, true)
+  end)
+end)
+
+describe("rm.store_path", function()
+  it("names the store in use and what it skipped", function()
+    local path, skipped = rm.store_path()
+    assert.equal(os.getenv("RESTARTMGR_STATE_DIR"), path)
+    assert.same({}, skipped)
+  end)
+
+  it("returns fail, msg, 'ERROR_WRITE_FAULT', skipped for an unusable dir", function()
+    local out = helper.lua_child([[
+      local rm = require "restartmgr"
+      local ok, msg, code, skipped = rm.store_path()
+      io.write(tostring(ok), "|", msg, "|", code, "|", #skipped)
+    ]], { RESTARTMGR_STATE_DIR = "relative/store" })
+    assert.matches("^nil|store_path: .+|ERROR_WRITE_FAULT|0$", out)
   end)
 end)
