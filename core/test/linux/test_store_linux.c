@@ -276,6 +276,18 @@ static void store_path_reports_the_store(void) {
   ASSERT_OK(rm_store_path(path, sizeof path, NULL));
   rmt_setenv("RESTARTMGR_STATE_DIR", "relative/store");
   ASSERT_EQ(RM_ERROR_WRITE_FAULT, rm_store_path(path, sizeof path, &skipped));
+  if (geteuid() != 0) return;
+  /* Root's own place (only named here, no session started in it); a
+   * runtime dir like /tmp, which everyone can write, is passed over. */
+  clear_location_env();
+  ASSERT_OK(rm_store_path(path, sizeof path, &skipped));
+  ASSERT_STR_EQ("/run/restartmgr", path);
+  ASSERT_EQ(0, skipped);
+  rmt_setenv("XDG_RUNTIME_DIR", "/tmp");
+  ASSERT_OK(rm_store_path(path, sizeof path, &skipped));
+  ASSERT_STR_EQ("/run/restartmgr", path);
+  ASSERT_EQ(RM_STORE_SKIPPED_RUNTIME_DIR, skipped);
+  clear_location_env();
 }
 
 /* The issue's denial of service: another user pre-creates every place the
