@@ -1,7 +1,8 @@
 /*
  * internal.h: the portable engine's private declarations.
  *
- * session.c   handle table, roles, start/join/end/register
+ * session.c   handle table, roles, start/join/end, the slot files
+ * register.c  rm_register_resources: dedup, file journal appends
  * store.c     the session record and its text format in the store
  * list.c      rm_get_list: scan + history + filters, reboot reasons
  * filter.c    rm_add_filter, rm_remove_filter, rm_get_filter_list
@@ -151,6 +152,18 @@ uint32_t rm__load(rm__handle *h, rm__record *out);
 /* Read-modify-write of the record under the store lock, one write. */
 typedef uint32_t (*rm__update_fn)(rm__record *r, void *ctx);
 uint32_t rm__update(rm__handle *h, rm__update_fn fn, void *ctx);
+
+/* The slots' files, for register.c: the record of a slot (with its
+ * files when with_files; RM_ERROR_FILE_NOT_FOUND when free, ended,
+ * abandoned or another key's), its replacement, the committed files of
+ * its journal, and the journal's name.  Codes of the store. */
+uint32_t rm__read_slot(rm__dir *d, unsigned slot, const char *key,
+                       rm__record *r, int with_files);
+uint32_t rm__write_slot(rm__dir *d, unsigned slot, const rm__record *r);
+uint32_t rm__read_files(rm__dir *d, unsigned slot, rm__record *r);
+void rm__journal_name(char *buf, size_t cap, unsigned slot, uint64_t gen);
+/* The store lock's bound: RESTARTMGR_LOCK_TIMEOUT_MS, else 5 s. */
+unsigned rm__lock_timeout(void);
 
 /* Argument checks shared by the entry points: a registrable absolute path,
  * a service short name. */
