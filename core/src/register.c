@@ -160,14 +160,23 @@ static uint32_t add_files(rm__dir *d, unsigned slot, rm__record *r,
   if (n > 0) rc = rm__files_format(paths, ids, n, &text, &len);
   if (rc == RM_OK && n > 0) {
     if (!r->journal.gen || compact) {
-      /* A new generation, written from offset 0 (over whatever an older
-       * session of this slot left under that name). */
+      /* A new generation, written from offset 0.  A session's first one
+       * is random, so a reader still holding an ended session's record
+       * never reads the journal of the next session in that slot. */
       *old_gen = r->journal.gen;
-      r->journal.gen++;
+      if (r->journal.gen) {
+        r->journal.gen++;
+      } else {
+        unsigned char rnd[4];
+        rc = rm__os_random(rnd, sizeof rnd);
+        r->journal.gen = 1 + ((uint64_t)rnd[0] | (uint64_t)rnd[1] << 8 |
+                              (uint64_t)rnd[2] << 16 | (uint64_t)rnd[3] << 24);
+      }
       r->journal.lines = r->journal.bytes = r->journal.unique = 0;
     }
     rm__journal_name(name, sizeof name, slot, r->journal.gen);
-    rc = rm__os_store_append(d, name, r->journal.bytes, text, len);
+    if (rc == RM_OK)
+      rc = rm__os_store_append(d, name, r->journal.bytes, text, len);
     if (rc == RM_OK) {
       r->journal.lines += n;
       r->journal.bytes += len;

@@ -89,6 +89,16 @@ static int child_main(char **args) {
       }
     }
   }
+  if (strcmp(mode, "register-same") == 0) {   /* join KEY: compact, forever */
+    const char *ten[10] = { "/same/0", "/same/1", "/same/2", "/same/3",
+                            "/same/4", "/same/5", "/same/6", "/same/7",
+                            "/same/8", "/same/9" };
+    rc = rm_join_session(&h, args[1]);
+    if (rc != RM_OK) return 1;
+    printf("ready\n");
+    fflush(stdout);
+    for (;;) rm_register_resources(h, 10, ten, 0, NULL, 0, NULL);
+  }
   return 2;
 }
 
@@ -249,6 +259,33 @@ static void killed_writers_leave_no_temp_files_and_lose_nothing(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
+/* Readers take no lock: while another process registers the same files
+ * over and over (its journal is compacted every hundred calls or so, the
+ * old one removed), every read still gets the whole session. */
+static void readers_see_whole_sessions_during_compactions(void) {
+  uint32_t h;
+  char key[33], line[64];
+  rmt_child c;
+  rm__handle *hp;
+  int i;
+  rmt_fresh_store();
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_EQ(0, rmt_spawn_self(&c, "register-same", key, NULL));
+  ASSERT_EQ(0, rmt_read_line(&c, line, sizeof line, 20000));
+  ASSERT_STR_EQ("ready", line);
+  ASSERT_OK(rm__enter(h, 0, 0, &hp));
+  for (i = 0; i < 2000; i++) {
+    rm__record r;
+    uint32_t rc = rm__load(hp, &r);
+    ASSERT_OK(rc);
+    ASSERT(r.files.n == 0 || r.files.n == 10);
+    rm__record_free(&r);
+  }
+  rm__leave(hp, 0);
+  rmt_kill(&c);
+  ASSERT_OK(rm_end_session(h));
+}
+
 /* }===== */
 
 int main(int argc, char **argv) {
@@ -256,5 +293,6 @@ int main(int argc, char **argv) {
   if (rmt_child_args) return child_main(rmt_child_args);
   RUN(sixteen_writers_store_everything_without_timeouts);
   RUN(killed_writers_leave_no_temp_files_and_lose_nothing);
+  RUN(readers_see_whole_sessions_during_compactions);
   return rmt_finish();
 }
