@@ -18,8 +18,9 @@
 -- controlling terminal, so the core sees ordinary restartable apps.
 --
 -- The session store comes from the environment (RESTARTMGR_STATE_DIR, a
--- fresh directory per CTest run), and so does the module path
--- (LUA_CPATH_5_4), so that child processes find both.
+-- fresh directory per run), and so does the module path (LUA_CPATH_5_4),
+-- so that child processes find both: CTest sets them, and for plain
+-- `busted` spec/busted-lua.sh does.
 
 local M = {}
 

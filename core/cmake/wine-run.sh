@@ -12,6 +12,11 @@
 # (windowed test programs get their messages) without any X display; no
 # Mono or Gecko installer is offered, and no debugger is started when a
 # program crashes.
+#
+# Wine's own rstrtmgr.dll (a stub) is what every program gets, even when a
+# test has put restartmgr's drop-in into the prefix's system32
+# (core/rstrtmgr/wine-prefix.sh), unless RM_WINE_RSTRTMGR gives another
+# load order for it (RM_WINE_RSTRTMGR=n,b: the native file, the drop-in).
 set -eu
 
 prefix=$1
@@ -20,7 +25,7 @@ shift 2
 
 export WINEPREFIX="$prefix"
 export WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
+export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;rstrtmgr=${RM_WINE_RSTRTMGR:-b}"
 unset DISPLAY WAYLAND_DISPLAY || true
 
 if [ ! -f "$prefix/.restartmgr-ready" ]; then
@@ -43,4 +48,15 @@ if [ ! -f "$prefix/.restartmgr-ready" ]; then
   exec 9>&-
 fi
 
-exec "$wine" "$@"
+# The program's output goes to a file, shown when it exits.  Wine starts
+# its own long-lived processes (services.exe, explorer.exe, ...) from
+# whichever program needs them first, and they inherit that program's
+# file descriptors: were those ctest's pipes, ctest would wait for them
+# until the last Wine process in the prefix is gone.
+out=$(mktemp "${TMPDIR:-/tmp}/wine-run.XXXXXX")
+trap 'rm -f "$out"' EXIT
+trap 'exit 1' INT TERM
+status=0
+"$wine" "$@" >"$out" 2>&1 </dev/null || status=$?
+cat "$out"
+exit "$status"

@@ -23,6 +23,13 @@ const rm__native_ops *rm__native(void) {
   return ops;
 }
 
+void rm__native_forbid(void) {
+  rm__os_global_lock();
+  ops = NULL;
+  decided = 1;
+  rm__os_global_unlock();
+}
+
 const char *rm_backend(void) {
   return rm__native() ? "native" : rm__os_backend_name();
 }

@@ -44,6 +44,11 @@ typedef struct rm__native_ops {
 /* The forwarding table when native mode is on, else NULL (native.c). */
 const rm__native_ops *rm__native(void);
 
+/* Turns native mode off for the life of the process, whatever the
+ * environment says: for the drop-in rstrtmgr.dll, which is itself the
+ * system's Restart Manager and would otherwise forward to itself. */
+void rm__native_forbid(void);
+
 /* Backend: the system's Restart Manager, loaded, or NULL when there is
  * none (called once, by rm__native). */
 const rm__native_ops *rm__os_native(void);

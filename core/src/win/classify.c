@@ -20,10 +20,12 @@
  *    top-level windows only: RM_APP_OTHER_WINDOW; a console-subsystem
  *    image: RM_APP_CONSOLE; anything else RM_APP_UNKNOWN.
  * Any reboot reason makes the entry RM_APP_CRITICAL and not restartable,
- * as on Linux.  Applications are restartable when they run as the
- * caller's user, are not elevated above the caller, and their image is
- * known; services always are.  The app name is the image's base name, or
- * a service's display name.  Both name lists take ':' or ';' separated
+ * as on Linux.  Services are restartable.  Applications are restartable
+ * as Windows decides it (restartreg.c): when they registered with
+ * RegisterApplicationRestart (without RESTART_NO_PATCH); where the
+ * system cannot say (Wine), when their image is known; and in both cases
+ * only when they run as the caller's user, not elevated above it.  The
+ * app name is the image's base name, or a service's display name.  Both name lists take ':' or ';' separated
  * names; process names match with or without ".exe", without case.
  */
 #define _GNU_SOURCE
@@ -68,7 +70,8 @@ static int in_env_list(const char *var, const wchar_t *name) {
     size_t len;
     while (*end && *end != L':' && *end != L';') end++;
     len = (size_t)(end - p);
-    if (len > 4 && CompareStringOrdinal(p + len - 4, 4, L".exe", 4, TRUE) == CSTR_EQUAL)
+    if (len > 4 &&
+        CompareStringOrdinal(p + len - 4, 4, L".exe", 4, TRUE) == CSTR_EQUAL)
       len -= 4;
     hit = len == n && len > 0 &&
           CompareStringOrdinal(p, (int)len, name, (int)n, TRUE) == CSTR_EQUAL;
@@ -197,6 +200,19 @@ static int same_user(HANDLE process) {
   return same;
 }
 
+/* 0 when Windows' rule says the process is not to be restarted: it did
+ * not register with RegisterApplicationRestart, or registered with
+ * RESTART_NO_PATCH. */
+static int registered_for_restart(DWORD pid) {
+  HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ,
+                         FALSE, pid);
+  rm__win_restart_kind kind;
+  if (!h) return 0;
+  kind = rm__win_restart_registration(h, NULL);
+  CloseHandle(h);
+  return kind != RM__WIN_NOT_REGISTERED;
+}
+
 /* 1 when the SCM refuses the caller the rights to stop and start it. */
 static int service_denied(const wchar_t *name) {
   SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT), svc;
@@ -259,7 +275,7 @@ void rm__win_classify(const rm__win_context *c, rm__found *f,
       reasons |= RM_REBOOT_REASON_PERMISSION_DENIED;
     image = rm__win_image_path(h);
     if (image) base = rm__win_basename(image);
-    restartable = image != NULL && same_user(h);
+    restartable = image != NULL && same_user(h) && registered_for_restart(pid);
     console = image != NULL && rm__win_image_is_console(image);
   } else if (GetLastError() == ERROR_ACCESS_DENIED) {
     reasons |= RM_REBOOT_REASON_PERMISSION_DENIED;
@@ -295,6 +311,48 @@ void rm__win_classify(const rm__win_context *c, rm__found *f,
   f->info.restartable = restartable;
   free(image);
   if (h) CloseHandle(h);
+}
+
+/* }=====
+ * {===== The whole name */
+
+static wchar_t *service_display_name(const char *short_name) {
+  wchar_t *name = rm__win_wide(short_name), *display = NULL;
+  SC_HANDLE scm = name ? OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT) : NULL;
+  DWORD len = 0;
+  if (scm) {
+    /* The length comes back in characters, without the NUL. */
+    GetServiceDisplayNameW(scm, name, NULL, &len);
+    display = len ? malloc((len + 1) * sizeof *display) : NULL;
+    len++;
+    if (display && !GetServiceDisplayNameW(scm, name, display, &len)) {
+      free(display);
+      display = NULL;
+    }
+    CloseServiceHandle(scm);
+  }
+  if (display && !display[0]) {
+    free(display);
+    display = NULL;
+  }
+  if (!display) display = name;
+  else free(name);
+  return display;
+}
+
+wchar_t *rm__win_app_name(const rm_process_info *info) {
+  HANDLE h;
+  wchar_t *image, *name;
+  if (info->service_short_name[0])
+    return service_display_name(info->service_short_name);
+  h = rm__win_open_identity(&info->process, PROCESS_QUERY_LIMITED_INFORMATION);
+  if (!h) return NULL;
+  image = rm__win_image_path(h);
+  CloseHandle(h);
+  if (!image) return NULL;
+  name = wcsdup(rm__win_basename(image));
+  free(image);
+  return name;
 }
 
 /* }===== */

@@ -103,7 +103,8 @@ int rm__win_send_ctrl_c(DWORD pid) {
   int sent = 0, shared = 0, i;
 
   AcquireSRWLockExclusive(&console_lock);
-  if (!handler_installed) handler_installed = SetConsoleCtrlHandler(swallow, TRUE);
+  if (!handler_installed)
+    handler_installed = SetConsoleCtrlHandler(swallow, TRUE);
   swallow_until = (LONG64)(GetTickCount64() + SWALLOW_MS);
   for (i = 0; i < 3; i++) saved[i] = GetStdHandle(std_ids[i]);
 

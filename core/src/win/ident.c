@@ -99,7 +99,8 @@ int rm__win_handle_id(HANDLE h, rm__file_id *out) {
   rm__ntstatus st;
   ntdll();
   if (!query_file || !query_volume) return 0;
-  st = query_file(h, &io, &index, sizeof index, 6 /* FileInternalInformation */);
+  st = query_file(h, &io, &index, sizeof index,
+                  6 /* FileInternalInformation */);
   if (st < 0) return 0;
   st = query_volume(h, &io, &vol, sizeof vol, 1 /* FileFsVolumeInformation */);
   if (st < 0 && st != STATUS_BUFFER_OVERFLOW) return 0;
@@ -182,8 +183,8 @@ static int running(HANDLE process) {
 }
 
 static HANDLE open_process(uint32_t pid, DWORD access) {
-  HANDLE h = OpenProcess(access | PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE,
-                         FALSE, pid);
+  HANDLE h = OpenProcess(access | PROCESS_QUERY_LIMITED_INFORMATION |
+                             SYNCHRONIZE, FALSE, pid);
   if (!h && GetLastError() == ERROR_ACCESS_DENIED)
     h = OpenProcess(access | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
   return h;

@@ -7,8 +7,10 @@
  * directory and the environment block.  A Windows program parses its own
  * command line, so it is kept whole rather than split into words: on
  * Windows rm__launch.argv holds exactly two strings, the image path and
- * the raw command line.  32-bit processes are read through their 32-bit
- * PEB.  uid and gid are unused (0).
+ * the raw command line.  An application registered with
+ * RegisterApplicationRestart is started again with the command line it
+ * registered instead, as Windows does (restartreg.c).  32-bit processes
+ * are read through their 32-bit PEB.  uid and gid are unused (0).
  *
  * rm__os_launch starts it with CreateProcessW as the caller's user: the
  * captured environment and directory, no inherited handles, a new console
@@ -174,9 +176,10 @@ static char **env_to_utf8(const wchar_t *env) {
 }
 
 uint32_t rm__os_capture(const rm_unique_process *p, rm__launch *out) {
-  HANDLE h = rm__win_open_identity(p, PROCESS_QUERY_INFORMATION | PROCESS_VM_READ);
+  HANDLE h = rm__win_open_identity(p, PROCESS_QUERY_INFORMATION |
+                                          PROCESS_VM_READ);
   params pr;
-  wchar_t *image;
+  wchar_t *image, *args = NULL, *registered = NULL;
   int ok;
   if (!h)
     return GetLastError() == ERROR_ACCESS_DENIED ? RM_ERROR_ACCESS_DENIED
@@ -185,6 +188,16 @@ uint32_t rm__os_capture(const rm_unique_process *p, rm__launch *out) {
   /* The loader's image path can be an NT path; the running image's Win32
    * path is what CreateProcessW wants. */
   image = ok ? rm__win_image_path(h) : NULL;
+  if (ok && rm__win_restart_registration(h, &args) == RM__WIN_REGISTERED) {
+    registered = rm__win_restart_command(image ? image : pr.image, args);
+    free(args);
+    if (!registered) {
+      CloseHandle(h);
+      free(image);
+      params_free(&pr);
+      return RM_ERROR_OUTOFMEMORY;
+    }
+  }
   CloseHandle(h);
   if (!ok) {
     params_free(&pr);
@@ -194,11 +207,12 @@ uint32_t rm__os_capture(const rm_unique_process *p, rm__launch *out) {
   out->argv = calloc(3, sizeof *out->argv);
   if (out->argv) {
     out->argv[0] = rm__win_utf8(image ? image : pr.image, -1);
-    out->argv[1] = rm__win_utf8(pr.command, -1);
+    out->argv[1] = rm__win_utf8(registered ? registered : pr.command, -1);
   }
   out->cwd = rm__win_utf8(pr.cwd, -1);
   out->envp = env_to_utf8(pr.env);
   free(image);
+  free(registered);
   params_free(&pr);
   if (!out->argv || !out->argv[0] || !out->argv[1] || !out->cwd || !out->envp) {
     rm__launch_free(out);

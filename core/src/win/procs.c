@@ -140,7 +140,8 @@ uint32_t rm__win_services_snapshot(rm__win_services *out) {
 
   out->v = NULL;
   out->n = 0;
-  scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE);
+  scm = OpenSCManagerW(NULL, NULL,
+                       SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE);
   if (!scm) return RM_OK;                 /* no SCM: no services */
   for (;;) {
     ENUM_SERVICE_STATUS_PROCESSW *e;
@@ -157,7 +158,8 @@ uint32_t rm__win_services_snapshot(rm__win_services *out) {
     if (!ok && GetLastError() != ERROR_MORE_DATA) break;
     e = (ENUM_SERVICE_STATUS_PROCESSW *)(void *)buf;
     if (count) {
-      rm__win_service *bigger = realloc(out->v, (out->n + count) * sizeof *bigger);
+      rm__win_service *bigger =
+          realloc(out->v, (out->n + count) * sizeof *bigger);
       if (!bigger) {
         rc = RM_ERROR_OUTOFMEMORY;
         break;
@@ -169,8 +171,8 @@ uint32_t rm__win_services_snapshot(rm__win_services *out) {
       s->name = wdup(e[i].lpServiceName);
       s->display = wdup(e[i].lpDisplayName);
       s->state = e[i].ServiceStatusProcess.dwCurrentState;
-      s->pid = s->state == SERVICE_STOPPED ? 0
-                                           : e[i].ServiceStatusProcess.dwProcessId;
+      s->pid = s->state == SERVICE_STOPPED
+                   ? 0 : e[i].ServiceStatusProcess.dwProcessId;
       out->n++;
       if (!s->name || !s->display) {
         rc = RM_ERROR_OUTOFMEMORY;

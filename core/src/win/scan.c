@@ -31,355 +31,20 @@
  * Registered processes are affected while alive with the registered start
  * time; registered services while the SCM reports them running.  A
  * process hosting services gives one record per service (classify.c).
+ * What is prepared before processes are inspected is in scanfiles.c.
  */
 #define _GNU_SOURCE
-#include "win.h"
+#include "scan.h"
 
 #include <psapi.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
-/* {===== Tables */
+/* {===== One process: handles and modules */
 
-typedef struct reg_entry {
-  rm__file_id id;
-  size_t file;                     /* index into rm__scan_input.files */
-} reg_entry;
-
-typedef struct pid_file {
-  uint32_t pid;
-  size_t file;
-} pid_file;
-
-typedef struct file_handle {
-  uint32_t pid;
-  ULONG_PTR value;
-} file_handle;
-
-typedef struct path_slot {
-  wchar_t *path;                   /* NULL: empty slot */
-  rm__file_id id;
-  int ok;
-} path_slot;
-
-typedef struct use_list {
-  rm__use *v;
-  size_t n, cap;
-} use_list;
-
-typedef struct scan {
-  const rm__scan_input *in;
-  reg_entry *reg;
-  size_t n_reg;
-  pid_file *holders;               /* from the kernel's per-file lists */
-  size_t n_holders;
-  file_handle *handles;            /* file handles, sorted by pid */
-  size_t n_handles;
-  path_slot *cache;
-  size_t cache_cap, cache_n;
-  rm__win_procs procs;
-  rm__win_services services;
-  rm__win_context ctx;
-  rm__found *found;
-  size_t n_found, cap_found;
-} scan;
-
-static int cmp_id(const rm__file_id *a, const rm__file_id *b) {
-  if (a->dev != b->dev) return a->dev < b->dev ? -1 : 1;
-  if (a->ino != b->ino) return a->ino < b->ino ? -1 : 1;
-  return 0;
-}
-
-static int by_id(const void *a, const void *b) {
-  return cmp_id(&((const reg_entry *)a)->id, &((const reg_entry *)b)->id);
-}
-
-static int by_pid_file(const void *a, const void *b) {
-  const pid_file *x = a, *y = b;
-  return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-static int by_pid_handle(const void *a, const void *b) {
-  const file_handle *x = a, *y = b;
-  return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-/* The first registered entry with this identity, or n_reg. */
-static size_t find_reg(const scan *s, const rm__file_id *id) {
-  size_t lo = 0, hi = s->n_reg;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (cmp_id(&s->reg[mid].id, id) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < s->n_reg && cmp_id(&s->reg[lo].id, id) == 0 ? lo : s->n_reg;
-}
-
-static int add_use(use_list *u, size_t file, uint32_t how) {
-  size_t i;
-  for (i = 0; i < u->n; i++)
-    if (u->v[i].file == file) {
-      u->v[i].how |= how;
-      return 1;
-    }
-  if (u->n == u->cap) {
-    size_t cap = u->cap ? u->cap * 2 : 4;
-    rm__use *v = realloc(u->v, cap * sizeof *v);
-    if (!v) return 0;
-    u->v = v;
-    u->cap = cap;
-  }
-  u->v[u->n].file = file;
-  u->v[u->n].how = how;
-  u->n++;
-  return 1;
-}
-
-/* Records a use of every registered file with this identity. */
-static int match(const scan *s, const rm__file_id *id, uint32_t how,
-                 use_list *u) {
-  size_t i;
-  for (i = find_reg(s, id); i < s->n_reg && cmp_id(&s->reg[i].id, id) == 0; i++)
-    if (!add_use(u, s->reg[i].file, how)) return 0;
-  return 1;
-}
-
-/* }=====
- * {===== Path → identity, once per distinct path */
-
-static size_t path_hash(const wchar_t *p) {
-  size_t h = 2166136261u;
-  for (; *p; p++) {
-    wchar_t c = *p;
-    if (c >= L'A' && c <= L'Z') c = (wchar_t)(c - L'A' + L'a');
-    h = (h ^ (size_t)c) * 16777619u;
-  }
-  return h;
-}
-
-/* The identity of the file at path through the cache.  1 when known. */
-static int path_id(scan *s, const wchar_t *path, rm__file_id *id) {
-  size_t i;
-  if (s->cache_n * 2 >= s->cache_cap) {
-    size_t cap = s->cache_cap ? s->cache_cap * 2 : 1024, k;
-    path_slot *v = calloc(cap, sizeof *v);
-    if (!v) return 0;
-    for (k = 0; k < s->cache_cap; k++) {
-      if (!s->cache[k].path) continue;
-      i = path_hash(s->cache[k].path) & (cap - 1);
-      while (v[i].path) i = (i + 1) & (cap - 1);
-      v[i] = s->cache[k];
-    }
-    free(s->cache);
-    s->cache = v;
-    s->cache_cap = cap;
-  }
-  i = path_hash(path) & (s->cache_cap - 1);
-  while (s->cache[i].path) {
-    if (rm__win_ieq(s->cache[i].path, path)) {
-      *id = s->cache[i].id;
-      return s->cache[i].ok;
-    }
-    i = (i + 1) & (s->cache_cap - 1);
-  }
-  s->cache[i].path = _wcsdup(path);
-  if (!s->cache[i].path) return 0;
-  s->cache[i].ok = rm__win_path_id(path, &s->cache[i].id, NULL) == RM_OK;
-  s->cache_n++;
-  *id = s->cache[i].id;
-  return s->cache[i].ok;
-}
-
-/* An NT path from GetMappedFileName ("\Device\HarddiskVolume2\x", or
- * "\??\C:\x" under Wine) as a path CreateFileW opens.  malloc'd. */
-static wchar_t *win32_path(const wchar_t *nt) {
-  size_t n = wcslen(nt);
-  wchar_t *p = malloc((n + 16) * sizeof *p);
-  if (!p) return NULL;
-  if (wcsncmp(nt, L"\\??\\", 4) == 0) {
-    wcscpy(p, L"\\\\?\\");
-    wcscat(p, nt + 4);
-  } else if (wcsncmp(nt, L"\\Device\\", 8) == 0) {
-    wcscpy(p, L"\\\\?\\GLOBALROOT");
-    wcscat(p, nt);
-  } else {
-    wcscpy(p, nt);
-  }
-  return p;
-}
-
-/* }=====
- * {===== The registered files */
-
-#define FILE_PROCESS_IDS_USING_FILE 47
-
-/* Asks the file system which processes have the file open (Windows 7 and
- * later; Wine does not implement it, and then this adds nothing). */
-static int add_holders(scan *s, HANDLE h, size_t file) {
-  typedef LONG (NTAPI *query_fn)(HANDLE, void *, void *, ULONG, int);
-  static query_fn query;
-  struct {
-    ULONG_PTR status_pointer, information;
-  } io;
-  ULONG_PTR *buf = NULL;
-  ULONG size = 4096;
-  LONG st;
-  size_t i, count;
-  if (!query)
-    query = (query_fn)(void (*)(void))GetProcAddress(
-        GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationFile");
-  if (!query) return 1;
-  for (;;) {
-    free(buf);
-    buf = malloc(size);
-    if (!buf) return 0;
-    st = query(h, &io, buf, size, FILE_PROCESS_IDS_USING_FILE);
-    if (st != (LONG)0xC0000004L || size >= (1u << 24)) break;
-    size *= 4;                               /* STATUS_INFO_LENGTH_MISMATCH */
-  }
-  if (st < 0) {
-    free(buf);
-    return 1;
-  }
-  count = (size_t)(ULONG)buf[0];
-  if (count > size / sizeof *buf - 1) count = size / sizeof *buf - 1;
-  for (i = 0; i < count; i++) {
-    pid_file *v = realloc(s->holders, (s->n_holders + 1) * sizeof *v);
-    if (!v) {
-      free(buf);
-      return 0;
-    }
-    s->holders = v;
-    s->holders[s->n_holders].pid = (uint32_t)buf[1 + i];
-    s->holders[s->n_holders].file = file;
-    s->n_holders++;
-  }
-  free(buf);
-  return 1;
-}
-
-/* Identities of the registered files.  RM_ERROR_ACCESS_DENIED for a
- * directory; missing files match nothing. */
-static uint32_t load_registered(scan *s) {
-  size_t i;
-  s->reg = calloc(s->in->n_files + 1, sizeof *s->reg);
-  if (!s->reg) return RM_ERROR_OUTOFMEMORY;
-  for (i = 0; i < s->in->n_files; i++) {
-    wchar_t *path = rm__win_path(s->in->files[i]);
-    rm__file_id id;
-    int dir = 0;
-    HANDLE h;
-    if (!path) continue;
-    if (rm__win_path_id(path, &id, &dir) != RM_OK) {
-      free(path);
-      continue;
-    }
-    if (dir) {
-      free(path);
-      return RM_ERROR_ACCESS_DENIED;
-    }
-    s->reg[s->n_reg].id = id;
-    s->reg[s->n_reg].file = i;
-    s->n_reg++;
-    h = CreateFileW(path, FILE_READ_ATTRIBUTES,
-                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                    NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
-    free(path);
-    if (h != INVALID_HANDLE_VALUE) {
-      int ok = add_holders(s, h, i);
-      CloseHandle(h);
-      if (!ok) return RM_ERROR_OUTOFMEMORY;
-    }
-  }
-  qsort(s->reg, s->n_reg, sizeof *s->reg, by_id);
-  qsort(s->holders, s->n_holders, sizeof *s->holders, by_pid_file);
-  return RM_OK;
-}
-
-/* }=====
- * {===== The system handle table */
-
-/* SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX and its table. */
-typedef struct sys_handle {
-  void *object;
-  ULONG_PTR pid;
-  ULONG_PTR value;
-  ULONG access;
-  USHORT backtrace;
-  USHORT type;
-  ULONG attributes;
-  ULONG reserved;
-} sys_handle;
-
-typedef struct sys_handles {
-  ULONG_PTR count;
-  ULONG_PTR reserved;
-  sys_handle h[1];
-} sys_handles;
-
-#define SYSTEM_EXTENDED_HANDLE_INFORMATION 64
-
-/* Keeps the file handles of the table, sorted by pid.  The object type
- * number of files is learnt from a handle this function opens itself. */
-static uint32_t load_handles(scan *s) {
-  wchar_t self_path[MAX_PATH + 1];
-  void *buf = NULL;
-  ULONG len = 0;
-  sys_handles *t;
-  HANDLE probe;
-  ULONG_PTR i, count;
-  USHORT file_type = 0;
-  int type_known = 0;
-  DWORD self = GetCurrentProcessId();
-
-  if (!GetModuleFileNameW(NULL, self_path, MAX_PATH)) return RM_OK;
-  self_path[MAX_PATH] = 0;
-  probe = CreateFileW(self_path, 0,
-                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                      NULL, OPEN_EXISTING, 0, NULL);
-  if (probe == INVALID_HANDLE_VALUE) return RM_OK;
-  if (rm__win_query_system(SYSTEM_EXTENDED_HANDLE_INFORMATION, &buf, &len) < 0) {
-    CloseHandle(probe);
-    free(buf);
-    return RM_OK;                      /* no handle table: modules only */
-  }
-  t = buf;
-  count = t->count;
-  if (count > (len - 2 * sizeof(ULONG_PTR)) / sizeof(sys_handle))
-    count = (len - 2 * sizeof(ULONG_PTR)) / sizeof(sys_handle);
-  for (i = 0; i < count; i++)
-    if (t->h[i].pid == self && t->h[i].value == (ULONG_PTR)probe) {
-      file_type = t->h[i].type;
-      type_known = 1;
-      break;
-    }
-  if (type_known) {
-    s->handles = malloc((count + 1) * sizeof *s->handles);
-    if (!s->handles) {
-      CloseHandle(probe);
-      free(buf);
-      return RM_ERROR_OUTOFMEMORY;
-    }
-    for (i = 0; i < count; i++) {
-      const sys_handle *e = &t->h[i];
-      if (e->type != file_type || e->pid == 0) continue;
-      if (e->pid == self && e->value == (ULONG_PTR)probe) continue;
-      s->handles[s->n_handles].pid = (uint32_t)e->pid;
-      s->handles[s->n_handles].value = e->value;
-      s->n_handles++;
-    }
-    qsort(s->handles, s->n_handles, sizeof *s->handles, by_pid_handle);
-  }
-  CloseHandle(probe);
-  free(buf);
-  return RM_OK;
-}
-
-/* }=====
- * {===== One process */
-
-static int scan_handles(scan *s, HANDLE process, uint32_t pid, use_list *u) {
+static int scan_handles(rm__win_scan *s, HANDLE process, uint32_t pid,
+                        rm__win_uses *u) {
   size_t lo = 0, hi = s->n_handles, i;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -395,15 +60,15 @@ static int scan_handles(scan *s, HANDLE process, uint32_t pid, use_list *u) {
                          DUPLICATE_SAME_ACCESS))
       continue;
     ok = GetFileType(dup) != FILE_TYPE_DISK || !rm__win_handle_id(dup, &id) ||
-         match(s, &id, RM_USE_OPEN_FILE, u);
+         rm__win_match(s, &id, RM_USE_OPEN_FILE, u);
     CloseHandle(dup);
     if (!ok) return 0;
   }
   return 1;
 }
 
-static int scan_modules(scan *s, HANDLE process, const rm__found *f,
-                        use_list *u) {
+static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
+                        rm__win_uses *u) {
   HMODULE small[256], *mods = small;
   DWORD need = 0, n, i;
   wchar_t *path = malloc(32768 * sizeof *path);
@@ -428,9 +93,9 @@ static int scan_modules(scan *s, HANDLE process, const rm__found *f,
   for (i = 0; i < n && ok; i++) {
     rm__file_id id;
     if (!GetModuleFileNameExW(process, mods[i], path, 32768)) continue;
-    if (!path_id(s, path, &id)) continue;
-    ok = match(s, &id,
-               f->has_exe && cmp_id(&id, &f->exe) == 0 ? RM_USE_EXECUTABLE
+    if (!rm__win_cached_id(s, path, &id)) continue;
+    ok = rm__win_match(s, &id,
+               f->has_exe && rm__win_same_id(&id, &f->exe) ? RM_USE_EXECUTABLE
                                                        : RM_USE_MAPPING,
                u);
   }
@@ -440,34 +105,113 @@ static int scan_modules(scan *s, HANDLE process, const rm__found *f,
 }
 
 /* Files mapped as data (MEM_MAPPED views), one query per view. */
-static int scan_views(scan *s, HANDLE process, use_list *u) {
+/* }=====
+ * {===== Mapped views, walked on a thread of their own
+ *
+ * Files mapped as data are found by walking the target's address space
+ * (VirtualQueryEx) and naming each MEM_MAPPED view (GetMappedFileName).
+ * Under Wine both are carried out by the target process itself (an APC),
+ * and a query that reaches a process exactly as it exits never returns.
+ * So the walk runs on a worker thread that only collects the views' NT
+ * paths into memory it owns; the scan waits VIEWS_MS for it and otherwise
+ * abandons it (the job is freed by whichever side lets go last).  The walk
+ * is also bounded in regions and address. */
+
+#define MAX_REGIONS 262144
+#define VIEWS_MS 3000u
+
+typedef struct views_job {
+  volatile LONG refs;             /* the scan and the worker */
+  HANDLE process;                 /* a duplicate owned by the job */
+  wchar_t **paths;                /* NT paths of the views' files */
+  size_t n, cap;
+} views_job;
+
+static void views_release(views_job *j) {
+  size_t i;
+  if (InterlockedDecrement(&j->refs) != 0) return;
+  for (i = 0; i < j->n; i++) free(j->paths[i]);
+  free(j->paths);
+  CloseHandle(j->process);
+  free(j);
+}
+
+static DWORD WINAPI walk_views(void *arg) {
+  views_job *j = arg;
   MEMORY_BASIC_INFORMATION mbi;
-  unsigned char *addr = NULL;
+  SYSTEM_INFO si;
+  unsigned char *addr = NULL, *top;
   wchar_t *nt = malloc(32768 * sizeof *nt);
-  int ok = 1;
-  if (!nt) return 0;
-  while (ok && VirtualQueryEx(process, addr, &mbi, sizeof mbi) == sizeof mbi) {
+  unsigned regions = 0;
+  GetSystemInfo(&si);
+  top = si.lpMaximumApplicationAddress;
+  while (nt && addr < top && regions++ < MAX_REGIONS &&
+         VirtualQueryEx(j->process, addr, &mbi, sizeof mbi) == sizeof mbi) {
     unsigned char *next = (unsigned char *)mbi.BaseAddress + mbi.RegionSize;
     if (mbi.Type == MEM_MAPPED && mbi.BaseAddress == mbi.AllocationBase &&
-        GetMappedFileNameW(process, mbi.BaseAddress, nt, 32768)) {
-      wchar_t *path = win32_path(nt);
-      rm__file_id id;
-      if (!path) ok = 0;
-      else if (path_id(s, path, &id)) ok = match(s, &id, RM_USE_MAPPING, u);
-      free(path);
+        GetMappedFileNameW(j->process, mbi.BaseAddress, nt, 32768)) {
+      if (j->n == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 16;
+        wchar_t **v = realloc(j->paths, cap * sizeof *v);
+        if (!v) break;
+        j->paths = v;
+        j->cap = cap;
+      }
+      if (!(j->paths[j->n] = _wcsdup(nt))) break;
+      j->n++;
     }
     if (next <= addr) break;
     addr = next;
   }
   free(nt);
+  views_release(j);
+  return 0;
+}
+
+/* Matches the files of the process's views.  0 when out of memory. */
+static int scan_views(rm__win_scan *s, HANDLE process, rm__win_uses *u) {
+  views_job *j = calloc(1, sizeof *j);
+  HANDLE worker;
+  size_t i;
+  int ok = 1;
+  if (!j) return 0;
+  if (!DuplicateHandle(GetCurrentProcess(), process, GetCurrentProcess(),
+                       &j->process, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+    free(j);
+    return 1;
+  }
+  j->refs = 2;
+  worker = CreateThread(NULL, 0, walk_views, j, 0, NULL);
+  if (!worker) {
+    j->refs = 1;
+    views_release(j);
+    return 1;
+  }
+  if (WaitForSingleObject(worker, VIEWS_MS) == WAIT_OBJECT_0) {
+    for (i = 0; i < j->n && ok; i++) {
+      wchar_t *path = rm__win_nt_to_win32(j->paths[i]);
+      rm__file_id id;
+      if (!path) ok = 0;
+      else if (rm__win_cached_id(s, path, &id))
+        ok = rm__win_match(s, &id, RM_USE_MAPPING, u);
+      free(path);
+    }
+  }
+  CloseHandle(worker);
+  views_release(j);
   return ok;
 }
 
+/* }=====
+ * {===== One process */
+
 /* What a process holds of the registered files.  0 when out of memory. */
-static int inspect(scan *s, const rm__win_proc *p, rm__found *f, use_list *u) {
+static int inspect(rm__win_scan *s, const rm__win_proc *p, rm__found *f,
+                   rm__win_uses *u) {
   DWORD access = PROCESS_QUERY_INFORMATION | PROCESS_VM_READ;
   uint64_t start;
   wchar_t *image;
+  DWORD code;
   int ok = 1, full = 1;
   HANDLE h = OpenProcess(access | (s->n_handles ? PROCESS_DUP_HANDLE : 0),
                          FALSE, p->pid);
@@ -481,10 +225,14 @@ static int inspect(scan *s, const rm__win_proc *p, rm__found *f, use_list *u) {
     CloseHandle(h);                     /* the pid was reused meanwhile */
     return 1;
   }
+  if (GetExitCodeProcess(h, &code) && code != STILL_ACTIVE) {
+    CloseHandle(h);                     /* exited meanwhile */
+    return 1;
+  }
   image = rm__win_image_path(h);
-  if (image && path_id(s, image, &f->exe)) {
+  if (image && rm__win_cached_id(s, image, &f->exe)) {
     f->has_exe = 1;
-    ok = match(s, &f->exe, RM_USE_EXECUTABLE, u);
+    ok = rm__win_match(s, &f->exe, RM_USE_EXECUTABLE, u);
   }
   free(image);
   if (ok && full) ok = scan_modules(s, h, f, u) && scan_views(s, h, u);
@@ -496,7 +244,7 @@ static int inspect(scan *s, const rm__win_proc *p, rm__found *f, use_list *u) {
 /* }=====
  * {===== Records */
 
-static rm__found *find_record(scan *s, uint32_t pid, const char *svc) {
+static rm__found *find_record(rm__win_scan *s, uint32_t pid, const char *svc) {
   size_t i;
   for (i = 0; i < s->n_found; i++)
     if (s->found[i].info.process.pid == pid &&
@@ -507,8 +255,8 @@ static rm__found *find_record(scan *s, uint32_t pid, const char *svc) {
 
 /* Adds (or merges into) the record of a process, or of one service it
  * hosts. */
-static int add_record(scan *s, const rm__found *proto, const use_list *u,
-                      const rm__win_service *svc) {
+static int add_record(rm__win_scan *s, const rm__found *proto,
+                      const rm__win_uses *u, const rm__win_service *svc) {
   rm__found f = *proto, *have;
   size_t k;
   f.uses = NULL;
@@ -528,11 +276,11 @@ static int add_record(scan *s, const rm__found *proto, const use_list *u,
   }
   have->registered |= proto->registered;
   for (k = 0; k < u->n; k++) {
-    use_list l;
+    rm__win_uses l;
     l.v = have->uses;
     l.n = have->n_uses;
     l.cap = have->n_uses;
-    if (!add_use(&l, u->v[k].file, u->v[k].how)) return 0;
+    if (!rm__win_add_use(&l, u->v[k].file, u->v[k].how)) return 0;
     have->uses = l.v;
     have->n_uses = l.n;
   }
@@ -540,7 +288,8 @@ static int add_record(scan *s, const rm__found *proto, const use_list *u,
 }
 
 /* A record per hosted service, or one for the process. */
-static int add_process(scan *s, const rm__found *proto, const use_list *u) {
+static int add_process(rm__win_scan *s, const rm__found *proto,
+                       const rm__win_uses *u) {
   size_t i;
   int hosts = 0;
   for (i = 0; i < s->services.n; i++) {
@@ -560,12 +309,12 @@ static int is_registered(const rm__scan_input *in, const rm__win_proc *p) {
   return 0;
 }
 
-static int scan_processes(scan *s) {
+static int scan_processes(rm__win_scan *s) {
   size_t i, k;
   for (i = 0; i < s->procs.n; i++) {
     const rm__win_proc *p = &s->procs.v[i];
     rm__found proto;
-    use_list u;
+    rm__win_uses u;
     int ok = 1;
     if (s->in->cancel && *s->in->cancel) return -1;
     if (p->pid == 0) continue;
@@ -577,7 +326,7 @@ static int scan_processes(scan *s) {
     if (s->n_reg) ok = inspect(s, p, &proto, &u);
     for (k = 0; ok && k < s->n_holders; k++)
       if (s->holders[k].pid == p->pid)
-        ok = add_use(&u, s->holders[k].file, RM_USE_OPEN_FILE);
+        ok = rm__win_add_use(&u, s->holders[k].file, RM_USE_OPEN_FILE);
     if (ok && (u.n || proto.registered)) ok = add_process(s, &proto, &u);
     free(u.v);
     if (!ok) return 0;
@@ -586,7 +335,7 @@ static int scan_processes(scan *s) {
 }
 
 /* Registered services that run, by name (without case). */
-static int scan_services(scan *s) {
+static int scan_services(rm__win_scan *s) {
   size_t i, k;
   for (i = 0; i < s->in->n_services; i++) {
     wchar_t *name = rm__win_wide(s->in->services[i]);
@@ -595,7 +344,7 @@ static int scan_services(scan *s) {
       const rm__win_service *svc = &s->services.v[k];
       const rm__win_proc *p;
       rm__found proto;
-      use_list none;
+      rm__win_uses none;
       if (svc->pid == 0 || !rm__win_ieq(svc->name, name)) continue;
       p = rm__win_procs_find(&s->procs, svc->pid);
       if (!p) continue;
@@ -616,7 +365,7 @@ static int scan_services(scan *s) {
 
 /* }===== */
 
-static void scan_free(scan *s) {
+static void scan_free(rm__win_scan *s) {
   size_t i;
   free(s->reg);
   free(s->holders);
@@ -629,18 +378,18 @@ static void scan_free(scan *s) {
 }
 
 uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
-  scan s;
+  rm__win_scan s;
   DWORD session;
   uint32_t rc;
   int ok;
 
   memset(&s, 0, sizeof s);
   s.in = in;
-  rc = load_registered(&s);
+  rc = rm__win_load_registered(&s);
   if (rc == RM_OK) rc = rm__win_procs_snapshot(&s.procs);
   if (rc == RM_OK) rc = rm__win_services_snapshot(&s.services);
   if (rc == RM_OK) rc = rm__win_context_windows(&s.ctx);
-  if (rc == RM_OK && s.n_reg) rc = load_handles(&s);
+  if (rc == RM_OK && s.n_reg) rc = rm__win_load_handles(&s);
   if (rc != RM_OK) {
     scan_free(&s);
     return rc;

@@ -107,8 +107,9 @@ static int sole_service(SC_HANDLE scm, DWORD pid) {
 /* }=====
  * {===== Stop */
 
-static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms,
-                         int force, const volatile int *cancel, int depth);
+static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name,
+                         unsigned timeout_ms, int force,
+                         const volatile int *cancel, int depth);
 
 /* 1 when the double-NUL list of dependencies names the service (entries
  * starting with '+' name load-order groups, not services). */
@@ -171,8 +172,9 @@ static uint32_t stop_dependents(SC_HANDLE scm, const wchar_t *name,
   return rc;
 }
 
-static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms,
-                         int force, const volatile int *cancel, int depth) {
+static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name,
+                         unsigned timeout_ms, int force,
+                         const volatile int *cancel, int depth) {
   SERVICE_STATUS_PROCESS st;
   SERVICE_STATUS ignored;
   SC_HANDLE svc;
@@ -211,7 +213,8 @@ static uint32_t stop_one(SC_HANDLE scm, const wchar_t *name, unsigned timeout_ms
     }
   }
   CloseServiceHandle(svc);
-  return got > 0 ? RM_OK : got < 0 ? RM_ERROR_CANCELLED : RM_ERROR_FAIL_SHUTDOWN;
+  if (got > 0) return RM_OK;
+  return got < 0 ? RM_ERROR_CANCELLED : RM_ERROR_FAIL_SHUTDOWN;
 }
 
 uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,

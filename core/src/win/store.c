@@ -228,7 +228,8 @@ uint32_t rm__os_store_open(rm__dir **out) {
   }
   ok = GetFileInformationByHandle(h, &info) &&
        (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
-       !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) && safe_handle(h);
+       !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
+       safe_handle(h);
   CloseHandle(h);
   if (!ok) {
     free(path);
@@ -343,8 +344,8 @@ static int transient(DWORD err) {
 static HANDLE open_retrying(const wchar_t *path, DWORD access, DWORD create) {
   uint64_t deadline = rm__os_now_ms() + RETRY_MS;
   for (;;) {
-    HANDLE h = CreateFileW(path, access,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+    HANDLE h = CreateFileW(path, access, FILE_SHARE_READ | FILE_SHARE_WRITE |
+                                             FILE_SHARE_DELETE,
                            NULL, create, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     if (h != INVALID_HANDLE_VALUE || !transient(GetLastError()) ||
         rm__os_now_ms() >= deadline)
@@ -392,7 +393,8 @@ uint32_t rm__os_store_read(rm__dir *d, const char *name, char **data,
   }
   while (total < size) {
     DWORD got = 0;
-    if (!ReadFile(h, buf + total, (DWORD)(size - total), &got, NULL) || got == 0)
+    if (!ReadFile(h, buf + total, (DWORD)(size - total), &got, NULL) ||
+        got == 0)
       break;
     total += got;
   }
@@ -441,8 +443,8 @@ uint32_t rm__os_store_write(rm__dir *d, const char *name, const char *data,
     ok = CloseHandle(h) && ok;
   }
   deadline = rm__os_now_ms() + RETRY_MS;
-  while (ok && !MoveFileExW(tmp, path,
-                            MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+  while (ok && !MoveFileExW(tmp, path, MOVEFILE_REPLACE_EXISTING |
+                                           MOVEFILE_WRITE_THROUGH)) {
     if (!transient(GetLastError()) || rm__os_now_ms() >= deadline) ok = 0;
     else Sleep(5);
   }

@@ -6,12 +6,14 @@
  * ident.c     identities of files and processes
  * store.c     the session store directory (LockFileEx, atomic replace)
  * procs.c     the system's process list and the services (SCM) map
+ * scanfiles.c the registered files, the system handle table (scan.h)
  * scan.c      rm__os_scan: who uses the registered files and services
  * classify.c  app type, name, session, reboot reasons of a found process
  * stop.c      rm__os_stop_apps: session-end messages, Ctrl-C, waiting
  * console.c   delivering Ctrl-C to a process on another console
  * services.c  rm__os_service_stop, rm__os_service_start through the SCM
  * launch.c    rm__os_capture (the target's PEB), rm__os_launch
+ * restartreg.c RegisterApplicationRestart: who Windows restarts, and how
  * native.c    RESTARTMGR_BACKEND=native: forwarding to Rstrtmgr.dll
  *
  * The public API is UTF-8; UTF-16 appears only in calls to Windows, through
@@ -52,7 +54,7 @@ int rm__win_ieq(const wchar_t *a, const wchar_t *b);
 const wchar_t *rm__win_basename(const wchar_t *path);
 
 /* }=====
- * {===== base.c: identities */
+ * {===== ident.c: identities */
 
 /* Identity of an open file handle: (volume serial, file index), through
  * queries that need no access rights on the handle.  1 on success. */
@@ -115,7 +117,8 @@ typedef struct rm__win_services {
 uint32_t rm__win_services_snapshot(rm__win_services *out);
 void rm__win_services_free(rm__win_services *s);
 
-/* Identity of the calling process (never changes for a process). */
+/* Identity of the calling process (never changes for a process;
+ * ident.c). */
 const rm_unique_process *rm__win_self(void);
 
 /* }=====
@@ -146,6 +149,39 @@ void rm__win_classify(const rm__win_context *c, rm__found *f,
 /* 1 when the image base name names a critical system process. */
 int rm__win_critical_name(const wchar_t *base);
 
+/* The whole name rm__win_classify gives an entry (a service's display
+ * name, else the image's base name), in UTF-16 and never truncated to the
+ * RM_MAX_APP_NAME bytes of app_name; found again from the live process or
+ * the SCM.  malloc'd, or NULL when neither is there any more. */
+wchar_t *rm__win_app_name(const rm_process_info *info);
+
+/* }=====
+ * {===== restartreg.c: RegisterApplicationRestart */
+
+/* What the system says about restarting a process. */
+typedef enum rm__win_restart_kind {
+  RM__WIN_NOT_REGISTERED,  /* not registered (or RESTART_NO_PATCH): Windows
+                              does not restart it */
+  RM__WIN_REGISTERED,      /* restart "<image>" + the registered command line */
+  RM__WIN_UNKNOWABLE       /* the system cannot say (Wine's stub): the
+                              library's own rule applies */
+} rm__win_restart_kind;
+
+/* The decision from what GetApplicationRestartSettings returned. */
+rm__win_restart_kind rm__win_restart_rule(HRESULT hr, DWORD flags);
+
+/* Reads an open process's registration (the handle needs
+ * PROCESS_QUERY_LIMITED_INFORMATION and PROCESS_VM_READ).  For
+ * RM__WIN_REGISTERED, *args (when args is not NULL) receives the
+ * registered command line, malloc'd. */
+rm__win_restart_kind rm__win_restart_registration(HANDLE process,
+                                                  wchar_t **args);
+
+/* The command line Windows restarts a registered application with: the
+ * image path in quotes, a space, the registered arguments.  malloc'd,
+ * NULL for no memory. */
+wchar_t *rm__win_restart_command(const wchar_t *image, const wchar_t *args);
+
 /* }=====
  * {===== console.c */
 
@@ -158,6 +194,8 @@ int rm__win_send_ctrl_c(DWORD pid);
  * keep them out of reach) */
 
 typedef LONG rm__ntstatus;
+/* NtQuerySystemInformation into *buf (malloc'd, grown as needed and kept
+ * by the caller, who frees it; ident.c). */
 rm__ntstatus rm__win_query_system(ULONG info_class, void **buf, ULONG *len);
 
 /* }===== */

@@ -1,0 +1,45 @@
+# mingw-w64-i686.cmake: cross-compiles restartmgr for 32-bit Windows with
+# Debian's mingw-w64 (i686-w64-mingw32, win32 thread model): most
+# installers are 32-bit, and they load the 32-bit rstrtmgr.dll from
+# SysWOW64.
+#
+#   cmake --workflow --preset mingw32
+#
+# Like mingw-w64-x86_64.cmake, but Wine runs 32-bit programs only with
+# Debian's wine32 (i386 multiarch) installed: the 32-bit loader is looked
+# for on its own, and without it the tests are built but only the host-side
+# ones (rstrtmgr.exports) run: the others are registered disabled.
+
+set(CMAKE_SYSTEM_NAME Windows)
+set(CMAKE_SYSTEM_PROCESSOR x86)
+set(RM_MINGW_TRIPLE i686-w64-mingw32)
+
+set(CMAKE_C_COMPILER ${RM_MINGW_TRIPLE}-gcc)
+set(CMAKE_CXX_COMPILER ${RM_MINGW_TRIPLE}-g++)
+set(CMAKE_RC_COMPILER ${RM_MINGW_TRIPLE}-windres)
+
+set(CMAKE_FIND_ROOT_PATH /usr/${RM_MINGW_TRIPLE})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static-libgcc")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc")
+set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static-libgcc")
+
+set(CMAKE_PROJECT_restartmgr_INCLUDE ${CMAKE_CURRENT_LIST_DIR}/lua-windows.cmake)
+
+get_property(_rm_in_try_compile GLOBAL PROPERTY IN_TRY_COMPILE)
+if(NOT _rm_in_try_compile)
+  # Debian's wine32 puts the 32-bit loader at /usr/lib/wine/wine; wine64's
+  # loader cannot start 32-bit programs in Wine 8.0.
+  find_program(RM_WINE32 NAMES wine PATHS /usr/lib/wine NO_DEFAULT_PATH
+    NO_CMAKE_FIND_ROOT_PATH)
+  if(RM_WINE32)
+    set(CMAKE_CROSSCOMPILING_EMULATOR
+      "/bin/sh;${CMAKE_CURRENT_LIST_DIR}/wine-run.sh;${CMAKE_BINARY_DIR}/wineprefix;${RM_WINE32}")
+  else()
+    message(STATUS "32-bit Wine (wine32) not installed: only host-side tests can run")
+  endif()
+endif()

@@ -1,0 +1,314 @@
+/*
+ * scanfiles.c: the half of the Win32 scan that comes before processes
+ * are inspected (see scan.h): the registered files' identities, sorted
+ * for binary search; the kernel's own list of processes holding each
+ * (FileProcessIdsUsingFileInformation, where the file system has it);
+ * the system handle table, reduced to file handles sorted by pid; and the
+ * path -> identity cache for module and image paths.
+ */
+#define _GNU_SOURCE
+#include "scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* {===== Tables */
+
+static int cmp_id(const rm__file_id *a, const rm__file_id *b) {
+  if (a->dev != b->dev) return a->dev < b->dev ? -1 : 1;
+  if (a->ino != b->ino) return a->ino < b->ino ? -1 : 1;
+  return 0;
+}
+
+static int by_id(const void *a, const void *b) {
+  return cmp_id(&((const rm__win_reg *)a)->id, &((const rm__win_reg *)b)->id);
+}
+
+static int by_pid_file(const void *a, const void *b) {
+  const rm__win_pid_file *x = a, *y = b;
+  return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int by_pid_handle(const void *a, const void *b) {
+  const rm__win_file_handle *x = a, *y = b;
+  return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* The first registered entry with this identity, or n_reg. */
+static size_t find_reg(const rm__win_scan *s, const rm__file_id *id) {
+  size_t lo = 0, hi = s->n_reg;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cmp_id(&s->reg[mid].id, id) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < s->n_reg && cmp_id(&s->reg[lo].id, id) == 0 ? lo : s->n_reg;
+}
+
+int rm__win_add_use(rm__win_uses *u, size_t file, uint32_t how) {
+  size_t i;
+  for (i = 0; i < u->n; i++)
+    if (u->v[i].file == file) {
+      u->v[i].how |= how;
+      return 1;
+    }
+  if (u->n == u->cap) {
+    size_t cap = u->cap ? u->cap * 2 : 4;
+    rm__use *v = realloc(u->v, cap * sizeof *v);
+    if (!v) return 0;
+    u->v = v;
+    u->cap = cap;
+  }
+  u->v[u->n].file = file;
+  u->v[u->n].how = how;
+  u->n++;
+  return 1;
+}
+
+/* Records a use of every registered file with this identity. */
+int rm__win_match(const rm__win_scan *s, const rm__file_id *id, uint32_t how,
+                 rm__win_uses *u) {
+  size_t i;
+  for (i = find_reg(s, id); i < s->n_reg && cmp_id(&s->reg[i].id, id) == 0; i++)
+    if (!rm__win_add_use(u, s->reg[i].file, how)) return 0;
+  return 1;
+}
+
+int rm__win_same_id(const rm__file_id *a, const rm__file_id *b) {
+  return cmp_id(a, b) == 0;
+}
+
+/* }=====
+ * {===== Path → identity, once per distinct path */
+
+static size_t path_hash(const wchar_t *p) {
+  size_t h = 2166136261u;
+  for (; *p; p++) {
+    wchar_t c = *p;
+    if (c >= L'A' && c <= L'Z') c = (wchar_t)(c - L'A' + L'a');
+    h = (h ^ (size_t)c) * 16777619u;
+  }
+  return h;
+}
+
+/* The identity of the file at path through the cache.  1 when known. */
+int rm__win_cached_id(rm__win_scan *s, const wchar_t *path, rm__file_id *id) {
+  size_t i;
+  if (s->cache_n * 2 >= s->cache_cap) {
+    size_t cap = s->cache_cap ? s->cache_cap * 2 : 1024, k;
+    rm__win_path_slot *v = calloc(cap, sizeof *v);
+    if (!v) return 0;
+    for (k = 0; k < s->cache_cap; k++) {
+      if (!s->cache[k].path) continue;
+      i = path_hash(s->cache[k].path) & (cap - 1);
+      while (v[i].path) i = (i + 1) & (cap - 1);
+      v[i] = s->cache[k];
+    }
+    free(s->cache);
+    s->cache = v;
+    s->cache_cap = cap;
+  }
+  i = path_hash(path) & (s->cache_cap - 1);
+  while (s->cache[i].path) {
+    if (rm__win_ieq(s->cache[i].path, path)) {
+      *id = s->cache[i].id;
+      return s->cache[i].ok;
+    }
+    i = (i + 1) & (s->cache_cap - 1);
+  }
+  s->cache[i].path = _wcsdup(path);
+  if (!s->cache[i].path) return 0;
+  s->cache[i].ok = rm__win_path_id(path, &s->cache[i].id, NULL) == RM_OK;
+  s->cache_n++;
+  *id = s->cache[i].id;
+  return s->cache[i].ok;
+}
+
+/* An NT path from GetMappedFileName ("\Device\HarddiskVolume2\x", or
+ * "\??\C:\x" under Wine) as a path CreateFileW opens.  malloc'd. */
+wchar_t *rm__win_nt_to_win32(const wchar_t *nt) {
+  size_t n = wcslen(nt);
+  wchar_t *p = malloc((n + 16) * sizeof *p);
+  if (!p) return NULL;
+  if (wcsncmp(nt, L"\\??\\", 4) == 0) {
+    wcscpy(p, L"\\\\?\\");
+    wcscat(p, nt + 4);
+  } else if (wcsncmp(nt, L"\\Device\\", 8) == 0) {
+    wcscpy(p, L"\\\\?\\GLOBALROOT");
+    wcscat(p, nt);
+  } else {
+    wcscpy(p, nt);
+  }
+  return p;
+}
+
+/* }=====
+ * {===== The registered files */
+
+#define FILE_PROCESS_IDS_USING_FILE 47
+
+/* Asks the file system which processes have the file open (Windows 7 and
+ * later; Wine does not implement it, and then this adds nothing). */
+static int add_holders(rm__win_scan *s, HANDLE h, size_t file) {
+  typedef LONG (NTAPI *query_fn)(HANDLE, void *, void *, ULONG, int);
+  static query_fn query;
+  struct {
+    ULONG_PTR status_pointer, information;
+  } io;
+  ULONG_PTR *buf = NULL;
+  ULONG size = 4096;
+  LONG st;
+  size_t i, count;
+  if (!query)
+    query = (query_fn)(void (*)(void))GetProcAddress(
+        GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationFile");
+  if (!query) return 1;
+  for (;;) {
+    free(buf);
+    buf = malloc(size);
+    if (!buf) return 0;
+    st = query(h, &io, buf, size, FILE_PROCESS_IDS_USING_FILE);
+    if (st != (LONG)0xC0000004L || size >= (1u << 24)) break;
+    size *= 4;                               /* STATUS_INFO_LENGTH_MISMATCH */
+  }
+  if (st < 0) {
+    free(buf);
+    return 1;
+  }
+  count = (size_t)(ULONG)buf[0];
+  if (count > size / sizeof *buf - 1) count = size / sizeof *buf - 1;
+  for (i = 0; i < count; i++) {
+    rm__win_pid_file *v = realloc(s->holders, (s->n_holders + 1) * sizeof *v);
+    if (!v) {
+      free(buf);
+      return 0;
+    }
+    s->holders = v;
+    s->holders[s->n_holders].pid = (uint32_t)buf[1 + i];
+    s->holders[s->n_holders].file = file;
+    s->n_holders++;
+  }
+  free(buf);
+  return 1;
+}
+
+/* Identities of the registered files.  RM_ERROR_ACCESS_DENIED for a
+ * directory; missing files match nothing. */
+uint32_t rm__win_load_registered(rm__win_scan *s) {
+  size_t i;
+  s->reg = calloc(s->in->n_files + 1, sizeof *s->reg);
+  if (!s->reg) return RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < s->in->n_files; i++) {
+    wchar_t *path = rm__win_path(s->in->files[i]);
+    rm__file_id id;
+    int dir = 0;
+    HANDLE h;
+    if (!path) continue;
+    if (rm__win_path_id(path, &id, &dir) != RM_OK) {
+      free(path);
+      continue;
+    }
+    if (dir) {
+      free(path);
+      return RM_ERROR_ACCESS_DENIED;
+    }
+    s->reg[s->n_reg].id = id;
+    s->reg[s->n_reg].file = i;
+    s->n_reg++;
+    h = CreateFileW(path, FILE_READ_ATTRIBUTES,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                    NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    free(path);
+    if (h != INVALID_HANDLE_VALUE) {
+      int ok = add_holders(s, h, i);
+      CloseHandle(h);
+      if (!ok) return RM_ERROR_OUTOFMEMORY;
+    }
+  }
+  qsort(s->reg, s->n_reg, sizeof *s->reg, by_id);
+  qsort(s->holders, s->n_holders, sizeof *s->holders, by_pid_file);
+  return RM_OK;
+}
+
+/* }=====
+ * {===== The system handle table */
+
+/* SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX and its table. */
+typedef struct sys_handle {
+  void *object;
+  ULONG_PTR pid;
+  ULONG_PTR value;
+  ULONG access;
+  USHORT backtrace;
+  USHORT type;
+  ULONG attributes;
+  ULONG reserved;
+} sys_handle;
+
+typedef struct sys_handles {
+  ULONG_PTR count;
+  ULONG_PTR reserved;
+  sys_handle h[1];
+} sys_handles;
+
+#define SYSTEM_EXTENDED_HANDLE_INFORMATION 64
+
+/* Keeps the file handles of the table, sorted by pid.  The object type
+ * number of files is learnt from a handle this function opens itself. */
+uint32_t rm__win_load_handles(rm__win_scan *s) {
+  wchar_t self_path[MAX_PATH + 1];
+  void *buf = NULL;
+  ULONG len = 0;
+  sys_handles *t;
+  HANDLE probe;
+  ULONG_PTR i, count;
+  USHORT file_type = 0;
+  int type_known = 0;
+  DWORD self = GetCurrentProcessId();
+
+  if (!GetModuleFileNameW(NULL, self_path, MAX_PATH)) return RM_OK;
+  self_path[MAX_PATH] = 0;
+  probe = CreateFileW(self_path, 0,
+                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                      NULL, OPEN_EXISTING, 0, NULL);
+  if (probe == INVALID_HANDLE_VALUE) return RM_OK;
+  if (rm__win_query_system(SYSTEM_EXTENDED_HANDLE_INFORMATION, &buf,
+                           &len) < 0) {
+    CloseHandle(probe);
+    free(buf);
+    return RM_OK;                      /* no handle table: modules only */
+  }
+  t = buf;
+  count = t->count;
+  if (count > (len - 2 * sizeof(ULONG_PTR)) / sizeof(sys_handle))
+    count = (len - 2 * sizeof(ULONG_PTR)) / sizeof(sys_handle);
+  for (i = 0; i < count; i++)
+    if (t->h[i].pid == self && t->h[i].value == (ULONG_PTR)probe) {
+      file_type = t->h[i].type;
+      type_known = 1;
+      break;
+    }
+  if (type_known) {
+    s->handles = malloc((count + 1) * sizeof *s->handles);
+    if (!s->handles) {
+      CloseHandle(probe);
+      free(buf);
+      return RM_ERROR_OUTOFMEMORY;
+    }
+    for (i = 0; i < count; i++) {
+      const sys_handle *e = &t->h[i];
+      if (e->type != file_type || e->pid == 0) continue;
+      if (e->pid == self && e->value == (ULONG_PTR)probe) continue;
+      s->handles[s->n_handles].pid = (uint32_t)e->pid;
+      s->handles[s->n_handles].value = e->value;
+      s->n_handles++;
+    }
+    qsort(s->handles, s->n_handles, sizeof *s->handles, by_pid_handle);
+  }
+  CloseHandle(probe);
+  free(buf);
+  return RM_OK;
+}
+
+/* }===== */

@@ -1,0 +1,61 @@
+-- LuaRocks: `luarocks --lua-version 5.4 make` in a checkout builds the
+-- module with the project's CMake and installs it (and the restartmgr
+-- command, when lua/cli/ has it: CMake installs it into the rock's bin,
+-- which LuaRocks wraps like any install.bin script); `luarocks
+-- --lua-version 5.4 test` runs the busted specs (.busted).
+rockspec_format = "3.0"
+package = "restartmgr"
+version = "0.1.0-1"
+
+source = {
+  -- Not published yet: `luarocks make` builds the checkout it runs in and
+  -- never fetches this.  Point it at the public repository and tag when
+  -- there is one.
+  url = "git+https://example.invalid/restartmgr.git",
+  tag = "v0.1.0",
+}
+
+description = {
+  summary = "The Windows Restart Manager's semantics for installers, in C with Lua 5.4 bindings",
+  detailed = [[
+An installer (or a person at a Lua REPL, or a busted spec) opens a session,
+registers the files, processes and services it is about to replace, asks
+which applications and services use them, shuts those down, replaces the
+files and restarts what it stopped, while secondary installers in other
+processes join the same session by key.  Linux (/proc, pidfds, runit,
+systemd) and Windows.]],
+  license = "none yet (all rights reserved)",
+  labels = { "installer", "processes", "services", "restart" },
+}
+
+supported_platforms = { "linux" }
+
+dependencies = {
+  "lua >= 5.4, < 5.5",
+}
+
+build = {
+  -- The project's own CMake build (needs cmake and a C compiler, no
+  -- network), installing only the Lua module and the command.
+  type = "cmake",
+  variables = {
+    CMAKE_BUILD_TYPE = "Release",
+    CMAKE_INSTALL_PREFIX = "$(PREFIX)",
+    CMAKE_INSTALL_BINDIR = "$(BINDIR)",
+    LUA_INCLUDE_DIR = "$(LUA_INCDIR)",
+    RM_BUILD_TESTS = "OFF",
+    RM_INSTALL = "ON",
+    RM_INSTALL_LUA_ONLY = "ON",
+    RM_INSTALL_LUA_CMODDIR = "$(LIBDIR)",
+    RM_INSTALL_LUA_MODDIR = "$(LUADIR)",
+  },
+}
+
+test = {
+  -- Debian's busted (the lua-busted package), found on PATH: LuaRocks'
+  -- "busted" test type would install the busted rock from the network.
+  -- .busted runs the specs under lua5.4 with the module built by `luarocks
+  -- make` (build.luarocks/) or build/dev, or the one LUA_CPATH_5_4 names.
+  type = "command",
+  command = "busted",
+}
