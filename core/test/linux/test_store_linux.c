@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -558,6 +559,56 @@ static void journal_survives_torn_tails_and_stays_bounded(void) {
 
 /* }===== */
 
+/* {===== The lock's waiter thread and fork() */
+
+/* A caller that timed out leaves its blocked flock() queued on a thread;
+ * a child forked then has no such thread, and must not wait for it: the
+ * child gets the lock as soon as the holder lets go. */
+static void forked_child_does_not_wait_for_the_parents_waiter(void) {
+  int to_parent[2], status;
+  pid_t holder, child;
+  char c;
+  uint32_t h;
+  char key[33];
+  rmt_fresh_store();
+  ASSERT_EQ(0, pipe(to_parent));
+  holder = fork();
+  ASSERT(holder >= 0);
+  if (holder == 0) {
+    rm__dir *d;
+    if (rm__os_store_open(&d) != RM_OK || rm__os_store_lock(d, 1000) != RM_OK)
+      _exit(1);
+    if (write(to_parent[1], "L", 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  ASSERT_EQ(1, read(to_parent[0], &c, 1));
+  rmt_setenv("RESTARTMGR_LOCK_TIMEOUT_MS", "200");
+  ASSERT_EQ(RM_ERROR_SEM_TIMEOUT, rm_start_session(&h, 0, key));  /* queued */
+  child = fork();
+  ASSERT(child >= 0);
+  if (child == 0) {
+    uint32_t rc;
+    setenv("RESTARTMGR_LOCK_TIMEOUT_MS", "10000", 1);
+    rc = rm_start_session(&h, 0, key);
+    if (rc == RM_OK) rm_end_session(h);
+    _exit((int)(rc & 0xFF));
+  }
+  rmt_sleep_ms(300);                           /* the child is waiting */
+  kill(holder, SIGKILL);
+  while (waitpid(holder, &status, 0) < 0 && errno == EINTR) {}
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  ASSERT(WIFEXITED(status));
+  ASSERT_EQ(0, WEXITSTATUS(status));
+  /* And this process, which adopts its own queued waiter, gets it too. */
+  rmt_setenv("RESTARTMGR_LOCK_TIMEOUT_MS", NULL);
+  ASSERT_OK(rm_start_session(&h, 0, key));
+  ASSERT_OK(rm_end_session(h));
+  close(to_parent[0]);
+  close(to_parent[1]);
+}
+
+/* }===== */
+
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
   RUN(store_is_private);
@@ -572,5 +623,6 @@ int main(int argc, char **argv) {
   RUN(every_component_is_checked);
   RUN(hostile_live_record_is_a_free_slot);
   RUN(journal_survives_torn_tails_and_stays_bounded);
+  RUN(forked_child_does_not_wait_for_the_parents_waiter);
   return rmt_finish();
 }
