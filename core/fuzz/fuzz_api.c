@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t h = n_handles && (op & 0x80) == 0 ? handles[byte(&pr) % n_handles]
                                                : u32(&pr);
     uint32_t rc;
-    switch (op % 13) {
+    switch (op % 15) {
     case 0: {                                   /* start */
       char key[RM_SESSION_KEY_CHARS + 1];
       uint32_t nh, flags = (byte(&pr) & 7) == 7 ? u32(&pr) : 0;
@@ -142,14 +142,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       rm_unique_process procs[4];
       unsigned n = byte(&pr) % 5, k;
       for (k = 0; k < n; k++) {
-        text(&pr, names[k], sizeof names[k], op % 13 == 3);
+        text(&pr, names[k], sizeof names[k], op % 15 == 3);
         list[k] = names[k];
         procs[k].pid = u32(&pr);
         procs[k].start_time = 0x7000000000000000ull | u32(&pr);
       }
-      if (op % 13 == 3)
+      if (op % 15 == 3)
         rc = rm_register_resources(h, n, list, 0, NULL, 0, NULL);
-      else if (op % 13 == 4)
+      else if (op % 15 == 4)
         rc = rm_register_resources(h, 0, NULL, 0, NULL, n, list);
       else
         rc = rm_register_resources(h, 0, NULL, n, procs, 0, NULL);
@@ -165,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       text(&pr, name, sizeof name, which == 0);
       proc.pid = u32(&pr);
       proc.start_time = u32(&pr);
-      if (op % 13 == 6)
+      if (op % 15 == 6)
         rc = rm_add_filter(h, which == 0 || which == 3 ? name : NULL,
                            which == 1 || which == 3 ? &proc : NULL,
                            which == 2 ? name : NULL, action);
@@ -213,6 +213,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
              RM_ERROR_MORE_DATA);
       break;
     }
+    case 13: {                                  /* list with files */
+      rm_app_info *apps = NULL;
+      unsigned n = 0;
+      uint32_t reasons;
+      if (lists++ >= 2) break;
+      rc = rm_get_list_alloc(h, byte(&pr) % 8 ? &apps : NULL, &n, &reasons);
+      EXPECT(rc, "rm_get_list_alloc", RM_OK, RM_ERROR_BAD_ARGUMENTS,
+             RM_ERROR_INVALID_HANDLE, RM_ERROR_ACCESS_DENIED);
+      if (rc == RM_OK) rm_free_list(apps, n);
+      break;
+    }
+    case 14:                                    /* cancel: nothing runs */
+      rc = rm_cancel_current_task(h);
+      EXPECT(rc, "rm_cancel_current_task", RM_OK, RM_ERROR_INVALID_HANDLE,
+             RM_ERROR_SESSION_CREDENTIAL_CONFLICT);
+      break;
     default:                                    /* timeouts */
       rc = rm_set_timeouts(h, u32(&pr), u32(&pr));
       EXPECT(rc, "rm_set_timeouts", RM_OK, RM_ERROR_INVALID_HANDLE);
