@@ -35,7 +35,8 @@ describe("require 'restartmgr'", function()
     end
     table.sort(names)
     assert.same({ "join_session", "process", "register_restart",
-                  "restart_registration", "sessions", "start_session" },
+                  "restart_registration", "sessions", "start_session",
+                  "store_path" },
                 names)
   end)
 
@@ -124,5 +125,22 @@ describe("rm.process(pid)", function()
                          "pid out of range", 1, true)
     assert.error_matches(function() rm.process() end,
                          "number expected, got no value", 1, true)
+  end)
+end)
+
+describe("rm.store_path", function()
+  it("names the store in use and what it skipped", function()
+    local path, skipped = rm.store_path()
+    assert.equal(os.getenv("RESTARTMGR_STATE_DIR"), path)
+    assert.same({}, skipped)
+  end)
+
+  it("returns fail, msg, 'ERROR_WRITE_FAULT', skipped for an unusable dir", function()
+    local out = helper.lua_child([[
+      local rm = require "restartmgr"
+      local ok, msg, code, skipped = rm.store_path()
+      io.write(tostring(ok), "|", msg, "|", code, "|", #skipped)
+    ]], { RESTARTMGR_STATE_DIR = "relative/store" })
+    assert.matches("^nil|store_path: .+|ERROR_WRITE_FAULT|0$", out)
   end)
 end)

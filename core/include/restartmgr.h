@@ -523,6 +523,33 @@ RM_EXTERN const char *rm_backend(void);
 /* The library version, "0.1.0".  Static string. */
 RM_EXTERN const char *rm_version(void);
 
+/* Candidates of the session store location that rm_store_path found
+ * unusable and skipped (another user owns or can write the path, a
+ * foreign symlink leads there, it cannot be created): RM_STORE_SKIPPED_*
+ * bits.  Linux only; the README's store section has the rule. */
+#define RM_STORE_SKIPPED_RUNTIME_DIR 0x01u  /* $XDG_RUNTIME_DIR/restartmgr
+                                               (or that directory is not
+                                               the caller's with mode 0700) */
+#define RM_STORE_SKIPPED_RUN         0x02u  /* /run/restartmgr (root) */
+#define RM_STORE_SKIPPED_STATE_HOME  0x04u  /* $XDG_STATE_HOME/restartmgr */
+#define RM_STORE_SKIPPED_HOME        0x08u  /* HOME/.local/state/restartmgr,
+                                               HOME from the password
+                                               database */
+#define RM_STORE_SKIPPED_TMP         0x10u  /* /tmp/restartmgr-UID */
+
+/* The directory of this process's session store, as rm_start_session
+ * finds it now (creating it when missing), copied NUL-terminated into
+ * path[path_cap].  skipped (may be NULL) receives the RM_STORE_SKIPPED_*
+ * bits of the candidates passed over on the way, also on failure, so a
+ * squatted location can be reported.  With RESTARTMGR_BACKEND=native it
+ * still names the library's own store, which that mode does not use.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL path or path_cap 0);
+ * RM_ERROR_MORE_DATA (path_cap too small); RM_ERROR_WRITE_FAULT (no
+ * candidate is usable, or an explicit RESTARTMGR_STATE_DIR fails the
+ * checks). */
+RM_EXTERN uint32_t rm_store_path(char *path, size_t path_cap,
+                                 uint32_t *skipped);
+
 /* }===== */
 
 #ifdef __cplusplus

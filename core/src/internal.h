@@ -1,7 +1,8 @@
 /*
  * internal.h: the portable engine's private declarations.
  *
- * session.c   handle table, roles, start/join/end/register
+ * session.c   handle table, roles, start/join/end, the slot files
+ * register.c  rm_register_resources: dedup, file journal appends
  * store.c     the session record and its text format in the store
  * list.c      rm_get_list: scan + history + filters, reboot reasons
  * filter.c    rm_add_filter, rm_remove_filter, rm_get_filter_list
@@ -82,13 +83,24 @@ typedef struct rm__acted {
   rm_restart_outcome outcome;       /* of the last restart */
 } rm__acted;
 
+/* Where a session's registered files are: its journal file. */
+typedef struct rm__journal {
+  uint64_t gen;                     /* 0: no files registered */
+  uint64_t lines, bytes;            /* committed lines and bytes */
+  uint64_t unique;                  /* distinct paths when last compacted */
+} rm__journal;
+
 /* One session as kept in the store. */
 typedef struct rm__record {
   char key[RM_SESSION_KEY_CHARS + 1];
   rm_unique_process owner;
   uint64_t sequence;                /* bumped on every write */
   int shutdown_called;              /* rm_shutdown ran at least once */
-  rm__strv files, services;
+  rm__journal journal;
+  rm__strv files, services;         /* files: from the journal, when read */
+  rm__file_id *file_ids;            /* [files.n]: each file's identity when
+                                       it was registered, {0, 0} when it
+                                       did not exist then */
   rm_unique_process *procs;
   size_t n_procs;
   rm__filter *filters;
@@ -99,10 +111,23 @@ typedef struct rm__record {
 
 void rm__record_free(rm__record *r);
 
-/* Serialises and parses a record.  Parsing validates everything and
- * returns RM_ERROR_WRITE_FAULT for any malformed or hostile content. */
+/* Appends a registered file (taking ownership of path, freed on failure)
+ * with its identity.  RM_OK or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id);
+
+/* Serialises and parses a record (without its files).  Parsing validates
+ * everything and returns RM_ERROR_WRITE_FAULT for any malformed or
+ * hostile content, RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);
 uint32_t rm__record_parse(const char *text, size_t len, rm__record *r);
+
+/* The journal's lines for n files (ids may be NULL: unknown), and the
+ * files of a journal's committed text (exactly r->journal.bytes bytes
+ * holding r->journal.lines lines) into r->files and r->file_ids, each
+ * path once.  Same codes. */
+uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
+                          size_t n, char **out, size_t *len);
+uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r);
 
 /* }=====
  * {===== registration.c: restart registrations in the store */
@@ -151,6 +176,18 @@ uint32_t rm__load(rm__handle *h, rm__record *out);
 /* Read-modify-write of the record under the store lock, one write. */
 typedef uint32_t (*rm__update_fn)(rm__record *r, void *ctx);
 uint32_t rm__update(rm__handle *h, rm__update_fn fn, void *ctx);
+
+/* The slots' files, for register.c: the record of a slot (with its
+ * files when with_files; RM_ERROR_FILE_NOT_FOUND when free, ended,
+ * abandoned or another key's), its replacement, the committed files of
+ * its journal, and the journal's name.  Codes of the store. */
+uint32_t rm__read_slot(rm__dir *d, unsigned slot, const char *key,
+                       rm__record *r, int with_files);
+uint32_t rm__write_slot(rm__dir *d, unsigned slot, const rm__record *r);
+uint32_t rm__read_files(rm__dir *d, unsigned slot, rm__record *r);
+void rm__journal_name(char *buf, size_t cap, unsigned slot, uint64_t gen);
+/* The store lock's bound: RESTARTMGR_LOCK_TIMEOUT_MS, else 5 s. */
+unsigned rm__lock_timeout(void);
 
 /* Argument checks shared by the entry points: a registrable absolute path,
  * a service short name. */

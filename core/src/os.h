@@ -49,17 +49,23 @@ const char *rm__os_getenv(const char *name);
 
 typedef struct rm__dir rm__dir;
 
-/* Resolves the store location for this user ($RESTARTMGR_STATE_DIR, else
- * $XDG_RUNTIME_DIR/restartmgr, else a per-uid directory under /tmp on
- * Linux; %LOCALAPPDATA%\restartmgr on Windows), creates it 0700 if missing
- * and opens it.  A directory owned by another user, writable by others, or
- * reached through a symlink is refused: RM_ERROR_WRITE_FAULT.
- * RM_ERROR_OUTOFMEMORY. */
+/* Resolves the store location for this user (Linux: the rule in
+ * linux/store_path.c; Windows: %RESTARTMGR_STATE_DIR%, else
+ * %LOCALAPPDATA%\restartmgr), creates it private if missing and opens it.
+ * A location another user owns, can write, or leads to through a link is
+ * refused: RM_ERROR_WRITE_FAULT.  RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__os_store_open(rm__dir **out);
+
+/* The path rm__os_store_open would open now (UTF-8, into path[cap]) and
+ * the RM_STORE_SKIPPED_* candidates passed over.  RM_OK,
+ * RM_ERROR_MORE_DATA, RM_ERROR_WRITE_FAULT, RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_store_locate(char *path, size_t cap, uint32_t *skipped);
 void rm__os_store_close(rm__dir *d);
 
 /* Takes the store's cross-process lock, waiting at most timeout_ms.
- * Also excludes other threads of this process.  RM_OK,
+ * Also excludes other threads of this process.  Holding it, removes what
+ * crashed writers left: temp files of dead writers, and journals
+ * ("NAME.files.GEN") whose record NAME is gone (Linux).  RM_OK,
  * RM_ERROR_SEM_TIMEOUT, RM_ERROR_WRITE_FAULT. */
 uint32_t rm__os_store_lock(rm__dir *d, unsigned timeout_ms);
 void rm__os_store_unlock(rm__dir *d);
@@ -72,10 +78,19 @@ uint32_t rm__os_store_read(rm__dir *d, const char *name, char **data,
                            size_t *len);
 
 /* Replaces a file atomically: temp file (0600), write, fsync, rename.  A
- * crash at any instant leaves the old or the new content.  RM_OK,
+ * crash at any instant leaves the old or the new content; the temp files
+ * a crash leaves are removed by a later rm__os_store_lock (Linux).  RM_OK,
  * RM_ERROR_WRITE_FAULT. */
 uint32_t rm__os_store_write(rm__dir *d, const char *name, const char *data,
                             size_t len);
+
+/* Writes data at offset of a file (created 0600 when missing), dropping
+ * whatever followed offset, and makes it durable (fdatasync, and the
+ * directory when the file is new) before returning: the append of a
+ * journal whose committed length the caller records afterwards.  RM_OK,
+ * RM_ERROR_WRITE_FAULT. */
+uint32_t rm__os_store_append(rm__dir *d, const char *name, uint64_t offset,
+                             const char *data, size_t len);
 
 /* Removes a file; a missing file is not an error.  RM_OK,
  * RM_ERROR_WRITE_FAULT. */
@@ -101,6 +116,8 @@ typedef struct rm__restart_reg {
 /* What rm__os_scan looks for. */
 typedef struct rm__scan_input {
   const char *const *files;            /* registered absolute paths */
+  const rm__file_id *file_ids;         /* NULL, or [n_files]: identities
+                                          when registered ({0, 0}: none) */
   size_t n_files;
   const rm_unique_process *procs;      /* registered processes */
   size_t n_procs;

@@ -1,5 +1,6 @@
 /*
- * session.c: handles, roles, and the store operations of a session.
+ * session.c: handles, roles, and the store operations of a session
+ * (registration, with its deduplication and file journal: register.c).
  *
  * A handle lives in this process only: a small table maps it to a store
  * slot (0..63), the session key and the role.  Handle values are
@@ -25,7 +26,7 @@ typedef struct handle_slot {
 
 static handle_slot handles[MAX_HANDLES];
 
-static unsigned lock_timeout(void) {
+unsigned rm__lock_timeout(void) {
   return rm__env_ms("RESTARTMGR_LOCK_TIMEOUT_MS", RM_LOCK_TIMEOUT_MS);
 }
 
@@ -119,27 +120,58 @@ uint32_t rm__cancel(uint32_t handle) {
 /* }=====
  * {===== Store access */
 
-/* Reads and checks the record of a slot.  RM_ERROR_FILE_NOT_FOUND when the
- * slot is free, ended, abandoned or not this key's. */
-static uint32_t read_slot(rm__dir *d, unsigned slot, const char *key,
-                          rm__record *r) {
-  char name[32], *text;
-  size_t len;
-  uint32_t rc;
-  slot_name(name, sizeof name, slot);
-  rc = rm__os_store_read(d, name, &text, &len);
-  if (rc != RM_OK) return rc;
-  rc = rm__record_parse(text, len, r);
-  free(text);
-  if (rc != RM_OK) return rc;
-  if ((key && strcmp(r->key, key) != 0) || !rm__os_alive(&r->owner)) {
-    rm__record_free(r);
-    return RM_ERROR_FILE_NOT_FOUND;
-  }
-  return RM_OK;
+void rm__journal_name(char *buf, size_t cap, unsigned slot, uint64_t gen) {
+  snprintf(buf, cap, "session.%02u.files.%llu", slot, (unsigned long long)gen);
 }
 
-static uint32_t write_slot(rm__dir *d, unsigned slot, const rm__record *r) {
+/* Reads the committed files of r's journal into r. */
+uint32_t rm__read_files(rm__dir *d, unsigned slot, rm__record *r) {
+  char name[64], *text;
+  size_t len;
+  uint32_t rc;
+  if (!r->journal.gen) return RM_OK;
+  rm__journal_name(name, sizeof name, slot, r->journal.gen);
+  rc = rm__os_store_read(d, name, &text, &len);
+  if (rc != RM_OK) return rc;
+  rc = len >= r->journal.bytes
+           ? rm__record_parse_files(text, (size_t)r->journal.bytes, r)
+           : RM_ERROR_WRITE_FAULT;
+  free(text);
+  return rc;
+}
+
+/* Reads and checks the record of a slot, with its files when with_files.
+ * RM_ERROR_FILE_NOT_FOUND when the slot is free, ended, abandoned or not
+ * this key's.  Readers take no lock: a journal that a compaction replaced
+ * between reading the record and the journal is missed, and read again
+ * through the new record. */
+uint32_t rm__read_slot(rm__dir *d, unsigned slot, const char *key,
+                       rm__record *r, int with_files) {
+  int attempt;
+  for (attempt = 0;; attempt++) {
+    char name[32], *text;
+    size_t len;
+    uint32_t rc;
+    slot_name(name, sizeof name, slot);
+    rc = rm__os_store_read(d, name, &text, &len);
+    if (rc != RM_OK) return rc;
+    rc = rm__record_parse(text, len, r);
+    free(text);
+    if (rc != RM_OK) return rc;
+    if ((key && strcmp(r->key, key) != 0) || !rm__os_alive(&r->owner)) {
+      rm__record_free(r);
+      return RM_ERROR_FILE_NOT_FOUND;
+    }
+    if (!with_files) return RM_OK;
+    rc = rm__read_files(d, slot, r);
+    if (rc == RM_OK) return RM_OK;
+    rm__record_free(r);
+    if (rc != RM_ERROR_FILE_NOT_FOUND) return rc;
+    if (attempt == 3) return RM_ERROR_WRITE_FAULT;
+  }
+}
+
+uint32_t rm__write_slot(rm__dir *d, unsigned slot, const rm__record *r) {
   char name[32], *text;
   size_t len;
   uint32_t rc = rm__record_format(r, &text, &len);
@@ -150,29 +182,49 @@ static uint32_t write_slot(rm__dir *d, unsigned slot, const rm__record *r) {
   return rc;
 }
 
+/* Removes the journal of whatever record the slot holds now (ended,
+ * abandoned or live), before the slot is reused or removed. */
+static void remove_journal_of(rm__dir *d, unsigned slot) {
+  char name[64], *text;
+  size_t len;
+  rm__record r;
+  slot_name(name, sizeof name, slot);
+  if (rm__os_store_read(d, name, &text, &len) != RM_OK) return;
+  if (rm__record_parse(text, len, &r) == RM_OK) {
+    if (r.journal.gen) {
+      rm__journal_name(name, sizeof name, slot, r.journal.gen);
+      rm__os_store_remove(d, name);
+    }
+    rm__record_free(&r);
+  }
+  free(text);
+}
+
 uint32_t rm__load(rm__handle *h, rm__record *out) {
   rm__dir *d;
   uint32_t rc = rm__os_store_open(&d);
   if (rc != RM_OK) return rc;
-  rc = read_slot(d, h->slot, h->key, out);
+  rc = rm__read_slot(d, h->slot, h->key, out, 1);
   rm__os_store_close(d);
   return rc == RM_ERROR_FILE_NOT_FOUND ? RM_ERROR_INVALID_HANDLE : rc;
 }
 
+/* The callback sees the record without its files (they live in the
+ * journal, which only registration appends to). */
 uint32_t rm__update(rm__handle *h, rm__update_fn fn, void *ctx) {
   rm__dir *d;
   rm__record r;
   uint32_t rc = rm__os_store_open(&d);
   if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, lock_timeout());
+  rc = rm__os_store_lock(d, rm__lock_timeout());
   if (rc == RM_OK) {
-    rc = read_slot(d, h->slot, h->key, &r);
+    rc = rm__read_slot(d, h->slot, h->key, &r, 0);
     if (rc == RM_ERROR_FILE_NOT_FOUND) rc = RM_ERROR_INVALID_HANDLE;
     if (rc == RM_OK) {
       rc = fn(&r, ctx);
       if (rc == RM_OK) {
         r.sequence++;
-        rc = write_slot(d, h->slot, &r);
+        rc = rm__write_slot(d, h->slot, &r);
       }
       rm__record_free(&r);
     }
@@ -214,7 +266,7 @@ uint32_t rm_start_session(uint32_t *session_handle, uint32_t session_flags,
 
   rc = rm__os_store_open(&d);
   if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, lock_timeout());
+  rc = rm__os_store_lock(d, rm__lock_timeout());
   if (rc != RM_OK) {
     rm__os_store_close(d);
     return rc;
@@ -223,7 +275,7 @@ uint32_t rm_start_session(uint32_t *session_handle, uint32_t session_flags,
    * live sessions keep theirs. */
   rc = RM_OK;
   for (slot = 0; slot < RM_MAX_SESSIONS && rc == RM_OK; slot++) {
-    uint32_t got = read_slot(d, slot, NULL, &r);
+    uint32_t got = rm__read_slot(d, slot, NULL, &r, 0);
     if (got == RM_OK) {
       if (strcmp(r.key, key) == 0) rc = RM_ERROR_WRITE_FAULT; /* 2^-128 */
       rm__record_free(&r);
@@ -236,10 +288,11 @@ uint32_t rm_start_session(uint32_t *session_handle, uint32_t session_flags,
   if (rc == RM_OK && free_slot == RM_MAX_SESSIONS)
     rc = RM_ERROR_MAX_SESSIONS_REACHED;
   if (rc == RM_OK) {
+    remove_journal_of(d, free_slot);
     memset(&r, 0, sizeof r);
     memcpy(r.key, key, sizeof key);
     rm__os_self(&r.owner);
-    rc = write_slot(d, free_slot, &r);
+    rc = rm__write_slot(d, free_slot, &r);
   }
   rm__os_store_unlock(d);
   rm__os_store_close(d);
@@ -251,7 +304,7 @@ uint32_t rm_start_session(uint32_t *session_handle, uint32_t session_flags,
     if (rm__os_store_open(&d) == RM_OK) {
       char name[32];
       slot_name(name, sizeof name, free_slot);
-      if (rm__os_store_lock(d, lock_timeout()) == RM_OK) {
+      if (rm__os_store_lock(d, rm__lock_timeout()) == RM_OK) {
         rm__os_store_remove(d, name);
         rm__os_store_unlock(d);
       }
@@ -287,7 +340,7 @@ uint32_t rm_join_session(uint32_t *session_handle, const char *session_key) {
   if (rc != RM_OK) return rc;
   rc = RM_ERROR_SESSION_CREDENTIAL_CONFLICT;
   for (slot = 0; slot < RM_MAX_SESSIONS; slot++) {
-    uint32_t got = read_slot(d, slot, key, &r);
+    uint32_t got = rm__read_slot(d, slot, key, &r, 0);
     if (got == RM_OK) {
       rm__record_free(&r);
       rc = RM_OK;
@@ -333,15 +386,19 @@ uint32_t rm_end_session(uint32_t session_handle) {
     rm__dir *d;
     rc = rm__os_store_open(&d);
     if (rc == RM_OK) {
-      rc = rm__os_store_lock(d, lock_timeout());
+      rc = rm__os_store_lock(d, rm__lock_timeout());
       if (rc == RM_OK) {
         rm__record r;
-        uint32_t got = read_slot(d, h->slot, h->key, &r);
+        uint32_t got = rm__read_slot(d, h->slot, h->key, &r, 0);
         if (got == RM_OK) {
-          char name[32];
-          rm__record_free(&r);
+          char name[64];
           slot_name(name, sizeof name, h->slot);
           rc = rm__os_store_remove(d, name);
+          if (rc == RM_OK && r.journal.gen) {
+            rm__journal_name(name, sizeof name, h->slot, r.journal.gen);
+            rm__os_store_remove(d, name);
+          }
+          rm__record_free(&r);
         } else if (got != RM_ERROR_FILE_NOT_FOUND) {
           rc = got;
         }
@@ -364,119 +421,15 @@ uint32_t rm_end_session(uint32_t session_handle) {
 }
 
 /* }=====
- * {===== Register */
-
-typedef struct reg_ctx {
-  unsigned n_files;
-  const char *const *files;
-  unsigned n_apps;
-  const rm_unique_process *apps;
-  unsigned n_services;
-  const char *const *services;
-} reg_ctx;
-
-static int strv_has(const rm__strv *sv, const char *s) {
-  size_t i;
-  for (i = 0; i < sv->n; i++)
-    if (strcmp(sv->v[i], s) == 0) return 1;
-  return 0;
-}
-
-static uint32_t add_resources(rm__record *r, void *vctx) {
-  reg_ctx *c = vctx;
-  unsigned i;
-  size_t k;
-  for (i = 0; i < c->n_files; i++)
-    if (!strv_has(&r->files, c->files[i]) &&
-        rm__strv_push(&r->files, c->files[i]) != RM_OK)
-      return RM_ERROR_OUTOFMEMORY;
-  for (i = 0; i < c->n_services; i++)
-    if (!strv_has(&r->services, c->services[i]) &&
-        rm__strv_push(&r->services, c->services[i]) != RM_OK)
-      return RM_ERROR_OUTOFMEMORY;
-  for (i = 0; i < c->n_apps; i++) {
-    int dup = 0;
-    for (k = 0; k < r->n_procs && !dup; k++)
-      dup = r->procs[k].pid == c->apps[i].pid &&
-            r->procs[k].start_time == c->apps[i].start_time;
-    if (dup) continue;
-    {
-      rm_unique_process *p = realloc(r->procs, (r->n_procs + 1) * sizeof *p);
-      if (!p) return RM_ERROR_OUTOFMEMORY;
-      r->procs = p;
-      r->procs[r->n_procs++] = c->apps[i];
-    }
-  }
-  return RM_OK;
-}
-
-int rm__valid_service_name(const char *s) {
-  size_t n, i;
-  if (!s) return 0;
-  n = strlen(s);
-  if (n == 0 || n > RM_MAX_SVC_NAME || !rm__utf8_valid(s, n)) return 0;
-  if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return 0;
-  for (i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 || s[i] == '/' || s[i] == '\\') return 0;
-  return 1;
-}
-
-int rm__valid_path(const char *s) {
-  size_t n;
-  if (!s) return 0;
-  n = strlen(s);
-  if (n == 0 || n > RM_PATH_MAX || !rm__utf8_valid(s, n)) return 0;
-  return rm__os_path_absolute(s);
-}
-
-uint32_t rm_register_resources(uint32_t session_handle,
-    unsigned n_files, const char *const file_names[],
-    unsigned n_applications, const rm_unique_process applications[],
-    unsigned n_services, const char *const service_names[]) {
-  rm__handle *h;
-  reg_ctx ctx;
-  unsigned i;
-  uint32_t rc;
-  if (rm__native()) return rm__native()->register_resources(session_handle, n_files,
-        file_names, n_applications, applications, n_services, service_names);
-  rc = rm__enter(session_handle, 0, 0, &h);
-  if (rc != RM_OK) return rc;
-  if ((n_files && !file_names) || (n_applications && !applications) ||
-      (n_services && !service_names)) {
-    rm__leave(h, 0);
-    return RM_ERROR_BAD_ARGUMENTS;
-  }
-  for (i = 0; i < n_files; i++)
-    if (!rm__valid_path(file_names[i])) {
-      rm__leave(h, 0);
-      return RM_ERROR_BAD_ARGUMENTS;
-    }
-  for (i = 0; i < n_services; i++)
-    if (!rm__valid_service_name(service_names[i])) {
-      rm__leave(h, 0);
-      return RM_ERROR_BAD_ARGUMENTS;
-    }
-  if (n_files + n_applications + n_services == 0) {
-    /* A no-op, but a handle of an ended session still says so. */
-    rm__record r;
-    rc = rm__load(h, &r);
-    if (rc == RM_OK) rm__record_free(&r);
-    rm__leave(h, 0);
-    return rc;
-  }
-  ctx.n_files = n_files;
-  ctx.files = file_names;
-  ctx.n_apps = n_applications;
-  ctx.apps = applications;
-  ctx.n_services = n_services;
-  ctx.services = service_names;
-  rc = rm__update(h, add_resources, &ctx);
-  rm__leave(h, 0);
-  return rc;
-}
-
-/* }=====
  * {===== Small entry points */
+
+uint32_t rm_store_path(char *path, size_t path_cap, uint32_t *skipped) {
+  uint32_t dummy;
+  if (!skipped) skipped = &dummy;
+  *skipped = 0;
+  if (!path || path_cap == 0) return RM_ERROR_BAD_ARGUMENTS;
+  return rm__os_store_locate(path, path_cap, skipped);
+}
 
 uint32_t rm_get_process_identity(uint32_t pid, rm_unique_process *out) {
   if (!out) return RM_ERROR_BAD_ARGUMENTS;

@@ -1,16 +1,22 @@
 /*
  * store.c: a session record and its text form in the store.
  *
- * One file per session slot ("session.NN").  Line-based, one item per
- * line, strings percent-escaped after a ':' so that paths with spaces,
- * newlines or any byte survive, and the empty string is ":".
+ * One file per session slot ("session.NN"), and the registered files of
+ * that session in a journal beside it ("session.NN.files.GEN").
+ * Line-based, one item per line, strings percent-escaped after a ':' so
+ * that paths with spaces, newlines or any byte survive, and the empty
+ * string is ":".
  *
- *   restartmgr-session 1
+ *   restartmgr-session 2
  *   key 0123456789abcdef0123456789abcdef
  *   owner PID START
  *   sequence N
  *   shutdown 0|1
- *   file :ESCAPED                    (one per registered file)
+ *   files GEN LINES BYTES UNIQUE     (when files are registered: the
+ *                                     journal's generation, its committed
+ *                                     lines and bytes, and how many
+ *                                     distinct paths it had when last
+ *                                     compacted)
  *   proc PID START
  *   service :ESCAPED
  *   filter ACTION TRIGGER PID START :ESCAPED
@@ -23,8 +29,26 @@
  *   arg :ESCAPED / env :ESCAPED      (likewise)
  *   end
  *
- * The parser trusts nothing: any malformed line, out-of-range number or
- * missing "end" makes the whole file RM_ERROR_WRITE_FAULT.
+ * The journal holds one line per registered file,
+ *
+ *   file DEV INO :ESCAPED            (with the identity it had when
+ *                                     registered; 0 0 when it did not
+ *                                     exist)
+ *
+ * appended by each registration: a registration then writes a few bytes
+ * and the small record, whatever the session's size.  Only the first
+ * BYTES bytes count (a crash after an append and before the record's
+ * rename leaves a tail that the next append overwrites), duplicates are
+ * dropped when read, and a journal that grew past twice its distinct
+ * paths is rewritten whole under a new generation.
+ *
+ * The parser trusts nothing: any malformed line, a number outside the
+ * exact range of its field, an enum value the API never stores, a string
+ * the API would have refused (a registered path that is not absolute
+ * UTF-8, a bad service name, an over-long name), a line out of place or a
+ * missing "end" makes the whole file RM_ERROR_WRITE_FAULT, which the
+ * engine treats as a free slot.  It is linear in the record's size:
+ * every array is counted and grows by doubling.
  */
 #include "internal.h"
 
@@ -59,11 +83,19 @@ static void out_raw(outbuf *b, const char *s, size_t n) {
   b->p[b->n] = 0;
 }
 
+/* " N" in decimal. */
+static void out_num(outbuf *b, unsigned long long v) {
+  char tmp[24];
+  size_t n = sizeof tmp;
+  do tmp[--n] = (char)('0' + v % 10); while ((v /= 10) != 0);
+  tmp[--n] = ' ';
+  out_raw(b, tmp + n, sizeof tmp - n);
+}
+
 /* Appends " N" for each number. */
 static void out_nums(outbuf *b, unsigned long long a, unsigned long long c) {
-  char tmp[64];
-  int n = snprintf(tmp, sizeof tmp, " %llu %llu", a, c);
-  out_raw(b, tmp, (size_t)n);
+  out_num(b, a);
+  out_num(b, c);
 }
 
 static void out_line(outbuf *b, const char *word, unsigned long long a,
@@ -73,19 +105,26 @@ static void out_line(outbuf *b, const char *word, unsigned long long a,
   out_raw(b, "\n", 1);
 }
 
+static int needs_escape(unsigned char c) {
+  return c <= 0x20 || c == '%' || c == 0x7f;
+}
+
+/* " :ESCAPED": runs of plain bytes are copied at once. */
 static void out_str(outbuf *b, const char *s) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *u = (const unsigned char *)(s ? s : "");
   out_raw(b, " :", 2);
-  for (; *u; u++) {
-    if (*u <= 0x20 || *u == '%' || *u == 0x7f) {
+  while (*u) {
+    const unsigned char *run = u;
+    while (*u && !needs_escape(*u)) u++;
+    if (u > run) out_raw(b, (const char *)run, (size_t)(u - run));
+    if (*u) {
       char e[3];
       e[0] = '%';
       e[1] = hex[*u >> 4];
       e[2] = hex[*u & 15];
       out_raw(b, e, 3);
-    } else {
-      out_raw(b, (const char *)u, 1);
+      u++;
     }
   }
 }
@@ -97,7 +136,7 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
   outbuf b = { NULL, 0, 0, 0 };
   size_t i, k;
 
-  out_raw(&b, "restartmgr-session 1\nkey ", 25);
+  out_raw(&b, "restartmgr-session 2\nkey ", 25);
   out_raw(&b, r->key, strlen(r->key));
   out_raw(&b, "\n", 1);
   out_line(&b, "owner", r->owner.pid, r->owner.start_time);
@@ -107,9 +146,10 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
                      (unsigned long long)r->sequence, r->shutdown_called != 0);
     out_raw(&b, tmp, (size_t)n);
   }
-  for (i = 0; i < r->files.n; i++) {
-    out_raw(&b, "file", 4);
-    out_str(&b, r->files.v[i]);
+  if (r->journal.gen) {
+    out_line(&b, "files", r->journal.gen, r->journal.lines);
+    b.n--;                                   /* continue the line */
+    out_nums(&b, r->journal.bytes, r->journal.unique);
     out_raw(&b, "\n", 1);
   }
   for (i = 0; i < r->n_procs; i++)
@@ -182,12 +222,32 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
   return RM_OK;
 }
 
+uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
+                          size_t n, char **out, size_t *len) {
+  outbuf b = { NULL, 0, 0, 0 };
+  size_t i;
+  for (i = 0; i < n; i++) {
+    out_raw(&b, "file", 4);
+    out_nums(&b, ids ? ids[i].dev : 0, ids ? ids[i].ino : 0);
+    out_str(&b, paths[i]);
+    out_raw(&b, "\n", 1);
+  }
+  if (!b.p) out_raw(&b, "", 0);
+  if (b.oom || !b.p) {
+    free(b.p);
+    return RM_ERROR_OUTOFMEMORY;
+  }
+  *out = b.p;
+  *len = b.n;
+  return RM_OK;
+}
+
 /* }=====
  * {===== Parse */
 
 typedef struct cursor {
   const char *p, *end;
-  int bad;
+  int bad;                          /* 1 malformed, 2 out of memory */
 } cursor;
 
 static int hexval(int c) {
@@ -197,13 +257,17 @@ static int hexval(int c) {
   return -1;
 }
 
-static unsigned long long get_num(cursor *c, unsigned long long max) {
+/* " N" with min <= N <= max, exactly: v * 10 + d > max is tested without
+ * computing anything that can wrap. */
+static unsigned long long get_num(cursor *c, unsigned long long min,
+                                  unsigned long long max) {
   unsigned long long v = 0;
   int digits = 0;
   if (c->p < c->end && *c->p == ' ') c->p++;
+  else c->bad = 1;
   while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
     unsigned d = (unsigned)(*c->p - '0');
-    if (v > (max - d) / 10) {
+    if (v > max / 10 || (v == max / 10 && d > max % 10)) {
       c->bad = 1;
       return 0;
     }
@@ -211,15 +275,19 @@ static unsigned long long get_num(cursor *c, unsigned long long max) {
     c->p++;
     digits++;
   }
-  if (!digits) c->bad = 1;
+  if (!digits || v < min) {
+    c->bad = 1;
+    return 0;
+  }
   return v;
 }
 
-/* Decodes " :ESCAPED" into a new string. */
+/* Decodes " :ESCAPED" into a new string; NULL (and c->bad) on failure. */
 static char *get_str(cursor *c) {
   const char *s;
   char *out, *o;
-  if (c->p + 2 > c->end || c->p[0] != ' ' || c->p[1] != ':') {
+  if (c->bad) return NULL;
+  if (c->end - c->p < 2 || c->p[0] != ' ' || c->p[1] != ':') {
     c->bad = 1;
     return NULL;
   }
@@ -242,6 +310,10 @@ static char *get_str(cursor *c) {
       }
       *o++ = (char)(hi * 16 + lo);
       s += 2;
+    } else if (needs_escape((unsigned char)*s)) {
+      free(out);                   /* a raw byte the writer escapes: NUL */
+      c->bad = 1;
+      return NULL;
     } else {
       *o++ = *s;
     }
@@ -263,33 +335,311 @@ static void end_line(cursor *c) {
   else c->bad = 1;
 }
 
-static int grow(void **arr, size_t n, size_t size) {
-  /* Grows by doubling at powers of two, so appends are amortised O(1). */
-  if (n == 0 || (n & (n - 1)) == 0) {
-    void *p = realloc(*arr, (n ? n * 2 : 4) * size);
+/* Makes room for one more element of an array holding n (capacity
+ * doubles at powers of two, so appends are amortised O(1)); extra is 1
+ * for NULL-terminated arrays. */
+static int grow(void **arr, size_t n, size_t extra, size_t size) {
+  size_t want = n + extra;
+  if (want == 0 || (want & (want - 1)) == 0 || !*arr) {
+    size_t cap = 4;
+    void *p;
+    while (cap < want + 1) cap *= 2;
+    p = realloc(*arr, cap * size);
     if (!p) return -1;
     *arr = p;
   }
   return 0;
 }
 
-static uint32_t push_arg(char ***v, char *s) {
-  size_t n = 0;
-  char **nv;
-  while (*v && (*v)[n]) n++;
-  nv = realloc(*v, (n + 2) * sizeof *nv);
-  if (!nv) {
+/* A NULL-terminated vector with its count (launch.argv, launch.envp). */
+static int push_counted(char ***v, size_t *n, char *s) {
+  if (grow((void **)v, *n, 1, sizeof **v)) {
     free(s);
-    return RM_ERROR_OUTOFMEMORY;
+    return -1;
   }
-  nv[n] = s;
-  nv[n + 1] = NULL;
-  *v = nv;
+  (*v)[(*n)++] = s;
+  (*v)[*n] = NULL;
+  return 0;
+}
+
+uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id) {
+  if (r->files.n == r->files.cap) {
+    size_t cap = r->files.cap ? 2 * r->files.cap : 8;
+    char **v = realloc(r->files.v, cap * sizeof *v);
+    rm__file_id *ids;
+    if (!v) {
+      free(path);
+      return RM_ERROR_OUTOFMEMORY;
+    }
+    r->files.v = v;
+    ids = realloc(r->file_ids, cap * sizeof *ids);
+    if (!ids) {
+      free(path);
+      return RM_ERROR_OUTOFMEMORY;
+    }
+    r->file_ids = ids;
+    r->files.cap = cap;
+  }
+  r->file_ids[r->files.n] = id;
+  r->files.v[r->files.n++] = path;
   return RM_OK;
+}
+
+static int valid_app_type(unsigned long long t) {
+  return t <= RM_APP_CONSOLE || t == RM_APP_CRITICAL;
+}
+
+/* A string that fits a fixed field of cap bytes, valid UTF-8. */
+static int fits(const char *s, size_t cap) {
+  size_t n = strlen(s);
+  return n < cap && rm__utf8_valid(s, n);
+}
+
+static int valid_filter_name(const rm__filter *f) {
+  switch (f->trigger) {
+  case RM_FILTER_TRIGGER_FILE: return rm__valid_path(f->name);
+  case RM_FILTER_TRIGGER_SERVICE: return rm__valid_service_name(f->name);
+  case RM_FILTER_TRIGGER_PROCESS: return f->name[0] == 0;
+  default: return 0;
+  }
+}
+
+/* The lines after the header. */
+typedef struct parse_state {
+  size_t argc, envc;                /* of the last acted entry's launch */
+} parse_state;
+
+static void parse_file(cursor *c, rm__record *r) {
+  rm__file_id id;
+  char *s;
+  id.dev = get_num(c, 0, ~0ull);
+  id.ino = get_num(c, 0, ~0ull);
+  s = get_str(c);
+  if (!s) return;
+  if (!rm__valid_path(s)) {
+    free(s);
+    c->bad = 1;
+    return;
+  }
+  if (rm__record_add_file(r, s, id) != RM_OK) c->bad = 2;
+}
+
+/* The files of a journal, in the order registered, each path once: a
+ * table of indices into r->files, sized for the journal's lines. */
+uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r) {
+  cursor c;
+  size_t *table = NULL, mask = 15, lines = 0;
+  c.p = text;
+  c.end = text + len;
+  c.bad = 0;
+  while (mask / 2 < r->journal.lines && mask < len) mask = 2 * mask + 1;
+  if (len != r->journal.bytes) c.bad = 1;
+  else if (!(table = calloc(mask + 1, sizeof *table))) c.bad = 2;
+  while (!c.bad && c.p < c.end) {
+    size_t before = r->files.n;
+    if (!get_word(&c, "file")) {
+      c.bad = 1;
+      break;
+    }
+    parse_file(&c, r);
+    if (c.bad) break;
+    end_line(&c);
+    if (++lines > r->journal.lines) c.bad = 1;
+    if (c.bad) break;
+    {
+      /* A path seen before: the first registration (and identity) wins. */
+      const char *s = r->files.v[before];
+      uint64_t h = 0xcbf29ce484222325ull;
+      const unsigned char *u;
+      size_t k;
+      for (u = (const unsigned char *)s; *u; u++) {
+        h ^= *u;
+        h *= 0x100000001b3ull;
+      }
+      k = (size_t)(h ^ (h >> 29)) & mask;
+      while (table[k] && strcmp(r->files.v[table[k] - 1], s) != 0)
+        k = (k + 1) & mask;
+      if (table[k]) {
+        free(r->files.v[before]);
+        r->files.n = before;
+      } else {
+        table[k] = before + 1;
+      }
+    }
+  }
+  free(table);
+  if (!c.bad && lines != r->journal.lines) c.bad = 1;
+  if (c.bad) {
+    rm__strv_free(&r->files);
+    free(r->file_ids);
+    r->file_ids = NULL;
+    return c.bad == 2 ? RM_ERROR_OUTOFMEMORY : RM_ERROR_WRITE_FAULT;
+  }
+  return RM_OK;
+}
+
+static void parse_service(cursor *c, rm__record *r) {
+  char *s = get_str(c);
+  if (!s) return;
+  if (!rm__valid_service_name(s)) c->bad = 1;
+  else if (rm__strv_push(&r->services, s) != RM_OK) c->bad = 2;
+  free(s);
+}
+
+static void parse_proc(cursor *c, rm__record *r) {
+  if (grow((void **)&r->procs, r->n_procs, 0, sizeof *r->procs)) {
+    c->bad = 2;
+    return;
+  }
+  r->procs[r->n_procs].pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  r->procs[r->n_procs].start_time = get_num(c, 0, ~0ull);
+  r->n_procs++;
+}
+
+static void parse_filter(cursor *c, rm__record *r) {
+  rm__filter *f;
+  if (grow((void **)&r->filters, r->n_filters, 0, sizeof *r->filters)) {
+    c->bad = 2;
+    return;
+  }
+  f = &r->filters[r->n_filters];
+  memset(f, 0, sizeof *f);
+  f->action = (rm_filter_action)get_num(c, RM_FILTER_ACTION_INVALID + 1,
+                                        RM_FILTER_ACTION_INVALID + 2);
+  f->trigger = (rm_filter_trigger)get_num(c, RM_FILTER_TRIGGER_FILE,
+                                          RM_FILTER_TRIGGER_SERVICE);
+  f->process.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  f->process.start_time = get_num(c, 0, ~0ull);
+  f->name = get_str(c);
+  if (!f->name) return;
+  r->n_filters++;
+  if (!valid_filter_name(f)) c->bad = 1;
+}
+
+static void parse_acted(cursor *c, rm__record *r, parse_state *st) {
+  rm__acted *a;
+  char *name, *svc;
+  if (grow((void **)&r->acted, r->n_acted, 0, sizeof *r->acted)) {
+    c->bad = 2;
+    return;
+  }
+  a = &r->acted[r->n_acted];
+  memset(a, 0, sizeof *a);
+  r->n_acted++;
+  st->argc = st->envc = 0;
+  a->info.process.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->info.process.start_time = get_num(c, 0, ~0ull);
+  {
+    unsigned long long type = get_num(c, 0, RM_APP_CRITICAL);
+    if (!valid_app_type(type)) c->bad = 1;
+    a->info.app_type = (rm_app_type)type;
+  }
+  a->info.app_status = (uint32_t)get_num(c, 0, 0xFF);
+  a->info.session_id = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->info.restartable = (int)get_num(c, 0, 1);
+  a->order = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->reasons = (uint32_t)get_num(c, 0, 0x1F);
+  name = get_str(c);
+  svc = get_str(c);
+  if (name && svc) {
+    if (fits(name, sizeof a->info.app_name) &&
+        fits(svc, sizeof a->info.service_short_name)) {
+      memcpy(a->info.app_name, name, strlen(name) + 1);
+      memcpy(a->info.service_short_name, svc, strlen(svc) + 1);
+    } else {
+      c->bad = 1;
+    }
+  }
+  free(name);
+  free(svc);
+}
+
+static void parse_launch(cursor *c, rm__record *r, parse_state *st) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  if (!a || a->launch.argv) {
+    c->bad = 1;
+    return;
+  }
+  a->launch.uid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->launch.gid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->launch.cwd = get_str(c);
+  a->launch.argv = calloc(1, sizeof(char *));
+  a->launch.envp = calloc(1, sizeof(char *));
+  st->argc = st->envc = 0;
+  if (!a->launch.argv || !a->launch.envp) c->bad = 2;
+}
+
+/* Supplementary groups a launch may carry (Linux's NGROUPS_MAX). */
+#define RM_MAX_LAUNCH_GROUPS 65536
+
+/* "restart FAILURE ERROR NOTES THROUGH_PID THROUGH_START 0": the outcome
+ * of the last restart of the acted entry above, before its launch. */
+static void parse_outcome(cursor *c, rm__record *r) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  if (!a || a->launch.argv) {
+    c->bad = 1;
+    return;
+  }
+  a->outcome.failure = (uint32_t)get_num(c, 0, RM_RESTART_FAILED_MASTER);
+  a->outcome.error = (int32_t)(uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->outcome.notes = (uint32_t)get_num(c, 0, 0x7F);
+  a->through.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  a->through.start_time = get_num(c, 0, ~0ull);
+  (void)get_num(c, 0, 0);
+}
+
+/* "exe DEV INO NOTES 0 :PATH": the executable of the launch above,
+ * checked by identity at restart; at most one. */
+static void parse_exe(cursor *c, rm__record *r) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  if (!a || !a->launch.argv || a->launch.exe) {
+    c->bad = 1;
+    return;
+  }
+  a->launch.exe_id.dev = get_num(c, 0, ~0ull);
+  a->launch.exe_id.ino = get_num(c, 0, ~0ull);
+  a->launch.notes = (uint32_t)get_num(c, 0, 0x7F);
+  (void)get_num(c, 0, 0);
+  a->launch.exe = get_str(c);
+  if (a->launch.exe && a->launch.exe[0] != '/') c->bad = 1;
+}
+
+/* "group GID 0": one supplementary group of the launch above. */
+static void parse_group(cursor *c, rm__record *r) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  uint32_t gid;
+  if (!a || !a->launch.argv || a->launch.n_groups >= RM_MAX_LAUNCH_GROUPS) {
+    c->bad = 1;
+    return;
+  }
+  gid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  (void)get_num(c, 0, 0);
+  if (c->bad) return;
+  if (grow((void **)&a->launch.groups, a->launch.n_groups, 0,
+           sizeof *a->launch.groups)) {
+    c->bad = 2;
+    return;
+  }
+  a->launch.groups[a->launch.n_groups++] = gid;
+}
+
+static void parse_arg(cursor *c, rm__record *r, parse_state *st, int is_arg) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  char *s;
+  if (!a || !a->launch.argv) {
+    c->bad = 1;
+    return;
+  }
+  s = get_str(c);
+  if (!s) return;
+  if (push_counted(is_arg ? &a->launch.argv : &a->launch.envp,
+                   is_arg ? &st->argc : &st->envc, s))
+    c->bad = 2;
 }
 
 uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   cursor c;
+  parse_state st = { 0, 0 };
   int ended = 0;
   size_t i;
   memset(r, 0, sizeof *r);
@@ -297,9 +647,12 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   c.end = text + len;
   c.bad = 0;
 
-  if (!get_word(&c, "restartmgr-session") || get_num(&c, 1) != 1) goto bad;
+  if (!get_word(&c, "restartmgr-session")) goto bad;
+  get_num(&c, 2, 2);
   end_line(&c);
-  if (!get_word(&c, "key") || c.end - c.p < 1 + RM_SESSION_KEY_CHARS) goto bad;
+  if (c.bad || !get_word(&c, "key") || c.end - c.p < 1 + RM_SESSION_KEY_CHARS ||
+      *c.p != ' ')
+    goto bad;
   c.p++;
   for (i = 0; i < RM_SESSION_KEY_CHARS; i++) {
     char ch = c.p[i];
@@ -309,145 +662,54 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   r->key[RM_SESSION_KEY_CHARS] = 0;
   c.p += RM_SESSION_KEY_CHARS;
   end_line(&c);
-  if (!get_word(&c, "owner")) goto bad;
-  r->owner.pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-  r->owner.start_time = get_num(&c, ~0ull);
+  if (c.bad || !get_word(&c, "owner")) goto bad;
+  r->owner.pid = (uint32_t)get_num(&c, 0, 0xFFFFFFFFull);
+  r->owner.start_time = get_num(&c, 0, ~0ull);
   end_line(&c);
-  if (!get_word(&c, "sequence")) goto bad;
-  r->sequence = get_num(&c, ~0ull);
+  if (c.bad || !get_word(&c, "sequence")) goto bad;
+  r->sequence = get_num(&c, 0, ~0ull);
   end_line(&c);
-  if (!get_word(&c, "shutdown")) goto bad;
-  r->shutdown_called = (int)get_num(&c, 1);
+  if (c.bad || !get_word(&c, "shutdown")) goto bad;
+  r->shutdown_called = (int)get_num(&c, 0, 1);
   end_line(&c);
+  if (!c.bad && get_word(&c, "files")) {
+    r->journal.gen = get_num(&c, 1, ~0ull);
+    r->journal.lines = get_num(&c, 1, ~0ull);
+    r->journal.bytes = get_num(&c, 1, ~0ull);
+    r->journal.unique = get_num(&c, 1, ~0ull);
+    if (!c.bad && (r->journal.unique > r->journal.lines ||
+                   r->journal.bytes / 12 < r->journal.lines))
+      c.bad = 1;                  /* a journal line has at least 12 bytes */
+    end_line(&c);
+  }
 
   while (!c.bad && c.p < c.end) {
     if (get_word(&c, "end")) {
       end_line(&c);
       ended = 1;
       break;
-    } else if (get_word(&c, "file") || get_word(&c, "service")) {
-      int is_file = c.p[-1] == 'e' && c.p[-2] == 'l';
-      char *s = get_str(&c);
-      if (!s) break;
-      if (rm__strv_push(is_file ? &r->files : &r->services, s) != RM_OK)
-        c.bad = 2;
-      free(s);
+    } else if (get_word(&c, "service")) {
+      parse_service(&c, r);
     } else if (get_word(&c, "proc")) {
-      if (grow((void **)&r->procs, r->n_procs, sizeof *r->procs)) {
-        c.bad = 2;
-        break;
-      }
-      r->procs[r->n_procs].pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      r->procs[r->n_procs].start_time = get_num(&c, ~0ull);
-      r->n_procs++;
+      parse_proc(&c, r);
     } else if (get_word(&c, "filter")) {
-      rm__filter *f;
-      if (grow((void **)&r->filters, r->n_filters, sizeof *r->filters)) {
-        c.bad = 2;
-        break;
-      }
-      f = &r->filters[r->n_filters];
-      memset(f, 0, sizeof *f);
-      f->action = (rm_filter_action)get_num(&c, 2);
-      f->trigger = (rm_filter_trigger)get_num(&c, 3);
-      f->process.pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      f->process.start_time = get_num(&c, ~0ull);
-      f->name = get_str(&c);
-      if (!f->name) break;
-      r->n_filters++;
-      if (f->action == RM_FILTER_ACTION_INVALID ||
-          f->trigger == RM_FILTER_TRIGGER_INVALID)
-        c.bad = 1;
+      parse_filter(&c, r);
     } else if (get_word(&c, "acted")) {
-      rm__acted *a;
-      char *name, *svc;
-      if (grow((void **)&r->acted, r->n_acted, sizeof *r->acted)) {
-        c.bad = 2;
-        break;
-      }
-      a = &r->acted[r->n_acted];
-      memset(a, 0, sizeof *a);
-      a->info.process.pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->info.process.start_time = get_num(&c, ~0ull);
-      a->info.app_type = (rm_app_type)get_num(&c, 1000);
-      a->info.app_status = (uint32_t)get_num(&c, 0xFF);
-      a->info.session_id = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->info.restartable = (int)get_num(&c, 1);
-      a->order = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->reasons = (uint32_t)get_num(&c, 0x1F);
-      name = get_str(&c);
-      svc = name ? get_str(&c) : NULL;
-      if (name && svc) {
-        rm__utf8_copy(a->info.app_name, sizeof a->info.app_name, name);
-        rm__utf8_copy(a->info.service_short_name,
-                      sizeof a->info.service_short_name, svc);
-      }
-      free(name);
-      free(svc);
-      r->n_acted++;
+      parse_acted(&c, r, &st);
     } else if (get_word(&c, "restart")) {
-      rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
-      if (!a || a->launch.argv) {
-        c.bad = 1;
-        break;
-      }
-      a->outcome.failure = (uint32_t)get_num(&c, 0xFF);
-      a->outcome.error = (int32_t)(uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->outcome.notes = (uint32_t)get_num(&c, 0xFF);
-      a->through.pid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->through.start_time = get_num(&c, ~0ull);
-      (void)get_num(&c, 0);
-    } else if (get_word(&c, "exe") || get_word(&c, "group")) {
-      int is_exe = c.p[-1] == 'e';
-      rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
-      if (!a || !a->launch.argv || (is_exe && a->launch.exe)) {
-        c.bad = 1;
-        break;
-      }
-      if (is_exe) {
-        a->launch.exe_id.dev = get_num(&c, ~0ull);
-        a->launch.exe_id.ino = get_num(&c, ~0ull);
-        a->launch.notes = (uint32_t)get_num(&c, 0xFF);
-        (void)get_num(&c, 0);
-        a->launch.exe = get_str(&c);
-        if (!a->launch.exe) break;
-      } else {
-        uint32_t gid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-        (void)get_num(&c, 0);
-        if (grow((void **)&a->launch.groups, a->launch.n_groups,
-                 sizeof *a->launch.groups)) {
-          c.bad = 2;
-          break;
-        }
-        a->launch.groups[a->launch.n_groups++] = gid;
-      }
+      parse_outcome(&c, r);
+    } else if (get_word(&c, "exe")) {
+      parse_exe(&c, r);
+    } else if (get_word(&c, "group")) {
+      parse_group(&c, r);
     } else if (get_word(&c, "launch")) {
-      rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
-      if (!a || a->launch.argv) {
-        c.bad = 1;
-        break;
-      }
-      a->launch.uid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->launch.gid = (uint32_t)get_num(&c, 0xFFFFFFFFull);
-      a->launch.cwd = get_str(&c);
-      a->launch.argv = calloc(1, sizeof(char *));
-      a->launch.envp = calloc(1, sizeof(char *));
-      if (!a->launch.argv || !a->launch.envp) c.bad = 2;
-    } else if (get_word(&c, "arg") || get_word(&c, "env")) {
-      int is_arg = c.p[-1] == 'g';
-      rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
-      char *s;
-      if (!a || !a->launch.argv) {
-        c.bad = 1;
-        break;
-      }
-      s = get_str(&c);
-      if (!s) break;
-      if (push_arg(is_arg ? &a->launch.argv : &a->launch.envp, s) != RM_OK)
-        c.bad = 2;
+      parse_launch(&c, r, &st);
+    } else if (get_word(&c, "arg")) {
+      parse_arg(&c, r, &st, 1);
+    } else if (get_word(&c, "env")) {
+      parse_arg(&c, r, &st, 0);
     } else {
       c.bad = 1;
-      break;
     }
     if (!c.bad) end_line(&c);
   }
@@ -466,6 +728,7 @@ bad:
 void rm__record_free(rm__record *r) {
   size_t i;
   rm__strv_free(&r->files);
+  free(r->file_ids);
   rm__strv_free(&r->services);
   free(r->procs);
   for (i = 0; i < r->n_filters; i++) free(r->filters[i].name);

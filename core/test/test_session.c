@@ -495,7 +495,19 @@ static void record_text_round_trips(void) {
   ASSERT_OK(rm__record_parse(text, len, &back));
   ASSERT_STR_EQ(r.key, back.key);
   ASSERT_EQ(123456789012345ull, back.owner.start_time);
-  ASSERT_STR_EQ("/path with space/and\nnewline%", back.files.v[0]);
+  ASSERT_EQ(0, back.files.n);                 /* files live in the journal */
+  {
+    const char *paths[1] = { "/path with space/and\nnewline%" };
+    char *jtext;
+    size_t jlen;
+    ASSERT_OK(rm__files_format(paths, NULL, 1, &jtext, &jlen));
+    back.journal.gen = 1;
+    back.journal.lines = back.journal.unique = 1;
+    back.journal.bytes = jlen;
+    ASSERT_OK(rm__record_parse_files(jtext, jlen, &back));
+    ASSERT_STR_EQ("/path with space/and\nnewline%", back.files.v[0]);
+    free(jtext);
+  }
   ASSERT_EQ(1, back.n_acted);
   ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTART_MASKED, back.acted[0].info.app_status);
   ASSERT_EQ(RM_INVALID_SESSION_ID, back.acted[0].info.session_id);

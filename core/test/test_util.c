@@ -31,6 +31,13 @@ int rmt_failed_cases, rmt_passed_cases;
 char **rmt_child_args;
 static const char *self_path;
 static char temp_dirs[16][512];
+#ifndef _WIN32
+/* Helpers also run as other users (tests drop to uid 65534 and 65533).
+ * A checkout may sit under a directory they cannot enter (root's 0700
+ * home, say): then each helper is copied, once per case, into a temp dir
+ * anyone can reach, and that copy is what rmt_helper names. */
+static char shared_bin[512];          /* "" until a case needs it */
+#endif
 static int n_temp_dirs;
 static rmt_child *children[256];
 static int n_children;
@@ -137,6 +144,9 @@ void rmt_cleanup(void) {
   n_children = 0;
   for (i = 0; i < n_temp_dirs; i++) remove_tree(temp_dirs[i]);
   n_temp_dirs = 0;
+#ifndef _WIN32
+  shared_bin[0] = 0;
+#endif
 }
 
 void rmt_fail(const char *file, int line, const char *what) {
@@ -222,6 +232,41 @@ int rmt_write_file(const char *path, const char *text) {
   return fclose(f) == 0 ? 0 : -1;
 }
 
+#ifndef _WIN32
+
+static int reachable_by_others(const char *dir) {
+  char path[1024], *slash;
+  struct stat st;
+  snprintf(path, sizeof path, "%s", dir);
+  for (;;) {
+    if (stat(path, &st) != 0 || !(st.st_mode & S_IXOTH)) return 0;
+    slash = strrchr(path, '/');
+    if (!slash || slash == path) break;
+    *slash = 0;
+  }
+  return 1;
+}
+
+static int copy_executable(const char *from, const char *to) {
+  char buf[65536];
+  ssize_t got;
+  int in = open(from, O_RDONLY | O_CLOEXEC), out, ok = 1;
+  if (in < 0) return -1;
+  out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+  if (out < 0) {
+    close(in);
+    return errno == EEXIST ? 0 : -1;
+  }
+  while ((got = read(in, buf, sizeof buf)) > 0)
+    if (write(out, buf, (size_t)got) != got) ok = 0;
+  if (got < 0) ok = 0;
+  close(in);
+  if (fchmod(out, 0755) != 0) ok = 0;
+  if (close(out) != 0) ok = 0;
+  return ok ? 0 : -1;
+}
+#endif
+
 const char *rmt_helper(const char *name) {
   static char buf[8][1024];
   static int next;
@@ -232,7 +277,21 @@ const char *rmt_helper(const char *name) {
   snprintf(b, 1024, "%s%s\\%s.exe", dir && dir[0] == '/' ? "Z:" : "",
            dir ? dir : ".", name);
 #else
+  static int reachable = -1;
   snprintf(b, 1024, "%s/%s", dir ? dir : ".", name);
+  if (reachable < 0) reachable = dir && dir[0] == '/' && reachable_by_others(dir);
+  if (!reachable) {
+    char copy[1100];
+    if (!shared_bin[0]) {
+      snprintf(shared_bin, sizeof shared_bin, "%s", rmt_tempdir());
+      if (chmod(shared_bin, 0755) != 0)
+        rmt_fail(__FILE__, __LINE__, "chmod shared helper dir");
+    }
+    snprintf(copy, sizeof copy, "%s/%s", shared_bin, name);
+    if (strlen(copy) >= 1024 || copy_executable(b, copy) != 0)
+      rmt_fail(__FILE__, __LINE__, "copy helper for other users");
+    memcpy(b, copy, strlen(copy) + 1);
+  }
 #endif
   return b;
 }

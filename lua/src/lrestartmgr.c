@@ -121,6 +121,31 @@ static int m_process(lua_State *L) {
   return 1;
 }
 
+/* rm.store_path() -> path, skipped | fail, msg, code, skipped: the session
+ * store this process uses, and the names of the candidates passed over
+ * ("runtime_dir", "run", "state_home", "home", "tmp"), in order. */
+static int m_store_path(lua_State *L) {
+  static const struct { uint32_t bit; const char *name; } names[] = {
+    { RM_STORE_SKIPPED_RUNTIME_DIR, "runtime_dir" },
+    { RM_STORE_SKIPPED_RUN, "run" },
+    { RM_STORE_SKIPPED_STATE_HOME, "state_home" },
+    { RM_STORE_SKIPPED_HOME, "home" },
+    { RM_STORE_SKIPPED_TMP, "tmp" },
+  };
+  char path[8192];
+  uint32_t skipped = 0, rc = rm_store_path(path, sizeof path, &skipped);
+  size_t i;
+  int k = 0, n = rc == RM_OK ? 1 : rm__lua_fail(L, rc, "store_path");
+  if (rc == RM_OK) lua_pushstring(L, path);
+  lua_createtable(L, 5, 0);
+  for (i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (skipped & names[i].bit) {
+      lua_pushstring(L, names[i].name);
+      lua_rawseti(L, -2, ++k);
+    }
+  return n + 1;
+}
+
 /* }=====
  * {===== Ending sessions */
 
@@ -216,6 +241,7 @@ static const luaL_Reg module_functions[] = {
   {"process", m_process},
   {"sessions", rm__lua_sessions},
   {"start_session", m_start_session},
+  {"store_path", m_store_path},
   {"errors", NULL},                  /* placeholders, filled below */
   {"options", NULL},
   {"_VERSION", NULL},

@@ -2,7 +2,8 @@
  * linux.h: declarations shared by the files of the Linux backend.
  *
  * proc.c      /proc readers, identity, time, randomness, the global mutex
- * store.c     the session store directory (flock, atomic writes)
+ * store.c     the session store directory (lock, atomic writes, sweep)
+ * store_path.c where the store is, and the checks of its path
  * scan.c      rm__os_scan: who uses the registered files
  * classify.c  app type, name, session, reboot reasons of a found process
  * stop.c      rm__os_stop_apps: pidfd signalling and waiting
@@ -80,6 +81,15 @@ int rm__linux_plain_executable(const struct stat *st, const char *xattr_path);
 
 /* Strips a trailing " (deleted)" from an exe link text in place. */
 void rm__linux_strip_deleted(char *link);
+
+/* }=====
+ * {===== store_path.c */
+
+/* The store directory by the location rule: its path
+ * (into path[cap]), the RM_STORE_SKIPPED_* candidates passed over, and an
+ * open fd of it.  RM_OK or RM_ERROR_WRITE_FAULT. */
+uint32_t rm__linux_store_find(char *path, size_t cap, uint32_t *skipped,
+                              int *fd_out);
 
 /* }=====
  * {===== services.c: one interface over the service managers present */

@@ -15,6 +15,11 @@
  * resolves to when the path itself is a symlink.  The devices of the
  * registered paths are kept too: an older inode always lives on the same
  * filesystem as the path it was replaced at.
+ *
+ * A replaced inode that survives under another hard link is neither
+ * deleted nor named by the path: for it the store keeps the identity each
+ * path had when it was registered, entered here as an older identity when
+ * the path has another one now.
  */
 #define _GNU_SOURCE
 #include "scan.h"
@@ -58,7 +63,8 @@ static size_t table_size(size_t n) {
   return cap;
 }
 
-static void add_id(rm__regset *s, uint64_t dev, uint64_t ino, size_t file) {
+static void add_id(rm__regset *s, uint64_t dev, uint64_t ino, size_t file,
+                   int older) {
   size_t slot = (size_t)hash_id(dev, ino) & s->id_mask;
   while (s->ids[slot].used) {
     if (s->ids[slot].dev == dev && s->ids[slot].ino == ino &&
@@ -70,6 +76,7 @@ static void add_id(rm__regset *s, uint64_t dev, uint64_t ino, size_t file) {
   s->ids[slot].dev = dev;
   s->ids[slot].ino = ino;
   s->ids[slot].file = file;
+  s->ids[slot].older = older;
 }
 
 /* Adds one spelling of a registered path; 0 or -1 when out of memory. */
@@ -137,7 +144,7 @@ static void resolve_dir(dir_cache *c, const char *path, size_t dir_len) {
 /* Enters one registered path: its identity when it exists, its devices
  * and its spellings.  RM_OK, RM_ERROR_ACCESS_DENIED, RM_ERROR_OUTOFMEMORY. */
 static uint32_t enter_file(rm__regset *s, dir_cache *dc, const char *path,
-                           size_t file) {
+                           const rm__file_id *then, size_t file) {
   struct statx sx;
   const char *base = strrchr(path, '/');
   size_t len = strlen(path), dir_len = (size_t)(base - path);
@@ -156,8 +163,13 @@ static uint32_t enter_file(rm__regset *s, dir_cache *dc, const char *path,
   }
   if (exists) {
     if (S_ISDIR(sx.stx_mode)) return RM_ERROR_ACCESS_DENIED;
-    add_id(s, statx_dev(&sx), sx.stx_ino, file);
+    add_id(s, statx_dev(&sx), sx.stx_ino, file, 0);
     add_dev(s, statx_dev(&sx));
+  }
+  if (then && (then->dev || then->ino) &&
+      !(exists && then->dev == statx_dev(&sx) && then->ino == sx.stx_ino)) {
+    add_id(s, then->dev, then->ino, file, 1);
+    add_dev(s, then->dev);
   }
   resolve_dir(dc, path, dir_len);
   if (dc->valid && dc->has_dev) add_dev(s, dc->dev);
@@ -174,20 +186,21 @@ static uint32_t enter_file(rm__regset *s, dir_cache *dc, const char *path,
   return RM_OK;
 }
 
-uint32_t rm__regset_build(rm__regset *s, const char *const *files, size_t n) {
+uint32_t rm__regset_build(rm__regset *s, const char *const *files,
+                          const rm__file_id *ids, size_t n) {
   dir_cache *dc;
   uint32_t rc = RM_OK;
   size_t i;
   memset(s, 0, sizeof *s);
   s->n_files = n;
-  s->id_mask = table_size(n) - 1;
+  s->id_mask = table_size(2 * n) - 1;
   s->path_mask = table_size(3 * n) - 1;
   s->ids = calloc(s->id_mask + 1, sizeof *s->ids);
   s->paths = calloc(s->path_mask + 1, sizeof *s->paths);
-  s->devs = calloc(2 * n + 1, sizeof *s->devs);
+  s->devs = calloc(3 * n + 1, sizeof *s->devs);
   dc = calloc(1, sizeof *dc);
   if (!s->ids || !s->paths || !s->devs || !dc) rc = RM_ERROR_OUTOFMEMORY;
-  for (i = 0; i < n && rc == RM_OK; i++) rc = enter_file(s, dc, files[i], i);
+  for (i = 0; i < n && rc == RM_OK; i++) rc = enter_file(s, dc, files[i], ids ? &ids[i] : NULL, i);
   free(dc);
   if (rc != RM_OK) rm__regset_free(s);
   return rc;
@@ -216,7 +229,7 @@ size_t rm__regset_match_id(const rm__regset *s, uint64_t dev, uint64_t ino,
   while (s->ids[slot].used) {
     const rm__id_slot *e = &s->ids[slot];
     if (e->ino == ino && e->dev == dev) {
-      rm__uses_add(u, e->file, how);
+      rm__uses_add(u, e->file, e->older ? how | RM_USE_OLDER_INODE : how);
       hits++;
     }
     slot = (slot + 1) & s->id_mask;

@@ -402,7 +402,7 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   c.in = in;
   c.proc_fd = -1;
   pthread_mutex_init(&c.lock, NULL);
-  rc = rm__regset_build(&c.set, in->files, in->n_files);
+  rc = rm__regset_build(&c.set, in->files, in->file_ids, in->n_files);
   if (rc != RM_OK) goto end;
   rc = rm__self_init(&c.self);
   if (rc != RM_OK) goto end;

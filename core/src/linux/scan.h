@@ -27,6 +27,8 @@ typedef struct rm__id_slot {
   uint64_t dev, ino;
   size_t file;                 /* index into the registered files */
   int used;
+  int older;                   /* the identity the path had when it was
+                                  registered, no longer the path's now */
 } rm__id_slot;
 
 typedef struct rm__path_slot {
@@ -56,17 +58,21 @@ typedef struct rm__uses {
   int oom;
 } rm__uses;
 
-/* Builds the set from the registered paths (statx following symlinks).
- * RM_OK, RM_ERROR_ACCESS_DENIED (a path is a directory),
+/* Builds the set from the registered paths (statx following symlinks) and
+ * the identities they had when registered (ids: NULL or [n], {0, 0} for
+ * none); a recorded identity the path no longer has matches as an older
+ * inode.  RM_OK, RM_ERROR_ACCESS_DENIED (a path is a directory),
  * RM_ERROR_OUTOFMEMORY. */
-uint32_t rm__regset_build(rm__regset *s, const char *const *files, size_t n);
+uint32_t rm__regset_build(rm__regset *s, const char *const *files,
+                          const rm__file_id *ids, size_t n);
 void rm__regset_free(rm__regset *s);
 
 /* 1 when dev holds one of the registered paths (or their directories). */
 int rm__regset_has_dev(const rm__regset *s, uint64_t dev);
 
 /* Adds (file, how) to u for every registered file with this identity, or
- * with this path text; returns how many matched. */
+ * with this path text (how | RM_USE_OLDER_INODE for a registered file's
+ * former identity); returns how many matched. */
 size_t rm__regset_match_id(const rm__regset *s, uint64_t dev, uint64_t ino,
                            rm__uses *u, uint32_t how);
 size_t rm__regset_match_path(const rm__regset *s, const char *path,

@@ -246,6 +246,21 @@ uint32_t rm__os_store_open(rm__dir **out) {
   return RM_OK;
 }
 
+uint32_t rm__os_store_locate(char *path, size_t cap, uint32_t *skipped) {
+  rm__dir *d;
+  char *utf8;
+  uint32_t rc = rm__os_store_open(&d);
+  *skipped = 0;
+  if (rc != RM_OK) return rc;
+  utf8 = rm__win_utf8(d->path, -1);
+  rm__os_store_close(d);
+  if (!utf8) return RM_ERROR_OUTOFMEMORY;
+  rc = strlen(utf8) < cap ? RM_OK : RM_ERROR_MORE_DATA;
+  if (rc == RM_OK) memcpy(path, utf8, strlen(utf8) + 1);
+  free(utf8);
+  return rc;
+}
+
 void rm__os_store_close(rm__dir *d) {
   if (!d) return;
   if (d->lock_file != INVALID_HANDLE_VALUE) rm__os_store_unlock(d);
@@ -436,6 +451,34 @@ uint32_t rm__os_store_write(rm__dir *d, const char *name, const char *data,
   if (!ok) DeleteFileW(tmp);
   free(tmp);
   free(path);
+  return ok ? RM_OK : RM_ERROR_WRITE_FAULT;
+}
+
+uint32_t rm__os_store_append(rm__dir *d, const char *name, uint64_t offset,
+                             const char *data, size_t len) {
+  wchar_t *wname = rm__win_wide(name), *path;
+  LARGE_INTEGER at, size;
+  size_t done = 0;
+  HANDLE h;
+  int ok;
+  path = wname ? join(d->path, wname) : NULL;
+  free(wname);
+  if (!path) return RM_ERROR_OUTOFMEMORY;
+  h = open_retrying(path, GENERIC_WRITE | READ_CONTROL, OPEN_ALWAYS);
+  free(path);
+  if (h == INVALID_HANDLE_VALUE) return RM_ERROR_WRITE_FAULT;
+  at.QuadPart = (LONGLONG)offset;
+  ok = safe_handle(h) && GetFileSizeEx(h, &size) &&
+       (uint64_t)size.QuadPart >= offset &&
+       SetFilePointerEx(h, at, NULL, FILE_BEGIN) && SetEndOfFile(h);
+  while (ok && done < len) {
+    DWORD chunk = len - done > 0x40000000u ? 0x40000000u : (DWORD)(len - done);
+    DWORD put = 0;
+    ok = WriteFile(h, data + done, chunk, &put, NULL) && put > 0;
+    done += put;
+  }
+  ok = ok && FlushFileBuffers(h);
+  CloseHandle(h);
   return ok ? RM_OK : RM_ERROR_WRITE_FAULT;
 }
 
