@@ -79,16 +79,12 @@ uint32_t rm_list_sessions(rm_session_info **sessions, unsigned *n_sessions) {
     return rc;
   }
   for (slot = 0; slot < RM_MAX_SESSIONS && rc == RM_OK; slot++) {
-    char name[32], *text;
-    size_t len;
     rm__record r;
-    snprintf(name, sizeof name, "session.%02u", slot);
-    if (rm__os_store_read(d, name, &text, &len) != RM_OK) continue;
-    if (rm__record_parse(text, len, &r) == RM_OK) {
-      if (rm__os_alive(&r.owner)) rc = fill(&v[n++], slot, &r);
-      rm__record_free(&r);
-    }
-    free(text);
+    uint32_t got = rm__read_slot(d, slot, NULL, &r, 1);
+    if (got == RM_ERROR_OUTOFMEMORY) rc = got;
+    if (got != RM_OK) continue;          /* free, ended, abandoned, corrupt */
+    rc = fill(&v[n++], slot, &r);
+    rm__record_free(&r);
   }
   rm__os_store_close(d);
   if (rc != RM_OK) {
