@@ -2,11 +2,12 @@
  * classify.c: what kind of application a found process is, and whether
  * the installer can shut it down and bring it back (SPEC section 4).
  *
- * Only processes that matched are classified, so this file may read a
- * few more /proc files per process than the scan does: stat (identity,
- * terminal, kernel-thread flag), status (effective uid), exe (name),
- * sessionid (audit login session), ns/mnt and ns/pid (containers), and
- * environ (a graphical session) when there is no terminal.
+ * Only processes that matched are classified, and each only with what its
+ * entry needs: stat (identity, terminal, kernel-thread flag), the owner of
+ * its /proc directory (effective uid), exe (name), sessionid (audit login
+ * session), ns/mnt and ns/pid (containers); environ (a graphical session)
+ * only for a plain app without a terminal or a reboot reason, the one
+ * case where it decides the type (one of the costlier /proc reads).
  *
  * The critical list: PID 1, kernel threads, and processes whose command
  * name or executable basename is one of default_critical[] below or of
@@ -139,18 +140,16 @@ static int is_critical_name(const rm__self *self, const char *comm,
   return 0;
 }
 
-/* The effective uid from status ("Uid:\treal\teffective\t..."), or -1.
- * Not the owner of /proc/PID: that is root for non-dumpable processes. */
+/* The effective uid: the owner of the /proc/PID directory itself is the
+ * task's effective uid even when it is not dumpable (only the files and
+ * directories inside, such as fd/ and status, then belong to root); one
+ * statx instead of generating status.  -1 when unknown. */
 static long read_euid(int dirfd) {
-  char buf[4096], *line, *end;
-  unsigned long v;
-  if (read_once(dirfd, "status", buf, sizeof buf) <= 0) return -1;
-  line = strstr(buf, "\nUid:");
-  if (!line) return -1;
-  strtoul(line + 5, &end, 10);                /* real */
-  v = strtoul(end, &line, 10);                /* effective */
-  if (line == end) return -1;
-  return (long)v;
+  struct statx sx;
+  if (statx(dirfd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_UID, &sx) !=
+          0 || !(sx.stx_mask & STATX_UID))
+    return -1;
+  return (long)sx.stx_uid;
 }
 
 /* 1 when DISPLAY or WAYLAND_DISPLAY is set (non-empty) in the process's
@@ -234,7 +233,7 @@ static void exe_basename(int dirfd, char *base, size_t cap) {
 }
 
 int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
-                       const rm__pstat *st, rm__item *item) {
+                       const rm__pstat *st, uint64_t mnt_ns, rm__item *item) {
   rm__found *f = &item->found;
   rm__facts *facts = &item->facts;
   struct statx sx;
@@ -265,7 +264,7 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
   if (pid == self->pid) facts->always |= RM_REBOOT_REASON_DETECTED_SELF;
   /* Another mount or pid namespace: a container; the host must not stop
    * or restart it.  Unreadable namespaces say nothing. */
-  ns = ns_inode(dirfd, "ns/mnt");
+  ns = mnt_ns ? mnt_ns : ns_inode(dirfd, "ns/mnt");
   if (ns && self->mnt_ns && ns != self->mnt_ns)
     facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
   ns = ns_inode(dirfd, "ns/pid");
@@ -286,8 +285,13 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
   euid = read_euid(dirfd);
   facts->same_user = euid >= 0 && (uint32_t)euid == self->euid;
   facts->console = st->tty_nr != 0;
-  facts->graphical = !facts->console && has_display(dirfd);
   return 0;
+}
+
+void rm__classify_display(int dirfd, rm__item *item, int service) {
+  const rm__facts *facts = &item->facts;
+  if (!service && !facts->always && !facts->as_app && !facts->console)
+    item->facts.graphical = has_display(dirfd);
 }
 
 void rm__classify_finish(rm__item *item, const char *service) {

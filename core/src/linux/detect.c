@@ -18,7 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define MAX_MISSES 16           /* holes in an fd table before listing it */
+#define MAX_MISSES 3            /* holes probed before listing the rest */
 #define DELETED " (deleted)"
 #define DELETED_LEN (sizeof DELETED - 1)
 
@@ -48,9 +48,9 @@ void rm__utoa(char *buf, uint32_t v) {
 static int in_our_mount_ns(const rm__detector *d, rm__probe *p) {
   if (p->same_ns < 0) {
     struct statx sx;
-    p->same_ns = d->mnt_ns &&
-                 statx(p->dirfd, "ns/mnt", AT_STATX_DONT_SYNC, STATX_INO,
-                       &sx) == 0 && sx.stx_ino == d->mnt_ns;
+    if (statx(p->dirfd, "ns/mnt", AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0)
+      p->mnt_ns = sx.stx_ino;
+    p->same_ns = d->mnt_ns && p->mnt_ns == d->mnt_ns;
   }
   return p->same_ns;
 }
@@ -188,12 +188,16 @@ static int scan_fd(rm__detector *d, rm__probe *p, int fd_dir,
   return 0;
 }
 
-/* Every open fd.  Listing /proc/PID/fd costs the kernel more than the
- * statx calls themselves (it instantiates a dentry per fd), and fd tables
- * are nearly always dense from 0: since Linux 6.2 the fd directory's size
- * is the number of open fds, so the fds are probed by number until that
- * many were seen.  A sparse table (more than MAX_MISSES holes) or an older
- * kernel (size 0) falls back to listing, skipping the numbers probed. */
+/* Every open fd, never paying for both probing and listing.  Listing
+ * /proc/PID/fd costs the kernel more than the statx calls themselves (a
+ * dcache lookup and dput per entry), and fd tables are nearly always
+ * dense from 0 but for a hole or two (a closed pipe): since Linux 6.2 the
+ * fd directory's size is the number of open fds, so the fds are probed by
+ * number until that many were seen.  After MAX_MISSES holes the rest of
+ * the table is listed from where probing stopped (procfs takes the
+ * directory offset as fd number + 2), so a sparse table costs at most
+ * MAX_MISSES failed statx more than listing it; an older kernel (size 0)
+ * lists at once, to the end of the directory. */
 void rm__detect_fds(rm__detector *d, rm__probe *p) {
   struct statx sx;
   uint64_t open_fds = 0, seen = 0, probed = 0, misses = 0;
@@ -206,12 +210,18 @@ void rm__detect_fds(rm__detector *d, rm__probe *p) {
   if (statx(fd_dir, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_SIZE,
             &sx) == 0 && (sx.stx_mask & STATX_SIZE))
     open_fds = sx.stx_size;
-  while (seen < open_fds && misses <= MAX_MISSES && !p->denied) {
+  while (seen < open_fds && misses < MAX_MISSES && !p->denied) {
+    int r;
     rm__utoa(name, (uint32_t)probed++);
-    if (scan_fd(d, p, fd_dir, name) == 0) seen++;
-    else misses++;
+    r = scan_fd(d, p, fd_dir, name);
+    if (r == 0) seen++;
+    else if (r == -1) misses++;
   }
+  if ((seen < open_fds || open_fds == 0) && probed > 0 &&
+      lseek(fd_dir, (off_t)probed + 2, SEEK_SET) != (off_t)probed + 2)
+    lseek(fd_dir, 0, SEEK_SET);
   while ((seen < open_fds || open_fds == 0) && !p->denied) {
+    int r;
     ssize_t got = getdents64(fd_dir, d->buf, RM_DETECT_BUF), off = 0;
     if (got <= 0) {
       if (got < 0 && refused(errno)) p->denied = 1;
@@ -222,7 +232,9 @@ void rm__detect_fds(rm__detector *d, rm__probe *p) {
       off += e->d_reclen;
       if (e->d_name[0] == '.' || strtoull(e->d_name, NULL, 10) < probed)
         continue;
-      if (scan_fd(d, p, fd_dir, e->d_name) == -2) break;
+      r = scan_fd(d, p, fd_dir, e->d_name);
+      if (r == -2) break;
+      if (r == 0) seen++;
     }
   }
   close(fd_dir);

@@ -59,6 +59,7 @@ typedef struct scan_ctx {
   uint32_t *pids;              /* what to scan */
   size_t n_pids;
   int proc_fd;
+  unsigned managers;           /* rm__linux_services_present(), per scan */
   pthread_mutex_t lock;
   size_t next;                 /* cursor into pids, under lock */
   int stop;                    /* under lock: an error or a cancel */
@@ -160,15 +161,19 @@ static void scan_one(worker *w, uint32_t pid) {
   item.found.has_exe = p.has_exe;
   item.found.exe.dev = p.exe_dev;
   item.found.exe.ino = p.exe_ino;
-  if (rm__classify_probe(&c->self, p.dirfd, pid, &st, &item) != 0) goto done;
+  if (rm__classify_probe(&c->self, p.dirfd, pid, &st, p.mnt_ns, &item) != 0)
+    goto done;
   /* Its service, if any (services.c reads /proc only, so it runs here, in
    * parallel); a process that died meanwhile is dropped, since its pid
    * may already name another. */
-  if (!rm__linux_service_of(pid, item.found.info.service_short_name,
-                            sizeof item.found.info.service_short_name))
+  if (!rm__linux_service_of_stat(pid, &st, c->managers,
+                                 item.found.info.service_short_name,
+                                 sizeof item.found.info.service_short_name))
     item.found.info.service_short_name[0] = 0;
   else if (faccessat(p.dirfd, "stat", F_OK, 0) != 0)
     goto done;
+  rm__classify_display(p.dirfd, &item,
+                       item.found.info.service_short_name[0] != 0);
   item.found.registered = registered;
   item.found.uses = rm__uses_take(&w->d.uses, &item.found.n_uses);
   if (w->d.uses.oom || push_item(w, &item) != RM_OK) {
@@ -363,7 +368,7 @@ static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
     memset(&item, 0, sizeof item);
     ok = rm__linux_read_stat(dirfd, svc_pid[i], &st) == 0 &&
          st.state != 'Z' &&
-         rm__classify_probe(&c->self, dirfd, svc_pid[i], &st, &item) == 0;
+         rm__classify_probe(&c->self, dirfd, svc_pid[i], &st, 0, &item) == 0;
     close(dirfd);
     if (!ok) continue;
     item.found.registered = 1;
@@ -399,6 +404,7 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   if (rc != RM_OK) goto end;
   rc = rm__self_init(&c.self);
   if (rc != RM_OK) goto end;
+  c.managers = rm__linux_services_present();
   if (*in->cancel) {
     rc = RM_ERROR_CANCELLED;
     goto end;

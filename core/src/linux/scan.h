@@ -99,6 +99,7 @@ typedef struct rm__probe {
   int dirfd;                   /* its /proc/PID directory */
   int denied;                  /* out: fds, maps or exe refused */
   int same_ns;                 /* -1 unknown, else in the caller's mnt ns */
+  uint64_t mnt_ns;             /* its ns/mnt inode when read, else 0 */
   int has_exe;                 /* out: its executable's identity */
   uint64_t exe_dev, exe_ino;
 } rm__probe;
@@ -155,10 +156,15 @@ uint32_t rm__self_init(rm__self *self);
 void rm__self_free(rm__self *self);
 
 /* Fills item's identity, name, session, exe (unless has_exe is already
- * set) and facts for the process whose /proc directory is dirfd and whose
- * stat is st.  0, or -1 when it is gone. */
+ * set) and facts (all but graphical) for the process whose /proc
+ * directory is dirfd and whose stat is st; mnt_ns is the inode of its
+ * ns/mnt when already known (else 0).  0, or -1 when it is gone. */
 int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
-                       const rm__pstat *st, rm__item *item);
+                       const rm__pstat *st, uint64_t mnt_ns, rm__item *item);
+
+/* Sets facts.graphical, reading environ only when it decides the type: a
+ * plain app (service 0) without a terminal or a reboot reason. */
+void rm__classify_display(int dirfd, rm__item *item, int service);
 
 /* Sets app_type, reasons and restartable from the facts, as an app or,
  * when service is non-NULL, as that service. */

@@ -26,8 +26,10 @@ typedef struct rm__svc_manager {
   const char *name;
   /* 1 when this manager runs on this machine. */
   int (*present)(void);
-  /* The short name of the service pid belongs to: 1 and fills name. */
-  int (*service_of)(uint32_t pid, char *name, size_t cap);
+  /* The short name of the service pid belongs to: 1 and fills name.  st
+   * is the process's stat when the caller has it (NULL: read it). */
+  int (*service_of)(uint32_t pid, const rm__pstat *st, char *name,
+                    size_t cap);
   /* RM_SVC_UNKNOWN, RM_SVC_DOWN or RM_SVC_RUNNING (with its main pid). */
   int (*lookup)(const char *name, uint32_t *pid);
   /* 1 when the manager itself refuses manual stops of this service. */

@@ -159,12 +159,14 @@ static int known_plain(uint32_t pid, uint64_t start) {
  * through processes without a controlling terminal, from runsv's child
  * (a run script that forks instead of exec'ing).  A terminal ends the
  * walk: a user's shell under a getty is not the getty service. */
-static int runit_service_of(uint32_t pid, char *name, size_t cap) {
+static int runit_service_of(uint32_t pid, const rm__pstat *known, char *name,
+                            size_t cap) {
   uint32_t seen[16];
   uint64_t seen_start[16];
   int n_seen = 0, depth, i;
   rm__pstat st;
-  if (rm__linux_read_stat(-1, pid, &st) != 0) return 0;
+  if (known) st = *known;
+  else if (rm__linux_read_stat(-1, pid, &st) != 0) return 0;
   for (depth = 0; depth < 16; depth++) {
     uint32_t parent = (uint32_t)st.ppid;
     rm__pstat up;

@@ -89,8 +89,10 @@ int rm__linux_unit_of_cgroup(const char *cg, char *name, size_t cap) {
   return 0;
 }
 
-static int systemd_service_of(uint32_t pid, char *name, size_t cap) {
+static int systemd_service_of(uint32_t pid, const rm__pstat *st, char *name,
+                              size_t cap) {
   char cg[4096];
+  (void)st;
   if (cgroup_path(pid, cg, sizeof cg) != 0) return 0;
   return rm__linux_unit_of_cgroup(cg, name, cap);
 }
