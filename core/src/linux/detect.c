@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #define MAX_MISSES 3            /* holes probed before listing the rest */
+#define GATE_VMA "ffffffffff600000-"
+#define GATE_LEN (sizeof GATE_VMA - 1)
 #define DELETED " (deleted)"
 #define DELETED_LEN (sizeof DELETED - 1)
 
@@ -302,6 +304,7 @@ static void maps_line(rm__detector *d, rm__probe *p, const char *s,
 void rm__detect_maps(rm__detector *d, rm__probe *p) {
   uint64_t last_dev = 0, last_ino = 0;
   size_t have = 0;
+  const char *last_line = NULL;
   int fd = openat(p->dirfd, "maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (refused(errno)) p->denied = 1;
@@ -316,10 +319,19 @@ void rm__detect_maps(rm__detector *d, rm__probe *p) {
       break;
     }
     end = d->buf + have + got;
+    last_line = NULL;
     for (line = d->buf; (nl = memchr(line, '\n', (size_t)(end - line)));
-         line = nl + 1)
+         line = nl + 1) {
       maps_line(d, p, line, nl, &last_dev, &last_ino);
+      last_line = line;
+    }
     have = (size_t)(end - line);
+    /* x86-64's vsyscall page is always shown last, after every vma, at
+     * an address no mapping of the process can have: no read for EOF. */
+    if (have == 0 && last_line &&
+        (size_t)(end - last_line) > GATE_LEN &&
+        memcmp(last_line, GATE_VMA, GATE_LEN) == 0)
+      break;
     if (have == RM_DETECT_BUF) have = 0;   /* no line is that long */
     memmove(d->buf, line, have);
   }
