@@ -34,11 +34,21 @@ typedef struct rm__path_slot {
   size_t file;
 } rm__path_slot;
 
+/* A registered path that is a Unix socket: processes hold not its inode
+ * but the socket bound there (sockets.c). */
+typedef struct rm__reg_socket {
+  uint64_t dev, ino;           /* the socket file's identity */
+  size_t file;
+} rm__reg_socket;
+
 /* The registered files, hashed.  Several slots may share a key (two
  * registered names of one inode); lookups report every one. */
 typedef struct rm__regset {
   rm__id_slot *ids;
   size_t id_mask;              /* capacity - 1, capacity a power of two */
+  size_t n_ids;
+  rm__reg_socket *sockets;     /* the registered paths that are sockets */
+  size_t n_sockets;
   rm__path_slot *paths;
   size_t path_mask;
   uint64_t *devs;              /* distinct devices of the registered paths */
@@ -59,6 +69,15 @@ typedef struct rm__uses {
  * RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__regset_build(rm__regset *s, const char *const *files, size_t n);
 void rm__regset_free(rm__regset *s);
+
+/* Adds an identity held for a registered file (a socket's sockfs inode);
+ * 0, or -1 when out of memory. */
+int rm__regset_add_id(rm__regset *s, uint64_t dev, uint64_t ino, size_t file);
+
+/* sockets.c: adds, for each registered socket file, the sockfs inodes of
+ * the sockets bound at it, so that fds on them match.  RM_OK or
+ * RM_ERROR_OUTOFMEMORY (sockets that cannot be looked up match nothing). */
+uint32_t rm__regset_add_sockets(rm__regset *s);
 
 /* 1 when dev holds one of the registered paths (or their directories). */
 int rm__regset_has_dev(const rm__regset *s, uint64_t dev);

@@ -4,6 +4,8 @@
  * actions, in order, then prints "ready" and sleeps until killed:
  *
  *   open PATH          open read-only and keep the fd
+ *   open-at FD PATH    the same, at fd number FD (holes below stay)
+ *   close FD           close an fd (makes a hole)
  *   map PATH           open, mmap one page, close (held by the mapping)
  *   write PATH TEXT    create or truncate a file with TEXT
  *   unlink PATH        remove a name
@@ -90,6 +92,15 @@ int main(int argc, char **argv) {
     const char *y = i + 2 < argc ? argv[i + 2] : NULL;
     if (strcmp(a, "open") == 0 && x) {
       if (open(x, O_RDONLY) < 0) die("open", x);
+      i++;
+    } else if (strcmp(a, "open-at") == 0 && x && y) {
+      int fd = open(y, O_RDONLY);
+      if (fd < 0) die("open", y);
+      if (dup2(fd, atoi(x)) != atoi(x)) die("dup2", x);
+      if (fd != atoi(x)) close(fd);
+      i += 2;
+    } else if (strcmp(a, "close") == 0 && x) {
+      close(atoi(x));
       i++;
     } else if (strcmp(a, "map") == 0 && x) {
       int fd = open(x, O_RDONLY);
