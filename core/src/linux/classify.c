@@ -301,11 +301,17 @@ void rm__classify_finish(rm__item *item, const char *service) {
 
   if (service) {
     /* Stopped and started through its manager: signalling rights and the
-     * caller's login session do not matter, the manager's rules do. */
+     * caller's login session do not matter, the manager's rules do.  But
+     * a service process the caller could neither inspect nor signal is
+     * listed only because it might hold the files, and such a caller
+     * (another user, unprivileged) cannot stop a service of that user
+     * either: PERMISSION_DENIED, as for any such process. */
     rm__utf8_copy(f->info.service_short_name,
                   sizeof f->info.service_short_name, service);
     if (rm__linux_service_critical(service))
       reasons |= RM_REBOOT_REASON_CRITICAL_SERVICE;
+    if (facts->uninspected)
+      reasons |= facts->as_app & RM_REBOOT_REASON_PERMISSION_DENIED;
   } else {
     f->info.service_short_name[0] = 0;
     reasons |= facts->as_app;

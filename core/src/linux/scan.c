@@ -175,6 +175,7 @@ static void scan_one(worker *w, uint32_t pid) {
   rm__classify_display(p.dirfd, &item,
                        item.found.info.service_short_name[0] != 0);
   item.found.registered = registered;
+  item.facts.uninspected = p.denied;
   item.found.uses = rm__uses_take(&w->d.uses, &item.found.n_uses);
   if (w->d.uses.oom || push_item(w, &item) != RM_OK) {
     free(item.found.uses);

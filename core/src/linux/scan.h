@@ -163,6 +163,7 @@ typedef struct rm__facts {
   int console;                 /* has a controlling terminal */
   int graphical;               /* DISPLAY or WAYLAND_DISPLAY in environ */
   int same_user;               /* effective uid equals the caller's */
+  int uninspected;             /* its fds, maps or exe were refused */
 } rm__facts;
 
 /* What one process the scan reports carries until the end of the scan. */
