@@ -63,6 +63,7 @@ extern char **environ;
 #define MAX_RUNS 51
 
 static char work_dir[4096];
+static char shm_dir[4096];            /* the session store, on tmpfs */
 static pid_t holders_pid;
 static int holders_ctl = -1;          /* its stdin: closing it stops it */
 static volatile sig_atomic_t interrupted;
@@ -97,6 +98,8 @@ static void cleanup(void) {
   stop_holders();
   if (work_dir[0]) nftw(work_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   work_dir[0] = 0;
+  if (shm_dir[0]) nftw(shm_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  shm_dir[0] = 0;
 }
 
 static void on_signal(int sig) {
@@ -388,15 +391,17 @@ static int run_tool(char *const argv[], char *const envp[], double *wall,
   return 0;
 }
 
-/* environ without RESTARTMGR_SCAN_THREADS, plus `extra` when non-NULL. */
+/* environ without RESTARTMGR_SCAN_THREADS, plus `extra` ("NAME=value",
+ * replacing NAME) when non-NULL. */
 static char **environment(const char *extra) {
-  size_t n = 0, k = 0;
+  size_t n = 0, k = 0, name_len = extra ? strcspn(extra, "=") + 1 : 0;
   char **v;
   while (environ[n]) n++;
   v = calloc(n + 2, sizeof *v);
   if (!v) die("calloc");
   for (n = 0; environ[n]; n++)
-    if (strncmp(environ[n], "RESTARTMGR_SCAN_THREADS=", 24) != 0)
+    if (strncmp(environ[n], "RESTARTMGR_SCAN_THREADS=", 24) != 0 &&
+        !(extra && strncmp(environ[n], extra, name_len) == 0))
       v[k++] = environ[n];
   if (extra) v[k++] = (char *)(uintptr_t)extra;
   return v;
@@ -508,7 +513,7 @@ static char **command(const char *const *prefix, char **files, long n) {
   return v;
 }
 
-enum { LEAN, RM_DEFAULT, RM_ONE, FUSER, LSOF, N_CONTENDERS };
+enum { LEAN, RM_DEFAULT, RM_ONE, FUSER, LSOF, RM_DISK, N_CONTENDERS };
 
 /* The contenders on these files, round-robin over c->runs rounds. */
 static void run_round_robin(contender *t, size_t n_t, char **files, long n,
@@ -531,6 +536,8 @@ static void run_round_robin(contender *t, size_t n_t, char **files, long n,
   }
 }
 
+static char **env_disk;        /* default threads, the store on disk */
+
 static void setup_contenders(contender *t, char **files, long n,
                              char **env_default, char **env_one) {
   static char self[4096];
@@ -550,6 +557,9 @@ static void setup_contenders(contender *t, char **files, long n,
   t[FUSER].argv = command(fuser_words, files, n);
   t[LSOF].label = "lsof -n -w -t FILES";
   t[LSOF].argv = command(lsof_words, files, n);
+  t[RM_DISK].label = "rm list (default), store on disk";
+  t[RM_DISK].argv = command(list_words, files, n);
+  t[RM_DISK].envp = env_disk;
   t[LEAN].envp = t[FUSER].envp = t[LSOF].envp = environ;
   t[RM_DEFAULT].envp = env_default;
   t[RM_ONE].envp = env_one;
@@ -568,6 +578,7 @@ static void side_by_side(const config *c, long ncpu, int sparse,
   char **files;
   contender t[N_CONTENDERS];
   double in_wall[MAX_RUNS], in_cpu[MAX_RUNS], wall[N_CONTENDERS];
+  size_t n_t = sparse || !env_disk ? RM_DISK : N_CONTENDERS;
   if (stride < 1) stride = 1;
   files = registered_names(c, n_files, stride);
   for (i = 0; i < n_files; i++)
@@ -581,11 +592,11 @@ static void side_by_side(const config *c, long ncpu, int sparse,
          c->per_proc, c->mapped,
          sparse ? "; each also holds fd 250, with holes" : "", c->pool,
          n_files, replaced, ncpu, c->runs);
-  run_round_robin(t, N_CONTENDERS, files, n_files, c->runs, in_wall, in_cpu,
+  run_round_robin(t, n_t, files, n_files, c->runs, in_wall, in_cpu,
                   &in_found);
   printf("  %-38s %8s %8s %9s %8s\n", "", "wall ms", "CPU ms", "processes",
          "vs lean");
-  for (i = 0; i < N_CONTENDERS; i++) {
+  for (i = 0; i < (long)n_t; i++) {
     wall[i] = t[i].missing ? -1 : median(t[i].wall, c->runs);
     if (t[i].missing) {
       printf("  %-38s %8s\n", t[i].label, "not installed");
@@ -775,12 +786,24 @@ int main(int argc, char **argv) {
     work_dir[0] = 0;
     die("mkdtemp");
   }
-  snprintf(store, sizeof store, "%s/store", work_dir);
+  /* The session store on tmpfs where there is one, as $XDG_RUNTIME_DIR
+   * and /run are on a usual system: on a disk, the fsyncs that make it
+   * crash-safe wait for the disk (the "store on disk" row). */
+  snprintf(shm_dir, sizeof shm_dir, "/dev/shm/rm_bench_list-XXXXXX");
+  if (!mkdtemp(shm_dir)) shm_dir[0] = 0;
+  snprintf(store, sizeof store, "%s/store", shm_dir[0] ? shm_dir : work_dir);
   snprintf(pad, sizeof pad, "%s/pad", work_dir);
   if (mkdir(pad, 0755) != 0) die(pad);
   setenv("RESTARTMGR_STATE_DIR", store, 1);   /* a private session store */
   env_default = environment(NULL);
   env_one = environment("RESTARTMGR_SCAN_THREADS=1");
+  if (shm_dir[0]) {
+    static char disk_store[4300];
+    snprintf(disk_store, sizeof disk_store,
+             "RESTARTMGR_STATE_DIR=%s/store-on-disk", work_dir);
+    env_disk = environment(disk_store);
+  }
+  printf("session store: %s\n", store);
 
   print_load("before");
   start_holders(&c, c.procs, 0);
@@ -796,6 +819,7 @@ int main(int argc, char **argv) {
   cleanup();
   free(env_default);
   free(env_one);
+  free(env_disk);
   print_load("after");
   return mismatch;
 }
