@@ -631,54 +631,75 @@ static void side_by_side(const config *c, long ncpu, int sparse,
   free_names(files, n_files);
 }
 
+/* Processes on the system right now (every one of them is scanned). */
+static long system_processes(void) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  long n = 0;
+  if (!d) return -1;
+  while ((e = readdir(d)) != NULL) n += e->d_name[0] >= '1' && e->d_name[0] <= '9';
+  closedir(d);
+  return n;
+}
+
 static void by_processes(config c, char **env_default) {
   static const long counts[] = { 100, 250, 500, 1000 };
+  double rm_ms[4], lean_ms[4];
   char **files;
-  size_t i;
+  size_t i, last = sizeof counts / sizeof *counts - 1;
   long stride = c.pool / c.registered - 1;
   if (stride < 1) stride = 1;
   printf("\nCost vs processes (%ld files each, %ld registered; separate "
-         "processes, medians of %ld round-robin runs):\n", c.per_proc,
-         c.registered, c.runs);
-  printf("  %9s %9s %8s %8s %8s %11s %7s %8s\n", "processes", "open fds",
-         "matched", "rm ms", "lean ms", "rm us/proc", "rm ns/fd", "fuser ms");
+         "processes, medians of %ld round-robin runs; every process on the "
+         "machine is scanned, so the slope is what a process costs):\n",
+         c.per_proc, c.registered, c.runs);
+  printf("  %9s %9s %9s %8s %8s %8s %8s\n", "holders", "their fds",
+         "all procs", "matched", "rm ms", "lean ms", "fuser ms");
   files = registered_names(&c, c.registered, stride);
   stop_holders();
-  for (i = 0; i < sizeof counts / sizeof *counts; i++) {
+  for (i = 0; i <= last; i++) {
     contender t[N_CONTENDERS];
-    long fds = counts[i] * (c.per_proc - c.mapped + 3);
-    double ms;
+    long fds = counts[i] * (c.per_proc - c.mapped + 3), k;
     check_interrupt();
     start_holders(&c, counts[i], 0);
     setup_contenders(t, files, c.registered, env_default, env_default);
     run_round_robin(t, LSOF, files, c.registered, c.runs, NULL, NULL, NULL);
-    ms = median(t[RM_DEFAULT].wall, c.runs);
-    printf("  %9ld %9ld %8ld %8.1f %8.1f %11.1f %7.0f %8.1f\n", counts[i],
-           fds, t[RM_DEFAULT].found, ms, median(t[LEAN].wall, c.runs),
-           ms * 1e3 / (double)counts[i], ms * 1e6 / (double)fds,
+    rm_ms[i] = median(t[RM_DEFAULT].wall, c.runs);
+    lean_ms[i] = median(t[LEAN].wall, c.runs);
+    printf("  %9ld %9ld %9ld %8ld %8.1f %8.1f %8.1f\n", counts[i], fds,
+           system_processes(), t[RM_DEFAULT].found, rm_ms[i], lean_ms[i],
            t[FUSER].missing ? -1.0 : median(t[FUSER].wall, c.runs));
-    for (fds = 0; fds < N_CONTENDERS; fds++) free(t[fds].argv);
+    for (k = 0; k < N_CONTENDERS; k++) free(t[k].argv);
     stop_holders();
   }
+  printf("  slope %ld -> %ld holders: rm %.1f us per process (%.0f ns per "
+         "fd), leanest scan %.1f us per process\n", counts[0], counts[last],
+         (rm_ms[last] - rm_ms[0]) * 1e3 / (double)(counts[last] - counts[0]),
+         (rm_ms[last] - rm_ms[0]) * 1e6 /
+             (double)((counts[last] - counts[0]) * (c.per_proc - c.mapped + 3)),
+         (lean_ms[last] - lean_ms[0]) * 1e3 /
+             (double)(counts[last] - counts[0]));
   free_names(files, c.registered);
 }
 
-static void by_registered(config c, char **env_default) {
+static void by_registered(config c) {
   static const long from_pool[] = { 10, 100, 1000 };
   static const long padded[] = { 10, 100, 1000, 10000 };
   size_t i;
   char buf[4200];
   start_holders(&c, c.procs, 0);
-  printf("\nCost vs registered files (%ld processes; rm list as a separate "
-         "process, default threads; each call also stats every registered "
-         "file once):\n", c.procs);
+  printf("\nCost vs registered files (%ld processes; rm_get_list timed "
+         "in-process, default threads, registration not timed (its cost is "
+         "the store's); each call stats every registered file once):\n",
+         c.procs);
   printf("  %-44s %10s %10s\n", "registered", "matched", "median ms");
   for (i = 0; i < sizeof from_pool / sizeof *from_pool + sizeof padded /
                   sizeof *padded; i++) {
     int pad = i >= sizeof from_pool / sizeof *from_pool;
     long n = pad ? padded[i - 3] : from_pool[i], k;
     char **files = calloc((size_t)n + 1, sizeof *files);
-    contender t[N_CONTENDERS];
+    double wall[MAX_RUNS], cpu[MAX_RUNS];
+    long found = 0;
     check_interrupt();
     if (!files) die("calloc");
     for (k = 0; k < n; k++) {
@@ -695,14 +716,11 @@ static void by_registered(config c, char **env_default) {
       }
       if (!(files[k] = strdup(buf))) die("strdup");
     }
-    setup_contenders(t, files, n, env_default, env_default);
-    run_round_robin(&t[RM_DEFAULT], 1, files, n, c.runs, NULL, NULL, NULL);
+    list_in_child(files, n, c.runs, wall, cpu, &found);
     if (pad) snprintf(buf, sizeof buf, "10 pool files + %ld nobody holds",
                       n - 10);
     else snprintf(buf, sizeof buf, "%ld pool files", n);
-    printf("  %-44s %10ld %10.1f\n", buf, t[RM_DEFAULT].found,
-           median(t[RM_DEFAULT].wall, c.runs));
-    for (k = 0; k < N_CONTENDERS; k++) free(t[k].argv);
+    printf("  %-44s %10ld %10.1f\n", buf, found, median(wall, c.runs));
     free_names(files, n);
   }
   stop_holders();
@@ -814,7 +832,7 @@ int main(int argc, char **argv) {
   stop_holders();
   if (c.scaling) {
     by_processes(c, env_default);
-    by_registered(c, env_default);
+    by_registered(c);
   }
   cleanup();
   free(env_default);
