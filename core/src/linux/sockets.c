@@ -70,11 +70,16 @@ static uint32_t from_sock_diag(rm__regset *s, uint64_t sock_dev, int *done) {
     struct unix_diag_req req;
   } q;
   struct sockaddr_nl kernel;
-  static __thread char buf[32768];
+  size_t cap = 32768;
+  char *buf;
   uint32_t rc = RM_OK;
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   *done = 0;
   if (fd < 0) return RM_OK;
+  if (!(buf = malloc(cap))) {
+    close(fd);
+    return RM_ERROR_OUTOFMEMORY;
+  }
   memset(&kernel, 0, sizeof kernel);
   kernel.nl_family = AF_NETLINK;
   memset(&q, 0, sizeof q);
@@ -87,10 +92,11 @@ static uint32_t from_sock_diag(rm__regset *s, uint64_t sock_dev, int *done) {
   if (sendto(fd, &q, sizeof q, 0, (struct sockaddr *)&kernel,
              sizeof kernel) != (ssize_t)sizeof q) {
     close(fd);
+    free(buf);
     return RM_OK;
   }
   for (;;) {
-    ssize_t got = recv(fd, buf, sizeof buf, 0);
+    ssize_t got = recv(fd, buf, cap, 0);
     const struct nlmsghdr *h = (const struct nlmsghdr *)(void *)buf;
     size_t left;
     if (got < 0 && errno == EINTR) continue;
@@ -129,6 +135,7 @@ static uint32_t from_sock_diag(rm__regset *s, uint64_t sock_dev, int *done) {
   }
 end:
   close(fd);
+  free(buf);
   return rc;
 }
 
