@@ -48,9 +48,7 @@ static const char *const default_critical[] = {
 #define DELETED_SUFFIX " (deleted)"
 
 static uint64_t ns_inode(int dirfd, const char *name) {
-  struct statx sx;
-  if (statx(dirfd, name, AT_STATX_DONT_SYNC, STATX_INO, &sx) != 0) return 0;
-  return sx.stx_ino;
+  return rm__ns_inode(dirfd, name);
 }
 
 /* One read of a small /proc file: these are generated whole on the first

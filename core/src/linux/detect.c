@@ -45,13 +45,27 @@ void rm__utoa(char *buf, uint32_t v) {
   buf[n] = 0;
 }
 
+/* The link reads "mnt:[4026531841]", the namespace's inode number: the
+ * same number a statx through the link gives, for a third of the cost
+ * (no nsfs dentry is looked up). */
+uint64_t rm__ns_inode(int dirfd, const char *name) {
+  char link[64];
+  const char *p;
+  uint64_t v = 0;
+  ssize_t n = readlinkat(dirfd, name, link, sizeof link - 1);
+  if (n <= 0) return 0;
+  link[n] = 0;
+  p = strchr(link, '[');
+  if (!p) return 0;
+  for (p++; (unsigned)(*p - '0') < 10; p++) v = v * 10 + (uint64_t)(*p - '0');
+  return *p == ']' ? v : 0;
+}
+
 /* Whether the process sees our mount tree, so that a path it is shown
  * names the file we would name; asked only for deleted-inode candidates. */
 static int in_our_mount_ns(const rm__detector *d, rm__probe *p) {
   if (p->same_ns < 0) {
-    struct statx sx;
-    if (statx(p->dirfd, "ns/mnt", AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0)
-      p->mnt_ns = sx.stx_ino;
+    p->mnt_ns = rm__ns_inode(p->dirfd, "ns/mnt");
     p->same_ns = d->mnt_ns && p->mnt_ns == d->mnt_ns;
   }
   return p->same_ns;

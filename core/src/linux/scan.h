@@ -135,6 +135,10 @@ int rm__detect_exe(rm__detector *d, rm__probe *p);
 void rm__detect_fds(rm__detector *d, rm__probe *p);
 void rm__detect_maps(rm__detector *d, rm__probe *p);
 
+/* The inode number of a namespace, from the link dirfd/name ("ns/mnt"),
+ * or 0 when unreadable. */
+uint64_t rm__ns_inode(int dirfd, const char *name);
+
 /* Decimal text of v into buf[11]. */
 void rm__utoa(char *buf, uint32_t v);
 
