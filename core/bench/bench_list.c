@@ -30,8 +30,9 @@
  * 1000) and with registered files (10 to 10,000).
  *
  *   rm_bench_list [-n PROCS] [-k FILES] [-m MAPPED] [-f POOL]
- *                 [-F REGISTERED] [-R RUNS] [-q] [-s]
+ *                 [-F REGISTERED] [-R RUNS] [-q] [-s] [-C OTHER]
  *     -q  no scaling tables        -s  smoke run (tiny, 1 run, for ctest)
+ *     -C  also time another build's rm_bench_list --list (before/after)
  *
  * Exits 1 when rm_get_list finds fewer processes than the lean scan (a
  * cross-check, not a timing).  Every process it starts is ended and
@@ -513,7 +514,8 @@ static char **command(const char *const *prefix, char **files, long n) {
   return v;
 }
 
-enum { LEAN, RM_DEFAULT, RM_ONE, FUSER, LSOF, RM_DISK, N_CONTENDERS };
+enum { LEAN, RM_DEFAULT, RM_ONE, FUSER, LSOF, RM_DISK, OTHER_DEFAULT,
+       OTHER_ONE, N_CONTENDERS };
 
 /* The contenders on these files, round-robin over c->runs rounds. */
 static void run_round_robin(contender *t, size_t n_t, char **files, long n,
@@ -523,7 +525,8 @@ static void run_round_robin(contender *t, size_t n_t, char **files, long n,
   size_t i;
   for (i = 0; i < n_t; i++) {      /* warm-up: caches hot, tools found */
     double w, cpu;
-    t[i].missing = run_tool(t[i].argv, t[i].envp, &w, &cpu, &t[i].found) != 0;
+    t[i].missing = !t[i].label ||
+                   run_tool(t[i].argv, t[i].envp, &w, &cpu, &t[i].found) != 0;
   }
   for (k = 0; k < runs; k++) {
     check_interrupt();
@@ -537,6 +540,7 @@ static void run_round_robin(contender *t, size_t n_t, char **files, long n,
 }
 
 static char **env_disk;        /* default threads, the store on disk */
+static const char *other_bench; /* -C: another build's rm_bench_list */
 
 static void setup_contenders(contender *t, char **files, long n,
                              char **env_default, char **env_one) {
@@ -557,9 +561,21 @@ static void setup_contenders(contender *t, char **files, long n,
   t[FUSER].argv = command(fuser_words, files, n);
   t[LSOF].label = "lsof -n -w -t FILES";
   t[LSOF].argv = command(lsof_words, files, n);
-  t[RM_DISK].label = "rm list (default), store on disk";
+  t[RM_DISK].label = env_disk ? "rm list (default), store on disk" : NULL;
   t[RM_DISK].argv = command(list_words, files, n);
   t[RM_DISK].envp = env_disk;
+  {
+    static const char *other_words[] = { NULL, "--list", NULL };
+    other_words[0] = other_bench;
+    t[OTHER_DEFAULT].label = other_bench ? "-C build: rm list (default)" : NULL;
+    t[OTHER_ONE].label = other_bench ? "-C build: rm list (1 thread)" : NULL;
+    t[OTHER_DEFAULT].argv = command(other_bench ? other_words : list_words,
+                                    files, n);
+    t[OTHER_ONE].argv = command(other_bench ? other_words : list_words, files,
+                                n);
+    t[OTHER_DEFAULT].envp = env_default;
+    t[OTHER_ONE].envp = env_one;
+  }
   t[LEAN].envp = t[FUSER].envp = t[LSOF].envp = environ;
   t[RM_DEFAULT].envp = env_default;
   t[RM_ONE].envp = env_one;
@@ -578,12 +594,13 @@ static void side_by_side(const config *c, long ncpu, int sparse,
   char **files;
   contender t[N_CONTENDERS];
   double in_wall[MAX_RUNS], in_cpu[MAX_RUNS], wall[N_CONTENDERS];
-  size_t n_t = sparse || !env_disk ? RM_DISK : N_CONTENDERS;
+  size_t n_t = N_CONTENDERS;
   if (stride < 1) stride = 1;
   files = registered_names(c, n_files, stride);
   for (i = 0; i < n_files; i++)
     replaced += ((1 + i * stride) % c->pool) % 10 == 0;
   setup_contenders(t, files, n_files, env_default, env_one);
+  if (sparse) t[RM_DISK].label = NULL;
   printf("\n%s: %ld processes x %ld files (%ld mapped then closed%s; "
          "every 10th of %ld pool files replaced by rename), %ld registered "
          "(%ld replaced), %ld CPUs, median of %ld round-robin runs, each a "
@@ -598,6 +615,7 @@ static void side_by_side(const config *c, long ncpu, int sparse,
          "vs lean");
   for (i = 0; i < (long)n_t; i++) {
     wall[i] = t[i].missing ? -1 : median(t[i].wall, c->runs);
+    if (!t[i].label) continue;
     if (t[i].missing) {
       printf("  %-38s %8s\n", t[i].label, "not installed");
       continue;
@@ -621,6 +639,12 @@ static void side_by_side(const config *c, long ncpu, int sparse,
   print_ratio("lsof / rm (default threads)", wall[LSOF], wall[RM_DEFAULT],
               ">= 13");
   print_ratio("lsof / rm (1 thread)", wall[LSOF], wall[RM_ONE], "-");
+  if (other_bench) {
+    print_ratio("-C build / this build (default threads)",
+                wall[OTHER_DEFAULT], wall[RM_DEFAULT], "-");
+    print_ratio("-C build / this build (1 thread)", wall[OTHER_ONE],
+                wall[RM_ONE], "-");
+  }
   printf("  (rm also reports holders of the replaced files' older inodes, "
          "which the others do not match)\n");
   if (t[RM_DEFAULT].found < t[LEAN].found || t[RM_ONE].found < t[LEAN].found) {
@@ -663,6 +687,7 @@ static void by_processes(config c, char **env_default) {
     check_interrupt();
     start_holders(&c, counts[i], 0);
     setup_contenders(t, files, c.registered, env_default, env_default);
+    t[RM_ONE].label = NULL;
     run_round_robin(t, LSOF, files, c.registered, c.runs, NULL, NULL, NULL);
     rm_ms[i] = median(t[RM_DEFAULT].wall, c.runs);
     lean_ms[i] = median(t[LEAN].wall, c.runs);
@@ -770,7 +795,7 @@ int main(int argc, char **argv) {
   c.registered = 100;
   c.runs = 9;
   c.scaling = 1;
-  while ((opt = getopt(argc, argv, "n:k:m:f:F:R:qs")) != -1) {
+  while ((opt = getopt(argc, argv, "n:k:m:f:F:R:qsC:")) != -1) {
     switch (opt) {
     case 'n': c.procs = option(optarg); break;
     case 'k': c.per_proc = option(optarg); break;
@@ -779,13 +804,15 @@ int main(int argc, char **argv) {
     case 'F': c.registered = option(optarg); break;
     case 'R': c.runs = option(optarg); break;
     case 'q': c.scaling = 0; break;
+    case 'C': other_bench = optarg; break;
     case 's':
       c.procs = 20, c.per_proc = 10, c.mapped = 2, c.pool = 200;
       c.registered = 20, c.runs = 1, c.scaling = 0;
       break;
     default:
       fprintf(stderr, "usage: rm_bench_list [-n procs] [-k files] [-m mapped]"
-                      " [-f pool] [-F registered] [-R runs] [-q] [-s]\n");
+                      " [-f pool] [-F registered] [-R runs] [-q] [-s]"
+                      " [-C other-build/rm_bench_list]\n");
       return 2;
     }
   }
