@@ -645,6 +645,19 @@ static void side_by_side(const config *c, long ncpu, int sparse,
     print_ratio("-C build / this build (1 thread)", wall[OTHER_ONE],
                 wall[RM_ONE], "-");
   }
+  if (!t[RM_ONE].missing && !t[RM_DEFAULT].missing) {
+    double lean_cpu = median(t[LEAN].cpu, c->runs);
+    printf("  CPU time (user+system), steadier than wall time on a busy "
+           "machine:\n");
+    print_ratio("CPU: rm (1 thread) / leanest",
+                median(t[RM_ONE].cpu, c->runs), lean_cpu, "-");
+    print_ratio("CPU: rm (default threads) / leanest",
+                median(t[RM_DEFAULT].cpu, c->runs), lean_cpu, "-");
+    if (other_bench && !t[OTHER_ONE].missing)
+      print_ratio("CPU: -C build / this (1 thread)",
+                  median(t[OTHER_ONE].cpu, c->runs),
+                  median(t[RM_ONE].cpu, c->runs), "-");
+  }
   printf("  (rm also reports holders of the replaced files' older inodes, "
          "which the others do not match)\n");
   if (t[RM_DEFAULT].found < t[LEAN].found || t[RM_ONE].found < t[LEAN].found) {
