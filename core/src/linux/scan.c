@@ -22,7 +22,8 @@
  *    looked up by name on the calling thread at the end.
  * The /proc pid list is shared by up to RESTARTMGR_SCAN_THREADS worker
  * threads (default: one per CPU, at most 4; 1 for small systems), which
- * take chunks of pids from a shared cursor; results are sorted by pid, so
+ * take chunks of pids from a shared cursor (a quarter of what is left per
+ * worker, at most 16, so they finish together); results are sorted by pid, so
  * the output does not depend on the split.
  *
  * What cannot be inspected: a process whose fds, maps or exe are refused
@@ -47,7 +48,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define CHUNK 8                 /* pids a worker takes at a time */
+#define CHUNK 16                /* most pids a worker takes at a time */
 #define MAX_THREADS 16
 
 /* Shared, read-only during the scan except what is under its lock. */
@@ -62,6 +63,7 @@ typedef struct scan_ctx {
   unsigned managers;           /* rm__linux_services_present(), per scan */
   pthread_mutex_t lock;
   size_t next;                 /* cursor into pids, under lock */
+  size_t n_workers;
   int stop;                    /* under lock: an error or a cancel */
   uint32_t rc;                 /* first error, under lock */
 } scan_ctx;
@@ -193,10 +195,14 @@ static void *worker_main(void *arg) {
   worker *w = arg;
   scan_ctx *c = w->c;
   for (;;) {
-    size_t from, to, i;
+    size_t from, to, i, chunk;
     pthread_mutex_lock(&c->lock);
     from = c->next;
-    to = from + CHUNK < c->n_pids ? from + CHUNK : c->n_pids;
+    /* Guided: a share of what is left, so the workers finish together
+     * (the last chunks are single pids), at most CHUNK. */
+    chunk = (c->n_pids - from) / (4 * c->n_workers);
+    chunk = chunk < 1 ? 1 : chunk > CHUNK ? CHUNK : chunk;
+    to = from + chunk < c->n_pids ? from + chunk : c->n_pids;
     if (c->stop) to = from;
     c->next = to;
     pthread_mutex_unlock(&c->lock);
@@ -270,6 +276,7 @@ static uint32_t run_workers(scan_ctx *c, rm__item **items, size_t *n_items) {
   size_t n = thread_count(c->n_pids), i, total = 0;
   uint32_t rc = RM_OK;
   memset(w, 0, sizeof w);
+  c->n_workers = n;
   for (i = 0; i < n; i++) {
     w[i].c = c;
     if (rm__detector_init(&w[i].d, &c->set, c->self.mnt_ns) != 0) {
