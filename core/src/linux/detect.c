@@ -18,7 +18,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define MAX_MISSES 3            /* holes probed before listing the rest */
 #define GATE_VMA "ffffffffff600000-"
 #define GATE_LEN (sizeof GATE_VMA - 1)
 #define DELETED " (deleted)"
@@ -209,14 +208,16 @@ static int scan_fd(rm__detector *d, rm__probe *p, int fd_dir,
  * dcache lookup and dput per entry), and fd tables are nearly always
  * dense from 0 but for a hole or two (a closed pipe): since Linux 6.2 the
  * fd directory's size is the number of open fds, so the fds are probed by
- * number until that many were seen.  After MAX_MISSES holes the rest of
- * the table is listed from where probing stopped (procfs takes the
- * directory offset as fd number + 2), so a sparse table costs at most
- * MAX_MISSES failed statx more than listing it; an older kernel (size 0)
- * lists at once, to the end of the directory. */
+ * number until that many were seen.  A failed probe costs about what
+ * listing two entries does, so probing goes on through a hole while it is
+ * shorter than half the fds still to find; past that (an fd far above the
+ * rest, say) the rest of the table is listed from where probing stopped
+ * (procfs takes the directory offset as fd number + 2), each fd statted
+ * once.  At most as many failed probes as open fds; an older kernel (size
+ * 0) lists at once, to the end of the directory. */
 void rm__detect_fds(rm__detector *d, rm__probe *p) {
   struct statx sx;
-  uint64_t open_fds = 0, seen = 0, probed = 0, misses = 0;
+  uint64_t open_fds = 0, seen = 0, probed = 0, misses = 0, gap = 0;
   char name[24];
   int fd_dir = openat(p->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd_dir < 0) {
@@ -226,12 +227,18 @@ void rm__detect_fds(rm__detector *d, rm__probe *p) {
   if (statx(fd_dir, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_SIZE,
             &sx) == 0 && (sx.stx_mask & STATX_SIZE))
     open_fds = sx.stx_size;
-  while (seen < open_fds && misses < MAX_MISSES && !p->denied) {
+  while (seen < open_fds && !p->denied) {
     int r;
     rm__utoa(name, (uint32_t)probed++);
     r = scan_fd(d, p, fd_dir, name);
-    if (r == 0) seen++;
-    else if (r == -1) misses++;
+    if (r == 0) {
+      seen++;
+      gap = 0;
+    } else if (r == -1) {
+      misses++;
+      gap++;
+      if (2 * gap > open_fds - seen || misses > open_fds) break;
+    }
   }
   if ((seen < open_fds || open_fds == 0) && probed > 0 &&
       lseek(fd_dir, (off_t)probed + 2, SEEK_SET) != (off_t)probed + 2)
