@@ -7,7 +7,10 @@
  *  - a registered Unix socket path: a real tmux server bound there is
  *    found through its socket:[inode] fd, both through sock_diag and
  *    through /proc/net/unix (RESTARTMGR_UNIX_SOCKETS=proc); a stale
- *    socket file nobody is bound to matches nothing.
+ *    socket file nobody is bound to matches nothing;
+ *  - /proc/net/unix prints bind paths raw: a socket bound at a name with a
+ *    newline forges a line claiming another socket's inode for a
+ *    registered path; the forged claim must be ignored.
  */
 #define _GNU_SOURCE
 #include "test.h"
@@ -190,10 +193,77 @@ static void unix_socket_path(void) {
   rmt_kill(&bystander);
 }
 
+/* The inode of the first socket:[N] among pid's fds, 0 if none. */
+static unsigned long socket_inode(long pid) {
+  char path[64], link[128];
+  int fd;
+  for (fd = 0; fd < 64; fd++) {
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%ld/fd/%d", pid, fd);
+    n = readlink(path, link, sizeof link - 1);
+    if (n <= 0) continue;
+    link[n] = 0;
+    if (strncmp(link, "socket:[", 8) == 0) return strtoul(link + 8, NULL, 10);
+  }
+  return 0;
+}
+
+static void forged_proc_net_unix_line(void) {
+  const char *dir = rmt_tempdir(), *reg = in_dir(dir, "r");
+  static rmt_child bound, victim, forger;
+  char forged[200];
+  const char *files[1];
+  const char *const modes[] = { NULL, "proc" };
+  listing l;
+  size_t m;
+  {
+    const char *binds[] = { "bind", reg, NULL };
+    const char *plain[] = { "socket", NULL };
+    holder(&bound, binds);                  /* really bound at reg */
+    holder(&victim, plain);                 /* an unbound socket */
+  }
+  ASSERT(socket_inode(victim.pid) != 0);
+  /* A name that makes /proc/net/unix show a second line: the victim's
+   * socket "bound" at the registered path. */
+  snprintf(forged, sizeof forged,
+           "%s/a\n0000000000000000: 00000002 00000000 00010000 0001 01 "
+           "%lu %s", dir, socket_inode(victim.pid), reg);
+  ASSERT(strlen(forged) < 108);
+  {
+    /* Its slashes are directories: make them (below dir, removed with it). */
+    char part[200];
+    size_t k;
+    for (k = strlen(dir) + 1; forged[k]; k++)
+      if (forged[k] == '/') {
+        memcpy(part, forged, k);
+        part[k] = 0;
+        ASSERT(mkdir(part, 0755) == 0 || errno == EEXIST);
+      }
+  }
+  {
+    const char *forges[] = { "bind", forged, NULL };
+    holder(&forger, forges);
+  }
+  files[0] = reg;
+  for (m = 0; m < 2; m++) {
+    rmt_setenv("RESTARTMGR_UNIX_SOCKETS", modes[m]);
+    start(files, 1);
+    list(&l);
+    ASSERT_EQ(1, l.n);                      /* the victim is not listed */
+    expect_files(find(&l, bound.pid), files, 1);
+    finish(&l);
+  }
+  rmt_setenv("RESTARTMGR_UNIX_SOCKETS", NULL);
+  rmt_kill(&forger);
+  rmt_kill(&victim);
+  rmt_kill(&bound);
+}
+
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
   rmt_setenv("RESTARTMGR_UNIX_SOCKETS", NULL);
   RUN(sparse_fd_tables);
   RUN(unix_socket_path);
+  RUN(forged_proc_net_unix_line);
   return rmt_finish();
 }
