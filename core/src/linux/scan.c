@@ -75,6 +75,9 @@ typedef struct worker {
   size_t n_items, cap_items;
   pthread_t thread;
   int started;
+  char pad[128];               /* workers sit side by side in an array and
+                                  write their own fields per match: keep
+                                  them off each other's cache lines */
 } worker;
 
 static void fail(scan_ctx *c, uint32_t rc) {
