@@ -7,16 +7,23 @@
  * do), so that children keep older, deleted inodes.
  *
  *   rm_bench_holders -d DIR [-n PROCS] [-k FILES_EACH] [-m MAPPED_EACH]
- *                    [-f POOL] [-r REPLACE_EVERY] [-s SEED]
+ *                    [-f POOL] [-r REPLACE_EVERY] [-s SEED] [-S] [-D]
  *
- * Prints "ready N" (N children holding their files) and waits; SIGTERM,
- * SIGINT or the death of its parent ends it, after it killed and reaped
- * every child.  Children die with it (PR_SET_PDEATHSIG).  The pool files
- * are left for the caller to remove.
+ * -S (sparse): every child also holds one of its files at fd 250 and has
+ * holes low in its fd table, as daemons that dup to fixed numbers do.
+ * -D (detached): started by a launcher that exits at once, so the death
+ * of its parent means nothing; it stops at end of file on stdin instead.
+ *
+ * Prints "ready N PID" (N children holding their files, its own pid) and
+ * waits; SIGTERM, SIGINT, the death of its parent (or with -D the end of
+ * stdin) ends it, after it killed and reaped every child.  Children die
+ * with it (PR_SET_PDEATHSIG).  The pool files are left for the caller to
+ * remove.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,12 +68,15 @@ static int create_file(const char *path) {
 
 /* One holder: k distinct pool files, the first m mapped and closed. */
 static void hold(const char *dir, long pool, long k, long m, uint64_t seed,
-                 int ready_fd) {
+                 int ready_fd, int sparse) {
   char path[4096];
   unsigned char *taken = calloc((size_t)pool, 1);
   long held = 0;
+  int holes[4], last = -1, h;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (!taken) _exit(3);
+  for (h = 0; sparse && h < 4; h++)       /* taken now, closed at the end */
+    if ((holes[h] = open("/dev/null", O_RDONLY)) < 0) _exit(3);
   if (k > pool) k = pool;
   while (held < k) {
     long i = (long)(next_random(&seed) % (uint64_t)pool);
@@ -80,10 +90,16 @@ static void hold(const char *dir, long pool, long k, long m, uint64_t seed,
       if (mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
         _exit(3);
       close(fd);
+    } else {
+      last = fd;
     }
     held++;
   }
   free(taken);
+  if (sparse) {
+    for (h = 0; h < 4; h++) close(holes[h]);
+    if (last >= 0 && dup2(last, 250) != 250) _exit(3);
+  }
   if (write(ready_fd, "r", 1) != 1) _exit(3);
   close(ready_fd);
   for (;;) pause();
@@ -103,6 +119,7 @@ int main(int argc, char **argv) {
   long procs = 100, k = 20, m = 5, pool = 1000, every = 0, i, started = 0;
   long ready = 0;
   uint64_t seed = 1;
+  int sparse = 0, detached = 0;
   const char *dir = NULL;
   char path[4096], tmp[4200], c;
   struct sigaction sa;
@@ -110,7 +127,7 @@ int main(int argc, char **argv) {
   pid_t *pids;
   int opt, pipe_fd[2];
 
-  while ((opt = getopt(argc, argv, "d:n:k:m:f:r:s:")) != -1) {
+  while ((opt = getopt(argc, argv, "d:n:k:m:f:r:s:SD")) != -1) {
     switch (opt) {
     case 'd': dir = optarg; break;
     case 'n': procs = number(optarg); break;
@@ -119,9 +136,12 @@ int main(int argc, char **argv) {
     case 'f': pool = number(optarg); break;
     case 'r': every = number(optarg); break;
     case 's': seed = (uint64_t)number(optarg); break;
+    case 'S': sparse = 1; break;
+    case 'D': detached = 1; break;
     default:
       fprintf(stderr, "usage: rm_bench_holders -d DIR [-n procs] [-k files] "
-                      "[-m mapped] [-f pool] [-r replace_every] [-s seed]\n");
+                      "[-m mapped] [-f pool] [-r replace_every] [-s seed] "
+                      "[-S] [-D]\n");
       return 2;
     }
   }
@@ -129,7 +149,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "rm_bench_holders: -d DIR and a pool of at least 1\n");
     return 2;
   }
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (!detached) prctl(PR_SET_PDEATHSIG, SIGTERM);
   close_range(3, ~0u, 0);     /* whatever the caller leaked stays out */
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
     perror(dir);
@@ -160,7 +180,8 @@ int main(int argc, char **argv) {
     if (pid < 0) break;
     if (pid == 0) {
       close(pipe_fd[0]);
-      hold(dir, pool, k, m, seed * 1000003u + (uint64_t)i, pipe_fd[1]);
+      hold(dir, pool, k, m, seed * 1000003u + (uint64_t)i, pipe_fd[1],
+           sparse);
     }
     pids[started++] = pid;
   }
@@ -176,9 +197,19 @@ int main(int argc, char **argv) {
       snprintf(tmp, sizeof tmp, "%s.new", path);
       if (create_file(tmp) != 0 || rename(tmp, path) != 0) perror(path);
     }
-  printf("ready %ld\n", ready);
+  printf("ready %ld %ld\n", ready, (long)getpid());
   fflush(stdout);
-  while (!stopping) sigsuspend(&waiting_mask);
+  while (!stopping) {
+    if (detached) {           /* stdin's end, or a signal */
+      struct pollfd in = { 0, POLLIN, 0 };
+      char sink[64];
+      if (ppoll(&in, 1, NULL, &waiting_mask) > 0 &&
+          read(0, sink, sizeof sink) <= 0)
+        stopping = 1;
+    } else {
+      sigsuspend(&waiting_mask);
+    }
+  }
   for (i = 0; i < started; i++) kill(pids[i], SIGKILL);
   for (i = 0; i < started; i++)
     while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR) {}

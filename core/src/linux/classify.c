@@ -2,12 +2,14 @@
  * classify.c: what kind of application a found process is, and whether
  * the installer can shut it down and bring it back (SPEC section 4).
  *
- * Only processes that matched are classified, so this file may read a
- * few more /proc files per process than the scan does: stat (identity,
- * terminal, kernel-thread flag), status (effective uid), exe (name),
- * sessionid (audit login session), ns/pid, ns/mnt and cgroup (containers
- * and sandboxes), and environ (a graphical session) when there is no
- * terminal.
+ * Only processes that matched are classified, and each only with what its
+ * entry needs: stat (identity, terminal, kernel-thread flag), the owner of
+ * its /proc directory (effective uid), exe (name), sessionid (audit login
+ * session), ns/pid, ns/mnt and cgroup (containers and sandboxes); environ
+ * (a graphical session) only for a plain app without a terminal or a
+ * reboot reason, the one case where it decides the type (one of the
+ * costlier /proc reads); and what restartable.c needs to decide whether
+ * the process can be started again.
  *
  * The critical list: PID 1, kernel threads, and processes whose command
  * name or executable basename is one of default_critical[] below or of
@@ -49,9 +51,7 @@ static const char *const default_critical[] = {
 #define DELETED_SUFFIX " (deleted)"
 
 static uint64_t ns_inode(int dirfd, const char *name) {
-  struct statx sx;
-  if (statx(dirfd, name, AT_STATX_DONT_SYNC, STATX_INO, &sx) != 0) return 0;
-  return sx.stx_ino;
+  return rm__ns_inode(dirfd, name);
 }
 
 /* One read of a small /proc file: these are generated whole on the first
@@ -141,18 +141,16 @@ static int is_critical_name(const rm__self *self, const char *comm,
   return 0;
 }
 
-/* The effective uid from status ("Uid:\treal\teffective\t..."), or -1.
- * Not the owner of /proc/PID: that is root for non-dumpable processes. */
+/* The effective uid: the owner of the /proc/PID directory itself is the
+ * task's effective uid even when it is not dumpable (only the files and
+ * directories inside, such as fd/ and status, then belong to root); one
+ * statx instead of generating status.  -1 when unknown. */
 static long read_euid(int dirfd) {
-  char buf[4096], *line, *end;
-  unsigned long v;
-  if (read_once(dirfd, "status", buf, sizeof buf) <= 0) return -1;
-  line = strstr(buf, "\nUid:");
-  if (!line) return -1;
-  strtoul(line + 5, &end, 10);                /* real */
-  v = strtoul(end, &line, 10);                /* effective */
-  if (line == end) return -1;
-  return (long)v;
+  struct statx sx;
+  if (statx(dirfd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_UID, &sx) !=
+          0 || !(sx.stx_mask & STATX_UID))
+    return -1;
+  return (long)sx.stx_uid;
 }
 
 /* 1 when DISPLAY or WAYLAND_DISPLAY is set (non-empty) in the process's
@@ -236,7 +234,7 @@ static void exe_basename(int dirfd, char *base, size_t cap) {
 }
 
 int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
-                       const rm__pstat *st, rm__item *item) {
+                       const rm__pstat *st, uint64_t mnt_ns, rm__item *item) {
   rm__found *f = &item->found;
   rm__facts *facts = &item->facts;
   struct statx sx;
@@ -275,7 +273,7 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
   if ((ns && self->pid_ns && ns != self->pid_ns) ||
       rm__linux_in_machine_slice(dirfd))
     facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
-  ns = ns_inode(dirfd, "ns/mnt");
+  ns = mnt_ns ? mnt_ns : ns_inode(dirfd, "ns/mnt");
   if (ns && self->mnt_ns && ns != self->mnt_ns)
     facts->as_app |= RM_REBOOT_REASON_SESSION_MISMATCH;
 
@@ -293,10 +291,15 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
   euid = read_euid(dirfd);
   facts->same_user = euid >= 0 && (uint32_t)euid == self->euid;
   facts->console = st->tty_nr != 0;
-  facts->graphical = !facts->console && has_display(dirfd);
   facts->ppid = st->ppid > 0 ? (uint32_t)st->ppid : 0;
   facts->relaunch = !facts->console && rm__relaunch_probe(self, dirfd, f);
   return 0;
+}
+
+void rm__classify_display(int dirfd, rm__item *item, int service) {
+  const rm__facts *facts = &item->facts;
+  if (!service && !facts->always && !facts->as_app && !facts->console)
+    item->facts.graphical = has_display(dirfd);
 }
 
 void rm__classify_finish(rm__item *item, const char *service) {
@@ -306,11 +309,17 @@ void rm__classify_finish(rm__item *item, const char *service) {
 
   if (service) {
     /* Stopped and started through its manager: signalling rights and the
-     * caller's login session do not matter, the manager's rules do. */
+     * caller's login session do not matter, the manager's rules do.  But
+     * a service process the caller could neither inspect nor signal is
+     * listed only because it might hold the files, and such a caller
+     * (another user, unprivileged) cannot stop a service of that user
+     * either: PERMISSION_DENIED, as for any such process. */
     rm__utf8_copy(f->info.service_short_name,
                   sizeof f->info.service_short_name, service);
     if (rm__linux_service_critical(service))
       reasons |= RM_REBOOT_REASON_CRITICAL_SERVICE;
+    if (facts->uninspected)
+      reasons |= facts->as_app & RM_REBOOT_REASON_PERMISSION_DENIED;
   } else {
     f->info.service_short_name[0] = 0;
     reasons |= facts->as_app;

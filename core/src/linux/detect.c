@@ -18,7 +18,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define MAX_MISSES 16           /* holes in an fd table before listing it */
+#define GATE_VMA "ffffffffff600000-"
+#define GATE_LEN (sizeof GATE_VMA - 1)
 #define DELETED " (deleted)"
 #define DELETED_LEN (sizeof DELETED - 1)
 
@@ -43,14 +44,28 @@ void rm__utoa(char *buf, uint32_t v) {
   buf[n] = 0;
 }
 
+/* The link reads "mnt:[4026531841]", the namespace's inode number: the
+ * same number a statx through the link gives, for a third of the cost
+ * (no nsfs dentry is looked up). */
+uint64_t rm__ns_inode(int dirfd, const char *name) {
+  char link[64];
+  const char *p;
+  uint64_t v = 0;
+  ssize_t n = readlinkat(dirfd, name, link, sizeof link - 1);
+  if (n <= 0) return 0;
+  link[n] = 0;
+  p = strchr(link, '[');
+  if (!p) return 0;
+  for (p++; (unsigned)(*p - '0') < 10; p++) v = v * 10 + (uint64_t)(*p - '0');
+  return *p == ']' ? v : 0;
+}
+
 /* Whether the process sees our mount tree, so that a path it is shown
  * names the file we would name; asked only for deleted-inode candidates. */
 static int in_our_mount_ns(const rm__detector *d, rm__probe *p) {
   if (p->same_ns < 0) {
-    struct statx sx;
-    p->same_ns = d->mnt_ns &&
-                 statx(p->dirfd, "ns/mnt", AT_STATX_DONT_SYNC, STATX_INO,
-                       &sx) == 0 && sx.stx_ino == d->mnt_ns;
+    p->mnt_ns = rm__ns_inode(p->dirfd, "ns/mnt");
+    p->same_ns = d->mnt_ns && p->mnt_ns == d->mnt_ns;
   }
   return p->same_ns;
 }
@@ -188,15 +203,21 @@ static int scan_fd(rm__detector *d, rm__probe *p, int fd_dir,
   return 0;
 }
 
-/* Every open fd.  Listing /proc/PID/fd costs the kernel more than the
- * statx calls themselves (it instantiates a dentry per fd), and fd tables
- * are nearly always dense from 0: since Linux 6.2 the fd directory's size
- * is the number of open fds, so the fds are probed by number until that
- * many were seen.  A sparse table (more than MAX_MISSES holes) or an older
- * kernel (size 0) falls back to listing, skipping the numbers probed. */
+/* Every open fd, never paying for both probing and listing.  Listing
+ * /proc/PID/fd costs the kernel more than the statx calls themselves (a
+ * dcache lookup and dput per entry), and fd tables are nearly always
+ * dense from 0 but for a hole or two (a closed pipe): since Linux 6.2 the
+ * fd directory's size is the number of open fds, so the fds are probed by
+ * number until that many were seen.  A failed probe costs about what
+ * listing two entries does, so probing goes on through a hole while it is
+ * shorter than half the fds still to find; past that (an fd far above the
+ * rest, say) the rest of the table is listed from where probing stopped
+ * (procfs takes the directory offset as fd number + 2), each fd statted
+ * once.  At most as many failed probes as open fds; an older kernel (size
+ * 0) lists at once, to the end of the directory. */
 void rm__detect_fds(rm__detector *d, rm__probe *p) {
   struct statx sx;
-  uint64_t open_fds = 0, seen = 0, probed = 0, misses = 0;
+  uint64_t open_fds = 0, seen = 0, probed = 0, misses = 0, gap = 0;
   char name[24];
   int fd_dir = openat(p->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd_dir < 0) {
@@ -206,12 +227,24 @@ void rm__detect_fds(rm__detector *d, rm__probe *p) {
   if (statx(fd_dir, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_SIZE,
             &sx) == 0 && (sx.stx_mask & STATX_SIZE))
     open_fds = sx.stx_size;
-  while (seen < open_fds && misses <= MAX_MISSES && !p->denied) {
+  while (seen < open_fds && !p->denied) {
+    int r;
     rm__utoa(name, (uint32_t)probed++);
-    if (scan_fd(d, p, fd_dir, name) == 0) seen++;
-    else misses++;
+    r = scan_fd(d, p, fd_dir, name);
+    if (r == 0) {
+      seen++;
+      gap = 0;
+    } else if (r == -1) {
+      misses++;
+      gap++;
+      if (2 * gap > open_fds - seen || misses > open_fds) break;
+    }
   }
+  if ((seen < open_fds || open_fds == 0) && probed > 0 &&
+      lseek(fd_dir, (off_t)probed + 2, SEEK_SET) != (off_t)probed + 2)
+    lseek(fd_dir, 0, SEEK_SET);
   while ((seen < open_fds || open_fds == 0) && !p->denied) {
+    int r;
     ssize_t got = getdents64(fd_dir, d->buf, RM_DETECT_BUF), off = 0;
     if (got <= 0) {
       if (got < 0 && refused(errno)) p->denied = 1;
@@ -222,7 +255,9 @@ void rm__detect_fds(rm__detector *d, rm__probe *p) {
       off += e->d_reclen;
       if (e->d_name[0] == '.' || strtoull(e->d_name, NULL, 10) < probed)
         continue;
-      if (scan_fd(d, p, fd_dir, e->d_name) == -2) break;
+      r = scan_fd(d, p, fd_dir, e->d_name);
+      if (r == -2) break;
+      if (r == 0) seen++;
     }
   }
   close(fd_dir);
@@ -290,6 +325,7 @@ static void maps_line(rm__detector *d, rm__probe *p, const char *s,
 void rm__detect_maps(rm__detector *d, rm__probe *p) {
   uint64_t last_dev = 0, last_ino = 0;
   size_t have = 0;
+  const char *last_line = NULL;
   int fd = openat(p->dirfd, "maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (refused(errno)) p->denied = 1;
@@ -304,10 +340,19 @@ void rm__detect_maps(rm__detector *d, rm__probe *p) {
       break;
     }
     end = d->buf + have + got;
+    last_line = NULL;
     for (line = d->buf; (nl = memchr(line, '\n', (size_t)(end - line)));
-         line = nl + 1)
+         line = nl + 1) {
       maps_line(d, p, line, nl, &last_dev, &last_ino);
+      last_line = line;
+    }
     have = (size_t)(end - line);
+    /* x86-64's vsyscall page is always shown last, after every vma, at
+     * an address no mapping of the process can have: no read for EOF. */
+    if (have == 0 && last_line &&
+        (size_t)(end - last_line) > GATE_LEN &&
+        memcmp(last_line, GATE_VMA, GATE_LEN) == 0)
+      break;
     if (have == RM_DETECT_BUF) have = 0;   /* no line is that long */
     memmove(d->buf, line, have);
   }

@@ -100,6 +100,14 @@ uint32_t rm__linux_store_find(char *path, size_t cap, uint32_t *skipped,
  * name[RM_MAX_SVC_NAME + 1] when it is a service's, 0 otherwise. */
 int rm__linux_service_of(uint32_t pid, char *name, size_t cap);
 
+/* The same for a scan: present is rm__linux_services_present(), taken
+ * once per scan (which managers run is a fact of the system, not of each
+ * process), and st the process's stat when the caller has it (else
+ * NULL). */
+unsigned rm__linux_services_present(void);
+int rm__linux_service_of_stat(uint32_t pid, const rm__pstat *st,
+                              unsigned present, char *name, size_t cap);
+
 /* The main pid of a running service, by short name.  1 and fills *pid when
  * the service exists and runs, 0 otherwise. */
 int rm__linux_service_pid(const char *name, uint32_t *pid);

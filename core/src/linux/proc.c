@@ -46,26 +46,30 @@ ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
 int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out) {
   char buf[1024], path[32];
   const char *open_paren, *close_paren, *p;
-  int own = -1, field;
+  int fd, field;
   ssize_t len;
   size_t comm_len;
 
+  /* One open and one read: stat is generated whole on the first read
+   * (this runs for every matched process and every parent walked). */
   if (dirfd < 0) {
-    snprintf(path, sizeof path, "/proc/%u", (unsigned)pid);
-    own = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (own < 0) return -1;
-    dirfd = own;
+    snprintf(path, sizeof path, "/proc/%u/stat", (unsigned)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  } else {
+    fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC | O_NOCTTY);
   }
-  len = rm__linux_read_small(dirfd, "stat", buf, sizeof buf);
-  if (own >= 0) {
+  if (fd < 0) return -1;
+  do len = read(fd, buf, sizeof buf - 1); while (len < 0 && errno == EINTR);
+  {
     int saved = errno;
-    close(own);
+    close(fd);
     errno = saved;
   }
   if (len <= 0) {
     if (len == 0) errno = ESRCH;
     return -1;
   }
+  buf[len] = 0;
   open_paren = strchr(buf, '(');
   close_paren = strrchr(buf, ')');
   if (!open_paren || !close_paren || close_paren < open_paren) {

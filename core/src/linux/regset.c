@@ -77,6 +77,26 @@ static void add_id(rm__regset *s, uint64_t dev, uint64_t ino, size_t file,
   s->ids[slot].ino = ino;
   s->ids[slot].file = file;
   s->ids[slot].older = older;
+  s->n_ids++;
+}
+
+int rm__regset_add_id(rm__regset *s, uint64_t dev, uint64_t ino,
+                      size_t file) {
+  if (2 * (s->n_ids + 1) > s->id_mask + 1) {     /* keep it half empty */
+    rm__id_slot *old = s->ids;
+    size_t old_mask = s->id_mask, i;
+    rm__id_slot *t = calloc(2 * (old_mask + 1), sizeof *t);
+    if (!t) return -1;
+    s->ids = t;
+    s->id_mask = 2 * (old_mask + 1) - 1;
+    s->n_ids = 0;
+    for (i = 0; i <= old_mask; i++)
+      if (old[i].used)
+        add_id(s, old[i].dev, old[i].ino, old[i].file, old[i].older);
+    free(old);
+  }
+  add_id(s, dev, ino, file, 0);
+  return 0;
 }
 
 /* Adds one spelling of a registered path; 0 or -1 when out of memory. */
@@ -165,6 +185,15 @@ static uint32_t enter_file(rm__regset *s, dir_cache *dc, const char *path,
     if (S_ISDIR(sx.stx_mode)) return RM_ERROR_ACCESS_DENIED;
     add_id(s, statx_dev(&sx), sx.stx_ino, file, 0);
     add_dev(s, statx_dev(&sx));
+    if (S_ISSOCK(sx.stx_mode)) {
+      rm__reg_socket *v = realloc(s->sockets,
+                                  (s->n_sockets + 1) * sizeof *v);
+      if (!v) return RM_ERROR_OUTOFMEMORY;
+      s->sockets = v;
+      v[s->n_sockets].dev = statx_dev(&sx);
+      v[s->n_sockets].ino = sx.stx_ino;
+      v[s->n_sockets++].file = file;
+    }
   }
   if (then && (then->dev || then->ino) &&
       !(exists && then->dev == statx_dev(&sx) && then->ino == sx.stx_ino)) {
@@ -202,6 +231,7 @@ uint32_t rm__regset_build(rm__regset *s, const char *const *files,
   if (!s->ids || !s->paths || !s->devs || !dc) rc = RM_ERROR_OUTOFMEMORY;
   for (i = 0; i < n && rc == RM_OK; i++) rc = enter_file(s, dc, files[i], ids ? &ids[i] : NULL, i);
   free(dc);
+  if (rc == RM_OK && s->n_sockets) rc = rm__regset_add_sockets(s);
   if (rc != RM_OK) rm__regset_free(s);
   return rc;
 }
@@ -213,6 +243,7 @@ void rm__regset_free(rm__regset *s) {
   free(s->paths);
   free(s->ids);
   free(s->devs);
+  free(s->sockets);
   memset(s, 0, sizeof *s);
 }
 

@@ -22,7 +22,8 @@
  *    looked up by name on the calling thread at the end.
  * The /proc pid list is shared by up to RESTARTMGR_SCAN_THREADS worker
  * threads (default: one per CPU, at most 4; 1 for small systems), which
- * take chunks of pids from a shared cursor; results are sorted by pid, so
+ * take chunks of pids from a shared cursor (a quarter of what is left per
+ * worker, at most 16, so they finish together); results are sorted by pid, so
  * the output does not depend on the split.
  *
  * What cannot be inspected: a process whose fds, maps or exe are refused
@@ -47,7 +48,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define CHUNK 8                 /* pids a worker takes at a time */
+#define CHUNK 16                /* most pids a worker takes at a time */
 #define MAX_THREADS 16
 
 /* Shared, read-only during the scan except what is under its lock. */
@@ -59,8 +60,10 @@ typedef struct scan_ctx {
   uint32_t *pids;              /* what to scan */
   size_t n_pids;
   int proc_fd;
+  unsigned managers;           /* rm__linux_services_present(), per scan */
   pthread_mutex_t lock;
   size_t next;                 /* cursor into pids, under lock */
+  size_t n_workers;
   int stop;                    /* under lock: an error or a cancel */
   uint32_t rc;                 /* first error, under lock */
 } scan_ctx;
@@ -72,6 +75,9 @@ typedef struct worker {
   size_t n_items, cap_items;
   pthread_t thread;
   int started;
+  char pad[128];               /* workers sit side by side in an array and
+                                  write their own fields per match: keep
+                                  them off each other's cache lines */
 } worker;
 
 static void fail(scan_ctx *c, uint32_t rc) {
@@ -160,16 +166,21 @@ static void scan_one(worker *w, uint32_t pid) {
   item.found.has_exe = p.has_exe;
   item.found.exe.dev = p.exe_dev;
   item.found.exe.ino = p.exe_ino;
-  if (rm__classify_probe(&c->self, p.dirfd, pid, &st, &item) != 0) goto done;
+  if (rm__classify_probe(&c->self, p.dirfd, pid, &st, p.mnt_ns, &item) != 0)
+    goto done;
   /* Its service, if any (services.c reads /proc only, so it runs here, in
    * parallel); a process that died meanwhile is dropped, since its pid
    * may already name another. */
-  if (!rm__linux_service_of(pid, item.found.info.service_short_name,
-                            sizeof item.found.info.service_short_name))
+  if (!rm__linux_service_of_stat(pid, &st, c->managers,
+                                 item.found.info.service_short_name,
+                                 sizeof item.found.info.service_short_name))
     item.found.info.service_short_name[0] = 0;
   else if (faccessat(p.dirfd, "stat", F_OK, 0) != 0)
     goto done;
+  rm__classify_display(p.dirfd, &item,
+                       item.found.info.service_short_name[0] != 0);
   item.found.registered = registered;
+  item.facts.uninspected = p.denied;
   item.found.uses = rm__uses_take(&w->d.uses, &item.found.n_uses);
   if (w->d.uses.oom || push_item(w, &item) != RM_OK) {
     free(item.found.uses);
@@ -187,10 +198,14 @@ static void *worker_main(void *arg) {
   worker *w = arg;
   scan_ctx *c = w->c;
   for (;;) {
-    size_t from, to, i;
+    size_t from, to, i, chunk;
     pthread_mutex_lock(&c->lock);
     from = c->next;
-    to = from + CHUNK < c->n_pids ? from + CHUNK : c->n_pids;
+    /* Guided: a share of what is left, so the workers finish together
+     * (the last chunks are single pids), at most CHUNK. */
+    chunk = (c->n_pids - from) / (4 * c->n_workers);
+    chunk = chunk < 1 ? 1 : chunk > CHUNK ? CHUNK : chunk;
+    to = from + chunk < c->n_pids ? from + chunk : c->n_pids;
     if (c->stop) to = from;
     c->next = to;
     pthread_mutex_unlock(&c->lock);
@@ -264,6 +279,7 @@ static uint32_t run_workers(scan_ctx *c, rm__item **items, size_t *n_items) {
   size_t n = thread_count(c->n_pids), i, total = 0;
   uint32_t rc = RM_OK;
   memset(w, 0, sizeof w);
+  c->n_workers = n;
   for (i = 0; i < n; i++) {
     w[i].c = c;
     if (rm__detector_init(&w[i].d, &c->set, c->self.mnt_ns) != 0) {
@@ -368,7 +384,7 @@ static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
     memset(&item, 0, sizeof item);
     ok = rm__linux_read_stat(dirfd, svc_pid[i], &st) == 0 &&
          st.state != 'Z' &&
-         rm__classify_probe(&c->self, dirfd, svc_pid[i], &st, &item) == 0;
+         rm__classify_probe(&c->self, dirfd, svc_pid[i], &st, 0, &item) == 0;
     close(dirfd);
     if (!ok) continue;
     item.found.registered = 1;
@@ -408,6 +424,7 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   if (rc != RM_OK) goto end;
   c.self.restarts = in->restarts;
   c.self.n_restarts = in->n_restarts;
+  c.managers = rm__linux_services_present();
   if (*in->cancel) {
     rc = RM_ERROR_CANCELLED;
     goto end;

@@ -38,11 +38,21 @@ typedef struct rm__path_slot {
   size_t file;
 } rm__path_slot;
 
+/* A registered path that is a Unix socket: processes hold not its inode
+ * but the socket bound there (sockets.c). */
+typedef struct rm__reg_socket {
+  uint64_t dev, ino;           /* the socket file's identity */
+  size_t file;
+} rm__reg_socket;
+
 /* The registered files, hashed.  Several slots may share a key (two
  * registered names of one inode); lookups report every one. */
 typedef struct rm__regset {
   rm__id_slot *ids;
   size_t id_mask;              /* capacity - 1, capacity a power of two */
+  size_t n_ids;
+  rm__reg_socket *sockets;     /* the registered paths that are sockets */
+  size_t n_sockets;
   rm__path_slot *paths;
   size_t path_mask;
   uint64_t *devs;              /* distinct devices of the registered paths */
@@ -66,6 +76,15 @@ typedef struct rm__uses {
 uint32_t rm__regset_build(rm__regset *s, const char *const *files,
                           const rm__file_id *ids, size_t n);
 void rm__regset_free(rm__regset *s);
+
+/* Adds an identity held for a registered file (a socket's sockfs inode);
+ * 0, or -1 when out of memory. */
+int rm__regset_add_id(rm__regset *s, uint64_t dev, uint64_t ino, size_t file);
+
+/* sockets.c: adds, for each registered socket file, the sockfs inodes of
+ * the sockets bound at it, so that fds on them match.  RM_OK or
+ * RM_ERROR_OUTOFMEMORY (sockets that cannot be looked up match nothing). */
+uint32_t rm__regset_add_sockets(rm__regset *s);
 
 /* 1 when dev holds one of the registered paths (or their directories). */
 int rm__regset_has_dev(const rm__regset *s, uint64_t dev);
@@ -107,6 +126,7 @@ typedef struct rm__probe {
   int dirfd;                   /* its /proc/PID directory */
   int denied;                  /* out: fds, maps or exe refused */
   int same_ns;                 /* -1 unknown, else in the caller's mnt ns */
+  uint64_t mnt_ns;             /* its ns/mnt inode when read, else 0 */
   int has_exe;                 /* out: its executable's identity */
   uint64_t exe_dev, exe_ino;
 } rm__probe;
@@ -122,6 +142,10 @@ void rm__detector_free(rm__detector *d);
 int rm__detect_exe(rm__detector *d, rm__probe *p);
 void rm__detect_fds(rm__detector *d, rm__probe *p);
 void rm__detect_maps(rm__detector *d, rm__probe *p);
+
+/* The inode number of a namespace, from the link dirfd/name ("ns/mnt"),
+ * or 0 when unreadable. */
+uint64_t rm__ns_inode(int dirfd, const char *name);
 
 /* Decimal text of v into buf[11]. */
 void rm__utoa(char *buf, uint32_t v);
@@ -158,6 +182,7 @@ typedef struct rm__facts {
                                   runs, or it registered how (see
                                   restartable.c) */
   uint32_t ppid;
+  int uninspected;             /* its fds, maps or exe were refused */
 } rm__facts;
 
 /* What one process the scan reports carries until the end of the scan. */
@@ -170,10 +195,15 @@ uint32_t rm__self_init(rm__self *self);
 void rm__self_free(rm__self *self);
 
 /* Fills item's identity, name, session, exe (unless has_exe is already
- * set) and facts for the process whose /proc directory is dirfd and whose
- * stat is st.  0, or -1 when it is gone. */
+ * set) and facts (all but graphical) for the process whose /proc
+ * directory is dirfd and whose stat is st; mnt_ns is the inode of its
+ * ns/mnt when already known (else 0).  0, or -1 when it is gone. */
 int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
-                       const rm__pstat *st, rm__item *item);
+                       const rm__pstat *st, uint64_t mnt_ns, rm__item *item);
+
+/* Sets facts.graphical, reading environ only when it decides the type: a
+ * plain app (service 0) without a terminal or a reboot reason. */
+void rm__classify_display(int dirfd, rm__item *item, int service);
 
 /* Sets app_type, reasons and restartable from the facts, as an app or,
  * when service is non-NULL, as that service. */

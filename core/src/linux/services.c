@@ -63,12 +63,26 @@ static const rm__svc_manager *manager_for(const char *name, uint32_t *pid) {
   return known;
 }
 
-int rm__linux_service_of(uint32_t pid, char *name, size_t cap) {
+unsigned rm__linux_services_present(void) {
+  unsigned present = 0;
   size_t i;
   for (i = 0; i < N_MANAGERS; i++)
-    if (managers[i]->present() && managers[i]->service_of(pid, name, cap))
+    if (managers[i]->present()) present |= 1u << i;
+  return present;
+}
+
+int rm__linux_service_of_stat(uint32_t pid, const rm__pstat *st,
+                              unsigned present, char *name, size_t cap) {
+  size_t i;
+  for (i = 0; i < N_MANAGERS; i++)
+    if ((present & (1u << i)) && managers[i]->service_of(pid, st, name, cap))
       return 1;
   return 0;
+}
+
+int rm__linux_service_of(uint32_t pid, char *name, size_t cap) {
+  return rm__linux_service_of_stat(pid, NULL, rm__linux_services_present(),
+                                   name, cap);
 }
 
 int rm__linux_service_pid(const char *name, uint32_t *pid) {

@@ -31,8 +31,10 @@ typedef struct rm__svc_manager {
   const char *name;
   /* 1 when this manager runs on this machine. */
   int (*present)(void);
-  /* The short name of the service pid belongs to: 1 and fills name. */
-  int (*service_of)(uint32_t pid, char *name, size_t cap);
+  /* The short name of the service pid belongs to: 1 and fills name.  st
+   * is the process's stat when the caller has it (NULL: read it). */
+  int (*service_of)(uint32_t pid, const rm__pstat *st, char *name,
+                    size_t cap);
   /* The short name a registered name is listed under: 1 and fills out. */
   int (*short_name)(const char *name, char *out, size_t cap);
   /* RM_SVC_UNKNOWN, RM_SVC_DOWN or RM_SVC_RUNNING (with its main pid). */

@@ -142,43 +142,65 @@ static int is_runsv(uint32_t pid) {
 /* Ancestors already walked without finding runsv, per thread: holders of
  * one file are often siblings, and without this each would walk the same
  * chain of parents again (the walk was most of a list's cost).  Keyed by
- * identity, so a recycled pid never hits; an ancestry cannot move under a
- * runsv later, because orphans are re-parented to init or a subreaper. */
+ * pid and the inode number of its /proc/PID directory, which the kernel
+ * allocates afresh for every process (a recycled pid gets a new one), so
+ * a hit costs one statx instead of reading the parent's stat; an ancestry
+ * cannot move under a runsv later, because orphans are re-parented to
+ * init or a subreaper. */
 #define PLAIN_CACHE 256
 static __thread struct {
   uint32_t pid;
-  uint64_t start;
+  uint64_t ino;
 } plain_cache[PLAIN_CACHE];
 
-static int known_plain(uint32_t pid, uint64_t start) {
-  return plain_cache[pid % PLAIN_CACHE].pid == pid &&
-         plain_cache[pid % PLAIN_CACHE].start == start;
+static int known_plain(uint32_t pid, uint64_t ino) {
+  return ino && plain_cache[pid % PLAIN_CACHE].pid == pid &&
+         plain_cache[pid % PLAIN_CACHE].ino == ino;
+}
+
+/* The inode number of /proc/PID, 0 when it is gone. */
+static uint64_t proc_ino(uint32_t pid) {
+  char path[32];
+  struct statx sx;
+  snprintf(path, sizeof path, "/proc/%u", (unsigned)pid);
+  if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO, &sx) != 0)
+    return 0;
+  return sx.stx_ino;
 }
 
 /* A process is a service's when runsv is its parent, or when it descends,
  * through processes without a controlling terminal, from runsv's child
  * (a run script that forks instead of exec'ing).  A terminal ends the
  * walk: a user's shell under a getty is not the getty service. */
-static int runit_service_of(uint32_t pid, char *name, size_t cap) {
+static int runit_service_of(uint32_t pid, const rm__pstat *known, char *name,
+                            size_t cap) {
   uint32_t seen[16];
-  uint64_t seen_start[16];
+  uint64_t seen_ino[16];
   int n_seen = 0, depth, i;
   rm__pstat st;
-  if (rm__linux_read_stat(-1, pid, &st) != 0) return 0;
+  if (known) st = *known;
+  else if (rm__linux_read_stat(-1, pid, &st) != 0) return 0;
   for (depth = 0; depth < 16; depth++) {
     uint32_t parent = (uint32_t)st.ppid;
+    uint64_t ino;
     rm__pstat up;
-    if (st.ppid <= 1 || rm__linux_read_stat(-1, parent, &up) != 0) break;
+    if (st.ppid <= 1) break;
+    ino = proc_ino(parent);
+    if (known_plain(parent, ino)) break;        /* not runsv, nor above */
+    if (rm__linux_read_stat(-1, parent, &up) != 0) break;
     if (strcmp(up.comm, "runsv") == 0)
       return runsv_name(parent, name, cap, NULL, 0);
-    if (st.tty_nr != 0 || known_plain(parent, up.start_ticks)) break;
-    seen[n_seen] = parent;
-    seen_start[n_seen++] = up.start_ticks;
+    if (st.tty_nr != 0) break;
+    /* Cached only when the stat read came from that same process. */
+    if (ino && proc_ino(parent) == ino) {
+      seen[n_seen] = parent;
+      seen_ino[n_seen++] = ino;
+    }
     st = up;
   }
   for (i = 0; i < n_seen; i++) {
     plain_cache[seen[i] % PLAIN_CACHE].pid = seen[i];
-    plain_cache[seen[i] % PLAIN_CACHE].start = seen_start[i];
+    plain_cache[seen[i] % PLAIN_CACHE].ino = seen_ino[i];
   }
   return 0;
 }

@@ -198,14 +198,18 @@ static int read_cgroup_file(int dirfd, uint32_t pid, char *buf, size_t cap) {
   return got <= 0 || (size_t)got + 1 >= cap ? -1 : 0;
 }
 
-static int systemd_service_of(uint32_t pid, char *name, size_t cap) {
+static int systemd_service_of(uint32_t pid, const rm__pstat *st, char *name,
+                              size_t cap) {
   char buf[16384];
+  (void)st;
   if (read_cgroup_file(-1, pid, buf, sizeof buf) != 0) return 0;
   return unit_of_text(buf, -1, name, cap);
 }
 
-static int user_service_of(uint32_t pid, char *name, size_t cap) {
+static int user_service_of(uint32_t pid, const rm__pstat *st, char *name,
+                           size_t cap) {
   char buf[16384];
+  (void)st;
   if (read_cgroup_file(-1, pid, buf, sizeof buf) != 0) return 0;
   return unit_of_text(buf, (long)geteuid(), name, cap);
 }

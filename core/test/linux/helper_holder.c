@@ -4,6 +4,10 @@
  * actions, in order, then prints "ready" and sleeps until killed:
  *
  *   open PATH          open read-only and keep the fd
+ *   open-at FD PATH    the same, at fd number FD (holes below stay)
+ *   close FD           close an fd (makes a hole)
+ *   bind PATH          a Unix stream socket bound at PATH, listening
+ *   socket             an unbound Unix socket, kept open
  *   map PATH           open, mmap one page, close (held by the mapping)
  *   write PATH TEXT    create or truncate a file with TEXT
  *   unlink PATH        remove a name
@@ -28,6 +32,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static void die(const char *what, const char *arg) {
@@ -91,6 +97,28 @@ int main(int argc, char **argv) {
     if (strcmp(a, "open") == 0 && x) {
       if (open(x, O_RDONLY) < 0) die("open", x);
       i++;
+    } else if (strcmp(a, "open-at") == 0 && x && y) {
+      int fd = open(y, O_RDONLY);
+      if (fd < 0) die("open", y);
+      if (dup2(fd, atoi(x)) != atoi(x)) die("dup2", x);
+      if (fd != atoi(x)) close(fd);
+      i += 2;
+    } else if (strcmp(a, "close") == 0 && x) {
+      close(atoi(x));
+      i++;
+    } else if (strcmp(a, "bind") == 0 && x) {
+      struct sockaddr_un addr;
+      int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+      memset(&addr, 0, sizeof addr);
+      addr.sun_family = AF_UNIX;
+      if (fd < 0 || strlen(x) >= sizeof addr.sun_path) die("socket", x);
+      memcpy(addr.sun_path, x, strlen(x));
+      if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+          listen(fd, 4) != 0)
+        die("bind", x);
+      i++;
+    } else if (strcmp(a, "socket") == 0) {
+      if (socket(AF_UNIX, SOCK_STREAM, 0) < 0) die("socket", NULL);
     } else if (strcmp(a, "map") == 0 && x) {
       int fd = open(x, O_RDONLY);
       if (fd < 0) die("open", x);

@@ -10,6 +10,7 @@
 #include "test_shutdown_common.h"
 #include "linux/services.h"
 
+#include <grp.h>
 #include <pthread.h>
 
 static unsigned name_counter;
@@ -438,8 +439,100 @@ static void cancel_while_stopping_a_service(void) {
 
 /* }===== */
 
+/* {===== An unprivileged caller */
+
+#define LISTER_UID 65533
+
+/* Child side: as uid, registers file, lists, prints one line per entry
+ * "pid type restartable n_files service" ("-" for none), then
+ * "reasons R". */
+static int child_list_as(const char *uid_text, const char *file) {
+  uid_t uid = (uid_t)strtoul(uid_text, NULL, 10);
+  const char *files[1];
+  char key[RM_SESSION_KEY_CHARS + 1];
+  rm_app_info *apps;
+  unsigned n, i;
+  uint32_t h, reasons;
+  if (setgroups(0, NULL) != 0 || setresgid(uid, uid, uid) != 0 ||
+      setresuid(uid, uid, uid) != 0)
+    return 4;
+  files[0] = file;
+  if (rm_start_session(&h, 0, key) != RM_OK) return 5;
+  if (rm_register_resources(h, 1, files, 0, NULL, 0, NULL) != RM_OK) return 6;
+  if (rm_get_list_alloc(h, &apps, &n, &reasons) != RM_OK) return 7;
+  for (i = 0; i < n; i++)
+    printf("%u %d %d %u %s\n", (unsigned)apps[i].info.process.pid,
+           (int)apps[i].info.app_type, apps[i].info.restartable,
+           apps[i].n_files,
+           apps[i].info.service_short_name[0]
+               ? apps[i].info.service_short_name : "-");
+  printf("reasons %u\n", (unsigned)reasons);
+  rm_free_list(apps, n);
+  rm_end_session(h);
+  return 0;
+}
+
+/* Run as an unprivileged user, the scan cannot read a root service's
+ * fds: it might hold the file, and that user can neither signal it nor
+ * stop it through runit (supervise/ is root's), so it is CRITICAL with
+ * PERMISSION_DENIED, not a restartable SERVICE without files. */
+static void root_service_seen_by_an_unprivileged_caller(void) {
+  svc s;
+  const char *dir, *file;
+  char args[1024], store[600], uid[16], line[600], held[600];
+  rmt_child lister;
+  uint32_t pid;
+  unsigned reasons = 0;
+  int found = 0;
+  require_runit();
+  if (geteuid() != 0) {
+    printf("skip: needs root (a root service, a lister as uid %u)\n",
+           (unsigned)LISTER_UID);
+    return;
+  }
+  dir = rmt_tempdir();                      /* the lister reaches it */
+  ASSERT_EQ(0, chmod(dir, 0755));
+  snprintf(held, sizeof held, "%s/held", dir);
+  file = held;
+  ASSERT_EQ(0, rmt_write_file(file, "data\n"));
+  ASSERT_EQ(0, chmod(file, 0644));
+  snprintf(args, sizeof args, "--hold '%s' svc", file);
+  svc_create(&s, svc_name(), args);
+  pid = svc_start(&s);
+  snprintf(store, sizeof store, "%s/store", dir);
+  ASSERT_EQ(0, mkdir(store, 0700));
+  ASSERT_EQ(0, chown(store, LISTER_UID, LISTER_UID));
+  rmt_setenv("RESTARTMGR_STATE_DIR", store);
+  snprintf(uid, sizeof uid, "%u", (unsigned)LISTER_UID);
+  ASSERT_EQ(0, rmt_spawn_self(&lister, "list-as", uid, file));
+  for (;;) {
+    unsigned p, n_files;
+    int type, restartable;
+    char service[128];
+    ASSERT_EQ(0, rmt_read_line(&lister, line, sizeof line, 20000));
+    if (sscanf(line, "reasons %u", &reasons) == 1) break;
+    ASSERT_EQ(5, sscanf(line, "%u %d %d %u %127s", &p, &type, &restartable,
+                        &n_files, service));
+    if (p != pid) continue;
+    found = 1;
+    ASSERT_EQ(RM_APP_CRITICAL, type);
+    ASSERT_EQ(0, restartable);
+    ASSERT_EQ(0, n_files);                  /* unknown, not "none" */
+    ASSERT_STR_EQ(s.name, service);
+  }
+  ASSERT_EQ(1, found);
+  ASSERT(reasons & RM_REBOOT_REASON_PERMISSION_DENIED);
+  ASSERT_EQ(0, rmt_wait(&lister, 20000));
+  svc_teardown(&s);
+}
+
+/* }===== */
+
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
+  if (rmt_child_args && rmt_child_args[0] && rmt_child_args[1] &&
+      rmt_child_args[2] && strcmp(rmt_child_args[0], "list-as") == 0)
+    return child_list_as(rmt_child_args[1], rmt_child_args[2]);
   rmt_setenv("DISPLAY", NULL);
   rmt_setenv("WAYLAND_DISPLAY", NULL);
   rmt_setenv("RESTARTMGR_CRITICAL_SERVICES", NULL);
@@ -453,5 +546,6 @@ int main(int argc, char **argv) {
   RUN(service_filters_mask_stop_and_restart);
   RUN(critical_service_is_never_stopped);
   RUN(cancel_while_stopping_a_service);
+  RUN(root_service_seen_by_an_unprivileged_caller);
   return rmt_finish();
 }
