@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -411,12 +412,17 @@ void rmt_kill(rmt_child *c) {
 #else
 int rmt_spawn(rmt_child *c, char *const argv[]) {
   int p[2];
-  pid_t pid;
+  pid_t pid, parent = getpid();
   if (pipe(p) != 0) return -1;
   pid = fork();
   if (pid < 0) { close(p[0]); close(p[1]); return -1; }
   if (pid == 0) {
     int nul = open("/dev/null", O_RDONLY);
+    /* A test that dies before its clean-up (a sanitizer's abort, a
+     * signal) takes its children with it: left running, they would keep
+     * ctest's output pipe open, and ctest waits for it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+      _exit(127);
     if (nul >= 0) { dup2(nul, 0); close(nul); }
     dup2(p[1], 1);
     close(p[0]); close(p[1]);

@@ -238,7 +238,7 @@ static uint32_t from_proc_net_unix(rm__regset *s, uint64_t sock_dev) {
     free(rm__uses_take(&uses, &k));
   }
   /* An inode listed twice: one of the lines is forged; use neither. */
-  qsort(hits, n_hits, sizeof *hits, cmp_line);
+  if (n_hits) qsort(hits, n_hits, sizeof *hits, cmp_line);
   for (i = 0; rc == RM_OK && i < n_hits; i++) {
     size_t seen = 0;
     for (k = 0; k < n_all; k++) seen += all[k] == hits[i].ino;

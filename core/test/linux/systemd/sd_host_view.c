@@ -76,16 +76,20 @@ static void container_seen_from_the_host(void) {
   const char *files[1];
   uint32_t h, pid;
   listing l;
-  ASSERT(leader && cg);
-  if (!leader || !cg) return;
+  ASSERT(leader && cg && getenv("RM_TEST_BIN"));
+  if (!leader || !cg || !getenv("RM_TEST_BIN")) return;
   snprintf(root, sizeof root, "/proc/%s/root", leader);
   snprintf(held, sizeof held, "%s/run/rmt-held", root);
   ASSERT_EQ(0, rmt_write_file(held, "data\n"));
   snprintf(unit_path, sizeof unit_path,
            "%s" UNIT_DIR "/rmt-inside.service", root);
+  /* The build tree is bound into the container at the same path and the
+   * unit runs as root there: the built helper itself, not rmt_helper's
+   * copy for other users (that copy is in the host's /tmp, which the
+   * container does not see). */
   snprintf(text, sizeof text,
-           "[Service]\nType=notify\nExecStart=%s --hold /run/rmt-held\n",
-           rmt_helper("rm_unitd"));
+           "[Service]\nType=notify\nExecStart=%s/rm_unitd --hold "
+           "/run/rmt-held\n", getenv("RM_TEST_BIN"));
   ASSERT_EQ(0, rmt_write_file(unit_path, text));
   ASSERT_EQ(0, ctl_inside(leader, "daemon-reload", NULL));
   ASSERT_EQ(0, ctl_inside(leader, "start", "rmt-inside"));
