@@ -49,6 +49,12 @@ uint64_t rm__linux_ticks_to_100ns(uint64_t ticks);
 ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
                              size_t cap);
 
+/* The same with a single read(2): small /proc files are generated whole
+ * on the first read, so the second read that would only see the end is
+ * skipped (this runs for every matched process).  Bytes read or -1. */
+ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
+                            size_t cap);
+
 /* {===== restartable.c */
 
 #define RM_MAX_GROUPS 1024
