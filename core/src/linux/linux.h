@@ -4,16 +4,17 @@
  * proc.c      /proc readers, identity, time, randomness, the global mutex
  * store.c     the session store directory (lock, atomic writes, sweep)
  * store_path.c where the store is, and the checks of its path
- * scan.c      rm__os_scan: who uses the registered files
- * classify.c  app type, name, session, reboot reasons of a found process
+ * scan.c      rm__os_scan: who uses the registered files, with regset.c,
+ *             detect.c, sockets.c, classify.c and svc_entries.c (scan.h)
  * stop.c      rm__os_stop_apps: pidfd signalling and waiting
  * restartable.c  whether a found process can be started again (list
  *             time), credentials and executables checked for that,
  *             rm__os_may_register
  * launch.c    rm__os_capture
  * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
- * services.c  the service-manager interface and its runit and systemd
- *             implementations
+ * services.c  the service-manager dispatcher; svc_runit.c and
+ *             svc_systemd.c behind its interface (services.h)
+ * native.c    no native Restart Manager to forward to
  */
 #ifndef RM_LINUX_H
 #define RM_LINUX_H
