@@ -232,6 +232,18 @@ int rmt_write_file(const char *path, const char *text) {
   return fclose(f) == 0 ? 0 : -1;
 }
 
+void rmt_copy_exe(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  char buf[65536];
+  size_t n;
+  ASSERT(in && out);
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    ASSERT_EQ(n, fwrite(buf, 1, n, out));
+  fclose(in);
+  ASSERT_EQ(0, fclose(out));
+  ASSERT_EQ(0, chmod(to, 0755));
+}
+
 #ifndef _WIN32
 
 static int reachable_by_others(const char *dir) {

@@ -93,19 +93,6 @@ static void holder(rmt_child *c, const char *const script[]) {
   holder_at(c, rmt_helper("rm_holder"), script);
 }
 
-static void copy_file(const char *from, const char *to) {
-  char buf[65536];
-  ssize_t got;
-  int in = open(from, O_RDONLY), out;
-  ASSERT(in >= 0);
-  out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-  ASSERT(out >= 0);
-  while ((got = read(in, buf, sizeof buf)) > 0)
-    ASSERT_EQ(got, write(out, buf, (size_t)got));
-  close(in);
-  ASSERT_EQ(0, close(out));
-}
-
 /* One entry, checked field by field. */
 static void expect(const rm_app_info *a, const char *name, rm_app_type type,
                    uint32_t restartable, unsigned n_files, uint32_t how) {
@@ -258,9 +245,9 @@ static void critical_names(void) {
   listing l;
   start();
   ASSERT_EQ(0, rmt_write_file(file, "x\n"));
-  copy_file(rmt_helper("rm_holder"), in_dir(dir, "agetty"));
-  copy_file(rmt_helper("rm_holder"), in_dir(dir, "my-daemon"));
-  copy_file(rmt_helper("rm_holder"), in_dir(dir, "my-app"));
+  rmt_copy_exe(rmt_helper("rm_holder"), in_dir(dir, "agetty"));
+  rmt_copy_exe(rmt_helper("rm_holder"), in_dir(dir, "my-daemon"));
+  rmt_copy_exe(rmt_helper("rm_holder"), in_dir(dir, "my-app"));
   register_file(file);
   {
     const char *opens[] = { "open", file, NULL };
@@ -296,8 +283,8 @@ static void names_are_utf8(void) {
   listing l;
   start();
   ASSERT_EQ(0, rmt_write_file(file, "x\n"));
-  copy_file(rmt_helper("rm_holder"), nice);
-  copy_file(rmt_helper("rm_holder"), bad);
+  rmt_copy_exe(rmt_helper("rm_holder"), nice);
+  rmt_copy_exe(rmt_helper("rm_holder"), bad);
   register_file(file);
   {
     const char *opens[] = { "open", file, NULL };

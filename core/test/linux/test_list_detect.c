@@ -108,19 +108,6 @@ static void replace(const char *path) {
   ASSERT_EQ(0, rename(tmp, path));
 }
 
-static void copy_file(const char *from, const char *to) {
-  char buf[65536];
-  ssize_t got;
-  int in = open(from, O_RDONLY), out;
-  ASSERT(in >= 0);
-  out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-  ASSERT(out >= 0);
-  while ((got = read(in, buf, sizeof buf)) > 0)
-    ASSERT_EQ(got, write(out, buf, (size_t)got));
-  close(in);
-  ASSERT_EQ(0, close(out));
-}
-
 /* The one entry for pid, holding exactly one registered file. */
 static void expect_one_use(const listing *l, long pid, const char *file,
                            uint32_t how) {
@@ -201,7 +188,7 @@ static void executable_of_a_copied_binary(void) {
   static rmt_child c;
   listing l;
   start();
-  copy_file(rmt_helper("rm_holder"), exe);
+  rmt_copy_exe(rmt_helper("rm_holder"), exe);
   write_or_fail(other, "x\n");
   register_file(exe);
   holder_at(&c, exe, "open", other, NULL, NULL);
@@ -210,7 +197,7 @@ static void executable_of_a_copied_binary(void) {
   expect_plain(&l.apps[0], "myholder");
   unlist(&l);
   /* Upgraded under it: the old image is an older inode of the path. */
-  copy_file(rmt_helper("rm_holder"), in_dir(dir, "myholder.new"));
+  rmt_copy_exe(rmt_helper("rm_holder"), in_dir(dir, "myholder.new"));
   ASSERT_EQ(0, rename(in_dir(dir, "myholder.new"), exe));
   list(&l);
   expect_one_use(&l, c.pid, exe, RM_USE_EXECUTABLE | RM_USE_OLDER_INODE);

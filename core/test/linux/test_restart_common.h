@@ -36,18 +36,6 @@ static inline const char *open_dir(void) {
   return d;
 }
 
-static inline void copy_exe(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-  char buf[65536];
-  size_t n;
-  ASSERT(in && out);
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    ASSERT_EQ(n, fwrite(buf, 1, n, out));
-  fclose(in);
-  ASSERT_EQ(0, fclose(out));
-  ASSERT_EQ(0, chmod(to, 0755));
-}
-
 /* The value after "Key:" in /proc/PID/status, whitespace squeezed. */
 static inline void status_line(long pid, const char *key, char *out,
                                size_t cap) {

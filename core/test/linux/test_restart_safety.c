@@ -95,7 +95,7 @@ static void user_app_start(user_app *u) {
   u->held = path_in(u->dir, "held");
   u->exe = path_in(u->dir, "restartee");
   /* The checkout may be under a 0700 directory: nobody runs a copy. */
-  copy_exe(rmt_helper("rm_restartee"), u->exe);
+  rmt_copy_exe(rmt_helper("rm_restartee"), u->exe);
   ASSERT_EQ(0, mkdir(u->work, 0755));
   ASSERT_EQ(0, chown(u->work, NOBODY, NOBODY));
   ASSERT_EQ(0, rmt_write_file(u->held, "x\n"));
@@ -316,11 +316,11 @@ static void replaced_executable_is_relaunched_from_the_new_file(void) {
   next = path_in(dir, "app.new");
   held = path_in(dir, "held");
   ASSERT_EQ(0, rmt_write_file(held, "x\n"));
-  copy_exe(rmt_helper("rm_restartee"), exe);
+  rmt_copy_exe(rmt_helper("rm_restartee"), exe);
   ASSERT_EQ(0, stat(exe, &before));
   APP_EXE(&c, &p, exe, "--open", held);
   /* The upgrade: a new file renamed over the old one while it runs. */
-  copy_exe(rmt_helper("rm_restartee"), next);
+  rmt_copy_exe(rmt_helper("rm_restartee"), next);
   ASSERT_EQ(0, rename(next, exe));
   ASSERT_EQ(0, stat(exe, &after));
   ASSERT(before.st_ino != after.st_ino);

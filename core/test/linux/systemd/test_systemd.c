@@ -548,17 +548,7 @@ int main(int argc, char **argv) {
   snprintf(base, sizeof base, "/run/rmt-systemd-%ld", rmt_self_pid());
   ASSERT_EQ(0, mkdir(base, 0755));
   snprintf(unitd, sizeof unitd, "%s/rm_unitd", base);
-  {
-    FILE *in = fopen(rmt_helper("rm_unitd"), "rb"), *out = fopen(unitd, "wb");
-    char buf[65536];
-    size_t n;
-    ASSERT(in && out);
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-      ASSERT_EQ(n, fwrite(buf, 1, n, out));
-    fclose(in);
-    ASSERT_EQ(0, fclose(out));
-    ASSERT_EQ(0, chmod(unitd, 0755));
-  }
+  rmt_copy_exe(rmt_helper("rm_unitd"), unitd);
   RUN(unit_from_each_cgroup_layout);
   RUN(service_names_compare);
   RUN(unit_of_real_processes);
