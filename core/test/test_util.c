@@ -232,6 +232,14 @@ int rmt_write_file(const char *path, const char *text) {
   return fclose(f) == 0 ? 0 : -1;
 }
 
+const char *rmt_path(const char *dir, const char *name) {
+  static char buf[8][1024];
+  static int next;
+  char *b = buf[next++ % 8];
+  snprintf(b, 1024, "%s/%s", dir, name);
+  return b;
+}
+
 void rmt_copy_exe(const char *from, const char *to) {
   FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
   char buf[65536];

@@ -21,14 +21,6 @@ static inline int skip_unless_root(const char *why) {
 
 /* {===== Files and /proc */
 
-static inline const char *path_in(const char *dir, const char *name) {
-  static char buf[8][700];
-  static int next;
-  char *b = buf[next++ % 8];
-  snprintf(b, 700, "%s/%s", dir, name);
-  return b;
-}
-
 /* A temp dir every user can enter. */
 static inline const char *open_dir(void) {
   const char *d = rmt_tempdir();
