@@ -185,6 +185,20 @@ static inline void assert_progress_complete(const progress_log *p) {
   ASSERT_EQ(100, p->v[p->n - 1]);
 }
 
+/* A cancel from another thread while a call runs: pthread_create with
+ * cancel_soon on a delayed_cancel whose h is the session; 700 ms later it
+ * calls rm_cancel_current_task and keeps its code in rc. */
+typedef struct delayed_cancel {
+  uint32_t h, rc;
+} delayed_cancel;
+
+static inline void *cancel_soon(void *arg) {
+  delayed_cancel *c = arg;
+  rmt_sleep_ms(700);
+  c->rc = rm_cancel_current_task(c->h);
+  return NULL;
+}
+
 /* }=====
  * {===== runit */
 

@@ -344,23 +344,12 @@ static void stubborn_unit_without_and_with_force(void) {
   remove_unit("rmt-stubborn");
 }
 
-typedef struct canceller {
-  uint32_t h, rc;
-} canceller;
-
-static void *cancel_soon(void *arg) {
-  canceller *c = arg;
-  rmt_sleep_ms(700);
-  c->rc = rm_cancel_current_task(c->h);
-  return NULL;
-}
-
 /* A cancel while systemd stops a unit: seen within a poll, not at the
  * service timeout; the unit's process is still there and a start is
  * queued behind the stop systemd cannot withdraw. */
 static void cancel_while_stopping_a_unit(void) {
   const char *file = held_file("cancel");
-  canceller c;
+  delayed_cancel c;
   pthread_t t;
   uint32_t h, pid;
   uint64_t t0;
