@@ -2,17 +2,7 @@
 local helper = require "helper"
 local rm = require "restartmgr"
 
--- Asserts that fn raises an error whose message contains text.
-local function raises(text, fn)
-  assert.error_matches(fn, text, 1, true)
-end
-
--- Asserts the fail triple of a core-reported failure.
-local function fails(code, what, ok, msg, got)
-  assert.is_nil(ok)
-  assert.equal(code, got)
-  assert.equal(what .. ": ", msg:sub(1, #what + 2))
-end
+local raises, fails = helper.raises, helper.fails
 
 describe("session:register{}", function()
   it("accepts files, processes and services, and returns true", function()

@@ -2,15 +2,7 @@
 local helper = require "helper"
 local rm = require "restartmgr"
 
-local function raises(text, fn)
-  assert.error_matches(fn, text, 1, true)
-end
-
-local function fails(code, what, ok, msg, got)
-  assert.is_nil(ok)
-  assert.equal(code, got)
-  assert.equal(what .. ": ", msg:sub(1, #what + 2))
-end
+local raises, fails = helper.raises, helper.fails
 
 describe("session filters", function()
   it("start empty", function()

@@ -5,15 +5,7 @@
 local helper = require "helper"
 local rm = require "restartmgr"
 
-local function raises(text, fn)
-  assert.error_matches(fn, text, 1, true)
-end
-
-local function fails(code, what, ok, msg, got)
-  assert.is_nil(ok)
-  assert.equal(code, got)
-  assert.equal(what .. ": ", msg:sub(1, #what + 2))
-end
+local raises, fails = helper.raises, helper.fails
 
 describe("rm.register_restart{}", function()
   after_each(function() rm.register_restart{ argv = { "/bin/true" } } end)

@@ -26,6 +26,26 @@ local M = {}
 
 M.lua = os.getenv("RM_LUA") or "lua5.4"
 
+-- {===== Assertions the API specs share
+
+-- busted's own assert (the luassert module it exports to the specs).
+local luassert = require "luassert"
+
+-- Asserts that fn raises an error whose message contains text.
+function M.raises(text, fn)
+  luassert.error_matches(fn, text, 1, true)
+end
+
+-- Asserts the fail triple of a core-reported failure: nil, a message
+-- starting "what: ", the code name.
+function M.fails(code, what, ok, msg, got)
+  luassert.is_nil(ok)
+  luassert.equal(code, got)
+  luassert.equal(what .. ": ", msg:sub(1, #what + 2))
+end
+
+-- }=====
+
 -- {===== Shell and /proc
 
 -- Quotes s for sh.

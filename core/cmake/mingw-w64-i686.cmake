@@ -10,25 +10,9 @@
 # for on its own, and without it the tests are built but only the host-side
 # ones (rstrtmgr.exports) run: the others are registered disabled.
 
-set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86)
 set(RM_MINGW_TRIPLE i686-w64-mingw32)
-
-set(CMAKE_C_COMPILER ${RM_MINGW_TRIPLE}-gcc)
-set(CMAKE_CXX_COMPILER ${RM_MINGW_TRIPLE}-g++)
-set(CMAKE_RC_COMPILER ${RM_MINGW_TRIPLE}-windres)
-
-set(CMAKE_FIND_ROOT_PATH /usr/${RM_MINGW_TRIPLE})
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
-
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-static-libgcc")
-set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc")
-set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static-libgcc")
-
-set(CMAKE_PROJECT_restartmgr_INCLUDE ${CMAKE_CURRENT_LIST_DIR}/lua-windows.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/mingw-w64-common.cmake)
 
 get_property(_rm_in_try_compile GLOBAL PROPERTY IN_TRY_COMPILE)
 if(NOT _rm_in_try_compile)

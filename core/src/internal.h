@@ -9,8 +9,12 @@
  * shutdown.c  rm_shutdown, rm_cancel_current_task
  * restart.c   rm_restart
  * registration.c  restart registrations (rm_register_application_restart)
+ * sessions.c  rm_list_sessions
+ * native.c    forwarding to the system's own Restart Manager (native.h)
  * error.c     names and sentences of the codes
  * util.c      allocation, string vectors, UTF-8 helpers
+ *
+ * shutdown.c and restart.c also share actions.h.
  */
 #ifndef RM_INTERNAL_H
 #define RM_INTERNAL_H

@@ -52,6 +52,12 @@ const char *rmt_tempdir(void);
 const char *rmt_fresh_store(void);
 /* Writes a small file, returns 0 on success. */
 int rmt_write_file(const char *path, const char *text);
+/* "dir/name" in one of 8 rotating static buffers (a pointer stays valid
+ * for the next 7 calls). */
+const char *rmt_path(const char *dir, const char *name);
+/* Copies the file from to to, mode 0755 (a program of its own, at a path
+ * the test chooses); fails the case on any error. */
+void rmt_copy_exe(const char *from, const char *to);
 void rmt_setenv(const char *name, const char *value);
 
 /* Child processes.  rmt_spawn runs argv (argv[0] a path) with stdin from

@@ -233,6 +233,26 @@ int rmt_write_file(const char *path, const char *text) {
   return fclose(f) == 0 ? 0 : -1;
 }
 
+const char *rmt_path(const char *dir, const char *name) {
+  static char buf[8][1024];
+  static int next;
+  char *b = buf[next++ % 8];
+  snprintf(b, 1024, "%s/%s", dir, name);
+  return b;
+}
+
+void rmt_copy_exe(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  char buf[65536];
+  size_t n;
+  ASSERT(in && out);
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    ASSERT_EQ(n, fwrite(buf, 1, n, out));
+  fclose(in);
+  ASSERT_EQ(0, fclose(out));
+  ASSERT_EQ(0, chmod(to, 0755));
+}
+
 #ifndef _WIN32
 
 static int reachable_by_others(const char *dir) {

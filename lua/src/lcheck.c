@@ -126,26 +126,38 @@ static int absolute(const char *p) {
   return is_slash(p[0]);
 }
 
-int rm__lua_check_path(lua_State *L, const char *what, const char *where,
-                       const char *s, size_t len, int reject_dir) {
+/* The rules paths and service names share: not empty (the message for an
+ * empty one is empty), no zero byte, at most max bytes, valid UTF-8.  0,
+ * or culprit's 3 results. */
+static int check_text(lua_State *L, const char *what, const char *where,
+                      const char *s, size_t len, const char *empty,
+                      size_t max) {
   size_t bad;
-  struct stat st;
   if (len == 0)
-    return culprit(L, what, where, s, len, "an empty path",
-                   RM_ERROR_BAD_ARGUMENTS);
+    return culprit(L, what, where, s, len, empty, RM_ERROR_BAD_ARGUMENTS);
   if (strlen(s) != len)
     return culprit(L, what, where, s, len,
                    lua_pushfstring(L, "contains a zero byte at byte %I",
                                    (lua_Integer)strlen(s) + 1),
                    RM_ERROR_BAD_ARGUMENTS);
-  if (len > PATH_MAX_BYTES)
+  if (len > max)
     return culprit(L, what, where, s, len,
-                   "longer than 4096 bytes", RM_ERROR_BAD_ARGUMENTS);
+                   lua_pushfstring(L, "longer than %I bytes",
+                                   (lua_Integer)max),
+                   RM_ERROR_BAD_ARGUMENTS);
   if ((bad = utf8_bad_byte(s, len)) != 0)
     return culprit(L, what, where, s, len,
                    lua_pushfstring(L, "not valid UTF-8 at byte %I",
                                    (lua_Integer)bad),
                    RM_ERROR_BAD_ARGUMENTS);
+  return 0;
+}
+
+int rm__lua_check_path(lua_State *L, const char *what, const char *where,
+                       const char *s, size_t len, int reject_dir) {
+  struct stat st;
+  int n = check_text(L, what, where, s, len, "an empty path", PATH_MAX_BYTES);
+  if (n) return n;
   if (!absolute(s))
     return culprit(L, what, where, s, len, "not an absolute path",
                    RM_ERROR_BAD_ARGUMENTS);
@@ -157,25 +169,10 @@ int rm__lua_check_path(lua_State *L, const char *what, const char *where,
 
 int rm__lua_check_service(lua_State *L, const char *what, const char *where,
                           const char *s, size_t len) {
-  size_t i, bad;
-  if (len == 0)
-    return culprit(L, what, where, s, len, "an empty service name",
-                   RM_ERROR_BAD_ARGUMENTS);
-  if (strlen(s) != len)
-    return culprit(L, what, where, s, len,
-                   lua_pushfstring(L, "contains a zero byte at byte %I",
-                                   (lua_Integer)strlen(s) + 1),
-                   RM_ERROR_BAD_ARGUMENTS);
-  if (len > RM_MAX_SVC_NAME)
-    return culprit(L, what, where, s, len,
-                   lua_pushfstring(L, "longer than %d bytes",
-                                   RM_MAX_SVC_NAME),
-                   RM_ERROR_BAD_ARGUMENTS);
-  if ((bad = utf8_bad_byte(s, len)) != 0)
-    return culprit(L, what, where, s, len,
-                   lua_pushfstring(L, "not valid UTF-8 at byte %I",
-                                   (lua_Integer)bad),
-                   RM_ERROR_BAD_ARGUMENTS);
+  size_t i;
+  int n = check_text(L, what, where, s, len, "an empty service name",
+                     RM_MAX_SVC_NAME);
+  if (n) return n;
   if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
     return culprit(L, what, where, s, len, "not a service name",
                    RM_ERROR_BAD_ARGUMENTS);

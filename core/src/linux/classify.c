@@ -54,25 +54,12 @@ static uint64_t ns_inode(int dirfd, const char *name) {
   return rm__ns_inode(dirfd, name);
 }
 
-/* One read of a small /proc file: these are generated whole on the first
- * read, so the second read that would only see the end is skipped (this
- * runs for every matched process).  NUL-terminated; length or -1. */
-static ssize_t read_once(int dirfd, const char *name, char *buf, size_t cap) {
-  ssize_t got;
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return -1;
-  do got = read(fd, buf, cap - 1); while (got < 0 && errno == EINTR);
-  close(fd);
-  if (got >= 0) buf[got] = 0;
-  return got;
-}
-
 /* The audit login session (what logind's sessions are built on); the
  * kernel's "unset" value is the library's RM_INVALID_SESSION_ID. */
 static uint32_t read_session_id(int dirfd) {
   char buf[32], *end;
   unsigned long v;
-  if (read_once(dirfd, "sessionid", buf, sizeof buf) <= 0)
+  if (rm__linux_read_once(dirfd, "sessionid", buf, sizeof buf) <= 0)
     return RM_INVALID_SESSION_ID;
   errno = 0;
   v = strtoul(buf, &end, 10);

@@ -4,16 +4,17 @@
  * proc.c      /proc readers, identity, time, randomness, the global mutex
  * store.c     the session store directory (lock, atomic writes, sweep)
  * store_path.c where the store is, and the checks of its path
- * scan.c      rm__os_scan: who uses the registered files
- * classify.c  app type, name, session, reboot reasons of a found process
+ * scan.c      rm__os_scan: who uses the registered files, with regset.c,
+ *             detect.c, sockets.c, classify.c and svc_entries.c (scan.h)
  * stop.c      rm__os_stop_apps: pidfd signalling and waiting
  * restartable.c  whether a found process can be started again (list
  *             time), credentials and executables checked for that,
  *             rm__os_may_register
  * launch.c    rm__os_capture
  * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
- * services.c  the service-manager interface and its runit and systemd
- *             implementations
+ * services.c  the service-manager dispatcher; svc_runit.c and
+ *             svc_systemd.c behind its interface (services.h)
+ * native.c    no native Restart Manager to forward to
  */
 #ifndef RM_LINUX_H
 #define RM_LINUX_H
@@ -48,6 +49,12 @@ uint64_t rm__linux_ticks_to_100ns(uint64_t ticks);
  * Returns bytes read or -1 with errno. */
 ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
                              size_t cap);
+
+/* The same with a single read(2): small /proc files are generated whole
+ * on the first read, so the second read that would only see the end is
+ * skipped (this runs for every matched process).  Bytes read or -1. */
+ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
+                            size_t cap);
 
 /* {===== restartable.c */
 

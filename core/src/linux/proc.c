@@ -43,6 +43,17 @@ ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
   return total;
 }
 
+ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
+                            size_t cap) {
+  ssize_t got;
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -1;
+  do got = read(fd, buf, cap - 1); while (got < 0 && errno == EINTR);
+  close(fd);
+  if (got >= 0) buf[got] = 0;
+  return got;
+}
+
 int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out) {
   char buf[1024], path[32];
   const char *open_paren, *close_paren, *p;

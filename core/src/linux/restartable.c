@@ -178,17 +178,6 @@ uint32_t rm__os_may_register(const rm_unique_process *p) {
 /* }=====
  * {===== The list-time rule */
 
-/* One read of a /proc file into buf (NUL-terminated); length or -1. */
-static ssize_t read_head(int dirfd, const char *name, char *buf, size_t cap) {
-  ssize_t got;
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return -1;
-  do got = read(fd, buf, cap - 1); while (got < 0 && errno == EINTR);
-  close(fd);
-  if (got >= 0) buf[got] = 0;
-  return got;
-}
-
 /* The value of PATH in the process's initial environment, copied into
  * out[cap]; DEFAULT_PATH when absent or unreadable. */
 static void env_path(int dirfd, char *out, size_t cap) {
@@ -326,7 +315,7 @@ static int program_ok(int dirfd, const rm__found *f, const rm__creds *c) {
       !reachable_as(link, c))
     return 0;
 
-  len = read_head(dirfd, "cmdline", cmd, sizeof cmd);
+  len = rm__linux_read_once(dirfd, "cmdline", cmd, sizeof cmd);
   if (len <= 0 || cmd[0] == 0 || strlen(cmd) > RM_PATH_MAX) return 0;
   cwdfd = openat(dirfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (cwdfd < 0) return 0;

@@ -1,9 +1,11 @@
 /*
- * scan.h: what the three files of the Linux list scan share.
+ * scan.h: what the files of the Linux list scan share.
  *
  * regset.c    the registered files as hash sets: (dev, ino) -> file
  *             indices, the devices they live on, and their path texts
  *             (for older inodes, which only a path can name)
+ * sockets.c   the sockfs inodes of the sockets bound at registered
+ *             Unix socket paths, added to those sets
  * detect.c    which registered files one process holds, and how: its
  *             executable, open fds and memory mappings
  * scan.c      rm__os_scan: walks /proc (split over worker threads),

@@ -449,24 +449,26 @@ static uint32_t start(int user, const char *name, unsigned timeout_ms) {
              : RM_ERROR_FAIL_RESTART;
 }
 
+/* The interface's lookup, refuses_stop, stop and start for one manager:
+ * PREFIX_lookup and so on, each the function above with user fixed. */
+#define MANAGER_ENTRIES(prefix, user)                                       \
+  static int prefix##_lookup(const char *name, uint32_t *pid) {             \
+    return lookup(user, name, pid);                                         \
+  }                                                                         \
+  static int prefix##_refuses_stop(const char *name) {                      \
+    return refuses_stop(user, name);                                        \
+  }                                                                         \
+  static uint32_t prefix##_stop(const char *name, unsigned timeout_ms,      \
+                                int force, const volatile int *cancel) {    \
+    return stop(user, name, timeout_ms, force, cancel);                     \
+  }                                                                         \
+  static uint32_t prefix##_start(const char *name, unsigned timeout_ms) {   \
+    return start(user, name, timeout_ms);                                   \
+  }
+
 /* {===== The system manager */
 
-static int systemd_lookup(const char *name, uint32_t *pid) {
-  return lookup(0, name, pid);
-}
-
-static int systemd_refuses_stop(const char *name) {
-  return refuses_stop(0, name);
-}
-
-static uint32_t systemd_stop(const char *name, unsigned timeout_ms, int force,
-                             const volatile int *cancel) {
-  return stop(0, name, timeout_ms, force, cancel);
-}
-
-static uint32_t systemd_start(const char *name, unsigned timeout_ms) {
-  return start(0, name, timeout_ms);
-}
+MANAGER_ENTRIES(systemd, 0)
 
 const rm__svc_manager rm__svc_systemd = {
   "systemd", systemd_present, systemd_service_of, systemd_short_name,
@@ -490,22 +492,7 @@ static int user_present(void) {
          st.st_uid == geteuid();
 }
 
-static int user_lookup(const char *name, uint32_t *pid) {
-  return lookup(1, name, pid);
-}
-
-static int user_refuses_stop(const char *name) {
-  return refuses_stop(1, name);
-}
-
-static uint32_t user_stop(const char *name, unsigned timeout_ms, int force,
-                          const volatile int *cancel) {
-  return stop(1, name, timeout_ms, force, cancel);
-}
-
-static uint32_t user_start(const char *name, unsigned timeout_ms) {
-  return start(1, name, timeout_ms);
-}
+MANAGER_ENTRIES(user, 1)
 
 const rm__svc_manager rm__svc_systemd_user = {
   "systemd --user", user_present, user_service_of, systemd_short_name,

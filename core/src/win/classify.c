@@ -88,11 +88,6 @@ static int in_list(const wchar_t *const *list, const wchar_t *name) {
   return 0;
 }
 
-int rm__win_critical_name(const wchar_t *base) {
-  return in_list(critical_processes, base) ||
-         in_env_list("RESTARTMGR_CRITICAL_PROCESSES", base);
-}
-
 /* 1 when path names a file directly inside the directory dir. */
 static int inside(const wchar_t *path, const wchar_t *dir) {
   size_t n = wcslen(dir);

@@ -184,8 +184,8 @@ uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
                                           PROCESS_VM_READ);
   params pr;
   wchar_t *image, *args = NULL, *registered = NULL;
-  (void)reg;
   int ok;
+  (void)reg;
   if (!h)
     return GetLastError() == ERROR_ACCESS_DENIED ? RM_ERROR_ACCESS_DENIED
                                                   : RM_ERROR_FILE_NOT_FOUND;

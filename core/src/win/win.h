@@ -146,9 +146,6 @@ void rm__win_context_free(rm__win_context *c);
 void rm__win_classify(const rm__win_context *c, rm__found *f,
                       const rm__win_service *svc);
 
-/* 1 when the image base name names a critical system process. */
-int rm__win_critical_name(const wchar_t *base);
-
 /* The whole name rm__win_classify gives an entry (a service's display
  * name, else the image's base name), in UTF-16 and never truncated to the
  * RM_MAX_APP_NAME bytes of app_name; found again from the live process or

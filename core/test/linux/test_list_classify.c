@@ -31,14 +31,6 @@ typedef struct listing {
   uint32_t reasons;
 } listing;
 
-static const char *in_dir(const char *dir, const char *name) {
-  static char buf[8][1024];
-  static int next;
-  char *b = buf[next++ % 8];
-  snprintf(b, 1024, "%s/%s", dir, name);
-  return b;
-}
-
 static void start(void) {
   char key[RM_SESSION_KEY_CHARS + 1];
   rmt_fresh_store();
@@ -93,19 +85,6 @@ static void holder(rmt_child *c, const char *const script[]) {
   holder_at(c, rmt_helper("rm_holder"), script);
 }
 
-static void copy_file(const char *from, const char *to) {
-  char buf[65536];
-  ssize_t got;
-  int in = open(from, O_RDONLY), out;
-  ASSERT(in >= 0);
-  out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-  ASSERT(out >= 0);
-  while ((got = read(in, buf, sizeof buf)) > 0)
-    ASSERT_EQ(got, write(out, buf, (size_t)got));
-  close(in);
-  ASSERT_EQ(0, close(out));
-}
-
 /* One entry, checked field by field. */
 static void expect(const rm_app_info *a, const char *name, rm_app_type type,
                    uint32_t restartable, unsigned n_files, uint32_t how) {
@@ -130,7 +109,7 @@ static int skip_unless_root(const char *why) {
 
 /* A temp dir that other users can enter, with a readable file in it. */
 static const char *shared_file(const char **dir_out) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "shared.txt");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "shared.txt");
   ASSERT_EQ(0, chmod(dir, 0755));
   ASSERT_EQ(0, rmt_write_file(file, "x\n"));
   ASSERT_EQ(0, chmod(file, 0644));
@@ -199,7 +178,7 @@ static uint32_t read_child_list(rmt_child *c, long pid, child_entry *e,
 /* }===== */
 
 static void caller_holding_a_file(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "mine.db");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "mine.db");
   listing l;
   int fd;
   start();
@@ -218,7 +197,7 @@ static void caller_holding_a_file(void) {
 }
 
 static void console_and_graphical_apps(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "f");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "f");
   static rmt_child console, x11, wayland, plain;
   listing l;
   start();
@@ -253,20 +232,20 @@ static void console_and_graphical_apps(void) {
 }
 
 static void critical_names(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "f");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "f");
   static rmt_child getty, custom, other;
   listing l;
   start();
   ASSERT_EQ(0, rmt_write_file(file, "x\n"));
-  copy_file(rmt_helper("rm_holder"), in_dir(dir, "agetty"));
-  copy_file(rmt_helper("rm_holder"), in_dir(dir, "my-daemon"));
-  copy_file(rmt_helper("rm_holder"), in_dir(dir, "my-app"));
+  rmt_copy_exe(rmt_helper("rm_holder"), rmt_path(dir, "agetty"));
+  rmt_copy_exe(rmt_helper("rm_holder"), rmt_path(dir, "my-daemon"));
+  rmt_copy_exe(rmt_helper("rm_holder"), rmt_path(dir, "my-app"));
   register_file(file);
   {
     const char *opens[] = { "open", file, NULL };
-    holder_at(&getty, in_dir(dir, "agetty"), opens);
-    holder_at(&custom, in_dir(dir, "my-daemon"), opens);
-    holder_at(&other, in_dir(dir, "my-app"), opens);
+    holder_at(&getty, rmt_path(dir, "agetty"), opens);
+    holder_at(&custom, rmt_path(dir, "my-daemon"), opens);
+    holder_at(&other, rmt_path(dir, "my-app"), opens);
   }
   list(&l);
   ASSERT_EQ(3, l.n);
@@ -289,15 +268,15 @@ static void critical_names(void) {
 }
 
 static void names_are_utf8(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "f");
-  const char *nice = in_dir(dir, "h\xc3\xa9llo-w\xc3\xb6rld");
-  const char *bad = in_dir(dir, "bad\xff\xc3name");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "f");
+  const char *nice = rmt_path(dir, "h\xc3\xa9llo-w\xc3\xb6rld");
+  const char *bad = rmt_path(dir, "bad\xff\xc3name");
   static rmt_child a, b;
   listing l;
   start();
   ASSERT_EQ(0, rmt_write_file(file, "x\n"));
-  copy_file(rmt_helper("rm_holder"), nice);
-  copy_file(rmt_helper("rm_holder"), bad);
+  rmt_copy_exe(rmt_helper("rm_holder"), nice);
+  rmt_copy_exe(rmt_helper("rm_holder"), bad);
   register_file(file);
   {
     const char *opens[] = { "open", file, NULL };
@@ -395,7 +374,7 @@ static void another_user(void) {
   finish(&l);
 
   /* Uid 65533 may neither inspect nor signal the uid 65534 holder. */
-  store = in_dir(dir, "store");
+  store = rmt_path(dir, "store");
   ASSERT_EQ(0, mkdir(store, 0700));
   ASSERT_EQ(0, chown(store, LISTER_UID, LISTER_UID));
   rmt_setenv("RESTARTMGR_STATE_DIR", store);
@@ -449,8 +428,8 @@ static void private_mount_namespaces(void) {
   if (skip_unless_root("creates mount namespaces")) return;
   dir = rmt_tempdir();
   other = rmt_tempdir();
-  file = in_dir(dir, "data.txt");
-  other_file = in_dir(other, "data.txt");
+  file = rmt_path(dir, "data.txt");
+  other_file = rmt_path(other, "data.txt");
   ASSERT_EQ(0, rmt_write_file(file, "host\n"));
   ASSERT_EQ(0, rmt_write_file(other_file, "other\n"));
   start();

@@ -22,15 +22,6 @@ typedef struct listing {
   uint32_t reasons;
 } listing;
 
-/* "dir/name" in one of a few rotating buffers. */
-static const char *in_dir(const char *dir, const char *name) {
-  static char buf[8][1024];
-  static int next;
-  char *b = buf[next++ % 8];
-  snprintf(b, 1024, "%s/%s", dir, name);
-  return b;
-}
-
 static void start(void) {
   char key[RM_SESSION_KEY_CHARS + 1];
   rmt_fresh_store();
@@ -108,19 +99,6 @@ static void replace(const char *path) {
   ASSERT_EQ(0, rename(tmp, path));
 }
 
-static void copy_file(const char *from, const char *to) {
-  char buf[65536];
-  ssize_t got;
-  int in = open(from, O_RDONLY), out;
-  ASSERT(in >= 0);
-  out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-  ASSERT(out >= 0);
-  while ((got = read(in, buf, sizeof buf)) > 0)
-    ASSERT_EQ(got, write(out, buf, (size_t)got));
-  close(in);
-  ASSERT_EQ(0, close(out));
-}
-
 /* The one entry for pid, holding exactly one registered file. */
 static void expect_one_use(const listing *l, long pid, const char *file,
                            uint32_t how) {
@@ -145,7 +123,7 @@ static void expect_plain(const rm_app_info *a, const char *name) {
 }
 
 static void open_fd(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "data.txt");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "data.txt");
   static rmt_child c;
   listing l;
   start();
@@ -166,7 +144,7 @@ static void open_fd(void) {
 }
 
 static void mapped_then_closed(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "libdata.so");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "libdata.so");
   static rmt_child c;
   listing l;
   start();
@@ -181,7 +159,7 @@ static void mapped_then_closed(void) {
 }
 
 static void same_file_many_ways_is_one_entry(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "twice.so");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "twice.so");
   static rmt_child c;
   listing l;
   start();
@@ -196,12 +174,12 @@ static void same_file_many_ways_is_one_entry(void) {
 }
 
 static void executable_of_a_copied_binary(void) {
-  const char *dir = rmt_tempdir(), *exe = in_dir(dir, "myholder");
-  const char *other = in_dir(dir, "data.txt");
+  const char *dir = rmt_tempdir(), *exe = rmt_path(dir, "myholder");
+  const char *other = rmt_path(dir, "data.txt");
   static rmt_child c;
   listing l;
   start();
-  copy_file(rmt_helper("rm_holder"), exe);
+  rmt_copy_exe(rmt_helper("rm_holder"), exe);
   write_or_fail(other, "x\n");
   register_file(exe);
   holder_at(&c, exe, "open", other, NULL, NULL);
@@ -210,8 +188,8 @@ static void executable_of_a_copied_binary(void) {
   expect_plain(&l.apps[0], "myholder");
   unlist(&l);
   /* Upgraded under it: the old image is an older inode of the path. */
-  copy_file(rmt_helper("rm_holder"), in_dir(dir, "myholder.new"));
-  ASSERT_EQ(0, rename(in_dir(dir, "myholder.new"), exe));
+  rmt_copy_exe(rmt_helper("rm_holder"), rmt_path(dir, "myholder.new"));
+  ASSERT_EQ(0, rename(rmt_path(dir, "myholder.new"), exe));
   list(&l);
   expect_one_use(&l, c.pid, exe, RM_USE_EXECUTABLE | RM_USE_OLDER_INODE);
   expect_plain(&l.apps[0], "myholder");      /* " (deleted)" stripped */
@@ -226,8 +204,8 @@ static void executable_of_a_copied_binary(void) {
 
 static void replaced_by_rename_while_held(void) {
   const char *dir = rmt_tempdir();
-  const char *opened = in_dir(dir, "opened.conf");
-  const char *mapped = in_dir(dir, "lib.so");
+  const char *opened = rmt_path(dir, "opened.conf");
+  const char *mapped = rmt_path(dir, "lib.so");
   static rmt_child a, b, fresh;
   listing l;
   start();
@@ -268,7 +246,7 @@ static void replaced_by_rename_while_held(void) {
 
 static void hard_links_match_by_inode(void) {
   const char *dir = rmt_tempdir();
-  const char *name = in_dir(dir, "a.dat"), *other = in_dir(dir, "b.dat");
+  const char *name = rmt_path(dir, "a.dat"), *other = rmt_path(dir, "b.dat");
   static rmt_child c;
   listing l;
   start();
@@ -293,8 +271,8 @@ static void hard_links_match_by_inode(void) {
 
 static void symlinked_registration_path(void) {
   const char *dir = rmt_tempdir();
-  const char *target = in_dir(dir, "real.so"), *alias = in_dir(dir, "alias.so");
-  const char *dir_alias = in_dir(dir, "dirlink");
+  const char *target = rmt_path(dir, "real.so"), *alias = rmt_path(dir, "alias.so");
+  const char *dir_alias = rmt_path(dir, "dirlink");
   char via_dir[1100];
   static rmt_child c;
   listing l;
@@ -323,8 +301,8 @@ static void symlinked_registration_path(void) {
 }
 
 static void deleted_file(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "gone.log");
-  const char *never = in_dir(dir, "never-existed");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "gone.log");
+  const char *never = rmt_path(dir, "never-existed");
   static rmt_child c;
   listing l;
   start();
@@ -368,8 +346,8 @@ static void registered_processes(void) {
 }
 
 static void directory_is_access_denied(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "f");
-  const char *dir_link = in_dir(dir, "dirlink");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "f");
+  const char *dir_link = rmt_path(dir, "dirlink");
   rm_app_info *apps = NULL;
   unsigned needed = 7, n = 0, n_apps = 7;
   uint32_t reasons = 0;
@@ -418,7 +396,7 @@ static void many_registered_files(void) {
 }
 
 static void more_data_protocol(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "shared.db");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "shared.db");
   static rmt_child c[3];
   rm_process_info infos[5];
   unsigned needed, n, i;
@@ -471,7 +449,7 @@ static void more_data_protocol(void) {
 }
 
 static void identity_is_stable(void) {
-  const char *dir = rmt_tempdir(), *file = in_dir(dir, "x");
+  const char *dir = rmt_tempdir(), *file = rmt_path(dir, "x");
   static rmt_child c;
   rm_unique_process id;
   listing a, b;

@@ -28,14 +28,6 @@ typedef struct listing {
   uint32_t reasons;
 } listing;
 
-static const char *in_dir(const char *dir, const char *name) {
-  static char buf[8][1024];
-  static int next;
-  char *b = buf[next++ % 8];
-  snprintf(b, 1024, "%s/%s", dir, name);
-  return b;
-}
-
 static void start(const char *const *files, unsigned n) {
   char key[RM_SESSION_KEY_CHARS + 1];
   rmt_fresh_store();
@@ -96,7 +88,7 @@ static void sparse_fd_tables(void) {
   char name[8];
   for (i = 0; i < 4; i++) {
     snprintf(name, sizeof name, "f%d", i);
-    files[i] = in_dir(dir, name);
+    files[i] = rmt_path(dir, name);
     ASSERT_EQ(0, rmt_write_file(files[i], "x\n"));
   }
   {
@@ -151,8 +143,8 @@ static void start_tmux(rmt_child *c, const char *path) {
 }
 
 static void unix_socket_path(void) {
-  const char *dir = rmt_tempdir(), *sock = in_dir(dir, "tmux.sock");
-  const char *other = in_dir(dir, "plain.txt");
+  const char *dir = rmt_tempdir(), *sock = rmt_path(dir, "tmux.sock");
+  const char *other = rmt_path(dir, "plain.txt");
   const char *files[2];
   static rmt_child tmux, bystander;
   const char *const modes[] = { NULL, "proc" };
@@ -209,7 +201,7 @@ static unsigned long socket_inode(long pid) {
 }
 
 static void forged_proc_net_unix_line(void) {
-  const char *dir = rmt_tempdir(), *reg = in_dir(dir, "r");
+  const char *dir = rmt_tempdir(), *reg = rmt_path(dir, "r");
   static rmt_child bound, victim, forger;
   char forged[200];
   const char *files[1];

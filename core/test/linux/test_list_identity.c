@@ -14,14 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *in_dir(const char *dir, const char *name) {
-  static char buf[8][700];
-  static int next;
-  char *b = buf[next++ % 8];
-  snprintf(b, 700, "%s/%s", dir, name);
-  return b;
-}
-
 static void holder(rmt_child *c, const char *action, const char *path) {
   char *argv[4], line[256];
   argv[0] = (char *)(uintptr_t)rmt_helper("rm_holder");
@@ -48,14 +40,14 @@ static uint32_t uses_of(uint32_t h, long pid, const char *file) {
 }
 
 static void replace_by_rename(const char *dir, const char *path) {
-  const char *tmp = in_dir(dir, "new.tmp");
+  const char *tmp = rmt_path(dir, "new.tmp");
   ASSERT_EQ(0, rmt_write_file(tmp, "new contents\n"));
   ASSERT_EQ(0, rename(tmp, path));
 }
 
 static void replaced_inode_kept_by_a_hard_link_is_found(void) {
   const char *dir = rmt_tempdir();
-  const char *file = in_dir(dir, "data.bin"), *keep = in_dir(dir, "data.keep");
+  const char *file = rmt_path(dir, "data.bin"), *keep = rmt_path(dir, "data.keep");
   rmt_child opener, mapper;
   uint32_t h;
   char key[33];
@@ -98,7 +90,7 @@ static void replaced_inode_kept_by_a_hard_link_is_found(void) {
  * created there later is matched as the path, nothing as older. */
 static void path_missing_at_registration_records_nothing(void) {
   const char *dir = rmt_tempdir();
-  const char *file = in_dir(dir, "later.bin");
+  const char *file = rmt_path(dir, "later.bin");
   rmt_child c;
   uint32_t h;
   char key[33];

@@ -21,31 +21,11 @@ static inline int skip_unless_root(const char *why) {
 
 /* {===== Files and /proc */
 
-static inline const char *path_in(const char *dir, const char *name) {
-  static char buf[8][700];
-  static int next;
-  char *b = buf[next++ % 8];
-  snprintf(b, 700, "%s/%s", dir, name);
-  return b;
-}
-
 /* A temp dir every user can enter. */
 static inline const char *open_dir(void) {
   const char *d = rmt_tempdir();
   ASSERT_EQ(0, chmod(d, 0755));
   return d;
-}
-
-static inline void copy_exe(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-  char buf[65536];
-  size_t n;
-  ASSERT(in && out);
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    ASSERT_EQ(n, fwrite(buf, 1, n, out));
-  fclose(in);
-  ASSERT_EQ(0, fclose(out));
-  ASSERT_EQ(0, chmod(to, 0755));
 }
 
 /* The value after "Key:" in /proc/PID/status, whitespace squeezed. */

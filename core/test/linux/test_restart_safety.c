@@ -30,10 +30,10 @@ static void mixed_ids_are_not_restartable_and_nothing_they_name_runs(void) {
   if (skip_unless_root("setresuid(user, 0, 0)")) return;
   rmt_fresh_store();
   dir = open_dir();
-  held = path_in(dir, "held");
-  evil = path_in(dir, "evil");
-  ran = path_in(dir, "ran");
-  preload = path_in(dir, "evil.so");
+  held = rmt_path(dir, "held");
+  evil = rmt_path(dir, "evil");
+  ran = rmt_path(dir, "ran");
+  preload = rmt_path(dir, "evil.so");
   ASSERT_EQ(0, rmt_write_file(held, "x\n"));
   snprintf(text, sizeof text, "#!/bin/sh\ntouch '%s'\n", ran);
   ASSERT_EQ(0, rmt_write_file(evil, text));
@@ -91,11 +91,11 @@ typedef struct user_app {
 static void user_app_start(user_app *u) {
   char old_cwd[4096], line[256], uid_text[16];
   u->dir = open_dir();
-  u->work = path_in(u->dir, "work");
-  u->held = path_in(u->dir, "held");
-  u->exe = path_in(u->dir, "restartee");
+  u->work = rmt_path(u->dir, "work");
+  u->held = rmt_path(u->dir, "held");
+  u->exe = rmt_path(u->dir, "restartee");
   /* The checkout may be under a 0700 directory: nobody runs a copy. */
-  copy_exe(rmt_helper("rm_restartee"), u->exe);
+  rmt_copy_exe(rmt_helper("rm_restartee"), u->exe);
   ASSERT_EQ(0, mkdir(u->work, 0755));
   ASSERT_EQ(0, chown(u->work, NOBODY, NOBODY));
   ASSERT_EQ(0, rmt_write_file(u->held, "x\n"));
@@ -211,8 +211,8 @@ static void cwd_swapped_for_a_symlink_is_never_entered(void) {
   h = user_app_stop(&u);
   /* Between shutdown and restart the user swaps its cwd for a symlink to
    * a directory only root may enter. */
-  root_only = path_in(u.dir, "root-only");
-  moved = path_in(u.dir, "work.moved");
+  root_only = rmt_path(u.dir, "root-only");
+  moved = rmt_path(u.dir, "work.moved");
   ASSERT_EQ(0, mkdir(root_only, 0700));
   ASSERT_EQ(0, rename(u.work, moved));
   ASSERT_EQ(0, symlink(root_only, u.work));
@@ -312,15 +312,15 @@ static void replaced_executable_is_relaunched_from_the_new_file(void) {
   uint32_t h;
   rmt_fresh_store();
   dir = open_dir();
-  exe = path_in(dir, "app");
-  next = path_in(dir, "app.new");
-  held = path_in(dir, "held");
+  exe = rmt_path(dir, "app");
+  next = rmt_path(dir, "app.new");
+  held = rmt_path(dir, "held");
   ASSERT_EQ(0, rmt_write_file(held, "x\n"));
-  copy_exe(rmt_helper("rm_restartee"), exe);
+  rmt_copy_exe(rmt_helper("rm_restartee"), exe);
   ASSERT_EQ(0, stat(exe, &before));
   APP_EXE(&c, &p, exe, "--open", held);
   /* The upgrade: a new file renamed over the old one while it runs. */
-  copy_exe(rmt_helper("rm_restartee"), next);
+  rmt_copy_exe(rmt_helper("rm_restartee"), next);
   ASSERT_EQ(0, rename(next, exe));
   ASSERT_EQ(0, stat(exe, &after));
   ASSERT(before.st_ino != after.st_ino);
@@ -391,14 +391,14 @@ static void spoofed_argv0_is_not_restartable(void) {
   uint32_t h;
   rmt_fresh_store();
   dir = open_dir();
-  held = path_in(dir, "held");
+  held = rmt_path(dir, "held");
   ASSERT_EQ(0, rmt_write_file(held, "x\n"));
   {
     char *argv[] = { (char *)(uintptr_t)rmt_helper("rm_restartee"),
                      (char *)(uintptr_t)"--open", (char *)(uintptr_t)held,
                      (char *)(uintptr_t)"--exec",
                      (char *)(uintptr_t)"/bin/sleep",
-                     (char *)(uintptr_t)path_in(dir, "not-sleep"),
+                     (char *)(uintptr_t)rmt_path(dir, "not-sleep"),
                      (char *)(uintptr_t)"1000", NULL };
     ASSERT_EQ(0, rmt_spawn(&c, argv));
   }

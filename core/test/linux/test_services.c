@@ -391,25 +391,13 @@ static void critical_service_is_never_stopped(void) {
   svc_teardown(&s);
 }
 
-typedef struct canceller {
-  uint32_t h;
-  uint32_t rc;
-} canceller;
-
-static void *cancel_soon(void *arg) {
-  canceller *c = arg;
-  rmt_sleep_ms(700);
-  c->rc = rm_cancel_current_task(c->h);
-  return NULL;
-}
-
 /* A cancel while a service is being stopped: prompt, and the stop is
  * withdrawn so the service stays up as it was. */
 static void cancel_while_stopping_a_service(void) {
   svc s;
   listing l;
   const char *names[1];
-  canceller c;
+  delayed_cancel c;
   pthread_t t;
   uint32_t h, pid;
   uint64_t t0;

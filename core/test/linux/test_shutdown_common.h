@@ -61,15 +61,7 @@ static inline void app_start_exe_(rmt_child *c, rm_unique_process *id,
 /* Copies rm_app to path (an executable of its own, for file filters and
  * for a program that disappears before the restart). */
 static inline void copy_app(const char *path) {
-  FILE *in = fopen(rmt_helper("rm_app"), "rb"), *out = fopen(path, "wb");
-  char buf[65536];
-  size_t n;
-  ASSERT(in && out);
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    ASSERT_EQ(n, fwrite(buf, 1, n, out));
-  fclose(in);
-  ASSERT_EQ(0, fclose(out));
-  ASSERT_EQ(0, chmod(path, 0755));
+  rmt_copy_exe(rmt_helper("rm_app"), path);
 }
 
 /* Waits for a child to end and reaps it: the signal that killed it, or
@@ -191,6 +183,20 @@ static inline void assert_progress_complete(const progress_log *p) {
     if (i > 0) ASSERT(p->v[i] > p->v[i - 1]);
   }
   ASSERT_EQ(100, p->v[p->n - 1]);
+}
+
+/* A cancel from another thread while a call runs: pthread_create with
+ * cancel_soon on a delayed_cancel whose h is the session; 700 ms later it
+ * calls rm_cancel_current_task and keeps its code in rc. */
+typedef struct delayed_cancel {
+  uint32_t h, rc;
+} delayed_cancel;
+
+static inline void *cancel_soon(void *arg) {
+  delayed_cancel *c = arg;
+  rmt_sleep_ms(700);
+  c->rc = rm_cancel_current_task(c->h);
+  return NULL;
 }
 
 /* }=====

@@ -344,23 +344,12 @@ static void stubborn_unit_without_and_with_force(void) {
   remove_unit("rmt-stubborn");
 }
 
-typedef struct canceller {
-  uint32_t h, rc;
-} canceller;
-
-static void *cancel_soon(void *arg) {
-  canceller *c = arg;
-  rmt_sleep_ms(700);
-  c->rc = rm_cancel_current_task(c->h);
-  return NULL;
-}
-
 /* A cancel while systemd stops a unit: seen within a poll, not at the
  * service timeout; the unit's process is still there and a start is
  * queued behind the stop systemd cannot withdraw. */
 static void cancel_while_stopping_a_unit(void) {
   const char *file = held_file("cancel");
-  canceller c;
+  delayed_cancel c;
   pthread_t t;
   uint32_t h, pid;
   uint64_t t0;
@@ -548,17 +537,7 @@ int main(int argc, char **argv) {
   snprintf(base, sizeof base, "/run/rmt-systemd-%ld", rmt_self_pid());
   ASSERT_EQ(0, mkdir(base, 0755));
   snprintf(unitd, sizeof unitd, "%s/rm_unitd", base);
-  {
-    FILE *in = fopen(rmt_helper("rm_unitd"), "rb"), *out = fopen(unitd, "wb");
-    char buf[65536];
-    size_t n;
-    ASSERT(in && out);
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-      ASSERT_EQ(n, fwrite(buf, 1, n, out));
-    fclose(in);
-    ASSERT_EQ(0, fclose(out));
-    ASSERT_EQ(0, chmod(unitd, 0755));
-  }
+  rmt_copy_exe(rmt_helper("rm_unitd"), unitd);
   RUN(unit_from_each_cgroup_layout);
   RUN(service_names_compare);
   RUN(unit_of_real_processes);
