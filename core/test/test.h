@@ -50,6 +50,13 @@ int rmt_finish(void);
  * it: sets RESTARTMGR_STATE_DIR.  Returns the dir path (static storage). */
 const char *rmt_tempdir(void);
 const char *rmt_fresh_store(void);
+/* Removes a file or a directory tree (as far as the caller may). */
+void rmt_remove_tree(const char *path);
+/* Registers fn(arg) to run at the end of the case and on a failed
+ * assertion (children are killed first, temp dirs removed after; the
+ * latest registered runs first).  Only in the process that registered it,
+ * so a forked child's failure never runs the parent's cleanups. */
+void rmt_at_cleanup(void (*fn)(void *), void *arg);
 /* Writes a small file, returns 0 on success. */
 int rmt_write_file(const char *path, const char *text);
 /* "dir/name" in one of 8 rotating static buffers (a pointer stays valid

@@ -113,7 +113,7 @@ static void remove_tree_w(const wchar_t *path) {
 }
 #endif
 
-static void remove_tree(const char *path) {
+void rmt_remove_tree(const char *path) {
 #ifdef _WIN32
   wchar_t w[1024];
   wcscpy(w, L"\\\\?\\");
@@ -129,7 +129,7 @@ static void remove_tree(const char *path) {
     snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
     if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
       chmod(sub, 0700);
-      remove_tree(sub);
+      rmt_remove_tree(sub);
     } else {
       unlink(sub);
     }
@@ -139,11 +139,31 @@ static void remove_tree(const char *path) {
 #endif
 }
 
+typedef struct cleanup_hook {
+  void (*fn)(void *);
+  void *arg;
+  long pid;                          /* the process that registered it */
+} cleanup_hook;
+static cleanup_hook hooks[16];
+static int n_hooks;
+
+void rmt_at_cleanup(void (*fn)(void *), void *arg) {
+  if (n_hooks == 16) rmt_fail(__FILE__, __LINE__, "too many cleanups");
+  hooks[n_hooks].fn = fn;
+  hooks[n_hooks].arg = arg;
+  hooks[n_hooks].pid = rmt_self_pid();
+  n_hooks++;
+}
+
 void rmt_cleanup(void) {
   int i;
   for (i = n_children - 1; i >= 0; i--) rmt_kill(children[i]);
   n_children = 0;
-  for (i = 0; i < n_temp_dirs; i++) remove_tree(temp_dirs[i]);
+  while (n_hooks > 0) {
+    cleanup_hook h = hooks[--n_hooks];  /* popped first: a hook that fails */
+    if (h.pid == rmt_self_pid()) h.fn(h.arg);      /* is not run again */
+  }
+  for (i = 0; i < n_temp_dirs; i++) rmt_remove_tree(temp_dirs[i]);
   n_temp_dirs = 0;
 #ifndef _WIN32
   shared_bin[0] = 0;

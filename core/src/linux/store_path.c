@@ -256,9 +256,16 @@ static int split_last(const char *path, char *parent, size_t pcap,
   return 0;
 }
 
-static int put(char *out, size_t cap, const char *a, const char *b) {
-  int n = snprintf(out, cap, "%s%s", a, b);
-  return n > 0 && (size_t)n < cap ? 0 : -1;
+/* out = dir + tail, without dir's trailing slashes: "$XDG_STATE_HOME/"
+ * and "$XDG_STATE_HOME" name one store, so rm_store_path gives one path
+ * (and a home of "/" gives "/.local/...", not "//.local/..."). */
+static int put(char *out, size_t cap, const char *dir, const char *tail) {
+  size_t n = strlen(dir);
+  int got;
+  while (n > 0 && dir[n - 1] == '/') n--;
+  if (n > RM_PATH_MAX) return -1;
+  got = snprintf(out, cap, "%.*s%s", (int)n, dir, tail);
+  return got > 0 && (size_t)got < cap ? 0 : -1;
 }
 
 uint32_t rm__linux_store_find(char *path, size_t cap, uint32_t *skipped,
@@ -266,7 +273,8 @@ uint32_t rm__linux_store_find(char *path, size_t cap, uint32_t *skipped,
   const char *dir = getenv("RESTARTMGR_STATE_DIR");
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   const char *state = getenv("XDG_STATE_HOME");
-  char buf[RM_PATH_MAX], parent[RM_PATH_MAX], last[256], tmp[64];
+  char buf[RM_PATH_MAX], parent[RM_PATH_MAX], last[256], tmp[64],
+      tmp_tail[66];
   uid_t uid = geteuid();
   int fd;
 
@@ -321,8 +329,9 @@ uint32_t rm__linux_store_find(char *path, size_t cap, uint32_t *skipped,
     *skipped |= RM_STORE_SKIPPED_HOME;
   }
   snprintf(tmp, sizeof tmp, "restartmgr-%u", (unsigned)uid);
+  snprintf(tmp_tail, sizeof tmp_tail, "/%s", tmp);
   fd = walk_open("/tmp", tmp, 1, 0);
-  if (fd >= 0 && put(path, cap, "/tmp/", tmp) == 0) {
+  if (fd >= 0 && put(path, cap, "/tmp", tmp_tail) == 0) {
     *fd_out = fd;
     return RM_OK;
   }
