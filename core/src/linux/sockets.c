@@ -97,13 +97,15 @@ static uint32_t from_sock_diag(rm__regset *s, uint64_t sock_dev, int *done) {
   }
   for (;;) {
     ssize_t got = recv(fd, buf, cap, 0);
-    const struct nlmsghdr *h = (const struct nlmsghdr *)(void *)buf;
+    /* Not const: the kernel headers' NLMSG_ and RTA_ macros cast it away,
+     * which -Wcast-qual (clang) refuses. */
+    struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
     size_t left;
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) break;
     for (left = (size_t)got; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
       const struct unix_diag_msg *m = NLMSG_DATA(h);
-      const struct rtattr *a;
+      struct rtattr *a;
       size_t alen;
       if (h->nlmsg_type == NLMSG_DONE) {
         *done = 1;
@@ -113,7 +115,7 @@ static uint32_t from_sock_diag(rm__regset *s, uint64_t sock_dev, int *done) {
       if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
           h->nlmsg_len < NLMSG_LENGTH(sizeof *m))
         continue;
-      a = (const struct rtattr *)(const void *)(m + 1);
+      a = (struct rtattr *)(void *)((char *)h + NLMSG_LENGTH(sizeof *m));
       alen = h->nlmsg_len - NLMSG_LENGTH(sizeof *m);
       for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
         const struct unix_diag_vfs *v = RTA_DATA(a);
