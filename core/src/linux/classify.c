@@ -84,6 +84,7 @@ uint32_t rm__self_init(rm__self *self) {
     self->pid_ns = ns_inode(dirfd, "ns/pid");
     close(dirfd);
   }
+  self->systemd = access("/run/systemd/system", F_OK) == 0;
 
   while (default_critical[n_default]) n_default++;
   if (extra)
@@ -258,7 +259,7 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
    * could not relaunch as it was.  Unreadable namespaces say nothing. */
   ns = ns_inode(dirfd, "ns/pid");
   if ((ns && self->pid_ns && ns != self->pid_ns) ||
-      rm__linux_in_machine_slice(dirfd))
+      (self->systemd && rm__linux_in_machine_slice(dirfd)))
     facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
   ns = mnt_ns ? mnt_ns : ns_inode(dirfd, "ns/mnt");
   if (ns && self->mnt_ns && ns != self->mnt_ns)
@@ -279,14 +280,15 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
   facts->same_user = euid >= 0 && (uint32_t)euid == self->euid;
   facts->console = st->tty_nr != 0;
   facts->ppid = st->ppid > 0 ? (uint32_t)st->ppid : 0;
-  facts->relaunch = !facts->console && rm__relaunch_probe(self, dirfd, f);
   return 0;
 }
 
-void rm__classify_display(int dirfd, rm__item *item, int service) {
-  const rm__facts *facts = &item->facts;
-  if (!service && !facts->always && !facts->as_app && !facts->console)
-    item->facts.graphical = has_display(dirfd);
+void rm__classify_plain_app(const rm__self *self, int dirfd, rm__item *item,
+                            int service, rm__exe_cache *cache) {
+  rm__facts *facts = &item->facts;
+  if (service || facts->always || facts->as_app || facts->console) return;
+  facts->graphical = has_display(dirfd);
+  facts->relaunch = rm__relaunch_probe(self, dirfd, &item->found, cache);
 }
 
 void rm__classify_finish(rm__item *item, const char *service) {

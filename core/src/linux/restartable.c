@@ -292,10 +292,70 @@ static int registered_ok(const rm__restart_reg *reg, const rm__creds *c) {
          reachable_as(reg->argv[0], c);
 }
 
-/* Rules 3a-3c. */
-static int program_ok(int dirfd, const rm__found *f, const rm__creds *c) {
-  char link[RM_PATH_MAX + 16], exe_xattr[64], cmd[RM_PATH_MAX * 2 + 2];
+/* The cached verdict on (running inode, link text, credentials), or
+ * NULL. */
+static rm__exe_verdict *verdict_of(rm__exe_cache *cache,
+                                   const struct stat *running,
+                                   const char *link, const rm__creds *c) {
+  size_t i;
+  if (!cache) return NULL;
+  for (i = 0; i < sizeof cache->v / sizeof cache->v[0]; i++) {
+    rm__exe_verdict *v = &cache->v[i];
+    if (v->used && same_file(running, v->run_dev, v->run_ino) &&
+        v->uid == c->uid[0] && v->gid == c->gid[0] &&
+        v->n_groups == c->n_groups &&
+        memcmp(v->groups, c->groups, c->n_groups * sizeof *c->groups) == 0 &&
+        strcmp(v->link, link) == 0)
+      return v;
+  }
+  return NULL;
+}
+
+static void remember(rm__exe_cache *cache, const struct stat *running,
+                     const char *link, const rm__creds *c, int ok,
+                     const struct stat *present) {
+  rm__exe_verdict *v;
+  if (!cache || strlen(link) >= sizeof cache->v[0].link ||
+      c->n_groups > sizeof cache->v[0].groups / sizeof cache->v[0].groups[0])
+    return;
+  v = &cache->v[cache->next++ % (sizeof cache->v / sizeof cache->v[0])];
+  memset(v, 0, sizeof *v);
+  v->used = 1;
+  v->ok = ok;
+  v->run_dev = (uint64_t)running->st_dev;
+  v->run_ino = (uint64_t)running->st_ino;
+  memcpy(v->link, link, strlen(link) + 1);
+  v->uid = c->uid[0];
+  v->gid = c->gid[0];
+  v->n_groups = c->n_groups;
+  memcpy(v->groups, c->groups, c->n_groups * sizeof *c->groups);
+  if (ok) {
+    v->present_dev = (uint64_t)present->st_dev;
+    v->present_ino = (uint64_t)present->st_ino;
+  }
+}
+
+/* Rule 3a on the files: the running executable is a plain one, and a
+ * plain executable these credentials can reach is at its path (*present). */
+static int executable_ok(const rm__found *f, const struct stat *running,
+                         const char *link, const rm__creds *c,
+                         struct stat *present) {
+  char exe_xattr[64];
+  snprintf(exe_xattr, sizeof exe_xattr, "/proc/%u/exe",
+           (unsigned)f->info.process.pid);
+  return rm__linux_plain_executable(running, exe_xattr) == 0 &&
+         link[0] == '/' && stat(link, present) == 0 &&
+         rm__linux_plain_executable(present, link) == 0 &&
+         reachable_as(link, c);
+}
+
+/* Rules 3a-3c.  What 3a checks of the files is the same for every
+ * process of one program and user, and is taken from the cache. */
+static int program_ok(int dirfd, const rm__found *f, const rm__creds *c,
+                      rm__exe_cache *cache) {
+  char link[RM_PATH_MAX + 16], cmd[RM_PATH_MAX * 2 + 2];
   struct stat running, present, argv0;
+  const rm__exe_verdict *v;
   const char *arg1;
   ssize_t n, len;
   int cwdfd, ok = 0;
@@ -303,17 +363,21 @@ static int program_ok(int dirfd, const rm__found *f, const rm__creds *c) {
   if (!f->has_exe || fstatat(dirfd, "exe", &running, 0) != 0 ||
       !same_file(&running, f->exe.dev, f->exe.ino))
     return 0;
-  snprintf(exe_xattr, sizeof exe_xattr, "/proc/%u/exe",
-           (unsigned)f->info.process.pid);
-  if (rm__linux_plain_executable(&running, exe_xattr) != 0) return 0;
   n = readlinkat(dirfd, "exe", link, sizeof link - 1);
   if (n <= 0 || (size_t)n >= sizeof link - 1) return 0;
   link[n] = 0;
   rm__linux_strip_deleted(link);
-  if (link[0] != '/' || stat(link, &present) != 0 ||
-      rm__linux_plain_executable(&present, link) != 0 ||
-      !reachable_as(link, c))
-    return 0;
+  v = verdict_of(cache, &running, link, c);
+  if (v) {
+    if (!v->ok) return 0;
+    memset(&present, 0, sizeof present);
+    present.st_dev = (dev_t)v->present_dev;
+    present.st_ino = (ino_t)v->present_ino;
+  } else {
+    int good = executable_ok(f, &running, link, c, &present);
+    remember(cache, &running, link, c, good, &present);
+    if (!good) return 0;
+  }
 
   len = rm__linux_read_once(dirfd, "cmdline", cmd, sizeof cmd);
   if (len <= 0 || cmd[0] == 0 || strlen(cmd) > RM_PATH_MAX) return 0;
@@ -333,7 +397,8 @@ static int program_ok(int dirfd, const rm__found *f, const rm__creds *c) {
   return ok;
 }
 
-int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f) {
+int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f,
+                       rm__exe_cache *cache) {
   char status[8192];
   rm__creds c;
   const rm__restart_reg *reg;
@@ -343,7 +408,7 @@ int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f) {
     return 0;
   reg = rm__restart_find(self->restarts, self->n_restarts, &f->info.process);
   if (reg) return registered_ok(reg, &c);
-  return program_ok(dirfd, f, &c);
+  return program_ok(dirfd, f, &c, cache);
 }
 
 void rm__mark_workers(rm__item *items, size_t n) {

@@ -71,6 +71,8 @@ typedef struct scan_ctx {
 typedef struct worker {
   scan_ctx *c;
   rm__detector d;
+  rm__exe_cache *exes;         /* restartable.c's, for this scan (NULL:
+                                  none, when out of memory) */
   rm__item *items;             /* what it found and classified */
   size_t n_items, cap_items;
   pthread_t thread;
@@ -177,8 +179,9 @@ static void scan_one(worker *w, uint32_t pid) {
     item.found.info.service_short_name[0] = 0;
   else if (faccessat(p.dirfd, "stat", F_OK, 0) != 0)
     goto done;
-  rm__classify_display(p.dirfd, &item,
-                       item.found.info.service_short_name[0] != 0);
+  rm__classify_plain_app(&c->self, p.dirfd, &item,
+                         item.found.info.service_short_name[0] != 0,
+                         w->exes);
   item.found.registered = registered;
   item.facts.uninspected = p.denied;
   item.found.uses = rm__uses_take(&w->d.uses, &item.found.n_uses);
@@ -282,7 +285,9 @@ static uint32_t run_workers(scan_ctx *c, rm__item **items, size_t *n_items) {
   c->n_workers = n;
   for (i = 0; i < n; i++) {
     w[i].c = c;
+    w[i].exes = calloc(1, sizeof *w[i].exes);
     if (rm__detector_init(&w[i].d, &c->set, c->self.mnt_ns) != 0) {
+      free(w[i].exes);
       rc = RM_ERROR_OUTOFMEMORY;
       n = i;
       break;
@@ -309,6 +314,7 @@ static uint32_t run_workers(scan_ctx *c, rm__item **items, size_t *n_items) {
       else free(w[i].items[k].found.uses);
     }
     free(w[i].items);
+    free(w[i].exes);
     rm__detector_free(&w[i].d);
   }
   return rc;

@@ -165,6 +165,8 @@ typedef struct rm__self {
   char **critical;             /* NULL-terminated critical process names */
   const rm__restart_reg *restarts;  /* registered restart commands */
   size_t n_restarts;
+  int systemd;                 /* systemd is the service manager here (a
+                                  machine.slice exists only under it) */
 } rm__self;
 
 /* Facts about one process, gathered on the worker thread that found it;
@@ -203,9 +205,31 @@ void rm__self_free(rm__self *self);
 int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
                        const rm__pstat *st, uint64_t mnt_ns, rm__item *item);
 
-/* Sets facts.graphical, reading environ only when it decides the type: a
- * plain app (service 0) without a terminal or a reboot reason. */
-void rm__classify_display(int dirfd, rm__item *item, int service);
+/* What restartable.c found out about one executable for one set of
+ * credentials (the checks of the file itself and of the path it runs
+ * from), kept for the rest of one scan by one worker thread: the
+ * holders of one program are often many. */
+typedef struct rm__exe_verdict {
+  int used, ok;
+  uint64_t run_dev, run_ino;   /* the running inode (/proc/PID/exe) */
+  char link[256];              /* the exe link's text */
+  uint32_t uid, gid;           /* real ids (uniform, rule 1) */
+  uint32_t groups[16];
+  size_t n_groups;
+  uint64_t present_dev, present_ino;   /* the file now at link */
+} rm__exe_verdict;
+
+typedef struct rm__exe_cache {
+  rm__exe_verdict v[8];
+  unsigned next;               /* the slot replaced next */
+} rm__exe_cache;
+
+/* For a plain app (service 0) without a terminal or a reboot reason, the
+ * only entries whose type and restartable these decide: sets
+ * facts.graphical (reading environ) and facts.relaunch (restartable.c,
+ * with cache, which may be NULL). */
+void rm__classify_plain_app(const rm__self *self, int dirfd, rm__item *item,
+                            int service, rm__exe_cache *cache);
 
 /* Sets app_type, reasons and restartable from the facts, as an app or,
  * when service is non-NULL, as that service. */
@@ -226,7 +250,8 @@ uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
 /* Whether the library can start the process again (facts->relaunch),
  * decided at list time: see restartable.c for the rule.  dirfd is its
  * /proc/PID directory, f its record with identity and exe filled. */
-int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f);
+int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f,
+                       rm__exe_cache *cache);
 
 /* Marks workers: a found app that is not restartable itself, whose parent
  * is a found, restartable app (not a worker, not a service) running the
