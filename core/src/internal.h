@@ -42,7 +42,13 @@ void rm__strv_free(rm__strv *sv);
 char **rm__argv_dup(char *const *v);
 void rm__argv_free(char **v);
 
-/* 1 when s is valid UTF-8 (no overlongs, no surrogates). */
+/* The length of the valid UTF-8 sequence at s[i] (no overlongs, no
+ * surrogates, at most U+10FFFF), or 0 when none starts there. */
+size_t rm__utf8_seq(const char *s, size_t len, size_t i);
+/* 0 when s[0..len) is valid UTF-8, else the 1-based byte where it stops
+ * being valid. */
+size_t rm__utf8_bad_byte(const char *s, size_t len);
+/* 1 when s is valid UTF-8. */
 int rm__utf8_valid(const char *s, size_t len);
 /* Copies src into dst[cap], truncated on a UTF-8 character boundary, always
  * NUL-terminated. */

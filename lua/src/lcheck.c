@@ -14,46 +14,17 @@
  *
  * with the code the core would give (BAD_ARGUMENTS; ACCESS_DENIED for a
  * directory, which the core reports only when listing; FILE_NOT_FOUND
- * for a dead pid).  The core still checks everything again: these rules
- * only have to agree with it, and the specs hold them together.
+ * for a dead pid).  The core still checks everything again; the UTF-8
+ * rule and the limits are the core's own (internal.h), the rest has to
+ * agree with it, and the specs hold them together.
  */
 #include "lrestartmgr.h"
+#include "internal.h"
 
 #include <string.h>
 #include <sys/stat.h>
 
-#define PATH_MAX_BYTES 4096           /* the core's RM_PATH_MAX */
 #define QUOTE_MAX 80                  /* bytes of a culprit shown */
-
-/* The length of the valid UTF-8 sequence at s[i] (no overlongs, no
- * surrogates, at most U+10FFFF), or 0 when the byte there starts none. */
-static size_t utf8_seq(const char *s, size_t len, size_t i) {
-  const unsigned char *u = (const unsigned char *)s;
-  unsigned c = u[i], min, cp;
-  size_t k, need;
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) need = 1, min = 0x80, cp = c & 0x1f;
-  else if (c >= 0xe0 && c <= 0xef) need = 2, min = 0x800, cp = c & 0x0f;
-  else if (c >= 0xf0 && c <= 0xf4) need = 3, min = 0x10000, cp = c & 0x07;
-  else return 0;
-  for (k = 1; k <= need; k++) {
-    if (i + k >= len || (u[i + k] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (u[i + k] & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return need + 1;
-}
-
-/* 0 when s[0..len) is valid UTF-8, else the 1-based byte where it stops
- * being valid. */
-static size_t utf8_bad_byte(const char *s, size_t len) {
-  size_t i = 0, n;
-  while (i < len) {
-    if ((n = utf8_seq(s, len, i)) == 0) return i + 1;
-    i += n;
-  }
-  return 0;
-}
 
 /* Pushes s quoted for a message: printable ASCII and valid UTF-8 as
  * they are, '"' and '\\' escaped, control bytes and invalid bytes as \xNN,
@@ -66,7 +37,7 @@ static void push_quoted(lua_State *L, const char *s, size_t len) {
   luaL_addchar(&b, '"');
   while (i < n) {
     unsigned char c = (unsigned char)s[i];
-    size_t seq = c >= 0x80 ? utf8_seq(s, n, i) : 0;
+    size_t seq = c >= 0x80 ? rm__utf8_seq(s, n, i) : 0;
     if (seq > 0) {
       luaL_addlstring(&b, s + i, seq);
       i += seq;
@@ -145,7 +116,7 @@ static int check_text(lua_State *L, const char *what, const char *where,
                    lua_pushfstring(L, "longer than %I bytes",
                                    (lua_Integer)max),
                    RM_ERROR_BAD_ARGUMENTS);
-  if ((bad = utf8_bad_byte(s, len)) != 0)
+  if ((bad = rm__utf8_bad_byte(s, len)) != 0)
     return culprit(L, what, where, s, len,
                    lua_pushfstring(L, "not valid UTF-8 at byte %I",
                                    (lua_Integer)bad),
@@ -156,7 +127,7 @@ static int check_text(lua_State *L, const char *what, const char *where,
 int rm__lua_check_path(lua_State *L, const char *what, const char *where,
                        const char *s, size_t len, int reject_dir) {
   struct stat st;
-  int n = check_text(L, what, where, s, len, "an empty path", PATH_MAX_BYTES);
+  int n = check_text(L, what, where, s, len, "an empty path", RM_PATH_MAX);
   if (n) return n;
   if (!absolute(s))
     return culprit(L, what, where, s, len, "not an absolute path",
