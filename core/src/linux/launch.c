@@ -26,53 +26,6 @@
 
 /* {===== Capture */
 
-/* Reads a whole /proc file of any size.  0 on success (*buf malloc'd, one
- * extra NUL byte after *len), else an RM_* code. */
-static uint32_t read_all(int dirfd, const char *name, char **buf,
-                         size_t *len) {
-  size_t cap = 4096, n = 0;
-  char *b = malloc(cap + 1);
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (!b || fd < 0) {
-    uint32_t rc = !b                                  ? RM_ERROR_OUTOFMEMORY
-                  : errno == EACCES || errno == EPERM ? RM_ERROR_ACCESS_DENIED
-                                                      : RM_ERROR_FILE_NOT_FOUND;
-    free(b);
-    if (fd >= 0) close(fd);
-    return rc;
-  }
-  for (;;) {
-    ssize_t got;
-    if (n == cap) {
-      char *bigger = realloc(b, cap * 2 + 1);
-      if (!bigger) {
-        free(b);
-        close(fd);
-        return RM_ERROR_OUTOFMEMORY;
-      }
-      b = bigger;
-      cap *= 2;
-    }
-    got = read(fd, b + n, cap - n);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      uint32_t rc = errno == EACCES || errno == EPERM
-                        ? RM_ERROR_ACCESS_DENIED
-                        : RM_ERROR_FILE_NOT_FOUND;
-      free(b);
-      close(fd);
-      return rc;
-    }
-    if (got == 0) break;
-    n += (size_t)got;
-  }
-  close(fd);
-  b[n] = 0;
-  *buf = b;
-  *len = n;
-  return RM_OK;
-}
-
 /* Splits NUL-separated strings into a NULL-terminated vector. */
 static char **split_nul(const char *buf, size_t len) {
   size_t count = 0, i, k = 0;
@@ -120,9 +73,10 @@ uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
     close(dirfd);
     return RM_ERROR_FILE_NOT_FOUND;
   }
-  rc = read_all(dirfd, "cmdline", &cmd, &cmd_len);
+  rc = rm__linux_read_whole(dirfd, "cmdline", SIZE_MAX, &cmd, &cmd_len);
   if (rc == RM_OK && cmd_len == 0 && !reg) rc = RM_ERROR_FILE_NOT_FOUND;
-  if (rc == RM_OK) rc = read_all(dirfd, "environ", &env, &env_len);
+  if (rc == RM_OK)
+    rc = rm__linux_read_whole(dirfd, "environ", SIZE_MAX, &env, &env_len);
   if (rc == RM_OK) {
     n = readlinkat(dirfd, "cwd", cwd, sizeof cwd - 1);
     if (n < 0)

@@ -56,6 +56,12 @@ ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
 ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
                             size_t cap);
 
+/* Reads a whole file (a /proc file of any size) relative to dirfd, at
+ * most max bytes.  RM_OK (*buf malloc'd, with a NUL after *len bytes),
+ * RM_ERROR_ACCESS_DENIED, RM_ERROR_FILE_NOT_FOUND, RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__linux_read_whole(int dirfd, const char *name, size_t max,
+                              char **buf, size_t *len);
+
 /* {===== restartable.c */
 
 #define RM_MAX_GROUPS 1024

@@ -43,6 +43,52 @@ ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
   return total;
 }
 
+uint32_t rm__linux_read_whole(int dirfd, const char *name, size_t max,
+                              char **buf, size_t *len) {
+  size_t cap = 4096, n = 0;
+  char *b = malloc(cap + 1);
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (!b || fd < 0) {
+    uint32_t rc = !b                                  ? RM_ERROR_OUTOFMEMORY
+                  : errno == EACCES || errno == EPERM ? RM_ERROR_ACCESS_DENIED
+                                                      : RM_ERROR_FILE_NOT_FOUND;
+    free(b);
+    if (fd >= 0) close(fd);
+    return rc;
+  }
+  for (;;) {
+    ssize_t got;
+    if (n >= max) break;
+    if (n == cap) {
+      char *bigger = realloc(b, cap * 2 + 1);
+      if (!bigger) {
+        free(b);
+        close(fd);
+        return RM_ERROR_OUTOFMEMORY;
+      }
+      b = bigger;
+      cap *= 2;
+    }
+    got = read(fd, b + n, (cap < max ? cap : max) - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      uint32_t rc = errno == EACCES || errno == EPERM
+                        ? RM_ERROR_ACCESS_DENIED
+                        : RM_ERROR_FILE_NOT_FOUND;
+      free(b);
+      close(fd);
+      return rc;
+    }
+    if (got == 0) break;
+    n += (size_t)got;
+  }
+  close(fd);
+  b[n] = 0;
+  *buf = b;
+  *len = n;
+  return RM_OK;
+}
+
 ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
                             size_t cap) {
   ssize_t got;

@@ -154,44 +154,16 @@ static int cmp_line(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* The whole file, NUL-terminated (malloc'd), or NULL. */
-static char *read_all(const char *path, size_t *len) {
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || !buf) {
-    if (fd >= 0) close(fd);
-    free(buf);
-    return NULL;
-  }
-  for (;;) {
-    ssize_t got;
-    if (n + 1 == cap) {
-      char *bigger = cap < (64u << 20) ? realloc(buf, 2 * cap) : NULL;
-      if (!bigger) break;
-      buf = bigger;
-      cap *= 2;
-    }
-    got = read(fd, buf + n, cap - 1 - n);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    n += (size_t)got;
-  }
-  close(fd);
-  buf[n] = 0;
-  *len = n;
-  return buf;
-}
-
 static uint32_t from_proc_net_unix(rm__regset *s, uint64_t sock_dev) {
   unix_line *hits = NULL;
   size_t n_hits = 0, cap_hits = 0, len = 0, i, k;
-  char *text = read_all("/proc/net/unix", &len), *line, *next;
+  char *text = NULL, *line, *next;
   uint64_t *all = NULL;
   size_t n_all = 0, cap_all = 0;
   rm__uses uses;
-  uint32_t rc = RM_OK;
-  if (!text) return RM_OK;
+  uint32_t rc = rm__linux_read_whole(AT_FDCWD, "/proc/net/unix", 64u << 20,
+                                     &text, &len);
+  if (rc != RM_OK) return rc == RM_ERROR_OUTOFMEMORY ? rc : RM_OK;
   if (rm__uses_init(&uses, s->n_files) != 0) {
     free(text);
     return RM_ERROR_OUTOFMEMORY;
