@@ -199,6 +199,19 @@ static inline void *cancel_soon(void *arg) {
   return NULL;
 }
 
+/* 1 when pid has a mount namespace other than this process's (a
+ * sandboxed service), 0 when it shares it, -1 when either is unreadable. */
+static inline int own_mount_ns(uint32_t pid) {
+  char ours[64], theirs[64], path[64];
+  ssize_t n = readlink("/proc/self/ns/mnt", ours, sizeof ours - 1), m;
+  snprintf(path, sizeof path, "/proc/%u/ns/mnt", (unsigned)pid);
+  m = readlink(path, theirs, sizeof theirs - 1);
+  if (n <= 0 || m <= 0) return -1;
+  ours[n] = 0;
+  theirs[m] = 0;
+  return strcmp(ours, theirs) != 0;
+}
+
 /* }=====
  * {===== runit */
 

@@ -437,22 +437,13 @@ static void registered_by_name_both_spellings(void) {
  * service of this manager, stopped and started through it. */
 static void sandboxed_unit_is_a_service(void) {
   const char *file = held_file("sandboxed");
-  char ours[64], theirs[64], path[64];
-  ssize_t n;
   uint32_t h, pid;
   fresh_store();
   write_unit("rmt-sandboxed",
              "[Service]\nType=notify\nProtectSystem=full\nPrivateTmp=yes\n"
              "ExecStart=%s --hold %s\n", unitd, file);
   pid = start_unit("rmt-sandboxed", 1);
-  n = readlink("/proc/self/ns/mnt", ours, sizeof ours - 1);
-  ASSERT(n > 0);
-  ours[n] = 0;
-  snprintf(path, sizeof path, "/proc/%u/ns/mnt", (unsigned)pid);
-  n = readlink(path, theirs, sizeof theirs - 1);
-  ASSERT(n > 0);
-  theirs[n] = 0;
-  ASSERT(strcmp(ours, theirs) != 0);            /* the premise */
+  ASSERT_EQ(1, own_mount_ns(pid));              /* the premise */
   h = session_with_file(file, 5000, 10000);
   one_service_entry(h, "rmt-sandboxed", pid, RM_STATUS_RUNNING);
   shutdown_and_restart(h, "rmt-sandboxed", pid);
