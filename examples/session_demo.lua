@@ -5,7 +5,9 @@
 -- What it shows, as the Windows Restart Manager does it:
 --   1. The primary installer starts a session and gets its key.
 --   2. It starts a secondary installer, a second process, giving it the key
---      (the script runs itself with --secondary KEY FILE).
+--      (the script runs itself with --secondary KEY FILE).  The two talk
+--      over the secondary's stdin and stdout: it says READY when its part is
+--      done, and the primary answers on its stdin when it may finish.
 --   3. The secondary joins the session by key and registers a file; here it
 --      also keeps that file open, so that somebody is using it.
 --   4. The primary, which never registered anything itself, asks the
@@ -44,8 +46,8 @@ end
 -- }=====
 -- {===== The secondary installer (a second process)
 
--- session_demo.lua --secondary KEY FILE FIFO
-local function secondary(key, file, fifo)
+-- session_demo.lua --secondary KEY FILE
+local function secondary(key, file)
   local s <close> = check(rm.join_session(key))
   say("secondary", "joined session %s (primary = %s)", s.key, s.primary)
   local held <close> = check(io.open(file, "rb"))
@@ -53,12 +55,9 @@ local function secondary(key, file, fifo)
   say("secondary", "registered %s and keeps it open", file)
   io.stdout:write("READY\n")          -- the primary waits for this line
   io.stdout:flush()
-  -- Wait until the primary says we are done (it closes the fifo).
-  local wait = io.open(fifo, "rb")
-  if wait then
-    wait:read("a")
-    wait:close()
-  end
+  -- Wait until the primary says we are done (a line on stdin, or its end
+  -- if the primary went away).
+  io.stdin:read("l")
   check(s:close())
   say("secondary", "closed its handle: it detached, the session lives on")
 end
@@ -84,11 +83,11 @@ local function primary()
   local lua = arg[-1] or "lua5.4"
   local tmp = check(io.popen("mktemp -d")):read("l")
   local file = tmp .. "/app.conf"
-  local fifo = tmp .. "/done.fifo"
+  local out = tmp .. "/secondary.out"  -- a fifo: the secondary's stdout
   local f = check(io.open(file, "w"))
   f:write("version = 1\n")
   f:close()
-  os.execute("mkfifo " .. quote(fifo))
+  os.execute("mkfifo " .. quote(out))
 
   print("restartmgr session demo: two installer processes, one session")
   print()
@@ -96,15 +95,19 @@ local function primary()
   say("primary", "started a session: key %s, handle %d", s.key, s.handle)
   say("primary", "starting a secondary installer with the key...")
 
+  -- The shell opens the fifo before the secondary runs, so its output ends
+  -- (EOF) whenever it exits, even if it fails before saying READY.
   local cmd = table.concat({ "exec", quote(lua), quote(script), "--secondary",
-                             s.key, quote(file), quote(fifo) }, " ")
-  local child = check(io.popen(cmd, "r"))
+                             s.key, quote(file), ">" .. quote(out) }, " ")
+  local child = check(io.popen(cmd, "w"))
+  local child_out = check(io.open(out, "rb"))
   local ready = false
-  for line in child:lines() do
+  for line in child_out:lines() do
     if line == "READY" then ready = true break end
     io.stdout:write(line, "\n")
   end
   if not ready then
+    child_out:close()
     child:close()
     check(nil, "the secondary installer failed")
   end
@@ -123,9 +126,10 @@ local function primary()
       table.concat(reasons, ", ") or "no")
 
   say("primary", "telling the secondary it is done")
-  local w = io.open(fifo, "r+b")       -- opening read-write never blocks
-  if w then w:close() end
-  for line in child:lines() do io.stdout:write(line, "\n") end
+  child:write("done\n")
+  child:flush()
+  for line in child_out:lines() do io.stdout:write(line, "\n") end
+  child_out:close()
   local child_ok = child:close()
 
   check(s:register{ files = { file } })  -- the session is still alive
@@ -147,7 +151,7 @@ end
 -- }=====
 
 if arg[1] == "--secondary" then
-  secondary(arg[2], arg[3], arg[4])
+  secondary(arg[2], arg[3])
 else
   primary()
 end

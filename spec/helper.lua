@@ -202,10 +202,22 @@ Holder.__index = Holder
 
 -- Lets the holder end by itself (as if asked to quit), then reaps it.
 -- Returns pclose's results: true, or nil, "signal"/"exit", code.
+-- The holder prints its pid before it opens the fifo, so a knock (an open
+-- and close) can come before that open and be missed, leaving the open
+-- waiting for a writer forever: knock until the holder has ended.  One
+-- that has not ended after 10 s is killed, which the result shows.
 function Holder:finish()
   if not self.pipe then return self.result end
-  local f = io.open(self.fifo, "r+b")   -- read-write: never blocks
-  if f then f:close() end
+  local deadline = os.time() + 10
+  repeat
+    local f = io.open(self.fifo, "r+b")   -- read-write: never blocks
+    if f then f:close() end
+    if M.gone(self.pid) then break end
+    os.execute("sleep 0.02")
+  until os.time() > deadline
+  if not M.gone(self.pid) then
+    os.execute("kill -KILL " .. self.pid .. " 2>/dev/null")
+  end
   return self:reap()
 end
 
