@@ -8,8 +8,9 @@
  * session), ns/pid, ns/mnt and cgroup (containers and sandboxes); environ
  * (a graphical session) only for a plain app without a terminal or a
  * reboot reason, the one case where it decides the type (one of the
- * costlier /proc reads); and what restartable.c needs to decide whether
- * the process can be started again.
+ * costlier /proc reads; read once, restartable.c takes PATH from the same
+ * copy); and what restartable.c needs to decide whether the process can
+ * be started again (the exe link, also read once: rm__exe_seen).
  *
  * The critical list: PID 1, kernel threads, and processes whose command
  * name or executable basename is one of default_critical[] below or of
@@ -143,39 +144,10 @@ static long read_euid(int dirfd) {
 
 /* 1 when DISPLAY or WAYLAND_DISPLAY is set (non-empty) in the process's
  * initial environment; 0 when not, or when environ is unreadable. */
-static int has_display(int dirfd) {
-  size_t cap = 16384, len = 0, pos = 0;
-  char *buf = malloc(cap);
-  int fd = openat(dirfd, "environ", O_RDONLY | O_CLOEXEC), found = 0;
-  if (fd < 0 || !buf) {
-    if (fd >= 0) close(fd);
-    free(buf);
-    return 0;
-  }
-  for (;;) {                  /* whole file, bounded at 1 MiB */
-    ssize_t got;
-    if (len > 0 && len < cap) break;        /* one read was enough */
-    if (len == cap) {
-      char *bigger = cap < (1u << 20) ? realloc(buf, 2 * cap) : NULL;
-      if (!bigger) break;
-      buf = bigger;
-      cap *= 2;
-    }
-    got = read(fd, buf + len, cap - len);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    len += (size_t)got;
-  }
-  close(fd);
-  while (pos < len && !found) {
-    const char *entry = buf + pos, *nul = memchr(entry, 0, len - pos);
-    size_t n = nul ? (size_t)(nul - entry) : len - pos;
-    found = (n > 8 && memcmp(entry, "DISPLAY=", 8) == 0) ||
-            (n > 16 && memcmp(entry, "WAYLAND_DISPLAY=", 16) == 0);
-    pos += n + 1;
-  }
-  free(buf);
-  return found;
+static int has_display(const rm__environ *env) {
+  size_t len = 0;
+  return (rm__environ_value(env, "DISPLAY", &len) && len > 0) ||
+         (rm__environ_value(env, "WAYLAND_DISPLAY", &len) && len > 0);
 }
 
 /* Copies name into dst[cap] as valid UTF-8: bytes that do not form a
@@ -200,42 +172,55 @@ static void utf8_name(char *dst, size_t cap, const char *name, size_t len) {
   rm__utf8_copy(dst, cap, clean);
 }
 
+const char *rm__exe_link(int dirfd, rm__exe_seen *x) {
+  if (x->link_state == 0) {
+    ssize_t n = readlinkat(dirfd, "exe", x->link, sizeof x->link - 1);
+    x->link_state = n > 0 && (size_t)n < sizeof x->link - 1 ? 1 : -1;
+    x->link[x->link_state > 0 ? n : 0] = 0;
+  }
+  return x->link_state > 0 ? x->link : NULL;
+}
+
 /* The executable's basename without the " (deleted)" mark into base, or
  * "" when the exe link is unreadable. */
-static void exe_basename(int dirfd, char *base, size_t cap) {
-  char link[4096 + 16];
-  const char *slash;
-  ssize_t n = readlinkat(dirfd, "exe", link, sizeof link - 1);
+static void exe_basename(int dirfd, rm__exe_seen *x, char *base, size_t cap) {
+  const char *link = rm__exe_link(dirfd, x), *slash;
   size_t len, suffix = sizeof DELETED_SUFFIX - 1;
   base[0] = 0;
-  if (n <= 0) return;
-  link[n] = 0;
-  len = (size_t)n;
+  if (!link) return;
+  len = strlen(link);
   if (len > suffix && strcmp(link + len - suffix, DELETED_SUFFIX) == 0)
-    link[len -= suffix] = 0;
-  slash = strrchr(link, '/');
+    len -= suffix;
+  slash = memrchr(link, '/', len);
   slash = slash ? slash + 1 : link;
-  len = strlen(slash);
+  len -= (size_t)(slash - link);
   if (len >= cap) len = cap - 1;
   memcpy(base, slash, len);
   base[len] = 0;
 }
 
 int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
-                       const rm__pstat *st, uint64_t mnt_ns, rm__item *item) {
+                       const rm__pstat *st, uint64_t mnt_ns, rm__exe_seen *x,
+                       rm__item *item) {
   rm__found *f = &item->found;
   rm__facts *facts = &item->facts;
   struct statx sx;
   char base[RM_MAX_APP_NAME * 2 + 1];
+  rm__exe_seen none;
   uint64_t ns;
   long euid;
 
+  if (!x) {
+    none.link_state = 0;
+    none.mode = 0;
+    x = &none;
+  }
   f->info.process.pid = pid;
   f->info.process.start_time = rm__linux_ticks_to_100ns(st->start_ticks);
   f->info.app_status = RM_STATUS_RUNNING;
   f->info.session_id = read_session_id(dirfd);
 
-  exe_basename(dirfd, base, sizeof base);
+  exe_basename(dirfd, x, base, sizeof base);
   if (base[0]) utf8_name(f->info.app_name, sizeof f->info.app_name, base,
                          strlen(base));
   else utf8_name(f->info.app_name, sizeof f->info.app_name, st->comm,
@@ -284,11 +269,16 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
 }
 
 void rm__classify_plain_app(const rm__self *self, int dirfd, rm__item *item,
-                            int service, rm__exe_cache *cache) {
+                            int service, rm__exe_seen *x,
+                            rm__exe_cache *cache) {
   rm__facts *facts = &item->facts;
+  rm__environ env;
   if (service || facts->always || facts->as_app || facts->console) return;
-  facts->graphical = has_display(dirfd);
-  facts->relaunch = rm__relaunch_probe(self, dirfd, &item->found, cache);
+  rm__linux_read_environ(dirfd, &env);
+  facts->graphical = has_display(&env);
+  facts->relaunch =
+      rm__relaunch_probe(self, dirfd, &item->found, x, &env, cache);
+  rm__environ_free(&env);
 }
 
 void rm__classify_finish(rm__item *item, const char *service) {

@@ -165,7 +165,7 @@ int rm__detect_exe(rm__detector *d, rm__probe *p) {
   struct statx sx;
   uint64_t dev;
   if (statx(p->dirfd, "exe", AT_STATX_DONT_SYNC,
-            STATX_INO | STATX_NLINK | STATX_MNT_ID, &sx) != 0) {
+            STATX_INO | STATX_MODE | STATX_NLINK | STATX_MNT_ID, &sx) != 0) {
     if (refused(errno)) {
       p->denied = 1;
       return 0;
@@ -176,6 +176,10 @@ int rm__detect_exe(rm__detector *d, rm__probe *p) {
   p->has_exe = 1;
   p->exe_dev = dev;
   p->exe_ino = sx.stx_ino;
+  p->exe_mode = (sx.stx_mask & (STATX_TYPE | STATX_MODE)) ==
+                        (STATX_TYPE | STATX_MODE)
+                    ? sx.stx_mode
+                    : 0;
   if (!rm__regset_match_id(d->set, dev, sx.stx_ino, &d->uses,
                            RM_USE_EXECUTABLE) &&
       (sx.stx_mask & STATX_NLINK) && sx.stx_nlink == 0)

@@ -62,6 +62,22 @@ ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
 uint32_t rm__linux_read_whole(int dirfd, const char *name, size_t max,
                               char **buf, size_t *len);
 
+/* A process's initial environment (/proc/PID/environ), read once for
+ * everything that asks of it during one classification. */
+typedef struct rm__environ {
+  char *buf;                        /* NUL-separated entries, or NULL */
+  size_t len;
+} rm__environ;
+
+/* Reads it, at most 1 MiB; an unreadable one is empty.  Free with
+ * rm__environ_free. */
+void rm__linux_read_environ(int dirfd, rm__environ *env);
+void rm__environ_free(rm__environ *env);
+
+/* The value of name in env (*len bytes, not NUL-terminated), or NULL. */
+const char *rm__environ_value(const rm__environ *env, const char *name,
+                              size_t *len);
+
 /* {===== restartable.c */
 
 #define RM_MAX_GROUPS 1024

@@ -100,6 +100,55 @@ ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
   return got;
 }
 
+/* environ is not a seq_file: a read returns what is left of the
+ * environment area up to the count asked, so a short read is the end. */
+void rm__linux_read_environ(int dirfd, rm__environ *env) {
+  size_t cap = 16384;
+  int fd = openat(dirfd, "environ", O_RDONLY | O_CLOEXEC);
+  env->buf = NULL;
+  env->len = 0;
+  if (fd < 0) return;
+  env->buf = malloc(cap);
+  while (env->buf) {
+    ssize_t got;
+    if (env->len > 0 && env->len < cap) break;   /* a short read: the end */
+    if (env->len == cap) {
+      char *bigger = cap < (1u << 20) ? realloc(env->buf, 2 * cap) : NULL;
+      if (!bigger) break;
+      env->buf = bigger;
+      cap *= 2;
+    }
+    got = read(fd, env->buf + env->len, cap - env->len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    env->len += (size_t)got;
+  }
+  close(fd);
+}
+
+void rm__environ_free(rm__environ *env) {
+  free(env->buf);
+  env->buf = NULL;
+  env->len = 0;
+}
+
+const char *rm__environ_value(const rm__environ *env, const char *name,
+                              size_t *len) {
+  size_t pos = 0, n_name = strlen(name);
+  while (env->buf && pos < env->len) {
+    const char *entry = env->buf + pos;
+    const char *nul = memchr(entry, 0, env->len - pos);
+    size_t n = nul ? (size_t)(nul - entry) : env->len - pos;
+    if (n > n_name && entry[n_name] == '=' &&
+        memcmp(entry, name, n_name) == 0) {
+      *len = n - n_name - 1;
+      return entry + n_name + 1;
+    }
+    pos += n + 1;
+  }
+  return NULL;
+}
+
 int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out) {
   char buf[1024], path[32];
   const char *open_paren, *close_paren, *p;

@@ -179,49 +179,53 @@ uint32_t rm__os_may_register(const rm_unique_process *p) {
  * {===== The list-time rule */
 
 /* The value of PATH in the process's initial environment, copied into
- * out[cap]; DEFAULT_PATH when absent or unreadable. */
-static void env_path(int dirfd, char *out, size_t cap) {
-  size_t bufcap = 65536, len = 0, pos = 0;
-  char *buf = malloc(bufcap);
-  int fd = buf ? openat(dirfd, "environ", O_RDONLY | O_CLOEXEC) : -1;
-  snprintf(out, cap, "%s", DEFAULT_PATH);
-  if (fd >= 0) {
-    ssize_t got;
-    while (len < bufcap &&
-           ((got = read(fd, buf + len, bufcap - len)) > 0 ||
-            (got < 0 && errno == EINTR)))
-      if (got > 0) len += (size_t)got;
-    close(fd);
+ * out[cap]; DEFAULT_PATH when absent or too long. */
+static void env_path(const rm__environ *env, char *out, size_t cap) {
+  size_t len = 0;
+  const char *v = rm__environ_value(env, "PATH", &len);
+  if (v && len < cap) {
+    memcpy(out, v, len);
+    out[len] = 0;
+  } else {
+    snprintf(out, cap, "%s", DEFAULT_PATH);
   }
-  while (buf && pos < len) {
-    const char *entry = buf + pos, *nul = memchr(entry, 0, len - pos);
-    size_t n = nul ? (size_t)(nul - entry) : len - pos;
-    if (n >= 5 && memcmp(entry, "PATH=", 5) == 0 && n - 5 < cap) {
-      memcpy(out, entry + 5, n - 5);
-      out[n - 5] = 0;
-    }
-    pos += n + 1;
-  }
-  free(buf);
 }
 
-/* Resolves name as the process would have: relative to its cwd (cwdfd)
- * when it has a slash, else through its PATH.  0 and fills *st. */
-static int resolve(int dirfd, int cwdfd, const char *name, struct stat *st) {
+/* The process's cwd as an O_PATH fd, opened when first needed (*cwdfd
+ * starts at -2); -1 when it cannot be opened. */
+static int cwd_of(int dirfd, int *cwdfd) {
+  if (*cwdfd == -2)
+    *cwdfd = openat(dirfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return *cwdfd;
+}
+
+/* fstatat relative to the process's cwd (an absolute name needs none). */
+static int stat_at_cwd(int dirfd, int *cwdfd, const char *name,
+                       struct stat *st) {
+  if (name[0] == '/') return stat(name, st);
+  if (cwd_of(dirfd, cwdfd) < 0) return -1;
+  return fstatat(*cwdfd, name, st, 0);
+}
+
+/* Resolves name as the process would have: relative to its cwd when it
+ * has a slash, else through the PATH of env.  0 and fills *st. */
+static int resolve(int dirfd, int *cwdfd, const rm__environ *env,
+                   const char *name, struct stat *st) {
   char path[8192];
   const char *p;
-  if (strchr(name, '/'))
-    return name[0] == '/' ? stat(name, st) : fstatat(cwdfd, name, st, 0);
-  env_path(dirfd, path, sizeof path);
+  if (strchr(name, '/')) return stat_at_cwd(dirfd, cwdfd, name, st);
+  env_path(env, path, sizeof path);
   for (p = path; ; ) {
     size_t n = strcspn(p, ":");
     char full[8192];
     if (n == 0) {
-      if (fstatat(cwdfd, name, st, 0) == 0 && S_ISREG(st->st_mode)) return 0;
+      if (stat_at_cwd(dirfd, cwdfd, name, st) == 0 && S_ISREG(st->st_mode))
+        return 0;
     } else if ((size_t)snprintf(full, sizeof full, "%.*s/%s", (int)n, p,
                                 name) < sizeof full) {
-      int ok = full[0] == '/' ? stat(full, st) : fstatat(cwdfd, full, st, 0);
-      if (ok == 0 && S_ISREG(st->st_mode) && (st->st_mode & 0111)) return 0;
+      if (stat_at_cwd(dirfd, cwdfd, full, st) == 0 && S_ISREG(st->st_mode) &&
+          (st->st_mode & 0111))
+        return 0;
     }
     p += n;
     if (!*p) break;
@@ -350,22 +354,32 @@ static int executable_ok(const rm__found *f, const struct stat *running,
 }
 
 /* Rules 3a-3c.  What 3a checks of the files is the same for every
- * process of one program and user, and is taken from the cache. */
-static int program_ok(int dirfd, const rm__found *f, const rm__creds *c,
+ * process of one program and user, and is taken from the cache.  The
+ * running inode's mode comes from the detection's statx of exe and its
+ * link text from classification (x), each read once per process. */
+static int program_ok(int dirfd, const rm__found *f, rm__exe_seen *x,
+                      const rm__environ *env, const rm__creds *c,
                       rm__exe_cache *cache) {
   char link[RM_PATH_MAX + 16], cmd[RM_PATH_MAX * 2 + 2];
   struct stat running, present, argv0;
   const rm__exe_verdict *v;
-  const char *arg1;
-  ssize_t n, len;
-  int cwdfd, ok = 0;
+  const char *arg1, *raw;
+  ssize_t len;
+  int cwdfd = -2, ok = 0;
 
-  if (!f->has_exe || fstatat(dirfd, "exe", &running, 0) != 0 ||
-      !same_file(&running, f->exe.dev, f->exe.ino))
+  if (!f->has_exe) return 0;
+  if (x->mode) {
+    memset(&running, 0, sizeof running);
+    running.st_dev = (dev_t)f->exe.dev;
+    running.st_ino = (ino_t)f->exe.ino;
+    running.st_mode = (mode_t)x->mode;
+  } else if (fstatat(dirfd, "exe", &running, 0) != 0 ||
+             !same_file(&running, f->exe.dev, f->exe.ino)) {
     return 0;
-  n = readlinkat(dirfd, "exe", link, sizeof link - 1);
-  if (n <= 0 || (size_t)n >= sizeof link - 1) return 0;
-  link[n] = 0;
+  }
+  if (!(raw = rm__exe_link(dirfd, x)) || strlen(raw) >= sizeof link)
+    return 0;
+  memcpy(link, raw, strlen(raw) + 1);
   rm__linux_strip_deleted(link);
   v = verdict_of(cache, &running, link, c);
   if (v) {
@@ -381,34 +395,43 @@ static int program_ok(int dirfd, const rm__found *f, const rm__creds *c,
 
   len = rm__linux_read_once(dirfd, "cmdline", cmd, sizeof cmd);
   if (len <= 0 || cmd[0] == 0 || strlen(cmd) > RM_PATH_MAX) return 0;
-  cwdfd = openat(dirfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cwdfd < 0) return 0;
-  if (resolve(dirfd, cwdfd, cmd, &argv0) == 0 &&
-      (same_file(&argv0, f->exe.dev, f->exe.ino) ||
-       same_file(&argv0, (uint64_t)present.st_dev, (uint64_t)present.st_ino)))
+  /* argv[0] is the executable's own path, just checked (or checked for
+   * this program earlier in this scan): it names the file at that path. */
+  if (strcmp(cmd, link) == 0)
+    ok = 1;
+  else if (resolve(dirfd, &cwdfd, env, cmd, &argv0) == 0 &&
+           (same_file(&argv0, f->exe.dev, f->exe.ino) ||
+            same_file(&argv0, (uint64_t)present.st_dev,
+                      (uint64_t)present.st_ino)))
     ok = 1;
   arg1 = cmd + strlen(cmd) + 1;
   if (ok && is_interpreter(link) && arg1 < cmd + len && arg1[0] &&
       arg1[0] != '-') {
     struct stat script;
-    ok = fstatat(cwdfd, arg1, &script, 0) == 0 && S_ISREG(script.st_mode);
+    ok = stat_at_cwd(dirfd, &cwdfd, arg1, &script) == 0 &&
+         S_ISREG(script.st_mode);
   }
-  close(cwdfd);
+  /* The relaunch needs the cwd readable (launch.c captures it): checked
+   * here when resolving argv[0] did not already open it. */
+  if (ok && cwdfd == -2 && faccessat(dirfd, "cwd", F_OK, 0) != 0) ok = 0;
+  if (cwdfd == -1) ok = 0;
+  if (cwdfd >= 0) close(cwdfd);
   return ok;
 }
 
 int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f,
+                       rm__exe_seen *x, const rm__environ *env,
                        rm__exe_cache *cache) {
   char status[8192];
   rm__creds c;
   const rm__restart_reg *reg;
-  if (rm__linux_read_small(dirfd, "status", status, sizeof status) <= 0 ||
+  if (rm__linux_read_once(dirfd, "status", status, sizeof status) <= 0 ||
       rm__linux_parse_creds(status, &c) != 0 || !rm__linux_creds_uniform(&c) ||
       !rm__linux_can_become(&c))
     return 0;
   reg = rm__restart_find(self->restarts, self->n_restarts, &f->info.process);
   if (reg) return registered_ok(reg, &c);
-  return program_ok(dirfd, f, &c, cache);
+  return program_ok(dirfd, f, x, env, &c, cache);
 }
 
 void rm__mark_workers(rm__item *items, size_t n) {

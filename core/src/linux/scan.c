@@ -133,6 +133,7 @@ static void scan_one(worker *w, uint32_t pid) {
   rm__pstat st;
   rm__item item;
   rm__probe p;
+  rm__exe_seen exe_seen;
   char name[12];
   int have_stat = 0, registered = 0, files = c->set.n_files > 0;
 
@@ -168,7 +169,10 @@ static void scan_one(worker *w, uint32_t pid) {
   item.found.has_exe = p.has_exe;
   item.found.exe.dev = p.exe_dev;
   item.found.exe.ino = p.exe_ino;
-  if (rm__classify_probe(&c->self, p.dirfd, pid, &st, p.mnt_ns, &item) != 0)
+  exe_seen.link_state = 0;
+  exe_seen.mode = p.exe_mode;
+  if (rm__classify_probe(&c->self, p.dirfd, pid, &st, p.mnt_ns, &exe_seen,
+                         &item) != 0)
     goto done;
   /* Its service, if any (services.c reads /proc only, so it runs here, in
    * parallel); a process that died meanwhile is dropped, since its pid
@@ -181,7 +185,7 @@ static void scan_one(worker *w, uint32_t pid) {
     goto done;
   rm__classify_plain_app(&c->self, p.dirfd, &item,
                          item.found.info.service_short_name[0] != 0,
-                         w->exes);
+                         &exe_seen, w->exes);
   item.found.registered = registered;
   item.facts.uninspected = p.denied;
   item.found.uses = rm__uses_take(&w->d.uses, &item.found.n_uses);
@@ -390,7 +394,8 @@ static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
     memset(&item, 0, sizeof item);
     ok = rm__linux_read_stat(dirfd, svc_pid[i], &st) == 0 &&
          st.state != 'Z' &&
-         rm__classify_probe(&c->self, dirfd, svc_pid[i], &st, 0, &item) == 0;
+         rm__classify_probe(&c->self, dirfd, svc_pid[i], &st, 0, NULL,
+                            &item) == 0;
     close(dirfd);
     if (!ok) continue;
     item.found.registered = 1;

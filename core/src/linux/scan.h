@@ -131,6 +131,7 @@ typedef struct rm__probe {
   uint64_t mnt_ns;             /* its ns/mnt inode when read, else 0 */
   int has_exe;                 /* out: its executable's identity */
   uint64_t exe_dev, exe_ino;
+  uint32_t exe_mode;           /* out: and its st_mode (0: unknown) */
 } rm__probe;
 
 /* 0, or -1 when out of memory. */
@@ -198,12 +199,27 @@ typedef struct rm__item {
 uint32_t rm__self_init(rm__self *self);
 void rm__self_free(rm__self *self);
 
+/* What classifying one process learns of its executable and hands on
+ * (the name, then the restartable rule), so each is asked once: the exe
+ * link's text, read when first needed, and the running inode's mode from
+ * the detection's statx.  Lives on the stack for one process. */
+typedef struct rm__exe_seen {
+  int link_state;              /* 0 unread, 1 read, -1 unreadable */
+  char link[RM_PATH_MAX + 16]; /* raw text, " (deleted)" included */
+  uint32_t mode;               /* st_mode of the running inode; 0 unknown */
+} rm__exe_seen;
+
+/* The exe link's text (read once into x), or NULL when unreadable. */
+const char *rm__exe_link(int dirfd, rm__exe_seen *x);
+
 /* Fills item's identity, name, session, exe (unless has_exe is already
  * set) and facts (all but graphical) for the process whose /proc
  * directory is dirfd and whose stat is st; mnt_ns is the inode of its
- * ns/mnt when already known (else 0).  0, or -1 when it is gone. */
+ * ns/mnt when already known (else 0); x what is known of its exe (NULL:
+ * nothing yet).  0, or -1 when it is gone. */
 int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
-                       const rm__pstat *st, uint64_t mnt_ns, rm__item *item);
+                       const rm__pstat *st, uint64_t mnt_ns, rm__exe_seen *x,
+                       rm__item *item);
 
 /* What restartable.c found out about one executable for one set of
  * credentials (the checks of the file itself and of the path it runs
@@ -229,7 +245,8 @@ typedef struct rm__exe_cache {
  * facts.graphical (reading environ) and facts.relaunch (restartable.c,
  * with cache, which may be NULL). */
 void rm__classify_plain_app(const rm__self *self, int dirfd, rm__item *item,
-                            int service, rm__exe_cache *cache);
+                            int service, rm__exe_seen *x,
+                            rm__exe_cache *cache);
 
 /* Sets app_type, reasons and restartable from the facts, as an app or,
  * when service is non-NULL, as that service. */
@@ -249,8 +266,11 @@ uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
 
 /* Whether the library can start the process again (facts->relaunch),
  * decided at list time: see restartable.c for the rule.  dirfd is its
- * /proc/PID directory, f its record with identity and exe filled. */
+ * /proc/PID directory, f its record with identity and exe filled, x what
+ * classification saw of its exe, env its environ when already read (else
+ * NULL). */
 int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f,
+                       rm__exe_seen *x, const rm__environ *env,
                        rm__exe_cache *cache);
 
 /* Marks workers: a found app that is not restartable itself, whose parent

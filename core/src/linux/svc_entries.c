@@ -58,7 +58,7 @@ static int probe_main(const rm__self *self, int proc_fd, uint32_t pid,
   if (dirfd < 0) return -1;
   memset(item, 0, sizeof *item);
   ok = rm__linux_read_stat(dirfd, pid, &st) == 0 && st.state != 'Z' &&
-       rm__classify_probe(self, dirfd, pid, &st, 0, item) == 0;
+       rm__classify_probe(self, dirfd, pid, &st, 0, NULL, item) == 0;
   close(dirfd);
   if (!ok) return -1;
   rm__classify_finish(item, service);
