@@ -3,7 +3,8 @@
  *
  * session.c   handle table, roles, start/join/end, the slot files
  * register.c  rm_register_resources: dedup, file journal appends
- * store.c     the session record and its text format in the store
+ * store.c     the session record: its text format in the store, parsing
+ * store_format.c  writing it in that format
  * list.c      rm_get_list: scan + history + filters, reboot reasons
  * filter.c    rm_add_filter, rm_remove_filter, rm_get_filter_list
  * shutdown.c  rm_shutdown, rm_cancel_current_task
@@ -72,7 +73,7 @@ int rm__service_name_eq(const char *a, const char *b);
 unsigned rm__env_ms(const char *name, unsigned dflt);
 
 /* }=====
- * {===== store.c: the session record */
+ * {===== store.c, store_format.c: the session record */
 
 /* A filter as stored. */
 typedef struct rm__filter {
@@ -124,6 +125,11 @@ void rm__record_free(rm__record *r);
 /* Appends a registered file (taking ownership of path, freed on failure)
  * with its identity.  RM_OK or RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id);
+
+/* 1 for a byte a stored string always carries %-escaped (a control
+ * byte, space, '%', DEL): the writer escapes it, the parser refuses it
+ * raw. */
+int rm__store_needs_escape(unsigned char c);
 
 /* Serialises and parses a record (without its files).  Parsing validates
  * everything and returns RM_ERROR_WRITE_FAULT for any malformed or
