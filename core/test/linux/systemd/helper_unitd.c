@@ -3,6 +3,12 @@
  * units' ExecStart, its behaviour chosen by the arguments:
  *
  *   --hold PATH         open PATH read-only and keep it open (repeatable)
+ *   --map PATH          map PATH executable (r-x, like a shared library)
+ *                       and close the fd: only the mapping holds it
+ *   --log-term FILE     on SIGTERM append "PID SIGTERM from SENDER\n" to
+ *                       FILE (SENDER: si_pid, 1 when systemd stops the
+ *                       unit, the killer's pid when something else does)
+ *                       and exit 0
  *   --ignore-term       ignore SIGTERM (only SIGKILL ends it)
  *   --workers N         fork N worker processes, which inherit the open
  *                       files (a master and its workers)
@@ -23,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +62,65 @@ static void notify_ready(void) {
   if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&addr, len) < 0)
     die("sendto NOTIFY_SOCKET");
   close(fd);
+}
+
+/* --map: the whole file, read and execute, private; the fd is closed so
+ * only the mapping keeps the inode (what a process that loaded a shared
+ * library has). */
+static void map_file(const char *path) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat(fd, &st) != 0) die(path);
+  if (st.st_size <= 0) {
+    errno = EINVAL;
+    die(path);
+  }
+  if (mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd,
+           0) == MAP_FAILED)
+    die(path);
+  close(fd);
+}
+
+/* --log-term: who sent SIGTERM, written from the handler with
+ * async-signal-safe calls only. */
+static int term_log_fd = -1;
+
+static size_t put_number(char *out, long v) {
+  char digits[24];
+  size_t n = 0, i;
+  if (v < 0) v = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  for (i = 0; i < n; i++) out[i] = digits[n - 1 - i];
+  return n;
+}
+
+static void on_term(int sig, siginfo_t *info, void *context) {
+  static const char middle[] = " SIGTERM from ";
+  char line[80];
+  size_t n;
+  (void)sig;
+  (void)context;
+  n = put_number(line, (long)getpid());
+  memcpy(line + n, middle, sizeof middle - 1);
+  n += sizeof middle - 1;
+  n += put_number(line + n, (long)info->si_pid);
+  line[n++] = '\n';
+  if (write(term_log_fd, line, n) != (ssize_t)n) _exit(1);
+  _exit(0);
+}
+
+static void log_term(const char *path) {
+  struct sigaction sa;
+  term_log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (term_log_fd < 0) die(path);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_term;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGTERM, &sa, NULL) != 0) die("sigaction");
 }
 
 static void wait_forever(void) {
@@ -98,6 +165,10 @@ int main(int argc, char **argv) {
   for (i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc) {
       if (open(argv[++i], O_RDONLY) < 0) die(argv[i]);
+    } else if (strcmp(argv[i], "--map") == 0 && i + 1 < argc) {
+      map_file(argv[++i]);
+    } else if (strcmp(argv[i], "--log-term") == 0 && i + 1 < argc) {
+      log_term(argv[++i]);
     } else if (strcmp(argv[i], "--ignore-term") == 0) {
       signal(SIGTERM, SIG_IGN);
     } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
