@@ -81,7 +81,11 @@ uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
   memset(out, 0, sizeof *out);
   out->argv = calloc(3, sizeof *out->argv);
   if (out->argv) {
-    out->argv[0] = rm__win_utf8(image ? image : pr.image, -1);
+    /* The image as this caller must name it to start the same file (a
+     * 32-bit caller reaches a 64-bit System32 program through Sysnative). */
+    wchar_t *mine = rm__win_in_caller_view(image ? image : pr.image, 0);
+    out->argv[0] = mine ? rm__win_utf8(mine, -1) : NULL;
+    free(mine);
     out->argv[1] = rm__win_utf8(registered ? registered : pr.command, -1);
   }
   out->cwd = rm__win_utf8(pr.cwd, -1);

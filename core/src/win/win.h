@@ -47,6 +47,13 @@ void rm__win_utf8_copy(char *dst, size_t cap, const wchar_t *w);
  * malloc'd; NULL for invalid UTF-8 or no memory. */
 wchar_t *rm__win_path(const char *utf8);
 
+/* A path another process reported (its image, a module), rewritten into
+ * this caller's view of the file system under WOW64 redirection:
+ * seen_by_32bit says it is as a 32-bit process on a 64-bit system sees it
+ * (its modules), else it is native (an image path, a 64-bit process's
+ * modules).  malloc'd, NULL for no memory (base.c says why). */
+wchar_t *rm__win_in_caller_view(const wchar_t *path, int seen_by_32bit);
+
 /* 1 when the two wide strings are equal ignoring case (file names,
  * service names: Windows compares them without case). */
 int rm__win_ieq(const wchar_t *a, const wchar_t *b);
