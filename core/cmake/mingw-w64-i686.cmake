@@ -28,7 +28,7 @@ if(NOT _rm_in_try_compile)
       "/bin/sh;${CMAKE_CURRENT_LIST_DIR}/wine-run.sh;${CMAKE_BINARY_DIR}/wineprefix;${RM_WINE32}")
   else()
     message(STATUS "32-bit Wine (Debian's wine32:i386) not installed or not "
-      "working: the 32-bit tests are built and registered disabled; only "
-      "rstrtmgr.exports runs")
+      "working: the 32-bit programs are built, their C tests registered "
+      "disabled, the wine.* tests not registered; only rstrtmgr.exports runs")
   endif()
 endif()
