@@ -204,16 +204,20 @@ static int same_user(HANDLE process) {
  * restartable only when this caller can read that (not a 64-bit process
  * from a 32-bit caller under Wine 8.0: peb.c). */
 static int registered_for_restart(DWORD pid) {
-  HANDLE h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE,
-                         pid);
+  HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ,
+                         FALSE, pid);
   rm__win_restart_kind kind;
-  int yes;
+  int readable;
   if (!h) return 0;
   kind = rm__win_restart_registration(h, NULL);
-  yes = kind == RM__WIN_REGISTERED ||
-        (kind == RM__WIN_UNKNOWABLE && rm__win_params_reachable(h));
   CloseHandle(h);
-  return yes;
+  if (kind != RM__WIN_UNKNOWABLE) return kind == RM__WIN_REGISTERED;
+  /* Opened as rm__os_capture opens it to read them. */
+  h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, pid);
+  if (!h) return 0;
+  readable = rm__win_params_reachable(h);
+  CloseHandle(h);
+  return readable;
 }
 
 /* 1 when the SCM refuses the caller the rights to stop and start it. */

@@ -16,7 +16,9 @@
  *    Wine 8.0), so under Wine 8.0 64-bit apps are listed not restartable;
  *  - a module loaded by a 64-bit app is found by a 64-bit installer
  *    only: a 32-bit one cannot list a 64-bit process's modules
- *    (EnumProcessModulesEx fails, as on Windows), and says so here;
+ *    (EnumProcessModulesEx fails, as on Windows), and says so here; a
+ *    64-bit installer reads a 32-bit app's System32 modules as the
+ *    SysWOW64 files they are (<SysWOW64>\kernel32.dll finds all three);
  *  - RmShutdown (forced) stops every one; RmRestart starts the
  *    restartable ones again with their command lines (each reports its
  *    start), and none of the others;
@@ -145,6 +147,24 @@ int run_wow64(const WCHAR *other) {
   }
   free(info);
 
+  if (!self32) {
+    /* A 32-bit app's modules under its System32 are SysWOW64 files: the
+     * 32-bit kernel32.dll is found in all three, by module. */
+    WCHAR k32[MAX_PATH + 16], key2[CCH_RM_SESSION_KEY + 1];
+    DWORD h2, r2 = 0;
+    LPCWSTR one[1];
+    GetSystemWow64DirectoryW(k32, MAX_PATH);
+    wcscat(k32, L"\\kernel32.dll");
+    one[0] = k32;
+    CHECK_RC(RmStartSession(&h2, 0, key2), ERROR_SUCCESS);
+    CHECK_RC(RmRegisterResources(h2, 1, one, 0, NULL, 0, NULL), ERROR_SUCCESS);
+    CHECK_RC(get_list(h2, &info, &n, &r2), ERROR_SUCCESS);
+    CHECK(find(info, n, con->pid) && find(info, n, win->pid) &&
+          find(info, n, user->pid));
+    say("%ls: loaded by the three 32-bit apps (%u affected in all)", k32, n);
+    free(info);
+    CHECK_RC(RmEndSession(h2), ERROR_SUCCESS);
+  }
   CHECK_RC(RmShutdown(h, RmForceShutdown, NULL), ERROR_SUCCESS);
   for (k = 0; k < n_children; k++)
     if (children[k].pid == con->pid || children[k].pid == win->pid ||
