@@ -20,6 +20,9 @@ if(NOT _rm_in_try_compile)
   find_program(RM_WINE NAMES wine64 wine
     PATHS /usr/lib/wine /usr/lib64/wine /opt/wine-stable/bin
     NO_CMAKE_FIND_ROOT_PATH)
+  # The 32-bit loader (wine32:i386), for the test that starts 32-bit apps
+  # from a 64-bit installer (the wow64 part of wine.rstrtmgr).
+  rm_find_wine_loader(RM_WINE32 wine)
   if(RM_WINE)
     set(CMAKE_CROSSCOMPILING_EMULATOR
       "/bin/sh;${CMAKE_CURRENT_LIST_DIR}/wine-run.sh;${CMAKE_BINARY_DIR}/wineprefix;${RM_WINE}")

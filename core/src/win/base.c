@@ -123,6 +123,66 @@ wchar_t *rm__win_path(const char *utf8) {
   return out;
 }
 
+/* File-system redirection (WOW64): a 32-bit process on 64-bit Windows
+ * that opens a path under System32 gets SysWOW64 instead (some
+ * subdirectories excepted), and reaches the real System32 as Sysnative.
+ * A path another process reported means what it means in that process's
+ * view, so before this caller opens it, it is rewritten into this
+ * caller's view: a 32-bit view's System32 path, opened by a 64-bit
+ * caller, becomes SysWOW64; a native System32 path, opened by a 32-bit
+ * caller, becomes Sysnative.  Anything else is left as it is. */
+static const wchar_t *const not_redirected[] = {
+  L"catroot\\", L"catroot2\\", L"driverstore\\", L"drivers\\etc\\",
+  L"logfiles\\", L"spool\\", NULL
+};
+
+static int caller_is_wow64(void) {
+  static int known = -1;
+  BOOL wow = FALSE;
+  if (known < 0)
+    known = sizeof(void *) == 4 && IsWow64Process(GetCurrentProcess(), &wow) && wow;
+  return known;
+}
+
+/* The part of path after "<System32>\", or NULL when it is not under
+ * System32 or is under one of its not-redirected subdirectories. */
+static const wchar_t *under_system32(const wchar_t *path) {
+  wchar_t sys[MAX_PATH];
+  UINT n = GetSystemDirectoryW(sys, MAX_PATH);
+  size_t i;
+  if (n == 0 || n >= MAX_PATH || _wcsnicmp(path, sys, n) != 0 ||
+      path[n] != L'\\')
+    return NULL;
+  path += n + 1;
+  for (i = 0; not_redirected[i]; i++)
+    if (_wcsnicmp(path, not_redirected[i], wcslen(not_redirected[i])) == 0)
+      return NULL;
+  return path;
+}
+
+wchar_t *rm__win_in_caller_view(const wchar_t *path, int seen_by_32bit) {
+  wchar_t dir[MAX_PATH + 16], *out;
+  int long_form = wcsncmp(path, L"\\\\?\\", 4) == 0;   /* kept */
+  const wchar_t *rest = under_system32(path + (long_form ? 4 : 0));
+  UINT n = 0;
+  if (rest && sizeof(void *) == 8 && seen_by_32bit) {
+    n = GetSystemWow64DirectoryW(dir, MAX_PATH);
+    if (n >= MAX_PATH) n = 0;
+  } else if (rest && caller_is_wow64() && !seen_by_32bit &&
+           (n = GetWindowsDirectoryW(dir, MAX_PATH)) != 0 && n < MAX_PATH) {
+    wcscat(dir, L"\\Sysnative");
+    n = (UINT)wcslen(dir);
+  }
+  if (n == 0) return _wcsdup(path);
+  out = malloc((n + wcslen(rest) + 6) * sizeof *out);
+  if (!out) return NULL;
+  wcscpy(out, long_form ? L"\\\\?\\" : L"");
+  wcscat(out, dir);
+  wcscat(out, L"\\");
+  wcscat(out, rest);
+  return out;
+}
+
 /* }=====
  * {===== Time, randomness, the global lock */
 

@@ -23,10 +23,12 @@
  * as on Linux.  Services are restartable.  Applications are restartable
  * as Windows decides it (restartreg.c): when they registered with
  * RegisterApplicationRestart (without RESTART_NO_PATCH); where the
- * system cannot say (Wine), when their image is known; and in both cases
- * only when they run as the caller's user, not elevated above it.  The
- * app name is the image's base name, or a service's display name.  Both name lists take ':' or ';' separated
- * names; process names match with or without ".exe", without case.
+ * system cannot say (Wine), when their image and start parameters can be
+ * read (under Wine 8.0 a 32-bit caller cannot read a 64-bit process's);
+ * and in both cases only when they run as the caller's user, not elevated
+ * above it.  The app name is the image's base name, or a service's
+ * display name.  Both name lists take ':' or ';' separated names; process
+ * names match with or without ".exe", without case.
  */
 #define _GNU_SOURCE
 #include "win.h"
@@ -197,15 +199,25 @@ static int same_user(HANDLE process) {
 
 /* 0 when Windows' rule says the process is not to be restarted: it did
  * not register with RegisterApplicationRestart, or registered with
- * RESTART_NO_PATCH. */
+ * RESTART_NO_PATCH.  Where the system cannot say (Wine), the library's
+ * rule restarts it with the command line it was started with, so it is
+ * restartable only when this caller can read that (not a 64-bit process
+ * from a 32-bit caller under Wine 8.0: peb.c). */
 static int registered_for_restart(DWORD pid) {
   HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ,
                          FALSE, pid);
   rm__win_restart_kind kind;
+  int readable;
   if (!h) return 0;
   kind = rm__win_restart_registration(h, NULL);
   CloseHandle(h);
-  return kind != RM__WIN_NOT_REGISTERED;
+  if (kind != RM__WIN_UNKNOWABLE) return kind == RM__WIN_REGISTERED;
+  /* Opened as rm__os_capture opens it to read them. */
+  h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, pid);
+  if (!h) return 0;
+  readable = rm__win_params_reachable(h);
+  CloseHandle(h);
+  return readable;
 }
 
 /* 1 when the SCM refuses the caller the rights to stop and start it. */

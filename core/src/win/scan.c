@@ -67,13 +67,17 @@ static int scan_handles(rm__win_scan *s, HANDLE process, uint32_t pid,
   return 1;
 }
 
+/* Module paths are as the target sees them: a 32-bit target's System32
+ * is SysWOW64 (rm__win_in_caller_view). */
 static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
                         rm__win_uses *u) {
   HMODULE small[256], *mods = small;
   DWORD need = 0, n, i;
   wchar_t *path = malloc(32768 * sizeof *path);
+  BOOL wow64 = FALSE;
   int ok = 1;
   if (!path) return 0;
+  if (!IsWow64Process(process, &wow64)) wow64 = FALSE;
   if (!EnumProcessModulesEx(process, small, sizeof small, &need,
                             LIST_MODULES_ALL)) {
     free(path);
@@ -92,8 +96,17 @@ static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
   n = need / sizeof *mods;
   for (i = 0; i < n && ok; i++) {
     rm__file_id id;
+    wchar_t *mine;
+    int known;
     if (!GetModuleFileNameExW(process, mods[i], path, 32768)) continue;
-    if (!rm__win_cached_id(s, path, &id)) continue;
+    mine = rm__win_in_caller_view(path, wow64);
+    if (!mine) {
+      ok = 0;
+      break;
+    }
+    known = rm__win_cached_id(s, mine, &id);
+    free(mine);
+    if (!known) continue;
     ok = rm__win_match(s, &id,
                f->has_exe && rm__win_same_id(&id, &f->exe) ? RM_USE_EXECUTABLE
                                                        : RM_USE_MAPPING,
@@ -189,8 +202,11 @@ static int scan_views(rm__win_scan *s, HANDLE process, rm__win_uses *u) {
   }
   if (WaitForSingleObject(worker, VIEWS_MS) == WAIT_OBJECT_0) {
     for (i = 0; i < j->n && ok; i++) {
-      wchar_t *path = rm__win_nt_to_win32(j->paths[i]);
+      /* A view's NT path names the real file: native. */
+      wchar_t *win32 = rm__win_nt_to_win32(j->paths[i]);
+      wchar_t *path = win32 ? rm__win_in_caller_view(win32, 0) : NULL;
       rm__file_id id;
+      free(win32);
       if (!path) ok = 0;
       else if (rm__win_cached_id(s, path, &id))
         ok = rm__win_match(s, &id, RM_USE_MAPPING, u);
@@ -230,6 +246,11 @@ static int inspect(rm__win_scan *s, const rm__win_proc *p, rm__found *f,
     return 1;
   }
   image = rm__win_image_path(h);
+  if (image) {               /* the image path is native: in our view */
+    wchar_t *mine = rm__win_in_caller_view(image, 0);
+    free(image);
+    image = mine;
+  }
   if (image && rm__win_cached_id(s, image, &f->exe)) {
     f->has_exe = 1;
     ok = rm__win_match(s, &f->exe, RM_USE_EXECUTABLE, u);

@@ -12,7 +12,8 @@
  * stop.c      rm__os_stop_apps: session-end messages, Ctrl-C, waiting
  * console.c   delivering Ctrl-C to a process on another console
  * services.c  rm__os_service_stop, rm__os_service_start through the SCM
- * launch.c    rm__os_capture (the target's PEB), rm__os_launch
+ * peb.c       another process's start parameters, from its PEB
+ * launch.c    rm__os_capture, rm__os_launch
  * restartreg.c RegisterApplicationRestart: who Windows restarts, and how
  * native.c    RESTARTMGR_BACKEND=native: forwarding to Rstrtmgr.dll
  *
@@ -45,6 +46,13 @@ void rm__win_utf8_copy(char *dst, size_t cap, const wchar_t *w);
  * long paths given the "\\?\" prefix so MAX_PATH does not apply.
  * malloc'd; NULL for invalid UTF-8 or no memory. */
 wchar_t *rm__win_path(const char *utf8);
+
+/* A path another process reported (its image, a module), rewritten into
+ * this caller's view of the file system under WOW64 redirection:
+ * seen_by_32bit says it is as a 32-bit process on a 64-bit system sees it
+ * (its modules), else it is native (an image path, a 64-bit process's
+ * modules).  malloc'd, NULL for no memory (base.c says why). */
+wchar_t *rm__win_in_caller_view(const wchar_t *path, int seen_by_32bit);
 
 /* 1 when the two wide strings are equal ignoring case (file names,
  * service names: Windows compares them without case). */
@@ -151,6 +159,26 @@ void rm__win_classify(const rm__win_context *c, rm__found *f,
  * RM_MAX_APP_NAME bytes of app_name; found again from the live process or
  * the SCM.  malloc'd, or NULL when neither is there any more. */
 wchar_t *rm__win_app_name(const rm_process_info *info);
+
+/* }=====
+ * {===== peb.c: another process's start parameters */
+
+/* What a process was started with, each malloc'd: its image path as the
+ * loader has it (possibly an NT path), its command line, current
+ * directory and environment block (double NUL-terminated). */
+typedef struct rm__win_params {
+  wchar_t *image, *command, *cwd, *env;
+} rm__win_params;
+
+/* Reads them (the handle needs PROCESS_QUERY_INFORMATION and
+ * PROCESS_VM_READ).  1 when all four were read; 0 otherwise, with what
+ * was read left in *p for rm__win_params_free. */
+int rm__win_read_params(HANDLE process, rm__win_params *p);
+void rm__win_params_free(rm__win_params *p);
+
+/* 1 when this caller can reach the process's parameters at all (a 32-bit
+ * caller cannot reach a 64-bit process's under Wine 8.0: peb.c). */
+int rm__win_params_reachable(HANDLE process);
 
 /* }=====
  * {===== restartreg.c: RegisterApplicationRestart */

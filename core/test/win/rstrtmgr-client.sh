@@ -4,16 +4,19 @@
 # runs rm_rstrtmgr_client with it (WINEDLLOVERRIDES=rstrtmgr=n,b), then
 # against Wine's stub (rstrtmgr=b), and uninstalls it, also on failure.
 #
-#   rstrtmgr-client.sh WINE-RUN PREFIX WINE CLIENT.exe RSTRTMGR.dll WINE-PREFIX.sh 64|32
+#   rstrtmgr-client.sh WINE-RUN PREFIX WINE CLIENT.exe RSTRTMGR.dll WINE-PREFIX.sh 64|32 [wow64 OTHER-BIN]
 #
 # 32: the 32-bit build (needs wine32), whose DLL goes into syswow64 of a
-# 64-bit prefix.
+# 64-bit prefix.  "wow64 OTHER-BIN" (the wine.rstrtmgr_wow64 test) runs
+# only the client's wow64 part instead, against the apps of the other
+# width in OTHER-BIN, with the drop-in installed the same way.
 #
 # Other tests share the prefix meanwhile: wine-run.sh gives every program
 # Wine's builtin rstrtmgr unless RM_WINE_RSTRTMGR says otherwise, so the
 # file in system32 changes nothing for them.
 set -eu
 run=$1 prefix=$2 wine=$3 client=$4 dll=$5 installer=$6 bits=$7
+part=${8:-} other=${9:-}
 
 # Initialises the prefix if nothing has yet (the client prints its usage).
 sh "$run" "$prefix" "$wine" "$client" >/dev/null 2>&1 || true
@@ -32,6 +35,12 @@ if sh "$installer" install --prefix "$prefix" $width "$client" 2>/dev/null; then
   exit 1
 fi
 sh "$installer" install --prefix "$prefix" $width "$dll"
+if [ "$part" = wow64 ]; then
+  echo "== rm_rstrtmgr_client wow64: the drop-in, apps of the other width"
+  RM_WINE_RSTRTMGR=n,b RM_TEST_OTHER_BIN=$other \
+    sh "$run" "$prefix" "$wine" "$client" wow64
+  exit 0                  # the trap uninstalls it
+fi
 # Twice: the original is kept once, not overwritten by the drop-in.
 sh "$installer" install --prefix "$prefix" $width "$dll" >/dev/null
 cmp -s "$dll" "$system32/rstrtmgr.dll"

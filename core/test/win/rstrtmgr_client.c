@@ -5,6 +5,9 @@
  *
  *   rm_rstrtmgr_client dropin              the whole check (exit 0: passed)
  *   rm_rstrtmgr_client stub                what Wine's stub answers
+ *   rm_rstrtmgr_client wow64               against apps of the other width,
+ *                                          from $RM_TEST_OTHER_BIN
+ *                                          (rstrtmgr_client_wow64.c)
  *   rm_rstrtmgr_client secondary KEY FILE  a secondary installer
  *
  * "dropin" follows Microsoft's primary-installer sequence (RmStartSession,
@@ -547,27 +550,25 @@ static int run_stub(void) {
 /* }===== */
 
 int wmain(int argc, wchar_t **argv) {
-  const char *dir = getenv("RM_TEST_BIN");
+  const char *dir = getenv("RM_TEST_BIN"), *other = getenv("RM_TEST_OTHER_BIN");
   int rc;
   if (argc == 4 && wcscmp(argv[1], L"secondary") == 0)
     return run_secondary(argv[2], argv[3]);
   if (!dir || argc != 2) {
-    say("usage: RM_TEST_BIN=DIR rm_rstrtmgr_client dropin|stub");
+    say("usage: RM_TEST_BIN=DIR [RM_TEST_OTHER_BIN=DIR] rm_rstrtmgr_client "
+        "dropin|stub|wow64");
     return 2;
   }
-  MultiByteToWideChar(CP_UTF8, 0, dir, -1, bin, MAX_PATH);
-  for (rc = 0; bin[rc]; rc++)
-    if (bin[rc] == L'/') bin[rc] = L'\\';
-  if (bin[0] == L'\\') {                    /* a Unix path: Wine's Z: */
-    memmove(bin + 2, bin, (wcslen(bin) + 1) * sizeof *bin);
-    bin[0] = L'Z';
-    bin[1] = L':';
-  }
+  windows_dir(bin, dir);
   swprintf(work, MAX_PATH, L"%ls\\rstrtmgr-client-%ls", bin, argv[1]);
   CreateDirectoryW(work, NULL);
   if (wcscmp(argv[1], L"dropin") == 0) rc = run_dropin();
   else if (wcscmp(argv[1], L"stub") == 0) rc = run_stub();
-  else rc = 2;
+  else if (wcscmp(argv[1], L"wow64") == 0 && other) {
+    WCHAR other_bin[MAX_PATH];
+    windows_dir(other_bin, other);
+    rc = run_wow64(other_bin);
+  } else rc = 2;
   kill_children();
   say("%s: %s", rc == 0 ? "PASS" : "FAIL", failures ? "see above" : "all checks");
   return rc;

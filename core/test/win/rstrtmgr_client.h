@@ -53,8 +53,14 @@ void print_list(const RM_PROCESS_INFO *info, UINT n, DWORD reasons);
 const RM_PROCESS_INFO *find(const RM_PROCESS_INFO *info, UINT n, DWORD pid);
 
 void path_in(WCHAR *out, const WCHAR *dir, const WCHAR *name);
+/* A Unix or Windows directory as a Windows path (Wine's Z: for Unix). */
+void windows_dir(WCHAR *out, const char *dir);
 void make_file(const WCHAR *path);
 /* How many times a file holds a string, waiting up to 20 s for want. */
 int count_in(const WCHAR *path, const char *what, int want);
+
+/* "wow64 OTHER-BIN": against apps of the other width
+ * (rstrtmgr_client_wow64.c).  0 when every check passed. */
+int run_wow64(const WCHAR *other);
 
 #endif

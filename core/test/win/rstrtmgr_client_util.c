@@ -37,6 +37,18 @@ void say(const char *fmt, ...) {
   fflush(stdout);
 }
 
+void windows_dir(WCHAR *out, const char *dir) {
+  int i;
+  MultiByteToWideChar(CP_UTF8, 0, dir, -1, out, MAX_PATH);
+  for (i = 0; out[i]; i++)
+    if (out[i] == L'/') out[i] = L'\\';
+  if (out[0] == L'\\') {                    /* a Unix path: Wine's Z: */
+    memmove(out + 2, out, (wcslen(out) + 1) * sizeof *out);
+    out[0] = L'Z';
+    out[1] = L':';
+  }
+}
+
 /* {===== Children */
 
 child children[8];

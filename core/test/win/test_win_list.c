@@ -369,9 +369,27 @@ static void critical_processes_and_services(void) {
   const char *critical_svc[1] = { "plugplay" };   /* any case */
   listing l;
   unsigned i;
+  BOOL wow64 = FALSE;
   UINT n = GetSystemDirectoryA(services_exe, MAX_PATH);
   ASSERT(n > 0);
   strcat(services_exe, "\\services.exe");
+  ASSERT(IsWow64Process(GetCurrentProcess(), &wow64));
+  if (wow64) {
+    /* A 32-bit caller on a 64-bit system: file-system redirection makes
+     * its System32 mean SysWOW64, which holds no services.exe, so the
+     * registered path is nobody's file; Sysnative names the real
+     * System32. */
+    register_file(h, services_exe);
+    list(h, &l);
+    ASSERT_EQ(0, l.n);
+    ASSERT_EQ(RM_REBOOT_REASON_NONE, l.reasons);
+    rm_free_list(l.apps, l.n);
+    ASSERT_OK(rm_end_session(h));
+    h = start(key);
+    n = GetWindowsDirectoryA(services_exe, MAX_PATH);
+    ASSERT(n > 0);
+    strcat(services_exe, "\\Sysnative\\services.exe");
+  }
   register_file(h, services_exe);
   list(h, &l);
   ASSERT_EQ(1, l.n);                    /* the SCM's own process */
