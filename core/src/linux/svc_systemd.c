@@ -147,6 +147,22 @@ static const char *systemd_path_of_line(const char *line, int *unified) {
   return NULL;
 }
 
+/* The systemd path of the line at *text (copied into line[cap]; NULL when
+ * it has none or is longer than line), *text moved past that line. */
+static const char *next_systemd_path(const char **text, char *line,
+                                     size_t cap, int *unified) {
+  size_t n = strcspn(*text, "\n");
+  const char *path = NULL;
+  if (n < cap) {
+    memcpy(line, *text, n);
+    line[n] = 0;
+    path = systemd_path_of_line(line, unified);
+  }
+  *text += n;
+  if (**text) (*text)++;
+  return path;
+}
+
 /* The unit of a whole /proc/PID/cgroup text (see services.h). */
 static int unit_of_text(const char *text, long user_uid, char *name,
                         size_t cap) {
@@ -154,21 +170,13 @@ static int unit_of_text(const char *text, long user_uid, char *name,
   int have_v1 = 0;
   const char *p = text;
   while (*p) {
-    size_t n = strcspn(p, "\n");
-    const char *path;
     int unified;
-    if (n < sizeof line) {
-      memcpy(line, p, n);
-      line[n] = 0;
-      path = systemd_path_of_line(line, &unified);
-      if (path && unified) {
-        if (unit_in(path, user_uid, name, cap)) return 1;
-      } else if (path && !have_v1) {
-        have_v1 = unit_in(path, user_uid, v1, sizeof v1);
-      }
+    const char *path = next_systemd_path(&p, line, sizeof line, &unified);
+    if (path && unified) {
+      if (unit_in(path, user_uid, name, cap)) return 1;
+    } else if (path && !have_v1) {
+      have_v1 = unit_in(path, user_uid, v1, sizeof v1);
     }
-    p += n;
-    if (*p) p++;
   }
   if (!have_v1 || strlen(v1) >= cap) return 0;
   memcpy(name, v1, strlen(v1) + 1);
@@ -215,22 +223,13 @@ static int user_service_of(uint32_t pid, const rm__pstat *st, char *name,
 }
 
 int rm__linux_in_machine_slice(int dirfd) {
-  char buf[16384];
-  const char *p;
+  char buf[16384], line[4096];
+  const char *p = buf;
   if (read_cgroup_file(dirfd, 0, buf, sizeof buf) != 0) return 0;
-  for (p = buf; *p;) {
-    size_t n = strcspn(p, "\n");
-    char line[4096];
-    const char *path;
+  while (*p) {
     int unified;
-    if (n < sizeof line) {
-      memcpy(line, p, n);
-      line[n] = 0;
-      path = systemd_path_of_line(line, &unified);
-      if (path && strncmp(path, "/machine.slice/", 15) == 0) return 1;
-    }
-    p += n;
-    if (*p) p++;
+    const char *path = next_systemd_path(&p, line, sizeof line, &unified);
+    if (path && strncmp(path, "/machine.slice/", 15) == 0) return 1;
   }
   return 0;
 }
