@@ -150,6 +150,28 @@ static int step(walk *w, int *at, const char *name, int allow_link,
   return fd;
 }
 
+/* Walks every component of path (w->named itself when links are allowed,
+ * so a link's target is spliced in and walked on) from *at, which ends as
+ * the last directory.  0, or -1 when refused (*at then closed). */
+static int walk_part(walk *w, int *at, char *path, int allow_link,
+                     int create) {
+  char comp[256];
+  int fd, got;
+  while ((got = pop(path, comp, sizeof comp)) > 0) {
+    if (strcmp(comp, ".") == 0) continue;
+    fd = step(w, at, comp, allow_link, create);
+    if (fd == -2) continue;
+    close(*at);
+    if (fd < 0) return -1;
+    *at = fd;
+  }
+  if (got < 0) {
+    close(*at);
+    return -1;
+  }
+  return 0;
+}
+
 /* Walks named (symlinks allowed as above) then ours (no symlinks, missing
  * components created when create_ours).  With runtime_dir, the end of the
  * named part must be the caller's 0700 directory.  Returns an O_RDONLY
@@ -157,9 +179,9 @@ static int step(walk *w, int *at, const char *name, int allow_link,
 static int walk_open(const char *named, const char *ours, int create_ours,
                      int runtime_dir) {
   walk w;
-  char comp[256], rest[RM_PATH_MAX];
+  char rest[RM_PATH_MAX];
   struct stat st;
-  int at, fd, got;
+  int at, fd;
 
   if (!named || named[0] != '/' || strlen(named) >= RM_PATH_MAX ||
       strlen(ours) >= sizeof rest)
@@ -169,35 +191,14 @@ static int walk_open(const char *named, const char *ours, int create_ours,
   memcpy(w.named, named, strlen(named) + 1);
   memcpy(rest, ours, strlen(ours) + 1);
   at = open_root(&w);
-  if (at < 0) return -1;
-  while ((got = pop(w.named, comp, sizeof comp)) > 0) {
-    if (strcmp(comp, ".") == 0) continue;
-    fd = step(&w, &at, comp, 1, 0);
-    if (fd == -2) continue;
-    close(at);
-    if (fd < 0) return -1;
-    at = fd;
-  }
-  if (got < 0) {
-    close(at);
-    return -1;
-  }
+  if (at < 0 || walk_part(&w, &at, w.named, 1, 0) != 0) return -1;
   if (runtime_dir &&
       (fstat(at, &st) != 0 || st.st_uid != w.uid ||
        (st.st_mode & 07777) != 0700)) {
     close(at);
     return -1;
   }
-  while ((got = pop(rest, comp, sizeof comp)) > 0) {
-    fd = step(&w, &at, comp, 0, create_ours);
-    close(at);
-    if (fd < 0) return -1;
-    at = fd;
-  }
-  if (got < 0) {
-    close(at);
-    return -1;
-  }
+  if (walk_part(&w, &at, rest, 0, create_ours) != 0) return -1;
   /* The store itself: the caller's, nobody else may write it. */
   if (fstat(at, &st) != 0 || st.st_uid != w.uid ||
       (st.st_mode & (S_IWGRP | S_IWOTH))) {
