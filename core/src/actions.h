@@ -30,7 +30,8 @@ typedef struct rm__target {
 
 /* Writes every touched item into r->acted (matched by its identity before
  * this call and its service name), and marks the shutdown as called. */
-uint32_t rm__record_items(rm__record *r, void *ctx);
+uint32_t rm__record_items(rm__dir *d, unsigned slot, rm__record *r,
+                          void *ctx);
 
 /* The items rm__record_items writes. */
 typedef struct rm__targets {

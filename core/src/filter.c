@@ -58,7 +58,8 @@ static long find_filter(const rm__record *r, const selector *sel) {
   return -1;
 }
 
-static uint32_t add_filter(rm__record *r, void *ctx) {
+static uint32_t add_filter(rm__dir *d, unsigned slot, rm__record *r,
+                           void *ctx) {
   const selector *sel = ctx;
   long at = find_filter(r, sel);
   rm__filter *f;
@@ -80,7 +81,8 @@ static uint32_t add_filter(rm__record *r, void *ctx) {
   return RM_OK;
 }
 
-static uint32_t remove_filter(rm__record *r, void *ctx) {
+static uint32_t remove_filter(rm__dir *d, unsigned slot, rm__record *r,
+                              void *ctx) {
   long at = find_filter(r, ctx);
   if (at < 0) return RM_ERROR_FILE_NOT_FOUND;
   free(r->filters[at].name);

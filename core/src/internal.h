@@ -189,8 +189,12 @@ uint32_t rm__cancel(uint32_t handle);
  * session was ended or its owner died, plus the store's codes. */
 uint32_t rm__load(rm__handle *h, rm__record *out);
 
-/* Read-modify-write of the record under the store lock, one write. */
-typedef uint32_t (*rm__update_fn)(rm__record *r, void *ctx);
+/* Read-modify-write of the record under the store lock, one write.  fn
+ * may also write the slot's files in the store directory d (registration
+ * appends to the journal); a journal the written record no longer points
+ * to is removed once the record is committed. */
+typedef uint32_t (*rm__update_fn)(rm__dir *d, unsigned slot, rm__record *r,
+                                  void *ctx);
 uint32_t rm__update(rm__handle *h, rm__update_fn fn, void *ctx);
 
 /* The slots' files, for register.c: the record of a slot (with its

@@ -120,10 +120,10 @@ static uint32_t dedup_procs(const rm_unique_process *add, unsigned n,
  * journal; when the journal has grown past twice its distinct paths
  * (plus some slack) it is rewritten whole, deduplicated, under the next
  * generation instead, so that registering the same files again and again
- * cannot grow it without bound.  *old_gen: a journal to remove once the
- * record points past it, else 0. */
+ * cannot grow it without bound (rm__update removes the old generation
+ * once the record points past it). */
 static uint32_t add_files(rm__dir *d, unsigned slot, rm__record *r,
-                          reg_ctx *c, uint64_t *old_gen) {
+                          reg_ctx *c) {
   rm__strv none = { NULL, 0, 0 };
   const char **paths;
   rm__file_id *ids;
@@ -133,7 +133,6 @@ static uint32_t add_files(rm__dir *d, unsigned slot, rm__record *r,
   uint32_t rc = dedup_strings(c->files, c->n_files, &none, c->keep);
   int compact = r->journal.gen &&
                 r->journal.lines + c->n_files > 2 * r->journal.unique + 1024;
-  *old_gen = 0;
   if (rc != RM_OK) return rc;
   if (compact) {
     rc = rm__read_files(d, slot, r);
@@ -163,7 +162,6 @@ static uint32_t add_files(rm__dir *d, unsigned slot, rm__record *r,
       /* A new generation, written from offset 0.  A session's first one
        * is random, so a reader still holding an ended session's record
        * never reads the journal of the next session in that slot. */
-      *old_gen = r->journal.gen;
       if (r->journal.gen) {
         r->journal.gen++;
       } else {
@@ -183,7 +181,6 @@ static uint32_t add_files(rm__dir *d, unsigned slot, rm__record *r,
       if (!r->journal.unique) r->journal.unique = n;
     }
   }
-  if (rc != RM_OK) *old_gen = 0;
   free(text);
   free(paths);
   free(ids);
@@ -209,35 +206,13 @@ static uint32_t add_others(rm__record *r, reg_ctx *c) {
   return rc;
 }
 
-/* One registration under the lock: journal append (durable first), then
- * the record that commits it, in one atomic replace. */
-static uint32_t register_locked(rm__handle *h, reg_ctx *c) {
-  rm__dir *d;
-  rm__record r;
-  uint64_t old_gen = 0;
-  uint32_t rc = rm__os_store_open(&d);
-  if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, rm__lock_timeout());
-  if (rc == RM_OK) {
-    rc = rm__read_slot(d, h->slot, h->key, &r, 0);
-    if (rc == RM_ERROR_FILE_NOT_FOUND) rc = RM_ERROR_INVALID_HANDLE;
-    if (rc == RM_OK) {
-      rc = add_others(&r, c);
-      if (rc == RM_OK && c->n_files) rc = add_files(d, h->slot, &r, c, &old_gen);
-      if (rc == RM_OK) {
-        r.sequence++;
-        rc = rm__write_slot(d, h->slot, &r);
-      }
-      if (rc == RM_OK && old_gen) {
-        char name[64];
-        rm__journal_name(name, sizeof name, h->slot, old_gen);
-        rm__os_store_remove(d, name);
-      }
-      rm__record_free(&r);
-    }
-    rm__os_store_unlock(d);
-  }
-  rm__os_store_close(d);
+/* One registration under the lock (rm__update): journal append (durable
+ * first), then the record that commits it, in one atomic replace. */
+static uint32_t register_locked(rm__dir *d, unsigned slot, rm__record *r,
+                                void *ctx) {
+  reg_ctx *c = ctx;
+  uint32_t rc = add_others(r, c);
+  if (rc == RM_OK && c->n_files) rc = add_files(d, slot, r, c);
   return rc;
 }
 
@@ -318,7 +293,7 @@ uint32_t rm_register_resources(uint32_t session_handle,
     if (rm__os_file_id(file_names[i], &ids[i]) != RM_OK)
       ids[i].dev = ids[i].ino = 0;
   ctx.file_ids = ids;
-  rc = register_locked(h, &ctx);
+  rc = rm__update(h, register_locked, &ctx);
   free(ids);
   free(ctx.keep);
   rm__leave(h, 0);

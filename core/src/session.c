@@ -221,10 +221,16 @@ uint32_t rm__update(rm__handle *h, rm__update_fn fn, void *ctx) {
     rc = rm__read_slot(d, h->slot, h->key, &r, 0);
     if (rc == RM_ERROR_FILE_NOT_FOUND) rc = RM_ERROR_INVALID_HANDLE;
     if (rc == RM_OK) {
-      rc = fn(&r, ctx);
+      uint64_t journal = r.journal.gen;
+      rc = fn(d, h->slot, &r, ctx);
       if (rc == RM_OK) {
         r.sequence++;
         rc = rm__write_slot(d, h->slot, &r);
+      }
+      if (rc == RM_OK && journal && journal != r.journal.gen) {
+        char name[64];
+        rm__journal_name(name, sizeof name, h->slot, journal);
+        rm__os_store_remove(d, name);
       }
       rm__record_free(&r);
     }

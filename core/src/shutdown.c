@@ -79,7 +79,8 @@ static int same_identity(const rm_unique_process *a,
   return a->pid == b->pid && a->start_time == b->start_time;
 }
 
-uint32_t rm__record_items(rm__record *r, void *ctx) {
+uint32_t rm__record_items(rm__dir *d, unsigned slot, rm__record *r,
+                          void *ctx) {
   const rm__targets *items = ctx;
   size_t i, k;
   r->shutdown_called = 1;
