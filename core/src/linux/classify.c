@@ -3,9 +3,8 @@
  * the installer can shut it down and bring it back (SPEC section 4).
  *
  * Only processes that matched are classified, and each only with what its
- * entry needs: stat (identity, terminal, kernel-thread flag), the owner of
- * its /proc directory (effective uid), exe (name), sessionid (audit login
- * session), ns/pid, ns/mnt and cgroup (containers and sandboxes); environ
+ * entry needs: stat (identity, terminal, kernel-thread flag), exe (name),
+ * sessionid (audit login session), ns/pid, ns/mnt and cgroup (containers and sandboxes); environ
  * (a graphical session) only for a plain app without a terminal or a
  * reboot reason, the one case where it decides the type (one of the
  * costlier /proc reads; read once, restartable.c takes PATH from the same
@@ -76,7 +75,6 @@ uint32_t rm__self_init(rm__self *self) {
 
   memset(self, 0, sizeof *self);
   self->pid = (uint32_t)getpid();
-  self->euid = (uint32_t)geteuid();
   self->session_id = RM_INVALID_SESSION_ID;
   dirfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd >= 0) {
@@ -128,18 +126,6 @@ static int is_critical_name(const rm__self *self, const char *comm,
         (exe_base[0] && strcmp(self->critical[i], exe_base) == 0))
       return 1;
   return 0;
-}
-
-/* The effective uid: the owner of the /proc/PID directory itself is the
- * task's effective uid even when it is not dumpable (only the files and
- * directories inside, such as fd/ and status, then belong to root); one
- * statx instead of generating status.  -1 when unknown. */
-static long read_euid(int dirfd) {
-  struct statx sx;
-  if (statx(dirfd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_UID, &sx) !=
-          0 || !(sx.stx_mask & STATX_UID))
-    return -1;
-  return (long)sx.stx_uid;
 }
 
 /* 1 when DISPLAY or WAYLAND_DISPLAY is set (non-empty) in the process's
@@ -208,7 +194,6 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
   char base[RM_MAX_APP_NAME * 2 + 1];
   rm__exe_seen none;
   uint64_t ns;
-  long euid;
 
   if (!x) {
     none.link_state = 0;
@@ -261,8 +246,6 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
     if (errno == EPERM) facts->as_app |= RM_REBOOT_REASON_PERMISSION_DENIED;
   }
 
-  euid = read_euid(dirfd);
-  facts->same_user = euid >= 0 && (uint32_t)euid == self->euid;
   facts->console = st->tty_nr != 0;
   facts->ppid = st->ppid > 0 ? (uint32_t)st->ppid : 0;
   return 0;

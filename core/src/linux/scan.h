@@ -159,7 +159,6 @@ void rm__utoa(char *buf, uint32_t v);
 /* The caller, as the classification compares against it. */
 typedef struct rm__self {
   uint32_t pid;
-  uint32_t euid;
   uint32_t session_id;         /* RM_INVALID_SESSION_ID when unknown */
   uint64_t mnt_ns, pid_ns;     /* inodes of /proc/self/ns/{mnt,pid};
                                   0 when unknown */
@@ -182,7 +181,6 @@ typedef struct rm__facts {
                                   or a mount namespace of its own */
   int console;                 /* has a controlling terminal */
   int graphical;               /* DISPLAY or WAYLAND_DISPLAY in environ */
-  int same_user;               /* effective uid equals the caller's */
   int relaunch;                /* the library can start it again as it
                                   runs, or it registered how (see
                                   restartable.c) */
