@@ -335,8 +335,7 @@ static uint32_t store_registration(const rm_unique_process *p,
   rm__dir *d;
   uint32_t rc = rm__os_store_open(&d);
   if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, rm__env_ms("RESTARTMGR_LOCK_TIMEOUT_MS",
-                                       RM_LOCK_TIMEOUT_MS));
+  rc = rm__os_store_lock(d, rm__lock_timeout());
   if (rc != RM_OK) {
     rm__os_store_close(d);
     return rc;

@@ -50,10 +50,6 @@ static const char *const default_critical[] = {
 #define CRITICAL_ENV "RESTARTMGR_CRITICAL_PROCESSES"
 #define DELETED_SUFFIX " (deleted)"
 
-static uint64_t ns_inode(int dirfd, const char *name) {
-  return rm__ns_inode(dirfd, name);
-}
-
 /* The audit login session (what logind's sessions are built on); the
  * kernel's "unset" value is the library's RM_INVALID_SESSION_ID. */
 static uint32_t read_session_id(int dirfd) {
@@ -79,8 +75,8 @@ uint32_t rm__self_init(rm__self *self) {
   dirfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd >= 0) {
     self->session_id = read_session_id(dirfd);
-    self->mnt_ns = ns_inode(dirfd, "ns/mnt");
-    self->pid_ns = ns_inode(dirfd, "ns/pid");
+    self->mnt_ns = rm__ns_inode(dirfd, "ns/mnt");
+    self->pid_ns = rm__ns_inode(dirfd, "ns/pid");
     close(dirfd);
   }
   self->systemd = access("/run/systemd/system", F_OK) == 0;
@@ -227,11 +223,11 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
    * unshare -m) gives services their own, and their manager, still ours,
    * restarts them inside it; only a plain app there is one the host
    * could not relaunch as it was.  Unreadable namespaces say nothing. */
-  ns = ns_inode(dirfd, "ns/pid");
+  ns = rm__ns_inode(dirfd, "ns/pid");
   if ((ns && self->pid_ns && ns != self->pid_ns) ||
       (self->systemd && rm__linux_in_machine_slice(dirfd)))
     facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
-  ns = mnt_ns ? mnt_ns : ns_inode(dirfd, "ns/mnt");
+  ns = mnt_ns ? mnt_ns : rm__ns_inode(dirfd, "ns/mnt");
   if (ns && self->mnt_ns && ns != self->mnt_ns)
     facts->as_app |= RM_REBOOT_REASON_SESSION_MISMATCH;
 

@@ -219,12 +219,6 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
 /* }=====
  * {===== The intermediate (async-signal-safe only) */
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* The first pid in /proc/self/task/TID/children, or 0. */
 static pid_t first_child(void) {
   char path[64], buf[64];
@@ -270,7 +264,7 @@ static void be_intermediate(const plan *pl, int go_fd, int info_fd,
   close(info_fd);
   v = (uint32_t)app;
   if (write(pid_fd, &v, sizeof v) < 0) _exit(1);
-  start = now_ms();
+  start = rm__os_now_ms();
   for (;;) {
     int st;
     pid_t r = waitpid(-1, &st, WNOHANG);
@@ -279,7 +273,7 @@ static void be_intermediate(const plan *pl, int go_fd, int info_fd,
       status = st;
     }
     if (r > 0) continue;
-    if (now_ms() - start >= pl->settle_ms) break;
+    if (rm__os_now_ms() - start >= pl->settle_ms) break;
     {
       struct timespec ts = { 0, 5 * 1000000L };
       nanosleep(&ts, NULL);
