@@ -96,8 +96,13 @@ int rm__linux_parse_creds(const char *status, rm__creds *out);
 /* 1 when all four uids are equal and all four gids are equal. */
 int rm__linux_creds_uniform(const rm__creds *c);
 
+/* 1 when the caller runs with exactly these credentials itself: real and
+ * effective uid and gid, and the same set of supplementary groups. */
+int rm__linux_is_caller(uint32_t uid, uint32_t gid, const uint32_t *groups,
+                        size_t n_groups);
+
 /* 1 when the caller can start a program with exactly these credentials:
- * it is root, or it has them itself (uid, gid and supplementary groups). */
+ * it is root, or it has them itself (rm__linux_is_caller). */
 int rm__linux_can_become(const rm__creds *c);
 
 /* 0 when st (of the file itself) is a plain executable: a regular file

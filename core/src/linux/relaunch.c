@@ -297,24 +297,6 @@ static void be_intermediate(const plan *pl, int go_fd, int info_fd,
  * {===== The caller's side */
 
 /* 1 when the caller has exactly the captured credentials. */
-static int are_mine(const rm__launch *l) {
-  gid_t mine[RM_MAX_GROUPS];
-  int n = getgroups(RM_MAX_GROUPS, mine), i;
-  size_t k;
-  if (n < 0 || getuid() != l->uid || geteuid() != l->uid ||
-      getgid() != l->gid || getegid() != l->gid)
-    return 0;
-  for (k = 0; k < l->n_groups; k++) {
-    for (i = 0; i < n && mine[i] != (gid_t)l->groups[k]; i++) {}
-    if (i == n) return 0;
-  }
-  for (i = 0; i < n; i++) {
-    for (k = 0; k < l->n_groups && (gid_t)l->groups[k] != mine[i]; k++) {}
-    if (k == l->n_groups) return 0;
-  }
-  return 1;
-}
-
 static int is_unsecvar(const char *entry) {
   size_t i;
   for (i = 0; unsecvars[i]; i++) {
@@ -388,7 +370,8 @@ uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
     outcome->error = ENOENT;
     return RM_ERROR_FAIL_RESTART;
   }
-  if (geteuid() != 0 && !are_mine(l)) {
+  if (geteuid() != 0 &&
+      !rm__linux_is_caller(l->uid, l->gid, l->groups, l->n_groups)) {
     outcome->failure = RM_RESTART_FAILED_CREDENTIALS;
     outcome->error = EPERM;
     return RM_ERROR_FAIL_RESTART;

@@ -117,15 +117,20 @@ static int same_group_set(const uint32_t *a, size_t na, const gid_t *b,
   return 1;
 }
 
-int rm__linux_can_become(const rm__creds *c) {
+int rm__linux_is_caller(uint32_t uid, uint32_t gid, const uint32_t *groups,
+                        size_t n_groups) {
   gid_t mine[RM_MAX_GROUPS];
   int n;
-  if (geteuid() == 0) return 1;
   if (getuid() != geteuid() || getgid() != getegid() ||
-      c->uid[0] != (uint32_t)getuid() || c->gid[0] != (uint32_t)getgid())
+      uid != (uint32_t)getuid() || gid != (uint32_t)getgid())
     return 0;
   n = getgroups(RM_MAX_GROUPS, mine);
-  return n >= 0 && same_group_set(c->groups, c->n_groups, mine, (size_t)n);
+  return n >= 0 && same_group_set(groups, n_groups, mine, (size_t)n);
+}
+
+int rm__linux_can_become(const rm__creds *c) {
+  return geteuid() == 0 ||
+         rm__linux_is_caller(c->uid[0], c->gid[0], c->groups, c->n_groups);
 }
 
 int rm__linux_plain_executable(const struct stat *st, const char *xattr_path) {
