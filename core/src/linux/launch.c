@@ -46,13 +46,6 @@ static char **split_nul(const char *buf, size_t len) {
   return v;
 }
 
-/* 1 when dirfd is still the process with this identity. */
-static int same_identity(int dirfd, const rm_unique_process *p) {
-  rm__pstat st;
-  return rm__linux_read_stat(dirfd, p->pid, &st) == 0 && st.state != 'Z' &&
-         rm__linux_ticks_to_100ns(st.start_ticks) == p->start_time;
-}
-
 uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
                         rm__launch *out) {
   char path[32], cwd[RM_PATH_MAX + 16], exe[RM_PATH_MAX + 16], status[8192];
@@ -69,7 +62,7 @@ uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
   snprintf(path, sizeof path, "/proc/%u", (unsigned)p->pid);
   dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) return RM_ERROR_FILE_NOT_FOUND;
-  if (!same_identity(dirfd, p)) {
+  if (!rm__linux_same_identity(dirfd, p)) {
     close(dirfd);
     return RM_ERROR_FILE_NOT_FOUND;
   }
@@ -104,7 +97,7 @@ uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
     rc = RM_ERROR_ACCESS_DENIED;
   /* Everything read through dirfd belongs to the process it was opened
    * on; make sure that is still the recorded one. */
-  if (rc == RM_OK && !same_identity(dirfd, p)) rc = RM_ERROR_FILE_NOT_FOUND;
+  if (rc == RM_OK && !rm__linux_same_identity(dirfd, p)) rc = RM_ERROR_FILE_NOT_FOUND;
   close(dirfd);
   if (rc == RM_OK) {
     l.uid = creds.uid[0];

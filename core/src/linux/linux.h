@@ -42,6 +42,10 @@ typedef struct rm__pstat {
  * directory, or -1 to open by pid.  0 on success, -1 with errno. */
 int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out);
 
+/* 1 when dirfd (an open /proc/PID directory) is still the live (not
+ * zombie) process with identity p. */
+int rm__linux_same_identity(int dirfd, const rm_unique_process *p);
+
 /* Clock ticks since boot → 100 ns units. */
 uint64_t rm__linux_ticks_to_100ns(uint64_t ticks);
 

@@ -149,6 +149,12 @@ const char *rm__environ_value(const rm__environ *env, const char *name,
   return NULL;
 }
 
+int rm__linux_same_identity(int dirfd, const rm_unique_process *p) {
+  rm__pstat st;
+  return rm__linux_read_stat(dirfd, p->pid, &st) == 0 && st.state != 'Z' &&
+         rm__linux_ticks_to_100ns(st.start_ticks) == p->start_time;
+}
+
 int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out) {
   char buf[1024], path[32];
   const char *open_paren, *close_paren, *p;

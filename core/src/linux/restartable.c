@@ -160,13 +160,11 @@ void rm__linux_strip_deleted(char *link) {
 uint32_t rm__os_may_register(const rm_unique_process *p) {
   char path[32], status[8192];
   rm__creds c;
-  rm__pstat st;
   int dirfd, ok;
   snprintf(path, sizeof path, "/proc/%u", (unsigned)p->pid);
   dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) return RM_ERROR_FILE_NOT_FOUND;
-  ok = rm__linux_read_stat(dirfd, p->pid, &st) == 0 && st.state != 'Z' &&
-       rm__linux_ticks_to_100ns(st.start_ticks) == p->start_time;
+  ok = rm__linux_same_identity(dirfd, p);
   if (ok &&
       (rm__linux_read_small(dirfd, "status", status, sizeof status) <= 0 ||
        rm__linux_parse_creds(status, &c) != 0))
