@@ -15,8 +15,9 @@
  * with the code the core would give (BAD_ARGUMENTS; ACCESS_DENIED for a
  * directory, which the core reports only when listing; FILE_NOT_FOUND
  * for a dead pid).  The core still checks everything again; the UTF-8
- * rule and the limits are the core's own (internal.h), the rest has to
- * agree with it, and the specs hold them together.
+ * rule, the absolute-path rule (rm__os_path_absolute) and the limits are
+ * the core's own (internal.h), the rest has to agree with it, and the
+ * specs hold them together.
  */
 #include "lrestartmgr.h"
 #include "internal.h"
@@ -78,25 +79,6 @@ static int culprit(lua_State *L, const char *what, const char *where,
   return 3;
 }
 
-static int is_slash(char c) {
-#if defined(_WIN32)
-  return c == '/' || c == '\\';
-#else
-  return c == '/';
-#endif
-}
-
-/* The backends' rule (core/src/linux/proc.c, core/src/win/base.c). */
-static int absolute(const char *p) {
-#if defined(_WIN32)
-  char c = p[0];
-  if (((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) && p[1] == ':')
-    return is_slash(p[2]);
-  if (is_slash(c) && is_slash(p[1])) return p[2] != 0 && !is_slash(p[2]);
-#endif
-  return is_slash(p[0]);
-}
-
 /* The rules paths and service names share: not empty (the message for an
  * empty one is empty), no zero byte, at most max bytes, valid UTF-8.  0,
  * or culprit's 3 results. */
@@ -129,7 +111,7 @@ int rm__lua_check_path(lua_State *L, const char *what, const char *where,
   struct stat st;
   int n = check_text(L, what, where, s, len, "an empty path", RM_PATH_MAX);
   if (n) return n;
-  if (!absolute(s))
+  if (!rm__os_path_absolute(s))
     return culprit(L, what, where, s, len, "not an absolute path",
                    RM_ERROR_BAD_ARGUMENTS);
   if (reject_dir && stat(s, &st) == 0 && S_ISDIR(st.st_mode))
