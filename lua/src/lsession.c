@@ -29,21 +29,16 @@ static void check_strings(lua_State *L, int arg, int idx, lua_Integer n,
   }
 }
 
-/* Fills v[0..n-1] with the strings of the array at idx.  Returns 0, or 1
- * when one has an embedded zero (the core would see it cut short; pass 3
- * names it). */
-static int get_strings(lua_State *L, int idx, lua_Integer n,
-                       const char **v) {
+/* Fills v[0..n-1] with the strings of the array at idx (one with an
+ * embedded zero, which the core would see cut short, is named by pass 3). */
+static void get_strings(lua_State *L, int idx, lua_Integer n,
+                        const char **v) {
   lua_Integer i;
-  int bad = 0;
   for (i = 1; i <= n; i++) {
-    size_t len;
     lua_rawgeti(L, idx, i);
-    v[i - 1] = lua_tolstring(L, -1, &len);  /* kept alive by the array */
-    if (strlen(v[i - 1]) != len) bad = 1;
+    v[i - 1] = lua_tostring(L, -1);  /* kept alive by the array */
     lua_pop(L, 1);
   }
-  return bad;
 }
 
 /* The restart = and cwd = of the process table at idx, if any: the
@@ -125,8 +120,8 @@ int rm__lua_register(lua_State *L) {
   services = files + nf;
   cwds = services + ns;
   commands = (const char ***)(void *)(cwds + np + 1);
-  (void)get_strings(L, fi, nf, files);
-  (void)get_strings(L, si, ns, services);
+  get_strings(L, fi, nf, files);
+  get_strings(L, si, ns, services);
   /* Pass 3: the first culprit, named (lcheck.c), before the core runs. */
   for (i = 1; i <= nf; i++) {
     size_t len;
