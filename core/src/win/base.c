@@ -136,7 +136,7 @@ static const wchar_t *const not_redirected[] = {
   L"logfiles\\", L"spool\\", NULL
 };
 
-static int caller_is_wow64(void) {
+int rm__win_caller_is_wow64(void) {
   static int known = -1;
   BOOL wow = FALSE;
   if (known < 0)
@@ -163,12 +163,16 @@ static const wchar_t *under_system32(const wchar_t *path) {
 wchar_t *rm__win_in_caller_view(const wchar_t *path, int seen_by_32bit) {
   wchar_t dir[MAX_PATH + 16], *out;
   int long_form = wcsncmp(path, L"\\\\?\\", 4) == 0;   /* kept */
-  const wchar_t *rest = under_system32(path + (long_form ? 4 : 0));
+  int to_wow64 = sizeof(void *) == 8 && seen_by_32bit;
+  int to_native = !seen_by_32bit && rm__win_caller_is_wow64();
+  const wchar_t *rest;
   UINT n = 0;
-  if (rest && sizeof(void *) == 8 && seen_by_32bit) {
+  if (!to_wow64 && !to_native) return _wcsdup(path);   /* one view */
+  rest = under_system32(path + (long_form ? 4 : 0));
+  if (rest && to_wow64) {
     n = GetSystemWow64DirectoryW(dir, MAX_PATH);
     if (n >= MAX_PATH) n = 0;
-  } else if (rest && caller_is_wow64() && !seen_by_32bit &&
+  } else if (rest && to_native &&
            (n = GetWindowsDirectoryW(dir, MAX_PATH)) != 0 && n < MAX_PATH) {
     wcscat(dir, L"\\Sysnative");
     n = (UINT)wcslen(dir);

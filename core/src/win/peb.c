@@ -78,7 +78,6 @@ static int locate(HANDLE h, target *t, uint64_t *params, int *width) {
   query_process_fn q = (query_process_fn)(void (*)(void))ntdll_proc(
       "NtQueryInformationProcess");
   ULONG_PTR wow = 0;
-  BOOL self_wow64 = FALSE;
   struct {
     LONG exit_status;
     void *peb;
@@ -90,8 +89,7 @@ static int locate(HANDLE h, target *t, uint64_t *params, int *width) {
   if (!q) return 0;
   if (q(h, 26 /* ProcessWow64Information */, &wow, sizeof wow, NULL) < 0)
     wow = 0;
-  if (sizeof(void *) == 4 && IsWow64Process(GetCurrentProcess(), &self_wow64) &&
-      self_wow64 && !wow) {
+  if (rm__win_caller_is_wow64() && !wow) {
     /* A 64-bit target seen from WOW64: through the 64-bit calls. */
     query_process_fn q64 = (query_process_fn)(void (*)(void))ntdll_proc(
         "NtWow64QueryInformationProcess64");

@@ -117,7 +117,6 @@ static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
   return ok;
 }
 
-/* Files mapped as data (MEM_MAPPED views), one query per view. */
 /* }=====
  * {===== Mapped views, walked on a thread of their own
  *

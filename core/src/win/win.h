@@ -54,6 +54,9 @@ wchar_t *rm__win_path(const char *utf8);
  * modules).  malloc'd, NULL for no memory (base.c says why). */
 wchar_t *rm__win_in_caller_view(const wchar_t *path, int seen_by_32bit);
 
+/* 1 when this caller is a 32-bit process on 64-bit Windows (WOW64). */
+int rm__win_caller_is_wow64(void);
+
 /* 1 when the two wide strings are equal ignoring case (file names,
  * service names: Windows compares them without case). */
 int rm__win_ieq(const wchar_t *a, const wchar_t *b);
