@@ -125,10 +125,7 @@ static int m_restart_registration(lua_State *L) {
 /* }=====
  * {===== Outcomes */
 
-static const struct {
-  uint32_t bit;
-  const char *name;
-} note_names[] = {
+static const rm__lua_bit_name note_names[] = {
   {RM_RESTART_NOTE_REGISTERED, "registered"},
   {RM_RESTART_NOTE_UPGRADED, "upgraded"},
   {RM_RESTART_NOTE_CWD_HOME, "cwd_home"},
@@ -140,7 +137,6 @@ static const struct {
 };
 
 void rm__lua_push_outcome(lua_State *L, const rm_restart_outcome *o) {
-  size_t i;
   lua_createtable(L, 0, 3);
   if (o->failure) {
     lua_pushstring(L, rm_restart_failure_name(o->failure));
@@ -148,12 +144,7 @@ void rm__lua_push_outcome(lua_State *L, const rm_restart_outcome *o) {
   }
   lua_pushinteger(L, (lua_Integer)o->error);
   lua_setfield(L, -2, "error");
-  lua_newtable(L);
-  for (i = 0; note_names[i].name; i++)
-    if (o->notes & note_names[i].bit) {
-      lua_pushboolean(L, 1);
-      lua_setfield(L, -2, note_names[i].name);
-    }
+  rm__lua_push_set(L, o->notes, note_names);
   lua_setfield(L, -2, "notes");
 }
 

@@ -108,6 +108,21 @@ int rm__lua_lookup_process(lua_State *L, rm_unique_process *p,
 /* Pushes { pid =, start_time = }. */
 void rm__lua_push_process(lua_State *L, const rm_unique_process *p);
 
+/* A bit of a flag word and its name in a set-table { name = true }. */
+typedef struct rm__lua_bit_name {
+  uint32_t bit;
+  const char *name;
+} rm__lua_bit_name;
+
+/* The names of app_status and of the reboot reasons (lsession.c), in the
+ * API's order, each ending with {0, NULL}. */
+extern const rm__lua_bit_name rm__lua_status_names[];
+extern const rm__lua_bit_name rm__lua_reboot_names[];
+
+/* Pushes { name = true, ... } for the bits set in bits. */
+void rm__lua_push_set(lua_State *L, uint32_t bits,
+                      const rm__lua_bit_name *names);
+
 /* }=====
  * {===== lcheck.c
  *

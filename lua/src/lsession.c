@@ -192,13 +192,7 @@ static const char *type_name(rm_app_type t) {
   }
 }
 
-/* A bit and its name in a set-table. */
-typedef struct bit_name {
-  uint32_t bit;
-  const char *name;
-} bit_name;
-
-static const bit_name status_names[] = {
+const rm__lua_bit_name rm__lua_status_names[] = {
   {RM_STATUS_RUNNING, "running"},
   {RM_STATUS_STOPPED, "stopped"},
   {RM_STATUS_STOPPED_OTHER, "stopped_other"},
@@ -210,7 +204,7 @@ static const bit_name status_names[] = {
   {0, NULL}
 };
 
-static const bit_name reboot_names[] = {
+const rm__lua_bit_name rm__lua_reboot_names[] = {
   {RM_REBOOT_REASON_PERMISSION_DENIED, "permission_denied"},
   {RM_REBOOT_REASON_SESSION_MISMATCH, "session_mismatch"},
   {RM_REBOOT_REASON_CRITICAL_PROCESS, "critical_process"},
@@ -219,7 +213,7 @@ static const bit_name reboot_names[] = {
   {0, NULL}
 };
 
-static const bit_name use_names[] = {
+static const rm__lua_bit_name use_names[] = {
   {RM_USE_OPEN_FILE, "open_file"},
   {RM_USE_MAPPING, "mapping"},
   {RM_USE_EXECUTABLE, "executable"},
@@ -227,8 +221,8 @@ static const bit_name use_names[] = {
   {0, NULL}
 };
 
-/* Pushes { name = true, ... } for the bits set in bits. */
-static void push_set(lua_State *L, uint32_t bits, const bit_name *names) {
+void rm__lua_push_set(lua_State *L, uint32_t bits,
+                      const rm__lua_bit_name *names) {
   lua_newtable(L);
   for (; names->name; names++)
     if (bits & names->bit) {
@@ -254,7 +248,7 @@ static void push_app(lua_State *L, const rm_app_info *a) {
   }
   lua_pushstring(L, type_name(p->app_type));
   lua_setfield(L, -2, "type");
-  push_set(L, p->app_status, status_names);
+  rm__lua_push_set(L, p->app_status, rm__lua_status_names);
   lua_setfield(L, -2, "status");
   if (p->session_id != RM_INVALID_SESSION_ID) {
     lua_pushinteger(L, (lua_Integer)p->session_id);
@@ -262,7 +256,7 @@ static void push_app(lua_State *L, const rm_app_info *a) {
   }
   lua_pushboolean(L, p->restartable);
   lua_setfield(L, -2, "restartable");
-  push_set(L, a->reasons, reboot_names);
+  rm__lua_push_set(L, a->reasons, rm__lua_reboot_names);
   lua_setfield(L, -2, "reasons");
   luaL_setmetatable(L, RM_LUA_APP);                /* readable in a REPL */
   if (a->restart.failure || a->restart.notes || a->restart.error) {
@@ -274,7 +268,7 @@ static void push_app(lua_State *L, const rm_app_info *a) {
     lua_createtable(L, 0, 2);
     lua_pushstring(L, a->files[k].file);
     lua_setfield(L, -2, "path");
-    push_set(L, a->files[k].how, use_names);
+    rm__lua_push_set(L, a->files[k].how, use_names);
     lua_setfield(L, -2, "how");
     lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
@@ -297,7 +291,7 @@ static int build_list(lua_State *L) {
     push_app(L, &r->apps[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  push_set(L, r->reasons, reboot_names);
+  rm__lua_push_set(L, r->reasons, rm__lua_reboot_names);
   return 2;
 }
 

@@ -37,31 +37,24 @@ static void push_field(lua_State *L, const char *k) {
 
 /* Pushes the keys of the set-table at index set whose value is true, in
  * the order of names, each preceded by sep; returns how many. */
-static int push_set_words(lua_State *L, int set, const char *const names[],
+static int push_set_words(lua_State *L, int set,
+                          const rm__lua_bit_name *names,
                           const char *first_sep) {
   int i, n = 0;
   if (lua_type(L, set) != LUA_TTABLE) return 0;
-  for (i = 0; names[i]; i++) {
+  for (i = 0; names[i].name; i++) {
     int on;
-    lua_pushstring(L, names[i]);
+    lua_pushstring(L, names[i].name);
     on = lua_rawget(L, set) == LUA_TBOOLEAN && lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (on) {
       lua_pushstring(L, n == 0 ? first_sep : ",");
-      lua_pushstring(L, names[i]);
+      lua_pushstring(L, names[i].name);
       n += 2;
     }
   }
   return n;
 }
-
-static const char *const status_words[] = {
-  "running", "stopped", "stopped_other", "restarted", "error_on_stop",
-  "error_on_restart", "shutdown_masked", "restart_masked", NULL};
-
-static const char *const reason_words[] = {
-  "permission_denied", "session_mismatch", "critical_process",
-  "critical_service", "detected_self", NULL};
 
 /* restartmgr.app (pid 812 nginx service nginx running, restartable)
  * restartmgr.app (pid 1 systemd critical critical_process running) */
@@ -90,8 +83,8 @@ static int app_tostring(lua_State *L) {
     lua_pushliteral(L, " ");
     push_field(L, "type");
   }
-  push_set_words(L, 3, reason_words, " ");
-  push_set_words(L, 2, status_words, " ");
+  push_set_words(L, 3, rm__lua_reboot_names, " ");
+  push_set_words(L, 2, rm__lua_status_names, " ");
   if (restartable) lua_pushliteral(L, ", restartable");
   lua_pushliteral(L, ")");
   lua_concat(L, lua_gettop(L) - base);
