@@ -383,23 +383,12 @@ static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
 
   for (i = 0; rc == RM_OK && i < c->in->n_services; i++) {
     rm__item item, *grown;
-    rm__pstat st;
-    char name[12];
-    int dirfd, ok;
     if (!svc_pid[i] || covered[i]) continue;
     covered[i] = 1;
-    rm__utoa(name, svc_pid[i]);
-    dirfd = openat(c->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) continue;
-    memset(&item, 0, sizeof item);
-    ok = rm__linux_read_stat(dirfd, svc_pid[i], &st) == 0 &&
-         st.state != 'Z' &&
-         rm__classify_probe(&c->self, dirfd, svc_pid[i], &st, 0, NULL,
-                            &item) == 0;
-    close(dirfd);
-    if (!ok) continue;
+    if (rm__probe_service_main(&c->self, c->proc_fd, svc_pid[i], canon[i],
+                               &item) != 0)
+      continue;
     item.found.registered = 1;
-    rm__classify_finish(&item, canon[i]);
     grown = realloc(*items, (*n + 1) * sizeof *grown);
     if (!grown) {
       rc = RM_ERROR_OUTOFMEMORY;

@@ -256,6 +256,11 @@ void rm__classify_finish(rm__item *item, const char *service);
 /* Leaves one item per service name among the classified items: its main
  * process (added when only other processes of it were found), holding
  * the union of their uses and reasons.  RM_OK or RM_ERROR_OUTOFMEMORY. */
+/* A new item for the service's main process pid, classified as that
+ * service; 0, or -1 when it cannot be read (gone, a zombie). */
+int rm__probe_service_main(const rm__self *self, int proc_fd, uint32_t pid,
+                           const char *service, rm__item *item);
+
 uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
                                  rm__item **items, size_t *n);
 

@@ -46,10 +46,8 @@ static int merge_uses(rm__found *into, rm__found *from) {
   return 0;
 }
 
-/* A new item for the service's main process pid, classified as that
- * service; 0, or -1 when it cannot be read. */
-static int probe_main(const rm__self *self, int proc_fd, uint32_t pid,
-                      const char *service, rm__item *item) {
+int rm__probe_service_main(const rm__self *self, int proc_fd, uint32_t pid,
+                           const char *service, rm__item *item) {
   char name[12];
   rm__pstat st;
   int dirfd, ok;
@@ -89,7 +87,8 @@ uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
       rm__item main_item, *grown;
       char name[RM_MAX_SVC_NAME + 1];
       memcpy(name, svc, sizeof name);
-      if (probe_main(self, proc_fd, main_pid, name, &main_item) == 0) {
+      if (rm__probe_service_main(self, proc_fd, main_pid, name,
+                                 &main_item) == 0) {
         grown = realloc(*items, (*n + 1) * sizeof *grown);
         if (!grown) {
           free(main_item.found.uses);
