@@ -95,15 +95,13 @@ static uint32_t timeout_ms(lua_State *L, int arg, lua_Number seconds) {
 /* s:shutdown{ force =, only_registered =, timeout =, progress = }
  *   -> true | fail, msg, code */
 int rm__lua_shutdown(lua_State *L) {
-  static const char *const keys[] = {"force", "only_registered", "timeout",
-                                     "progress", NULL};
   rm__lua_session *s = rm__lua_check(L, 1);
   int force = 0, only_registered = 0, has_timeout = 0;
   lua_Number seconds = 0;
   uint32_t flags = 0, ms = 0, rc;
   progress_ctx c;
 
-  check_opts(L, 2, keys);
+  check_opts(L, 2, rm__lua_shutdown_keys);
   if (!lua_isnoneornil(L, 2)) {
     rm__lua_opt_boolean(L, 2, "force", &force);
     rm__lua_opt_boolean(L, 2, "only_registered", &only_registered);
@@ -126,11 +124,10 @@ int rm__lua_shutdown(lua_State *L) {
 /* s:restart{ progress = } -> true | fail, msg, code (, failures when some
  * restarts failed: see lrestart.c) */
 int rm__lua_restart(lua_State *L) {
-  static const char *const keys[] = {"progress", NULL};
   rm__lua_session *s = rm__lua_check(L, 1);
   progress_ctx c;
   uint32_t rc;
-  check_opts(L, 2, keys);
+  check_opts(L, 2, rm__lua_restart_keys);
   progress_setup(L, 2, s, &c);
   s->busy = 1;
   rc = rm_restart(s->handle, 0, c.fn ? progress_thunk : NULL, &c);
@@ -192,8 +189,6 @@ static int resolve_target(lua_State *L, target *t, const char *what) {
 /* s:add_filter{ file = | process = | service =, action = }
  *   -> true | fail, msg, code */
 int rm__lua_add_filter(lua_State *L) {
-  static const char *const keys[] = {"file", "process", "service", "action",
-                                     NULL};
   rm__lua_session *s = rm__lua_check(L, 1);
   const char *action = NULL;
   size_t len;
@@ -201,7 +196,7 @@ int rm__lua_add_filter(lua_State *L) {
   target t;
   int n;
 
-  rm__lua_check_keys(L, 2, 2, keys, NULL);
+  rm__lua_check_keys(L, 2, 2, rm__lua_add_filter_keys, NULL);
   read_target(L, 2, &t);
   if (!rm__lua_opt_string(L, 2, "action", &action, &len))
     luaL_argerror(L, 2, "string expected for field 'action', got nil");
@@ -225,11 +220,10 @@ int rm__lua_add_filter(lua_State *L) {
 /* s:remove_filter{ file = | process = | service = }
  *   -> true | fail, msg, code */
 int rm__lua_remove_filter(lua_State *L) {
-  static const char *const keys[] = {"file", "process", "service", NULL};
   rm__lua_session *s = rm__lua_check(L, 1);
   target t;
   int n;
-  rm__lua_check_keys(L, 2, 2, keys, NULL);
+  rm__lua_check_keys(L, 2, 2, rm__lua_remove_filter_keys, NULL);
   read_target(L, 2, &t);
   if ((n = resolve_target(L, &t, "remove_filter")) != 0) return n;
   return rm__lua_result(L,

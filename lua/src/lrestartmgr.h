@@ -150,6 +150,14 @@ int rm__lua_sessions(lua_State *L);
 /* Pushes rm.options: option names of each method, sorted. */
 void rm__lua_push_options(lua_State *L);
 
+/* The option keys of register, shutdown, restart, add_filter and
+ * remove_filter (NULL-terminated), for the methods and rm.options. */
+extern const char *const rm__lua_register_keys[];
+extern const char *const rm__lua_shutdown_keys[];
+extern const char *const rm__lua_restart_keys[];
+extern const char *const rm__lua_add_filter_keys[];
+extern const char *const rm__lua_remove_filter_keys[];
+
 /* }=====
  * {===== lrestart.c */
 

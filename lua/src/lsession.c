@@ -79,7 +79,6 @@ static int process_restart(lua_State *L, int idx, lua_Integer i,
  * A process given as a table may carry restart = { argv... } and cwd =:
  * its restart registration (lrestart.c), stored before the resources. */
 int rm__lua_register(lua_State *L) {
-  static const char *const keys[] = {"files", "processes", "services", NULL};
   static const char *const process_keys[] = {"restart", "cwd", NULL};
   rm__lua_session *s = rm__lua_check(L, 1);
   lua_Integer nf, np, ns, i;
@@ -88,7 +87,7 @@ int rm__lua_register(lua_State *L) {
   const char **files, **services, ***commands, **cwds;
   uint32_t rc;
 
-  rm__lua_check_keys(L, 2, 2, keys, NULL);
+  rm__lua_check_keys(L, 2, 2, rm__lua_register_keys, NULL);
   nf = rm__lua_opt_array(L, 2, "files");
   fi = nf < 0 ? 0 : lua_gettop(L);
   np = rm__lua_opt_array(L, 2, "processes");

@@ -142,27 +142,27 @@ void rm__lua_show_init(lua_State *L) {
 /* }=====
  * {===== rm.options */
 
-/* The option keys each method accepts: the same lists lsession.c and
- * lcontrol.c check (spec/09 compares them with the error messages). */
-static const char *const register_keys[] = {"files", "processes", "services",
-                                            NULL};
-static const char *const shutdown_keys[] = {"force", "only_registered",
-                                            "timeout", "progress", NULL};
-static const char *const restart_keys[] = {"progress", NULL};
-static const char *const add_filter_keys[] = {"file", "process", "service",
-                                              "action", NULL};
-static const char *const remove_filter_keys[] = {"file", "process",
-                                                 "service", NULL};
+/* The option keys each method accepts, which the methods check against
+ * (lsession.c, lcontrol.c) and rm.options shows. */
+const char *const rm__lua_register_keys[] = {"files", "processes",
+                                             "services", NULL};
+const char *const rm__lua_shutdown_keys[] = {"force", "only_registered",
+                                             "timeout", "progress", NULL};
+const char *const rm__lua_restart_keys[] = {"progress", NULL};
+const char *const rm__lua_add_filter_keys[] = {"file", "process", "service",
+                                               "action", NULL};
+const char *const rm__lua_remove_filter_keys[] = {"file", "process",
+                                                  "service", NULL};
 
 static const struct {
   const char *method;
   const char *const *keys;
 } option_lists[] = {
-  {"register", register_keys},
-  {"shutdown", shutdown_keys},
-  {"restart", restart_keys},
-  {"add_filter", add_filter_keys},
-  {"remove_filter", remove_filter_keys},
+  {"register", rm__lua_register_keys},
+  {"shutdown", rm__lua_shutdown_keys},
+  {"restart", rm__lua_restart_keys},
+  {"add_filter", rm__lua_add_filter_keys},
+  {"remove_filter", rm__lua_remove_filter_keys},
 };
 
 void rm__lua_push_options(lua_State *L) {
