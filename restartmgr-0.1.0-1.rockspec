@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- LuaRocks: `luarocks --lua-version 5.4 make` in a checkout builds the
 -- module with the project's CMake and installs it (and the restartmgr
 -- command, when lua/cli/ has it: CMake installs it into the rock's bin,
@@ -8,11 +9,15 @@ package = "restartmgr"
 version = "0.1.0-1"
 
 source = {
-  -- Not published yet: `luarocks make` builds the checkout it runs in and
-  -- never fetches this.  Point it at the public repository and tag when
-  -- there is one.
-  url = "git+https://example.invalid/restartmgr.git",
-  tag = "v0.1.0",
+  -- `luarocks make` builds the checkout it runs in and never fetches
+  -- source.url.  There is no public release yet, so the URL names the
+  -- checkout itself (the current directory); `luarocks pack`/`install`
+  -- of this rockspec from elsewhere fails instead of fetching something
+  -- unrelated.  A release replaces it with the published archive, e.g.
+  --   url = "https://<host>/restartmgr/archive/v0.1.0.tar.gz",
+  --   dir = "restartmgr-0.1.0",
+  -- and sets `tag` or `md5` to match.
+  url = "file://./",
 }
 
 description = {
@@ -24,7 +29,7 @@ which applications and services use them, shuts those down, replaces the
 files and restarts what it stopped, while secondary installers in other
 processes join the same session by key.  Linux (/proc, pidfds, runit,
 systemd) and Windows.]],
-  license = "none yet (all rights reserved)",
+  license = "MIT",
   labels = { "installer", "processes", "services", "restart" },
 }
 

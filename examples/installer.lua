@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- installer.lua: upgrade files that running programs use, the Restart
 -- Manager way: find who uses them, stop those, replace the files, start
 -- again what was stopped.  Safe to run for real: everything that can be

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs the installer demo against a build tree (default build/dev).
 set -eu
 cd "$(dirname "$0")/.."

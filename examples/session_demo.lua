@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- session_demo.lua: two installer processes sharing one restartmgr session.
 --
 --   lua5.4 examples/session_demo.lua

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- whouses.lua: replaced by the restartmgr command; this runs it.
 --
 --   lua5.4 examples/whouses.lua [--json] FILE...

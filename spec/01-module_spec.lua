@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 01-module_spec.lua: the module table, rm.errors, rm.process, manners.
 local helper = require "helper"
 local rm = require "restartmgr"

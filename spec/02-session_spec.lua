@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 02-session_spec.lua: starting, joining and ending sessions.
 local helper = require "helper"
 local rm = require "restartmgr"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 03-register_spec.lua: session:register{ files =, processes =, services = }.
 local helper = require "helper"
 local rm = require "restartmgr"

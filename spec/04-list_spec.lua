@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 04-list_spec.lua: session:list() with real processes holding real files.
 local helper = require "helper"
 local rm = require "restartmgr"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 05-shutdown_spec.lua: session:shutdown{}, :restart{}, :cancel() and the
 -- progress callback contract.
 local helper = require "helper"

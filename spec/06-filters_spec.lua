@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 06-filters_spec.lua: session:add_filter{}, :remove_filter{}, :filters().
 local helper = require "helper"
 local rm = require "restartmgr"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 07-cli_spec.lua: the restartmgr command (lua/cli/restartmgr), with real
 -- processes: who, shutdown, restart, session, help and version.  stale and
 -- the apt hook are in 08-stale_spec.lua.

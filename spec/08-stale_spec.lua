@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 08-stale_spec.lua: `restartmgr stale` and the apt hook, with real
 -- libraries replaced by rename, real holders and real runit services.
 -- Every run is limited with --path to the test's own directory, so that

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 09-installer_spec.lua: examples/installer.lua refuses what is unsafe
 -- before it stops anything, with real holders (one in a pseudo-terminal,
 -- through script(1), to be a console program).

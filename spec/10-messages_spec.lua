@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 10-messages_spec.lua: messages that name the culprit, entries that
 -- print readably, discoverable names, and a progress callback that can
 -- cancel before anything is stopped.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- 11-restart_spec.lua: restart registrations (rm.register_restart,
 -- rm.restart_registration, s:register{ processes = { { restart = } } })
 -- and the reasons a restart failed (s:restart's failures, s:list's

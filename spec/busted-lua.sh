@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The interpreter plain `busted` runs the specs under (.busted, key "lua"):
 # lua5.4 with the module path and a private session store in the
 # environment, so that the spec process and every child process it starts

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- helper.lua: processes, temp dirs and /proc readers for the specs.
 --
 -- busted loads this file before the specs (.busted: helper), and each spec

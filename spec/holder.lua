@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- holder.lua: a process that holds a file, for the specs (see helper.lua).
 --
 --   lua5.4 spec/holder.lua MODE PATH FIFO

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench.h: what the two files of rm_bench_list share (bench_list.c: the
  * measurements and main; bench_procs.c: the processes it runs).

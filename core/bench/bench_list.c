@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_list.c (rm_bench_list): what finding the users of files costs,
  * measured the way a user pays for it, next to fuser, lsof and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_procs.c: the processes rm_bench_list runs and how it runs them:
  * housekeeping (every process ended and reaped, temp dirs removed, also

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_store.c (rm_bench_store): the cost of the session store at scale
  * (issue 11, item 3), in one run, on the real store (a private directory,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * holders.c (rm_bench_holders): the benchmark's workload.  A pool of
  * files in a directory, and child processes that hold some of them the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fetch-lua-source.sh: puts Debian's lua5.4 source package, unpacked, where
 # the Windows build (core/cmake/lua-windows.cmake) finds it.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules for the C library (included by core/CMakeLists.txt when
 # RM_INSTALL is on):
 #

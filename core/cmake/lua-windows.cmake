@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lua-windows.cmake: Lua 5.4 for Windows, built with the cross compiler
 # from Debian's lua5.4 source package, so that the Lua module links
 # against a real lua54.dll and runs under a real lua.exe.

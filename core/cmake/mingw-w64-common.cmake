@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mingw-w64-common.cmake: what the two mingw-w64 toolchain files share,
 # included by each after it set CMAKE_SYSTEM_PROCESSOR and RM_MINGW_TRIPLE.
 #

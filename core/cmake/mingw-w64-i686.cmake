@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mingw-w64-i686.cmake: cross-compiles restartmgr for 32-bit Windows with
 # Debian's mingw-w64 (i686-w64-mingw32, win32 thread model): most
 # installers are 32-bit, and they load the 32-bit rstrtmgr.dll from

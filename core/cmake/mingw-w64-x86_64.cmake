@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mingw-w64-x86_64.cmake: cross-compiles restartmgr for 64-bit Windows with
 # Debian's mingw-w64 (x86_64-w64-mingw32, win32 thread model) and runs the
 # cross-built tests under Wine.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # wine-run.sh: runs one Windows program under Wine, headless, in a private
 # prefix.  It is the CMAKE_CROSSCOMPILING_EMULATOR of the mingw-w64 build
 # (core/cmake/mingw-w64-x86_64.cmake), so ctest runs cross-built tests

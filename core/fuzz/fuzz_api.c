@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_api.c: libFuzzer target for random sequences of public API calls.
  *

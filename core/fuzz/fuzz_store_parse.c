@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_store_parse.c: libFuzzer target for the session record parser.
  *

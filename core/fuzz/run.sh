@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # core/fuzz/run.sh BUILD_DIR [SECONDS]: runs each libFuzzer target for
 # SECONDS (default 60) from the committed seed corpus, in a private store,
 # and prints how many inputs each executed.  A finding (crash, leak,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * restartmgr.h: the Windows Restart Manager's semantics as a portable C API.
  *

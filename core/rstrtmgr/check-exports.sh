@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # check-exports.sh: the drop-in rstrtmgr.dll exports exactly the names of
 # Windows' Rstrtmgr.dll (undecorated, also on x86) and imports nothing but
 # Windows' own DLLs.

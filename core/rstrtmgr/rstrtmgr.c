@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rstrtmgr.c: Rstrtmgr.dll, Windows' Restart Manager ABI over restartmgr's
  * engine.  A program written against <restartmanager.h> and linked with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # wine-prefix.sh: installs restartmgr's drop-in rstrtmgr.dll into a Wine
 # prefix in place of Wine's stub, and takes it out again.
 #

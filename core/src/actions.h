@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * actions.h: what shutdown.c and restart.c share: the in-memory plan of
  * the entries an operation acts on, written into the session record's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * filter.c: rm_add_filter, rm_remove_filter, rm_get_filter_list.
  *

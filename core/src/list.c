@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * list.c: rm_get_list and rm_get_list_alloc.
  *

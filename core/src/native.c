@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * native.c: whether this process forwards to the system's own Restart
  * Manager (native.h), decided once, and rm_backend().

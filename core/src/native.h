@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * native.h: the seam for RESTARTMGR_BACKEND=native, where every public
  * operation is forwarded to the operating system's own Restart Manager

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * os.h: the seam between the portable session engine and one OS backend.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * register.c: rm_register_resources, and the checks of what it stores.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registration.c: restart registrations, the counterpart of Windows'
  * RegisterApplicationRestart (rm_register_application_restart,

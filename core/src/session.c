@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * session.c: handles, roles, and the store operations of a session
  * (registration, with its deduplication and file journal: register.c).

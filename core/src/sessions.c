@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sessions.c: rm_list_sessions, the sessions of the caller's store.
  *

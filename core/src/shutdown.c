@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shutdown.c: rm_shutdown and rm_cancel_current_task, plus the plan and
  * progress helpers restart.c shares (actions.h).

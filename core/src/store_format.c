@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_format.c: a session record written in the store's text form, the
  * record and its registered files' journal lines.  The format, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c: small helpers of the engine: owned strings, string vectors,
  * UTF-8 checks, record releases.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test.h: the assertions and process helpers of the C tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_filter.c: rm_add_filter, rm_remove_filter and rm_get_filter_list
  * through the public API, with exact codes: the one-selector rule, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_session.c: sessions, roles, registration and the shared store,
  * through the public API, with real second processes (this executable

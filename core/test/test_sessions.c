@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_sessions.c: rm_list_sessions, the sessions of the caller's store,
  * with a second process that starts a session and then dies.

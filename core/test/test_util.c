@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_util.c: assertions, temp dirs and child processes for the C tests.
  * The one test file allowed to branch on the OS: it is what lets the same

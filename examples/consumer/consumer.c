@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consumer.c: a program that uses an installed restartmgr, as any C
  * project would (see CMakeLists.txt and README "Install").

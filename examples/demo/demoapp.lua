@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- demoapp.lua: the small application that examples/installer.lua upgrades.
 --
 --   ROOT/bin/demoapp ROOT/lib/demoapp.lua ROOT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lcheck.c: messages that name the culprit.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lcontrol.c: s:shutdown{}, s:restart{}, s:cancel() and the filters.
  *

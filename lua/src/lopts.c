@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lopts.c: reading option tables, strictly.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lrestart.c: restart registrations and restart outcomes in Lua.
  *

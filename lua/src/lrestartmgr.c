@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lrestartmgr.c: the Lua 5.4 module "restartmgr" (SPEC section 5).
  *

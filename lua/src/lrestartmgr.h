@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lrestartmgr.h: what the files of the Lua binding share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lshow.c: what a person sees at the REPL.
  *

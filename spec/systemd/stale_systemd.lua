@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- stale_systemd.lua: `restartmgr stale --restart` on systemd units, under
 -- a real systemd.  CTest's lua.systemd_stale_unified and _hybrid run this
 -- file with busted inside the container that

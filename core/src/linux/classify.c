@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * classify.c: what kind of application a found process is, and whether
  * the installer can shut it down and bring it back (SPEC section 4).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * detect.c: which registered files one process holds, and how: its
  * executable, its open fds, its memory mappings, and older (replaced or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * launch.c: rm__os_capture, what it takes to start an application again,
  * read before it is stopped (relaunch.c starts it).

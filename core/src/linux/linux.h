@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * linux.h: declarations shared by the files of the Linux backend.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* native.c: Linux has no Restart Manager of its own to forward to
  * (RESTARTMGR_BACKEND=native is ignored; see core/src/native.h). */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proc.c: /proc readers and the small OS services of the Linux backend.
  *

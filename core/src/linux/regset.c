@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * regset.c: the registered files as hash sets, built once per scan.
  *

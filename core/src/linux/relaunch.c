@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * relaunch.c: rm__os_launch, starting a captured application again.
  *

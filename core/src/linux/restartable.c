@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * restartable.c: whether the library can start a found process again,
  * decided when it is listed, so that rm_get_list tells the truth and

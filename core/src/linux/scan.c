@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan.c: rm__os_scan, who uses the registered files, processes and
  * services (SPEC sections 4 and 7).

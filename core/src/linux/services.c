@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * services.c: the service-manager dispatcher of the Linux backend.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * services.h: the one internal service-manager interface of the Linux
  * backend, and the small process tools its implementations share.

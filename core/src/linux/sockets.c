@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sockets.c: a registered path that is a Unix socket matches the
  * processes that hold the socket bound there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_path.c: where the session store lives on Linux, and the checks
  * that make sure no other user can take, move or swap it.

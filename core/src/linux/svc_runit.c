@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * svc_runit.c: runit behind the service-manager interface.
  *

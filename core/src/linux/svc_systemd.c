@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * svc_systemd.c: systemd behind the service-manager interface.
  *

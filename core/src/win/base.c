@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * base.c: the small OS services of the Win32 backend: UTF-8/UTF-16
  * conversion at the Win32 edge, paths, time, randomness, the global lock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * classify.c: what kind of application a found process is on Windows, and
  * whether the installer can shut it down and bring it back.

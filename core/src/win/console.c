@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * console.c: Ctrl-C for a console application, the way a user at its
  * console window would send it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * native.c: RESTARTMGR_BACKEND=native on Windows: every public operation
  * forwarded to Windows' own Restart Manager (Rstrtmgr.dll, loaded from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * peb.c: another process's start parameters (image path, command line,
  * current directory, environment block), read from its PEB, whatever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * restartreg.c: which applications Windows' Restart Manager restarts, and
  * with what command line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan.c: rm__os_scan on Windows: who uses the registered files, processes
  * and services.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scanfiles.c: the half of the Win32 scan that comes before processes
  * are inspected (see scan.h): the registered files' identities, sorted

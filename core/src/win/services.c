@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * services.c: stopping and starting Win32 services through the Service
  * Control Manager, never by signalling their processes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stop.c: rm__os_stop_apps on Windows: asking applications to close, all
  * at once, and waiting for them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * win.h: declarations shared by the files of the Win32 backend.
  *

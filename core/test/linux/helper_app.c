@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * helper_app.c (rm_app): an application for the shutdown and restart
  * tests, whose behaviour the arguments choose:

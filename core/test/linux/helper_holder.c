@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * helper_holder.c (rm_holder): a process that holds files the way real
  * programs do, for the list tests.  Runs its arguments as a script of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * helper_restartee.c (rm_restartee): a process for the restart safety
  * tests.  Options, applied in order:

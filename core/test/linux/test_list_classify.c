@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_list_classify.c: each entry of rm_get_list on Linux is filled
  * truthfully: app type, reboot reasons, restartable, name, session.

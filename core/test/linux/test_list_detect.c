@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_list_detect.c: rm_get_list on Linux finds exactly the processes
  * that use the registered files, and says how (rm_get_list_alloc).

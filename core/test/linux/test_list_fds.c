@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_list_fds.c: fd tables and fd kinds the scan must see whole.
  *

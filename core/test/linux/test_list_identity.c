@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_list_identity.c: the identity each file had when it was registered.
  *

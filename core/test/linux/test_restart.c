@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_restart.c: rm_restart on Linux: relaunched apps get their original
  * argv, cwd and environment, detached (a new session, no terminal, stdio

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_restart_common.h: what the restart safety tests share: paths,
  * /proc readers, lists with restart outcomes.

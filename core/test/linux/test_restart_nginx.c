@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_restart_nginx.c: Debian's nginx, unsupervised (its master
  * rewrites its title to "nginx: master process ..."), started on a

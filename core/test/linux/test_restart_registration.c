@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_restart_registration.c: restart registrations (the counterpart of
  * RegisterApplicationRestart): input checks (nothing bad is stored),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_restart_safety.c: restarts that never escalate (issue 9):
  *

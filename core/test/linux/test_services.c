@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_services.c: services through a real runit.  Each case creates a
  * service directory in a temp dir, runs /usr/bin/runsv on it as the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_shutdown.c: rm_shutdown on Linux with real processes holding real
  * files: who is stopped, with which signal, in which order, what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_shutdown_cancel.c: rm_cancel_current_task from another thread and
  * from the progress callback, one operation at a time per session, no

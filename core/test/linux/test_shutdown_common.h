@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_shutdown_common.h: what the shutdown, restart and service tests
  * share: starting rm_app helpers, listing, reaping with the signal that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store_home.c: the store in a real user's home.  Without
  * RESTARTMGR_STATE_DIR and XDG_RUNTIME_DIR a user that is not root uses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store_linux.c: the Linux store's safety rules, with real
  * permissions, real other users (as root, a child drops to uid 65534) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * helper_winapp.c (rm_winapp): a Windows application for the Win32
  * backend tests, whose behaviour the arguments choose:

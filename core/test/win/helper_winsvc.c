@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * helper_winsvc.c (rm_winsvc): a Win32 service for the service tests.
  *

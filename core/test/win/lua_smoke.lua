@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- lua_smoke.lua: the restartmgr module under the Windows lua.exe (built
 -- from Debian's Lua source with mingw-w64), run through Wine by ctest as
 -- test lua.win_smoke.  Plain asserts: busted does not run there.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # rstrtmgr-client.sh: the wine.rstrtmgr test.  Installs the drop-in
 # rstrtmgr.dll into the test prefix's system32 with the shipped script,
 # runs rm_rstrtmgr_client with it (WINEDLLOVERRIDES=rstrtmgr=n,b), then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rstrtmgr_client.c (rm_rstrtmgr_client): an installer written against
  * Windows' own <restartmanager.h> and linked with mingw-w64's -lrstrtmgr,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rstrtmgr_client.h: what the two files of rm_rstrtmgr_client share.
  * Only Windows' own headers: the client knows nothing of restartmgr.

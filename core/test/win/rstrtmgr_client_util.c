@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rstrtmgr_client_util.c: the test plumbing of rm_rstrtmgr_client (see
  * rstrtmgr_client.c): checks, children started from rm_winapp and killed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rstrtmgr_client_wow64.c: "rm_rstrtmgr_client wow64 OTHER-BIN", an
  * installer of one width against applications of the other on a 64-bit

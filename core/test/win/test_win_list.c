@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_win_list.c: rm_get_list on the Win32 backend, with real Windows
  * processes (helper rm_winapp) holding real files: an open handle, a

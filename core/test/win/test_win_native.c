@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_win_native.c: RESTARTMGR_BACKEND=native, which forwards every
  * public call to Windows' own Rstrtmgr.dll.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_win_restart_rule.c: which applications the Win32 backend restarts,
  * as Windows decides it (restartreg.c): registered with

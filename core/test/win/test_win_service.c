@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_win_service.c: services on the Win32 backend, with real services
  * (helper rm_winsvc) created in the Service Control Manager for the test:

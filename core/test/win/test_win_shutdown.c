@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_win_shutdown.c: rm_shutdown and rm_restart on the Win32 backend,
  * with real Windows processes (helper rm_winapp): Ctrl-C for console apps,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * testdll.c: rmtestdll.dll, a DLL with one export, which helper rm_dll_user
  * loads so that a test can look for the processes that have it loaded.

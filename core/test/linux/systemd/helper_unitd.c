@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * helper_unitd.c (rm_unitd): the daemon the systemd tests run as their
  * units' ExecStart, its behaviour chosen by the arguments:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-in-systemd.sh LAYOUT [--host] PROGRAM [ARG...]
 #
 # Boots a real systemd (the host's own /usr/lib/systemd/systemd) as PID 1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sd_critical_user_nginx.c: systemd cases of test_systemd (sd_test.h):
  * units never stopped, a unit of a user's own manager, and Debian's

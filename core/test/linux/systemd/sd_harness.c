@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sd_harness.c: the helpers of the systemd tests (sd_test.h).
  */

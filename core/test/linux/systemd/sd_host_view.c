@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sd_host_view.c: the host's view of the container (test_systemd --child
  * host-view, run on the host by run-in-systemd.sh --host).  A unit inside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sd_test.h: what the systemd test files share: the run's directory and
  * rm_unitd copy, systemctl (system or --user) with outcomes read from the

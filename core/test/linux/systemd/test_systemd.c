@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_systemd.c: services through a real systemd.  Runs inside the
  * container run-in-systemd.sh boots (systemd 252 as PID 1, this program
