@@ -54,6 +54,10 @@ build = {
     RM_INSTALL_LUA_CMODDIR = "$(LIBDIR)",
     RM_INSTALL_LUA_MODDIR = "$(LUADIR)",
   },
+  -- The documentation (docs/*.md) goes into the rock's own directory,
+  -- <tree>/lib/luarocks/rocks-5.4/restartmgr/0.1.0-1/docs, which
+  -- `luarocks doc restartmgr --list` lists.
+  copy_directories = { "docs" },
 }
 
 test = {
