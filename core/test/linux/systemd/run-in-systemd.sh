@@ -17,7 +17,7 @@
 # separated) bound read-only at the same path inside: the build tree the
 # program and its helpers live in.
 #
-# Why these flags (../../../../README.md, "Services"; the facts come from
+# Why these flags (docs/linux.md, "Testing under a real systemd"; the facts come from
 # booting systemd 252 on machines whose PID 1 is not systemd):
 #   --directory=/ --volatile=yes  a tmpfs root with the host's /usr
 #                                 read-only: nothing of the host is written
