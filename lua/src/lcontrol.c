@@ -17,7 +17,18 @@
 #include <math.h>
 #include <string.h>
 
-/* {===== Progress callbacks */
+/* {===== Option keys (rm.options shows them) */
+
+const char *const rm__lua_shutdown_keys[] = {"force", "only_registered",
+                                             "timeout", "progress", NULL};
+const char *const rm__lua_restart_keys[] = {"progress", NULL};
+const char *const rm__lua_add_filter_keys[] = {"file", "process", "service",
+                                               "action", NULL};
+const char *const rm__lua_remove_filter_keys[] = {"file", "process",
+                                                  "service", NULL};
+
+/* }=====
+ * {===== Progress callbacks */
 
 /* The context of one shutdown or restart call. */
 typedef struct progress_ctx {

@@ -7,8 +7,9 @@
  *
  * This file holds the module table and the life of a session object:
  * creation (closed first, then opened), the key/handle/primary fields,
- * close, __close, __gc and __tostring.  The methods that talk to the core
- * about resources live in lsession.c and lcontrol.c.
+ * close, __close, __gc and __tostring, and rm.options.  The methods that
+ * talk to the core about resources live in lsession.c and lcontrol.c
+ * (lrestartmgr.h lists the files and the direction of calls).
  *
  * A session is a full userdata with the metatable "restartmgr.session".
  * Its __index is a function: methods come from a method table (its
@@ -30,40 +31,7 @@
 
 RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L);
 
-/* {===== Results and checks */
-
-int rm__lua_fail(lua_State *L, uint32_t rc, const char *what) {
-  luaL_pushfail(L);
-  lua_pushfstring(L, "%s: %s", what, rm_strerror(rc));
-  lua_pushstring(L, rm_error_name(rc));
-  return 3;
-}
-
-int rm__lua_result(lua_State *L, uint32_t rc, const char *what) {
-  if (rc != RM_OK) return rm__lua_fail(L, rc, what);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-rm__lua_session *rm__lua_check_open(lua_State *L, int i) {
-  rm__lua_session *s = luaL_checkudata(L, i, RM_LUA_SESSION);
-  if (!s->open) luaL_error(L, "attempt to use a closed session");
-  return s;
-}
-
-/* The busy flag catches a progress callback that reaches its own session
- * through an upvalue: the core is in the middle of a call on that handle,
- * and a nested call would deadlock or interleave. */
-rm__lua_session *rm__lua_check(lua_State *L, int i) {
-  rm__lua_session *s = rm__lua_check_open(L, i);
-  if (s->busy)
-    luaL_error(L, "attempt to re-enter a session from its own progress "
-                  "callback (only s:cancel() is allowed there)");
-  return s;
-}
-
-/* }=====
- * {===== Creating sessions */
+/* {===== Creating sessions */
 
 /* A new session object, closed, with its metatable. */
 static rm__lua_session *new_session(lua_State *L) {
@@ -273,6 +241,32 @@ static void push_errors(lua_State *L) {
   }
 }
 
+/* rm.options: the option keys of each method, from the method files. */
+static const struct {
+  const char *method;
+  const char *const *keys;
+} option_lists[] = {
+  {"register", rm__lua_register_keys},
+  {"shutdown", rm__lua_shutdown_keys},
+  {"restart", rm__lua_restart_keys},
+  {"add_filter", rm__lua_add_filter_keys},
+  {"remove_filter", rm__lua_remove_filter_keys},
+};
+
+static void push_options(lua_State *L) {
+  size_t i, n = sizeof option_lists / sizeof option_lists[0];
+  lua_createtable(L, 0, (int)n);
+  for (i = 0; i < n; i++) {
+    int k;
+    lua_newtable(L);
+    for (k = 0; option_lists[i].keys[k]; k++) {
+      lua_pushstring(L, option_lists[i].keys[k]);
+      lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, option_lists[i].method);
+  }
+}
+
 RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L) {
   luaL_newmetatable(L, RM_LUA_SESSION);            /* mt (with __name) */
   luaL_setfuncs(L, session_metamethods, 0);
@@ -287,7 +281,7 @@ RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L) {
   rm__lua_restart_functions(L);
   push_errors(L);
   lua_setfield(L, -2, "errors");
-  rm__lua_push_options(L);
+  push_options(L);
   lua_setfield(L, -2, "options");
   lua_pushfstring(L, "restartmgr %s", rm_version());
   lua_setfield(L, -2, "_VERSION");

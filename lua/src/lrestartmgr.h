@@ -2,19 +2,29 @@
 /*
  * lrestartmgr.h: what the files of the Lua binding share.
  *
- * lrestartmgr.c  module table, session object (create, close, fields)
- * lopts.c        option tables: key checks, typed fields, identities
- * lsession.c     s:register, s:list
- * lcontrol.c     s:shutdown, s:restart, s:cancel, the filter methods
- * lcheck.c       messages that name the culprit (which element, why)
- * lshow.c        app and filter entries that print readably, rm.sessions
- * lrestart.c     restart registrations, restart outcomes and failures
+ * Calls run one way, hub -> method files -> helper files (as in luv):
  *
- * Conventions (SPEC section 5): a failure the core reports returns
- * fail, "what: why", "ERROR_NAME"; misuse raises.  Option tables are read
- * whole before anything is allocated or any core function runs, so a
- * raise never leaves C memory or a half-done core call behind.  Scratch
- * memory is Lua's (userdata), so raising is always safe.
+ * lrestartmgr.c  the hub: module table, session object (create, close,
+ *                fields), rm.options from the method files' key lists
+ * lsession.c     s:register, s:list                      (method file)
+ * lcontrol.c     s:shutdown, s:restart, s:cancel, the filter methods
+ * lshow.c        app and filter entries that print readably, rm.sessions
+ * lrestart.c     restart registrations, outcomes, failures (helpers for
+ *                lsession.c and lcontrol.c; rm.register_restart and
+ *                rm.restart_registration, which the hub installs)
+ * lopts.c        option tables: key checks, typed fields, identities
+ * lcheck.c       messages that name the culprit (which element, why)
+ * lhelpers.c     results and session checks, flag names, the set pusher
+ *
+ * A file calls only files below it in this list (lopts.c and lcheck.c
+ * use lhelpers.c, lrestart.c uses those three); method files never call
+ * each other and nothing calls the hub.
+ *
+ * Conventions (docs/lua.md, Conventions): a failure the core reports
+ * returns fail, "what: why", "ERROR_NAME"; misuse raises.  Option tables
+ * are read whole before anything is allocated or any core function runs,
+ * so a raise never leaves C memory or a half-done core call behind.
+ * Scratch memory is Lua's (userdata), so raising is always safe.
  */
 #ifndef LRESTARTMGR_H
 #define LRESTARTMGR_H
@@ -44,18 +54,56 @@ typedef struct rm__lua_session {
   char key[RM_SESSION_KEY_CHARS + 1];
 } rm__lua_session;
 
-/* {===== lrestartmgr.c */
+/* {===== lsession.c */
 
-/* The session at index i, open and not busy, or raise ("attempt to use a
- * closed session", or re-entry from its own progress callback). */
-rm__lua_session *rm__lua_check(lua_State *L, int i);
-/* Same, but a running shutdown or restart is allowed (for s:cancel). */
-rm__lua_session *rm__lua_check_open(lua_State *L, int i);
+int rm__lua_register(lua_State *L);
+int rm__lua_list(lua_State *L);
 
-/* Pushes fail, "what: <sentence>", "ERROR_NAME" and returns 3. */
-int rm__lua_fail(lua_State *L, uint32_t rc, const char *what);
-/* Pushes true and returns 1 for RM_OK, else as rm__lua_fail. */
-int rm__lua_result(lua_State *L, uint32_t rc, const char *what);
+/* The option keys of s:register (NULL-terminated), for it and rm.options. */
+extern const char *const rm__lua_register_keys[];
+
+/* }=====
+ * {===== lcontrol.c */
+
+int rm__lua_shutdown(lua_State *L);
+int rm__lua_restart(lua_State *L);
+int rm__lua_cancel(lua_State *L);
+int rm__lua_add_filter(lua_State *L);
+int rm__lua_remove_filter(lua_State *L);
+int rm__lua_filters(lua_State *L);
+
+/* The option keys of shutdown, restart, add_filter and remove_filter
+ * (NULL-terminated), for the methods and rm.options. */
+extern const char *const rm__lua_shutdown_keys[];
+extern const char *const rm__lua_restart_keys[];
+extern const char *const rm__lua_add_filter_keys[];
+extern const char *const rm__lua_remove_filter_keys[];
+
+/* }=====
+ * {===== lshow.c */
+
+/* Creates the metatables of app and filter entries (at luaopen). */
+void rm__lua_show_init(lua_State *L);
+/* rm.sessions() -> { { key =, slot =, owner =, ... }, ... } | fail, ... */
+int rm__lua_sessions(lua_State *L);
+/* }=====
+ * {===== lrestart.c */
+
+/* Reads the array of strings at idx (a command) into a NULL-terminated
+ * array in a new scratch userdata pushed on the stack; raises on misuse
+ * naming where.  Returns 1 when a string has an embedded zero. */
+int rm__lua_read_command(lua_State *L, int arg, int idx, const char *where,
+                         const char ***argv);
+
+/* Pushes { failure =, error =, notes = { name = true } } for an outcome. */
+void rm__lua_push_outcome(lua_State *L, const rm_restart_outcome *o);
+
+/* After rm_restart returned rc (a failure): pushes fail, "restart: why:
+ * app (pid N) reason; ...", "ERROR_NAME", failures and returns 4. */
+int rm__lua_restart_failed(lua_State *L, uint32_t handle, uint32_t rc);
+
+/* Sets register_restart and restart_registration in the table on top. */
+void rm__lua_restart_functions(lua_State *L);
 
 /* }=====
  * {===== lopts.c
@@ -109,21 +157,6 @@ int rm__lua_lookup_process(lua_State *L, rm_unique_process *p,
 /* Pushes { pid =, start_time = }. */
 void rm__lua_push_process(lua_State *L, const rm_unique_process *p);
 
-/* A bit of a flag word and its name in a set-table { name = true }. */
-typedef struct rm__lua_bit_name {
-  uint32_t bit;
-  const char *name;
-} rm__lua_bit_name;
-
-/* The names of app_status and of the reboot reasons (lsession.c), in the
- * API's order, each ending with {0, NULL}. */
-extern const rm__lua_bit_name rm__lua_status_names[];
-extern const rm__lua_bit_name rm__lua_reboot_names[];
-
-/* Pushes { name = true, ... } for the bits set in bits. */
-void rm__lua_push_set(lua_State *L, uint32_t bits,
-                      const rm__lua_bit_name *names);
-
 /* }=====
  * {===== lcheck.c
  *
@@ -142,53 +175,34 @@ int rm__lua_check_service(lua_State *L, const char *what, const char *where,
                           const char *s, size_t len);
 
 /* }=====
- * {===== lshow.c */
+ * {===== lhelpers.c */
 
-/* Creates the metatables of app and filter entries (at luaopen). */
-void rm__lua_show_init(lua_State *L);
-/* rm.sessions() -> { { key =, slot =, owner =, ... }, ... } | fail, ... */
-int rm__lua_sessions(lua_State *L);
-/* Pushes rm.options: option names of each method, sorted. */
-void rm__lua_push_options(lua_State *L);
 
-/* The option keys of register, shutdown, restart, add_filter and
- * remove_filter (NULL-terminated), for the methods and rm.options. */
-extern const char *const rm__lua_register_keys[];
-extern const char *const rm__lua_shutdown_keys[];
-extern const char *const rm__lua_restart_keys[];
-extern const char *const rm__lua_add_filter_keys[];
-extern const char *const rm__lua_remove_filter_keys[];
+/* The session at index i, open and not busy, or raise ("attempt to use a
+ * closed session", or re-entry from its own progress callback). */
+rm__lua_session *rm__lua_check(lua_State *L, int i);
+/* Same, but a running shutdown or restart is allowed (for s:cancel). */
+rm__lua_session *rm__lua_check_open(lua_State *L, int i);
 
-/* }=====
- * {===== lrestart.c */
+/* Pushes fail, "what: <sentence>", "ERROR_NAME" and returns 3. */
+int rm__lua_fail(lua_State *L, uint32_t rc, const char *what);
+/* Pushes true and returns 1 for RM_OK, else as rm__lua_fail. */
+int rm__lua_result(lua_State *L, uint32_t rc, const char *what);
 
-/* Reads the array of strings at idx (a command) into a NULL-terminated
- * array in a new scratch userdata pushed on the stack; raises on misuse
- * naming where.  Returns 1 when a string has an embedded zero. */
-int rm__lua_read_command(lua_State *L, int arg, int idx, const char *where,
-                         const char ***argv);
+/* A bit of a flag word and its name in a set-table { name = true }. */
+typedef struct rm__lua_bit_name {
+  uint32_t bit;
+  const char *name;
+} rm__lua_bit_name;
 
-/* Pushes { failure =, error =, notes = { name = true } } for an outcome. */
-void rm__lua_push_outcome(lua_State *L, const rm_restart_outcome *o);
+/* The names of app_status and of the reboot reasons, in
+ * the API's order, each ending with {0, NULL}. */
+extern const rm__lua_bit_name rm__lua_status_names[];
+extern const rm__lua_bit_name rm__lua_reboot_names[];
 
-/* After rm_restart returned rc (a failure): pushes fail, "restart: why:
- * app (pid N) reason; ...", "ERROR_NAME", failures and returns 4. */
-int rm__lua_restart_failed(lua_State *L, uint32_t handle, uint32_t rc);
-
-/* Sets register_restart and restart_registration in the table on top. */
-void rm__lua_restart_functions(lua_State *L);
-
-/* }=====
- * {===== lsession.c and lcontrol.c: the methods */
-
-int rm__lua_register(lua_State *L);
-int rm__lua_list(lua_State *L);
-int rm__lua_shutdown(lua_State *L);
-int rm__lua_restart(lua_State *L);
-int rm__lua_cancel(lua_State *L);
-int rm__lua_add_filter(lua_State *L);
-int rm__lua_remove_filter(lua_State *L);
-int rm__lua_filters(lua_State *L);
+/* Pushes { name = true, ... } for the bits set in bits. */
+void rm__lua_push_set(lua_State *L, uint32_t bits,
+                      const rm__lua_bit_name *names);
 
 /* }===== */
 

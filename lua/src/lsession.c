@@ -17,6 +17,10 @@
 
 /* {===== s:register */
 
+/* The option keys of s:register (rm.options.register shows them). */
+const char *const rm__lua_register_keys[] = {"files", "processes",
+                                             "services", NULL};
+
 /* Checks that every element of the array at idx is a string. */
 static void check_strings(lua_State *L, int arg, int idx, lua_Integer n,
                           const char *field) {
@@ -192,27 +196,6 @@ static const char *type_name(rm_app_type t) {
   }
 }
 
-const rm__lua_bit_name rm__lua_status_names[] = {
-  {RM_STATUS_RUNNING, "running"},
-  {RM_STATUS_STOPPED, "stopped"},
-  {RM_STATUS_STOPPED_OTHER, "stopped_other"},
-  {RM_STATUS_RESTARTED, "restarted"},
-  {RM_STATUS_ERROR_ON_STOP, "error_on_stop"},
-  {RM_STATUS_ERROR_ON_RESTART, "error_on_restart"},
-  {RM_STATUS_SHUTDOWN_MASKED, "shutdown_masked"},
-  {RM_STATUS_RESTART_MASKED, "restart_masked"},
-  {0, NULL}
-};
-
-const rm__lua_bit_name rm__lua_reboot_names[] = {
-  {RM_REBOOT_REASON_PERMISSION_DENIED, "permission_denied"},
-  {RM_REBOOT_REASON_SESSION_MISMATCH, "session_mismatch"},
-  {RM_REBOOT_REASON_CRITICAL_PROCESS, "critical_process"},
-  {RM_REBOOT_REASON_CRITICAL_SERVICE, "critical_service"},
-  {RM_REBOOT_REASON_DETECTED_SELF, "detected_self"},
-  {0, NULL}
-};
-
 static const rm__lua_bit_name use_names[] = {
   {RM_USE_OPEN_FILE, "open_file"},
   {RM_USE_MAPPING, "mapping"},
@@ -220,16 +203,6 @@ static const rm__lua_bit_name use_names[] = {
   {RM_USE_OLDER_INODE, "older_inode"},
   {0, NULL}
 };
-
-void rm__lua_push_set(lua_State *L, uint32_t bits,
-                      const rm__lua_bit_name *names) {
-  lua_newtable(L);
-  for (; names->name; names++)
-    if (bits & names->bit) {
-      lua_pushboolean(L, 1);
-      lua_setfield(L, -2, names->name);
-    }
-}
 
 /* Pushes one entry of the apps array. */
 static void push_app(lua_State *L, const rm_app_info *a) {

@@ -12,9 +12,8 @@
  *
  * __tostring reads the fields with rawget, so a table the caller changed
  * prints what it now holds, and a field of the wrong type prints as "?"
- * rather than raising.  rm.options lists the option names of every
- * method (the unknown-option error names them too), and rm.sessions()
- * shows the sessions of the caller's store (rm_list_sessions).
+ * rather than raising.  rm.sessions() shows the sessions of the
+ * caller's store (rm_list_sessions).
  */
 #include "lrestartmgr.h"
 
@@ -138,46 +137,6 @@ void rm__lua_show_init(lua_State *L) {
   lua_pushcfunction(L, filter_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
-}
-
-/* }=====
- * {===== rm.options */
-
-/* The option keys each method accepts, which the methods check against
- * (lsession.c, lcontrol.c) and rm.options shows. */
-const char *const rm__lua_register_keys[] = {"files", "processes",
-                                             "services", NULL};
-const char *const rm__lua_shutdown_keys[] = {"force", "only_registered",
-                                             "timeout", "progress", NULL};
-const char *const rm__lua_restart_keys[] = {"progress", NULL};
-const char *const rm__lua_add_filter_keys[] = {"file", "process", "service",
-                                               "action", NULL};
-const char *const rm__lua_remove_filter_keys[] = {"file", "process",
-                                                  "service", NULL};
-
-static const struct {
-  const char *method;
-  const char *const *keys;
-} option_lists[] = {
-  {"register", rm__lua_register_keys},
-  {"shutdown", rm__lua_shutdown_keys},
-  {"restart", rm__lua_restart_keys},
-  {"add_filter", rm__lua_add_filter_keys},
-  {"remove_filter", rm__lua_remove_filter_keys},
-};
-
-void rm__lua_push_options(lua_State *L) {
-  size_t i, n = sizeof option_lists / sizeof option_lists[0];
-  lua_createtable(L, 0, (int)n);
-  for (i = 0; i < n; i++) {
-    int k;
-    lua_newtable(L);
-    for (k = 0; option_lists[i].keys[k]; k++) {
-      lua_pushstring(L, option_lists[i].keys[k]);
-      lua_rawseti(L, -2, k + 1);
-    }
-    lua_setfield(L, -2, option_lists[i].method);
-  }
 }
 
 /* }=====
