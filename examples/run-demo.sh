@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build/dev}
-export LUA_CPATH="$build/lua/?.so;;"
+export LUA_CPATH="$build/lua/?.so;;" LUA_PATH="lua/?.lua;;"
 if [ -f examples/installer.lua ]; then
   exec lua5.4 examples/installer.lua --demo
 fi

@@ -10,6 +10,8 @@
 -- and directories reported by name.  See restartmgr(1) (lua/cli/restartmgr.1).
 
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
+-- The command's modules (restartmgr.cli.*) of this checkout come first.
+package.path = here .. "/../lua/?.lua;" .. package.path
 io.stderr:write("whouses.lua is now `restartmgr who` (lua/cli/restartmgr)\n")
 arg = { [0] = here .. "/../lua/cli/restartmgr", "who", table.unpack(arg) }
 dofile(arg[0])

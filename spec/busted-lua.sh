@@ -9,6 +9,9 @@
 #                         the module built in $RM_BUILD_DIR, build/dev or
 #                         build.luarocks (luarocks make), the first that has
 #                         one; else Lua's default path: an installed module
+#   LUA_PATH_5_4          kept when set; else lua/?.lua of this checkout
+#                         first (the command's modules, restartmgr.cli.*),
+#                         then Lua's default path
 #   RESTARTMGR_STATE_DIR  kept when set; else a fresh private (0700) temp
 #                         directory, removed when the run ends
 #   RM_LUA                the interpreter, lua5.4 unless set
@@ -29,6 +32,11 @@ if [ -z "${LUA_CPATH_5_4:-}" ]; then
   done
 fi
 
+if [ -z "${LUA_PATH_5_4:-}" ]; then
+  LUA_PATH_5_4="$root/lua/?.lua;;"
+  export LUA_PATH_5_4
+fi
+
 store=""
 if [ -z "${RESTARTMGR_STATE_DIR:-}" ]; then
   store=$(mktemp -d "${TMPDIR:-/tmp}/restartmgr-spec.XXXXXX") || exit 2
@@ -39,7 +47,9 @@ if [ -z "${RESTARTMGR_STATE_DIR:-}" ]; then
   trap 'exit 143' TERM
 fi
 
-# Say which module this run tests (the first on the path the specs get).
+# Say which modules this run tests (the first on the paths the specs get).
 "$RM_LUA" -e 'io.stderr:write("spec: restartmgr from ",
-  package.searchpath("restartmgr", package.cpath) or "(not found)", "\n")'
+  package.searchpath("restartmgr", package.cpath) or "(not found)",
+  ", restartmgr.cli from ",
+  package.searchpath("restartmgr.cli", package.path) or "(not found)", "\n")'
 "$RM_LUA" "$@"

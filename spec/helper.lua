@@ -19,9 +19,10 @@
 -- controlling terminal, so the core sees ordinary restartable apps.
 --
 -- The session store comes from the environment (RESTARTMGR_STATE_DIR, a
--- fresh directory per run), and so does the module path (LUA_CPATH_5_4),
--- so that child processes find both: CTest sets them, and for plain
--- `busted` spec/busted-lua.sh does.
+-- fresh directory per run), and so do the module paths (LUA_CPATH_5_4 for
+-- the module, LUA_PATH_5_4 for the command's restartmgr.cli.*), so that
+-- child processes find them all: CTest sets them, and for plain `busted`
+-- spec/busted-lua.sh does.
 
 local M = {}
 

@@ -285,6 +285,8 @@ RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L) {
   lua_setfield(L, -2, "options");
   lua_pushfstring(L, "restartmgr %s", rm_version());
   lua_setfield(L, -2, "_VERSION");
+  lua_pushstring(L, rm_version());                 /* "0.1.0" */
+  lua_setfield(L, -2, "version");
   return 1;
 }
 

@@ -1,0 +1,17 @@
+-- SPDX-License-Identifier: MIT
+-- restartmgr.cli.shutdown: `restartmgr shutdown [options] [FILE...|-] [-p PID]...
+-- [-s NAME]...` (docs/command.md); the work is in restartmgr.cli.control.
+--
+--   local code = require("restartmgr.cli.shutdown").run{ "/usr/lib/x/libfoo.so" }
+
+local control = require "restartmgr.cli.control"
+
+local M = {}
+
+-- Runs the subcommand on its arguments (after "shutdown"); returns the exit
+-- code.
+function M.run(argv) return control.run("shutdown", argv) end
+
+M.help = control.help
+
+return M

@@ -1,0 +1,332 @@
+-- SPDX-License-Identifier: MIT
+-- restartmgr.cli.stale: `restartmgr stale [--restart [--dry-run]] ...`,
+-- which processes still run replaced or deleted files after an upgrade,
+-- and restarting them (docs/command.md).
+--
+-- The deleted mappings come from /proc/PID/maps, read as untrusted text;
+-- their paths are only ever handed to the module, which matches by file
+-- identity, never by name (docs/security.md).
+
+local output = require "restartmgr.cli.output"
+local json = require "restartmgr.cli.json"
+local args = require "restartmgr.cli.args"
+local proc = require "restartmgr.cli.proc"
+local apps_ = require "restartmgr.cli.apps"
+
+local printf, die = output.printf, output.die
+local EXIT_FAILURE = output.EXIT_FAILURE
+local array, NULL, print_json = json.array, json.NULL, json.print
+local parse, absolute, check_timeout = args.parse, args.absolute,
+                                       args.check_timeout
+local read_all, self_pid = proc.read_all, proc.self_pid
+local user_name, process_uid = proc.user_name, proc.process_uid
+local start_session, register_files = apps_.start_session,
+                                      apps_.register_files
+local list_others, app_json = apps_.list_others, apps_.app_json
+local reason_words, cycle = apps_.reason_words, apps_.cycle
+
+local M = {}
+
+local STALE_HELP = [[
+usage: restartmgr stale [--json] [--services-only] [--path DIR]...
+       restartmgr stale --restart [--dry-run] [--services-only]
+                        [--force] [--timeout SECONDS] [--path DIR]... [--json]
+
+Lists every process that still runs a replaced or deleted executable or
+shared library (what a package upgrade leaves behind, like needrestart
+and dnf needs-restarting), grouped by service, with whether each can be
+restarted.  Critical processes (PID 1, dbus, logind, gettys, display
+managers, the list in restartmgr(1), systemd units with RefuseManualStop)
+are shown but never restarted; neither are console programs (they have
+a terminal) nor, unless run as root, other users' processes.
+
+  --restart        shut down and start again every restartable one, in
+                   one session: services through their service manager,
+                   other programs relaunched with their argv, cwd and
+                   environment
+  --services-only  only services (what the apt hook restarts)
+  --path DIR       only replaced or deleted files under DIR (repeatable),
+                   e.g. --path /opt/myapp
+  --dry-run        with --restart: show what would be restarted, do
+                   nothing
+  --force          kill what does not stop within the timeout
+  --timeout SECS   per program and service (default 30 and 20)
+  --json           one JSON object (fields in README.md)
+
+Exit status: 0 nothing runs replaced files (or --restart restarted all
+of them), 1 something still does (listed, not restartable, or a restart
+failed), 2 bad usage, 3 the session failed.
+]]
+
+-- Paths of executable mappings that /proc/PID/maps marks "(deleted)":
+-- the executable and libraries replaced by rename or removed.  Memory
+-- file descriptors, SysV shared memory and devices are not files an
+-- upgrade replaces and are left out.  A process whose maps cannot be
+-- read (another user, without root) is counted in *unreadable.
+local NOT_FILES = { "^/memfd:", "^/SYSV", "^/dev/", "^/%[", "^/anon_hugepage",
+                    "^/proc/", "^/sys/" }
+
+-- Only paths under one of the prefixes count, when prefixes are given.
+local function under(path, prefixes)
+  if #prefixes == 0 then return true end
+  for _, p in ipairs(prefixes) do
+    p = p:gsub("/+$", "")
+    if path == p or path:sub(1, #p + 1) == p .. "/" then return true end
+  end
+  return false
+end
+
+local function deleted_mappings(prefixes)
+  local paths, seen, unreadable = {}, {}, 0
+  local p = assert(io.popen("ls -U /proc 2>/dev/null"))
+  local pids = {}
+  for name in p:lines() do
+    if name:match("^%d+$") then pids[#pids + 1] = name end
+  end
+  p:close()
+  for _, pid in ipairs(pids) do
+    local maps = io.open("/proc/" .. pid .. "/maps", "rb")
+    local text = maps and maps:read("a")
+    if maps then maps:close() end
+    if not text then
+      if read_all("/proc/" .. pid .. "/stat") then
+        unreadable = unreadable + 1
+      end
+    elseif tonumber(pid) ~= self_pid and text:find(" (deleted)\n", 1, true)
+    then
+      for line in text:gmatch("[^\n]+") do
+        -- address perms offset dev inode   path (deleted)
+        local perms, path = line:match("^%S+ (%S+) %S+ %S+ %S+ +(/.*) "
+                                       .. "%(deleted%)$")
+        if perms and perms:find("x", 1, true) and not seen[path] then
+          local skip = false
+          for _, pat in ipairs(NOT_FILES) do
+            if path:find(pat) then skip = true end
+          end
+          if not skip and under(path, prefixes) then
+            seen[path] = true
+            paths[#paths + 1] = path
+          end
+        end
+      end
+    end
+  end
+  table.sort(paths)
+  return paths, unreadable
+end
+
+-- An entry is stale when it holds an older copy of a registered path (a
+-- path that exists again under the same name holds the new file, which
+-- the module reports as an ordinary mapping: that alone is not stale).
+local function stale_files(a)
+  local out = {}
+  for _, f in ipairs(a.files) do
+    if f.how.older_inode then out[#out + 1] = f.path end
+  end
+  return out
+end
+
+-- Groups the stale entries: services by name (sorted), then programs,
+-- then what cannot be restarted.  Each group = { service =, apps = {} }.
+local function group_stale(apps)
+  local by_service, services, programs, fixed = {}, {}, {}, {}
+  for _, a in ipairs(apps) do
+    if a.type ~= "critical" and a.service then
+      local g = by_service[a.service]
+      if not g then
+        g = { service = a.service, apps = {}, restartable = true }
+        by_service[a.service] = g
+        services[#services + 1] = g
+      end
+      g.apps[#g.apps + 1] = a
+      g.restartable = g.restartable and a.restartable
+    elseif a.restartable then
+      programs[#programs + 1] = a
+    else
+      fixed[#fixed + 1] = a
+    end
+  end
+  table.sort(services, function(x, y) return x.service < y.service end)
+  return services, programs, fixed
+end
+
+local function stale_reason(a)
+  if a.type == "critical" then return reason_words(a) end
+  if a.only_services then return "not a service" end
+  if a.type == "console" then return "console (has a terminal)" end
+  return a.restartable and "-" or "not restartable"
+end
+
+local function stale(argv)
+  local opts, words, bad = parse(argv, {
+    json = "flag", restart = "flag", ["dry-run"] = "flag", force = "flag",
+    ["services-only"] = "flag", timeout = "value", path = "list",
+    help = STALE_HELP,
+  }, STALE_HELP)
+  if #words > 0 then bad("stale takes no FILE arguments") end
+  if opts["dry-run"] and not opts.restart then
+    bad("--dry-run goes with --restart")
+  end
+  check_timeout(opts, bad)
+
+  local prefixes = {}
+  for i, p in ipairs(opts.path or {}) do prefixes[i] = absolute(p) end
+  local paths, unreadable = deleted_mappings(prefixes)
+  local apps = {}
+  if #paths > 0 then
+    local s <close> = start_session()
+    register_files(s, paths)
+    for _, a in ipairs((list_others(s))) do
+      if #stale_files(a) > 0 then apps[#apps + 1] = a end
+    end
+  end
+  local services, programs, fixed = group_stale(apps)
+  if opts["services-only"] then
+    for _, a in ipairs(programs) do
+      a.only_services = true
+      fixed[#fixed + 1] = a
+    end
+    programs = {}
+  end
+
+  -- The plan: what --restart would act on.
+  local plan_services, plan_pids = {}, {}
+  for _, g in ipairs(services) do
+    if g.restartable then plan_services[#plan_services + 1] = g.service
+    else for _, a in ipairs(g.apps) do fixed[#fixed + 1] = a end end
+  end
+  for _, a in ipairs(programs) do
+    plan_pids[#plan_pids + 1] = { pid = a.pid, start_time = a.start_time }
+  end
+
+  local outcome, failure = {}, nil
+  if opts.restart and not opts["dry-run"]
+     and #plan_services + #plan_pids > 0 then
+    local s <close> = start_session()
+    local ok, msg = s:register{ services = plan_services,
+                                processes = plan_pids }
+    if not ok then die(EXIT_FAILURE, "%s", msg) end
+    opts.only_registered = true        -- never stop what cannot come back
+    local rok, rmsg, rcode = cycle(s, opts, true)
+    if not rok then failure = { message = rmsg, code = rcode } end
+    -- A restarted program's entry takes the new process's identity, so
+    -- programs are matched by name, in order; services by name.
+    local taken = {}
+    for _, a in ipairs((s:list()) or {}) do
+      if a.service then
+        outcome[a.service] = a
+      else
+        for _, p in ipairs(programs) do
+          if not taken[p] and p.name == a.name then
+            taken[p] = true
+            outcome[p.pid] = a
+            break
+          end
+        end
+      end
+    end
+  end
+
+  local function state_of(key)
+    local a = outcome[key]
+    if not a then return nil end
+    if a.status.restarted then return "restarted" end
+    if a.status.error_on_restart then return "restart failed" end
+    if a.status.error_on_stop then return "stop failed" end
+    if a.status.stopped then return "stopped" end
+    return "not stopped"
+  end
+
+  local left = #fixed
+  for _, g in ipairs(services) do
+    if g.restartable and state_of(g.service) ~= "restarted" then
+      left = left + 1
+    end
+  end
+  for _, a in ipairs(programs) do
+    if state_of(a.pid) ~= "restarted" then left = left + 1 end
+  end
+  if opts["dry-run"] then left = #apps end
+
+  if opts.json then
+    local js, jp, jf = array(), array(), array()
+    for _, g in ipairs(services) do
+      local procs = array()
+      for _, a in ipairs(g.apps) do
+        procs[#procs + 1] = app_json(a, { stale_files = array(stale_files(a)) })
+      end
+      js[#js + 1] = { name = g.service, restartable = g.restartable,
+                      processes = procs,
+                      result = state_of(g.service) or NULL }
+    end
+    for _, a in ipairs(programs) do
+      local now = outcome[a.pid]
+      jp[#jp + 1] = app_json(a, { stale_files = array(stale_files(a)),
+                                  result = state_of(a.pid) or NULL,
+                                  new_pid = now and now.pid or NULL })
+    end
+    for _, a in ipairs(fixed) do
+      jf[#jf + 1] = app_json(a, { stale_files = array(stale_files(a)),
+                                  why = stale_reason(a) })
+    end
+    print_json{ services = js, programs = jp, not_restartable = jf,
+                deleted_files = array(paths), unreadable = unreadable,
+                dry_run = opts["dry-run"] == true,
+                restart = opts.restart == true,
+                error = failure and { message = failure.message,
+                                      code = failure.code } or NULL }
+  else
+    if #apps == 0 then
+      printf("No process runs replaced or deleted files.\n")
+    else
+      local row = "%-14s %-7s %-10s %-16s %-8s %-22s %s\n"
+      printf(row, "SERVICE", "PID", "USER", "NAME", "RESTART", "REASON",
+             "FILES")
+      local function line(a, restart, why)
+        printf(row, a.service or "-", a.pid, a.uid and user_name(a.uid) or "?",
+               a.name, restart, why, table.concat(stale_files(a), " "))
+      end
+      for _, g in ipairs(services) do
+        for _, a in ipairs(g.apps) do
+          line(a, g.restartable and "yes" or "no",
+               g.restartable and "-" or "not restartable")
+        end
+      end
+      for _, a in ipairs(programs) do line(a, "yes", "-") end
+      for _, a in ipairs(fixed) do line(a, "no", stale_reason(a)) end
+    end
+    if unreadable > 0 then
+      printf("%d process%s could not be inspected (permission denied%s).\n",
+             unreadable, unreadable == 1 and "" or "es",
+             process_uid("self") == 0 and "" or "; run as root to see all")
+    end
+    if opts.restart then
+      local verb = opts["dry-run"] and "Would restart" or "Restarted"
+      if #plan_services + #plan_pids == 0 then
+        printf("Nothing that can be restarted.\n")
+      end
+      for _, name in ipairs(plan_services) do
+        printf("%s service %s: %s\n", verb, name,
+               opts["dry-run"] and "planned" or state_of(name) or "not found")
+      end
+      for _, a in ipairs(programs) do
+        local now = outcome[a.pid]
+        printf("%s %s (pid %d%s): %s\n", verb, a.name, a.pid,
+               now and now.pid ~= a.pid and (", now %d"):format(now.pid) or "",
+               opts["dry-run"] and "planned" or state_of(a.pid)
+               or "not found")
+      end
+      if failure then printf("%s (%s)\n", failure.message, failure.code) end
+    end
+  end
+  return left > 0 and 1 or 0
+end
+
+
+-- Runs the subcommand on its arguments (after "stale"); returns the exit
+-- code.
+function M.run(argv) return output.returning(stale, argv) end
+
+M.help = STALE_HELP
+
+return M
