@@ -9,8 +9,19 @@
 --
 -- Run from the repository root with the module on LUA_CPATH, e.g.
 --   LUA_CPATH='build/dev/lua/?.so;;' lua5.4 examples/installer.lua --help
+--
+-- The small helpers (isatty, absolute paths, progress bars, quoting for
+-- the shell and for the terminal) are the restartmgr command's own
+-- (restartmgr.cli.output and restartmgr.cli.args, docs/command.md): from
+-- a checkout they are found in lua/ beside this directory, installed
+-- where Lua finds the module's other Lua files.
+
+local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
+package.path = here .. "/../lua/?.lua;" .. package.path
 
 local rm = require "restartmgr"
+local output = require "restartmgr.cli.output"
+local cli_args = require "restartmgr.cli.args"
 
 local HELP = [[
 usage: installer.lua --demo [--dry-run]
@@ -67,44 +78,18 @@ local function usage_error(fmt, ...)
   os.exit(2, true)
 end
 
-local function q(s) return "'" .. tostring(s):gsub("'", [['\'']]) .. "'" end
+local q, shown = output.shell_quote, output.shown
+local isatty, absolute = output.isatty, cli_args.absolute
 local function sh(cmd) return os.execute(cmd) == true end
-
-local function isatty(fd) return sh(("test -t %d"):format(fd)) end
-
-local function absolute(path)
-  if path:sub(1, 1) == "/" then return path end
-  local p = io.popen("pwd")
-  local pwd = p:read("l")
-  p:close()
-  return pwd .. "/" .. path
-end
 
 local function basename(path) return path:match("[^/]*$") end
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "/" end
 
--- A progress callback: a bar redrawn in place on a terminal, else one
--- plain line per step (no "\r" in pipes and logs); and a function that
+-- A progress callback on standard output, indented under the step it
+-- belongs to: a bar on a terminal, else plain lines; and a function that
 -- ends a bar that stopped short of 100%.
 local function progress(label)
-  local last
-  local tty = isatty(1)
-  local function draw(percent)
-    last = percent
-    if tty then
-      local done = percent * 30 // 100
-      io.stdout:write(("\r  %-11s [%s%s] %3d%%"):format(label,
-        ("#"):rep(done), ("."):rep(30 - done), percent))
-      if percent == 100 then io.stdout:write("\n") end
-    else
-      io.stdout:write(("  %s %d%%\n"):format(label, percent))
-    end
-    io.stdout:flush()
-  end
-  local function finish()
-    if tty and last and last < 100 then io.stdout:write("\n") end
-  end
-  return draw, finish
+  return output.progress(label, { fd = 1, indent = "  ", width = 11 })
 end
 
 -- }=====
@@ -135,10 +120,13 @@ local function show_apps(apps, reboot)
     for _, a in ipairs(apps) do
       local uses = {}
       for _, f in ipairs(a.files) do
-        uses[#uses + 1] = ("%s (%s)"):format(basename(f.path), words(f.how))
+        uses[#uses + 1] = ("%s (%s)"):format(shown(basename(f.path)),
+                                             words(f.how))
       end
-      if a.service then uses[#uses + 1] = "service " .. a.service end
-      say("  %-7d %-12s %-9s %-8s %-26s %s", a.pid, a.name, a.type,
+      if a.service then uses[#uses + 1] = "service " .. shown(a.service) end
+      -- Names and paths come from other processes: shown escapes what a
+      -- terminal would interpret (docs/security.md).
+      say("  %-7d %-12s %-9s %-8s %-26s %s", a.pid, shown(a.name), a.type,
           a.restartable and "yes" or "no", words(a.status),
           table.concat(uses, ", "))
     end
@@ -337,7 +325,6 @@ end
 -- }=====
 -- {===== The demo: demoapp 1.0 → 2.0
 
-local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
 local demo_src = here .. "/demo"
 
 -- The Lua interpreter running us, as an absolute path.
