@@ -105,8 +105,9 @@ end
 
 local clk_tck = tonumber((M.sh("getconf CLK_TCK"))) or 100
 
--- A process's start time as SPEC section 4 defines it: ticks since boot
--- in 100 ns units, computed here independently of the core.
+-- A process's start time as docs/linux.md (Process identity) defines it:
+-- ticks since boot in 100 ns units, computed here independently of the
+-- core.
 function M.start_time(pid)
   local t = M.stat(pid)
   return t and math.tointeger(tonumber(t[20]) * (10000000 // clk_tck))

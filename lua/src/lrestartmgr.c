@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lrestartmgr.c: the Lua 5.4 module "restartmgr" (SPEC section 5).
+ * lrestartmgr.c: the Lua 5.4 module "restartmgr" (docs/lua.md).
  *
  *   local rm = require "restartmgr"
  *   local s <close> = assert(rm.start_session())   -- or rm.join_session(key)
