@@ -1,9 +1,10 @@
 -- SPDX-License-Identifier: MIT
 -- LuaRocks: `luarocks --lua-version 5.4 make` in a checkout builds the
 -- module with the project's CMake and installs it (and the restartmgr
--- command, when lua/cli/ has it: CMake installs it into the rock's bin,
--- which LuaRocks wraps like any install.bin script); `luarocks
--- --lua-version 5.4 test` runs the busted specs (.busted).
+-- command, when lua/cli/ has it: CMake installs the script into the
+-- rock's bin, which LuaRocks wraps like any install.bin script, and its
+-- Lua modules restartmgr.cli.* into the rock's lua directory, $(LUADIR));
+-- `luarocks --lua-version 5.4 test` runs the busted specs (.busted).
 rockspec_format = "3.0"
 package = "restartmgr"
 version = "0.1.0-1"
@@ -64,7 +65,8 @@ test = {
   -- Debian's busted (the lua-busted package), found on PATH: LuaRocks'
   -- "busted" test type would install the busted rock from the network.
   -- .busted runs the specs under lua5.4 with the module built by `luarocks
-  -- make` (build.luarocks/) or build/dev, or the one LUA_CPATH_5_4 names.
+  -- make` (build.luarocks/) or build/dev, or the one LUA_CPATH_5_4 names,
+  -- and the command's modules from lua/ unless LUA_PATH_5_4 names others.
   type = "command",
   command = "busted",
 }
