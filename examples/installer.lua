@@ -125,7 +125,7 @@ local function show_apps(apps, reboot)
       end
       if a.service then uses[#uses + 1] = "service " .. shown(a.service) end
       -- Names and paths come from other processes: shown escapes what a
-      -- terminal would interpret (docs/security.md).
+      -- terminal would interpret (docs/command.md, Output).
       say("  %-7d %-12s %-9s %-8s %-26s %s", a.pid, shown(a.name), a.type,
           a.restartable and "yes" or "no", words(a.status),
           table.concat(uses, ", "))

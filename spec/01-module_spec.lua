@@ -3,7 +3,8 @@
 local helper = require "helper"
 local rm = require "restartmgr"
 
--- Every code of the C API (docs/lua.md, errors) with its Win32 value.
+-- Every code of the C API (docs/lua.md, Results and errors) with its Win32
+-- value.
 local codes = {
   ERROR_SUCCESS = 0,
   ERROR_FILE_NOT_FOUND = 2,

@@ -211,7 +211,8 @@ describe("restartmgr.cli helpers", function()
 
   it("escapes what a terminal would interpret, and quotes for sh",
      function()
-    assert.equal("a\\x1b[31mb\\x7f\\xc2\\x9b", output.shown("a\27[31mb\127\194\155"))
+    assert.equal("a\\x1b[31mb\\x7f\\xc2\\x9b",
+                 output.shown("a\27[31mb\127\194\155"))
     assert.equal("caf\195\169", output.shown("caf\195\169"))
     assert.equal("\\xff", output.shown("\255"))
     assert.equal(5, output.shown(5))

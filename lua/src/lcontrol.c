@@ -2,7 +2,7 @@
 /*
  * lcontrol.c: s:shutdown{}, s:restart{}, s:cancel() and the filters.
  *
- * Progress callbacks (the luaexpat pattern, docs/lua.md): the core
+ * Progress callbacks (the luaexpat pattern; docs/lua.md, Progress): the core
  * calls progress_thunk on this thread with a context that lives on this
  * C stack and holds the lua_State of the current call (never one saved
  * in the session).  The thunk runs the Lua function under lua_pcall.  If

@@ -20,7 +20,7 @@
  * use lhelpers.c, lrestart.c uses those three); method files never call
  * each other and nothing calls the hub.
  *
- * Conventions (docs/lua.md, Conventions): a failure the core reports
+ * Conventions (docs/lua.md, Results and errors): a failure the core reports
  * returns fail, "what: why", "ERROR_NAME"; misuse raises.  Option tables
  * are read whole before anything is allocated or any core function runs,
  * so a raise never leaves C memory or a half-done core call behind.

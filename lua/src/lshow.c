@@ -3,7 +3,8 @@
  * lshow.c: what a person sees at the REPL.
  *
  * Entries of s:list() and s:filters() are plain tables (fields as in
- * docs/lua.md) with a metatable that only names and prints them:
+ * docs/lua.md, App entries) with a metatable that only names and prints
+ * them:
  *
  *   > apps[1]
  *   restartmgr.app (pid 812 nginx service nginx running)

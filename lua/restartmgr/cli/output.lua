@@ -32,7 +32,9 @@ function M.write(fd, s) write(fd, s) end
 
 -- Flushes fd when it is a real stream (progress lines show at once).
 function M.flush(fd)
-  if write == default_write then (fd == 2 and io.stderr or io.stdout):flush() end
+  if write == default_write then
+    (fd == 2 and io.stderr or io.stdout):flush()
+  end
 end
 
 -- Sends the output to t.stdout and t.stderr (functions taking a string;

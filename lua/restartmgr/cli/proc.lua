@@ -5,7 +5,7 @@
 --
 -- /proc is read as untrusted text: every value is parsed by pattern and
 -- checked, and a process that vanishes or changes identity between two
--- reads is skipped (docs/security.md).
+-- reads is skipped (docs/linux.md, Process identity).
 
 local M = {}
 

@@ -1,8 +1,10 @@
 -- SPDX-License-Identifier: MIT
--- restartmgr.cli.restart: `restartmgr restart [options] [FILE...|-] [-p PID]...
--- [-s NAME]...` (docs/command.md); the work is in restartmgr.cli.control.
+-- restartmgr.cli.restart: `restartmgr restart [options] [FILE...|-]
+-- [-p PID]... [-s NAME]...` (docs/command.md); the work is in
+-- restartmgr.cli.control.
 --
---   local code = require("restartmgr.cli.restart").run{ "/usr/lib/x/libfoo.so" }
+--   local m = require "restartmgr.cli.restart"
+--   local code = m.run{ "/usr/lib/x/libfoo.so" }
 
 local control = require "restartmgr.cli.control"
 

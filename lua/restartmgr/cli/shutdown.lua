@@ -1,8 +1,10 @@
 -- SPDX-License-Identifier: MIT
--- restartmgr.cli.shutdown: `restartmgr shutdown [options] [FILE...|-] [-p PID]...
--- [-s NAME]...` (docs/command.md); the work is in restartmgr.cli.control.
+-- restartmgr.cli.shutdown: `restartmgr shutdown [options] [FILE...|-]
+-- [-p PID]... [-s NAME]...` (docs/command.md); the work is in
+-- restartmgr.cli.control.
 --
---   local code = require("restartmgr.cli.shutdown").run{ "/usr/lib/x/libfoo.so" }
+--   local m = require "restartmgr.cli.shutdown"
+--   local code = m.run{ "/usr/lib/x/libfoo.so" }
 
 local control = require "restartmgr.cli.control"
 

@@ -5,7 +5,7 @@
 --
 -- The deleted mappings come from /proc/PID/maps, read as untrusted text;
 -- their paths are only ever handed to the module, which matches by file
--- identity, never by name (docs/security.md).
+-- identity, never by name (docs/linux.md, Who uses a file).
 
 local output = require "restartmgr.cli.output"
 local json = require "restartmgr.cli.json"
