@@ -155,15 +155,6 @@ static void utf8_name(char *dst, size_t cap, const char *name, size_t len) {
   rm__utf8_copy(dst, cap, clean);
 }
 
-const char *rm__exe_link(int dirfd, rm__exe_seen *x) {
-  if (x->link_state == 0) {
-    ssize_t n = readlinkat(dirfd, "exe", x->link, sizeof x->link - 1);
-    x->link_state = n > 0 && (size_t)n < sizeof x->link - 1 ? 1 : -1;
-    x->link[x->link_state > 0 ? n : 0] = 0;
-  }
-  return x->link_state > 0 ? x->link : NULL;
-}
-
 /* The executable's basename without the " (deleted)" mark into base, or
  * "" when the exe link is unreadable. */
 static void exe_basename(int dirfd, rm__exe_seen *x, char *base, size_t cap) {

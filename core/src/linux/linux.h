@@ -9,8 +9,9 @@
  *             detect.c, sockets.c, classify.c and svc_entries.c (scan.h)
  * stop.c      rm__os_stop_apps: pidfd signalling and waiting
  * restartable.c  whether a found process can be started again (list
- *             time), credentials and executables checked for that,
- *             rm__os_may_register
+ *             time; scan.h)
+ * credcheck.c the credential and executable checks shared by
+ *             restartable.c and the launchers, rm__os_may_register
  * launch.c    rm__os_capture
  * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
  * services.c  the service-manager dispatcher; svc_runit.c and
@@ -25,6 +26,8 @@
 #include <sys/types.h>
 
 #include "../internal.h"
+
+/* {===== proc.c */
 
 /* The fields of /proc/PID/stat the backend uses. */
 typedef struct rm__pstat {
@@ -83,7 +86,21 @@ void rm__environ_free(rm__environ *env);
 const char *rm__environ_value(const rm__environ *env, const char *name,
                               size_t *len);
 
-/* {===== restartable.c */
+/* What classifying one process learns of its executable and hands on
+ * (the name, then the restartable rule), so each is asked once: the exe
+ * link's text, read when first needed, and the running inode's mode from
+ * the detection's statx.  Lives on the stack for one process. */
+typedef struct rm__exe_seen {
+  int link_state;              /* 0 unread, 1 read, -1 unreadable */
+  char link[RM_PATH_MAX + 16]; /* raw text, " (deleted)" included */
+  uint32_t mode;               /* st_mode of the running inode; 0 unknown */
+} rm__exe_seen;
+
+/* The exe link's text (read once into x), or NULL when unreadable. */
+const char *rm__exe_link(int dirfd, rm__exe_seen *x);
+
+/* }=====
+ * {===== credcheck.c */
 
 #define RM_MAX_GROUPS 1024
 

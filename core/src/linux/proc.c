@@ -293,3 +293,12 @@ void rm__os_global_unlock(void) { pthread_mutex_unlock(&global_mutex); }
 const char *rm__os_getenv(const char *name) { return getenv(name); }
 
 int rm__os_path_absolute(const char *path) { return path[0] == '/'; }
+
+const char *rm__exe_link(int dirfd, rm__exe_seen *x) {
+  if (x->link_state == 0) {
+    ssize_t n = readlinkat(dirfd, "exe", x->link, sizeof x->link - 1);
+    x->link_state = n > 0 && (size_t)n < sizeof x->link - 1 ? 1 : -1;
+    x->link[x->link_state > 0 ? n : 0] = 0;
+  }
+  return x->link_state > 0 ? x->link : NULL;
+}

@@ -198,19 +198,6 @@ typedef struct rm__item {
 uint32_t rm__self_init(rm__self *self);
 void rm__self_free(rm__self *self);
 
-/* What classifying one process learns of its executable and hands on
- * (the name, then the restartable rule), so each is asked once: the exe
- * link's text, read when first needed, and the running inode's mode from
- * the detection's statx.  Lives on the stack for one process. */
-typedef struct rm__exe_seen {
-  int link_state;              /* 0 unread, 1 read, -1 unreadable */
-  char link[RM_PATH_MAX + 16]; /* raw text, " (deleted)" included */
-  uint32_t mode;               /* st_mode of the running inode; 0 unknown */
-} rm__exe_seen;
-
-/* The exe link's text (read once into x), or NULL when unreadable. */
-const char *rm__exe_link(int dirfd, rm__exe_seen *x);
-
 /* Fills item's identity, name, session, exe (unless has_exe is already
  * set) and facts (all but graphical) for the process whose /proc
  * directory is dirfd and whose stat is st; mnt_ns is the inode of its
