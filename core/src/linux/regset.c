@@ -232,7 +232,6 @@ uint32_t rm__regset_build(rm__regset *s, const char *const *files,
   if (!s->ids || !s->paths || !s->devs || !dc) rc = RM_ERROR_OUTOFMEMORY;
   for (i = 0; i < n && rc == RM_OK; i++) rc = enter_file(s, dc, files[i], ids ? &ids[i] : NULL, i);
   free(dc);
-  if (rc == RM_OK && s->n_sockets) rc = rm__regset_add_sockets(s);
   if (rc != RM_OK) rm__regset_free(s);
   return rc;
 }

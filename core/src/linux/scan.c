@@ -420,6 +420,9 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   c.proc_fd = -1;
   pthread_mutex_init(&c.lock, NULL);
   rc = rm__regset_build(&c.set, in->files, in->file_ids, in->n_files);
+  /* Registered sockets: the sockfs inodes bound at them join the set
+   * (sockets.c), so the fd scan matches them like any file. */
+  if (rc == RM_OK && c.set.n_sockets) rc = rm__regset_add_sockets(&c.set);
   if (rc != RM_OK) goto end;
   rc = rm__self_init(&c.self);
   if (rc != RM_OK) goto end;

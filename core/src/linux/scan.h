@@ -74,8 +74,10 @@ typedef struct rm__uses {
 /* Builds the set from the registered paths (statx following symlinks) and
  * the identities they had when registered (ids: NULL or [n], {0, 0} for
  * none); a recorded identity the path no longer has matches as an older
- * inode.  RM_OK, RM_ERROR_ACCESS_DENIED (a path is a directory),
- * RM_ERROR_OUTOFMEMORY. */
+ * inode.  The registered paths that are Unix sockets are only noted
+ * (s->sockets): building does no netlink I/O, the scan adds their sockets
+ * afterwards (rm__regset_add_sockets).  RM_OK, RM_ERROR_ACCESS_DENIED (a
+ * path is a directory), RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__regset_build(rm__regset *s, const char *const *files,
                           const rm__file_id *ids, size_t n);
 void rm__regset_free(rm__regset *s);
@@ -83,11 +85,6 @@ void rm__regset_free(rm__regset *s);
 /* Adds an identity held for a registered file (a socket's sockfs inode);
  * 0, or -1 when out of memory. */
 int rm__regset_add_id(rm__regset *s, uint64_t dev, uint64_t ino, size_t file);
-
-/* sockets.c: adds, for each registered socket file, the sockfs inodes of
- * the sockets bound at it, so that fds on them match.  RM_OK or
- * RM_ERROR_OUTOFMEMORY (sockets that cannot be looked up match nothing). */
-uint32_t rm__regset_add_sockets(rm__regset *s);
 
 /* 1 when dev holds one of the registered paths (or their directories). */
 int rm__regset_has_dev(const rm__regset *s, uint64_t dev);
@@ -106,6 +103,14 @@ void rm__uses_add(rm__uses *u, size_t file, uint32_t how);
  * when empty), and resets. */
 rm__use *rm__uses_take(rm__uses *u, size_t *n);
 void rm__uses_free(rm__uses *u);
+
+/* }=====
+ * {===== sockets.c */
+
+/* Adds, for each registered socket file (s->sockets), the sockfs inodes
+ * of the sockets bound at it, so that fds on them match.  RM_OK or
+ * RM_ERROR_OUTOFMEMORY (sockets that cannot be looked up match nothing). */
+uint32_t rm__regset_add_sockets(rm__regset *s);
 
 /* }=====
  * {===== detect.c */

@@ -4,7 +4,8 @@
  * backend, and the small process tools its implementations share.
  *
  * services.c     the dispatcher (which manager knows a name), the critical
- *                list, running sv/systemctl by fork/exec
+ *                list
+ * svc_run.c      finding and running sv/systemctl by fork/exec
  * svc_runit.c    runit: runsv supervises one service directory; control and
  *                status through `sv` and the supervise/ files
  * svc_systemd.c  systemd (only where /run/systemd/system exists): cgroup →
@@ -49,7 +50,13 @@ typedef struct rm__svc_manager {
   uint32_t (*start)(const char *name, unsigned timeout_ms);
 } rm__svc_manager;
 
+/* {===== svc_runit.c */
+
 extern const rm__svc_manager rm__svc_runit;
+
+/* }=====
+ * {===== svc_systemd.c */
+
 extern const rm__svc_manager rm__svc_systemd;
 extern const rm__svc_manager rm__svc_systemd_user;
 
@@ -76,11 +83,17 @@ int rm__linux_user_unit_of_cgroup_text(const char *text, uint32_t uid,
  * /machine.slice (systemd-machined's containers and virtual machines). */
 int rm__linux_in_machine_slice(int dirfd);
 
+/* }=====
+ * {===== services.c (the rest of its interface is in linux.h) */
+
 /* Stop and start by short name through whichever manager knows it.
  * Critical services are never stopped (RM_ERROR_FAIL_SHUTDOWN). */
 uint32_t rm__linux_service_stop(const char *name, unsigned timeout_ms,
                                 int force, const volatile int *cancel);
 uint32_t rm__linux_service_start(const char *name, unsigned timeout_ms);
+
+/* }=====
+ * {===== svc_run.c */
 
 /* Absolute path of a program ("sv", "systemctl"): the usual system
  * directories first, then $PATH.  0 on success. */
@@ -98,5 +111,7 @@ int rm__linux_run(const char *cwd, char *const argv[], char *out, size_t cap,
 
 /* 1 when the process with this pid exists and is not a zombie. */
 int rm__linux_pid_alive(uint32_t pid);
+
+/* }===== */
 
 #endif
