@@ -73,6 +73,21 @@ int rm__service_name_eq(const char *a, const char *b);
 /* Timeout from an environment variable in ms, else dflt. */
 unsigned rm__env_ms(const char *name, unsigned dflt);
 
+/* The argument rules every entry point applies (the Lua binding too): a
+ * registrable path is absolute (rm__os_path_absolute), at most
+ * RM_PATH_MAX bytes of valid UTF-8; a service short name is 1 to
+ * RM_MAX_SVC_NAME bytes of valid UTF-8, not "." or "..", without control
+ * characters, '/' or '\'.  The *_problem functions return why s breaks
+ * the rule, worded for a person ("not an absolute path", "not valid
+ * UTF-8 at byte 3"; the caller names the culprit before it), either a
+ * constant or why[cap] filled; NULL when s follows it.  why needs
+ * RM_REASON_MAX bytes.  The rm__valid_* are the same as a yes or no. */
+#define RM_REASON_MAX 80
+const char *rm__path_problem(const char *s, char *why, size_t cap);
+const char *rm__service_name_problem(const char *s, char *why, size_t cap);
+int rm__valid_path(const char *s);
+int rm__valid_service_name(const char *s);
+
 /* }=====
  * {===== store.c, store_format.c: the session record */
 
@@ -209,11 +224,6 @@ uint32_t rm__read_files(rm__dir *d, unsigned slot, rm__record *r);
 void rm__journal_name(char *buf, size_t cap, unsigned slot, uint64_t gen);
 /* The store lock's bound: RESTARTMGR_LOCK_TIMEOUT_MS, else 5 s. */
 unsigned rm__lock_timeout(void);
-
-/* Argument checks shared by the entry points: a registrable absolute path,
- * a service short name. */
-int rm__valid_path(const char *s);
-int rm__valid_service_name(const char *s);
 
 /* The shutdown timeouts in force for a handle. */
 unsigned rm__app_timeout(const rm__handle *h);

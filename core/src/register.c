@@ -217,25 +217,6 @@ static uint32_t register_locked(rm__dir *d, unsigned slot, rm__record *r,
   return rc;
 }
 
-int rm__valid_service_name(const char *s) {
-  size_t n, i;
-  if (!s) return 0;
-  n = strlen(s);
-  if (n == 0 || n > RM_MAX_SVC_NAME || !rm__utf8_valid(s, n)) return 0;
-  if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return 0;
-  for (i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 || s[i] == '/' || s[i] == '\\') return 0;
-  return 1;
-}
-
-int rm__valid_path(const char *s) {
-  size_t n;
-  if (!s) return 0;
-  n = strlen(s);
-  if (n == 0 || n > RM_PATH_MAX || !rm__utf8_valid(s, n)) return 0;
-  return rm__os_path_absolute(s);
-}
-
 uint32_t rm_register_resources(uint32_t session_handle,
     unsigned n_files, const char *const file_names[],
     unsigned n_applications, const rm_unique_process applications[],

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * util.c: small helpers of the engine: owned strings, string vectors,
- * UTF-8 checks, record releases.
+ * UTF-8 checks, record releases, and the validators of the arguments
+ * every entry point takes (paths, service names).
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,3 +193,64 @@ int rm__service_name_eq(const char *a, const char *b) {
   }
   return 1;
 }
+
+/* {===== Validators: each returns why its argument is refused, worded
+ * for a person ("not an absolute path"), or NULL when it is accepted.
+ * The Lua binding shows the same words after the quoted culprit. */
+
+/* The rules paths and service names share: not empty, at most max bytes,
+ * valid UTF-8. */
+static const char *text_problem(const char *s, const char *empty, size_t max,
+                                char *why, size_t cap) {
+  size_t n = strlen(s), bad;
+  if (n == 0) return empty;
+  if (n > max) {
+    snprintf(why, cap, "longer than %lu bytes", (unsigned long)max);
+    return why;
+  }
+  if ((bad = rm__utf8_bad_byte(s, n)) != 0) {
+    snprintf(why, cap, "not valid UTF-8 at byte %lu", (unsigned long)bad);
+    return why;
+  }
+  return NULL;
+}
+
+const char *rm__path_problem(const char *s, char *why, size_t cap) {
+  const char *p;
+  if (!s) return "no path";
+  if ((p = text_problem(s, "an empty path", RM_PATH_MAX, why, cap)))
+    return p;
+  return rm__os_path_absolute(s) ? NULL : "not an absolute path";
+}
+
+const char *rm__service_name_problem(const char *s, char *why, size_t cap) {
+  const char *p;
+  size_t i;
+  if (!s) return "no service name";
+  if ((p = text_problem(s, "an empty service name", RM_MAX_SVC_NAME, why,
+                        cap)))
+    return p;
+  if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return "not a service name";
+  for (i = 0; s[i]; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == '/' || c == '\\') {
+      snprintf(why, cap, "a service name cannot contain %s (byte %lu)",
+               c < 0x20 ? "control characters" : c == '/' ? "'/'" : "'\\'",
+               (unsigned long)i + 1);
+      return why;
+    }
+  }
+  return NULL;
+}
+
+int rm__valid_path(const char *s) {
+  char why[RM_REASON_MAX];
+  return rm__path_problem(s, why, sizeof why) == NULL;
+}
+
+int rm__valid_service_name(const char *s) {
+  char why[RM_REASON_MAX];
+  return rm__service_name_problem(s, why, sizeof why) == NULL;
+}
+
+/* }===== */
