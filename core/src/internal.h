@@ -14,7 +14,8 @@
  * sessions.c  rm_list_sessions
  * native.c    forwarding to the system's own Restart Manager (native.h)
  * error.c     names and sentences of the codes
- * util.c      allocation, string vectors, UTF-8 helpers
+ * util.c      allocation, string vectors, releases, the argument validators
+ * utf8.c      UTF-8 checks (the lowest file: it calls nothing of ours)
  *
  * shutdown.c and restart.c also share actions.h.
  */
@@ -29,7 +30,22 @@
 #define RM_APP_TIMEOUT_MS 30000u
 #define RM_SERVICE_TIMEOUT_MS 20000u
 
-/* {===== util.c */
+/* {===== utf8.c */
+
+/* The length of the valid UTF-8 sequence at s[i] (no overlongs, no
+ * surrogates, at most U+10FFFF), or 0 when none starts there. */
+size_t rm__utf8_seq(const char *s, size_t len, size_t i);
+/* 0 when s[0..len) is valid UTF-8, else the 1-based byte where it stops
+ * being valid. */
+size_t rm__utf8_bad_byte(const char *s, size_t len);
+/* 1 when s is valid UTF-8. */
+int rm__utf8_valid(const char *s, size_t len);
+/* Copies src into dst[cap], truncated on a UTF-8 character boundary, always
+ * NUL-terminated. */
+void rm__utf8_copy(char *dst, size_t cap, const char *src);
+
+/* }=====
+ * {===== util.c */
 
 /* A growable array of owned strings. */
 typedef struct rm__strv {
@@ -43,18 +59,6 @@ void rm__strv_free(rm__strv *sv);
 /* Copies a NULL-terminated char* array (NULL gives an empty one). */
 char **rm__argv_dup(char *const *v);
 void rm__argv_free(char **v);
-
-/* The length of the valid UTF-8 sequence at s[i] (no overlongs, no
- * surrogates, at most U+10FFFF), or 0 when none starts there. */
-size_t rm__utf8_seq(const char *s, size_t len, size_t i);
-/* 0 when s[0..len) is valid UTF-8, else the 1-based byte where it stops
- * being valid. */
-size_t rm__utf8_bad_byte(const char *s, size_t len);
-/* 1 when s is valid UTF-8. */
-int rm__utf8_valid(const char *s, size_t len);
-/* Copies src into dst[cap], truncated on a UTF-8 character boundary, always
- * NUL-terminated. */
-void rm__utf8_copy(char *dst, size_t cap, const char *src);
 
 void rm__launch_free(rm__launch *l);
 /* Replaces *to with a deep copy of *from.  RM_OK, RM_ERROR_OUTOFMEMORY

@@ -20,75 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* {===== ntdll entry points, resolved once */
-
-typedef struct io_status {
-  union {
-    LONG status;
-    void *pointer;
-  } u;
-  ULONG_PTR information;
-} io_status;
-
-typedef rm__ntstatus (NTAPI *query_file_fn)(HANDLE, io_status *, void *, ULONG,
-                                            int);
-typedef rm__ntstatus (NTAPI *query_system_fn)(int, void *, ULONG, ULONG *);
-
-static query_file_fn query_file, query_volume;
-static query_system_fn query_system;
-
-static BOOL CALLBACK load_ntdll(INIT_ONCE *once, void *param, void **ctx) {
-  HMODULE nt = GetModuleHandleW(L"ntdll.dll");
-  (void)once; (void)param; (void)ctx;
-  if (!nt) return TRUE;
-  query_file = (query_file_fn)(void (*)(void))
-      GetProcAddress(nt, "NtQueryInformationFile");
-  query_volume = (query_file_fn)(void (*)(void))
-      GetProcAddress(nt, "NtQueryVolumeInformationFile");
-  query_system = (query_system_fn)(void (*)(void))
-      GetProcAddress(nt, "NtQuerySystemInformation");
-  return TRUE;
-}
-
-static void ntdll(void) {
-  static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
-  InitOnceExecuteOnce(&once, load_ntdll, NULL, NULL);
-}
-
-#define STATUS_INFO_LENGTH_MISMATCH ((rm__ntstatus)0xC0000004L)
-#define STATUS_BUFFER_TOO_SMALL ((rm__ntstatus)0xC0000023L)
 #define STATUS_BUFFER_OVERFLOW ((rm__ntstatus)0x80000005L)
 
-/* Runs a variable-size system query, growing *buf (malloc'd, kept between
- * calls by the caller) until the answer fits. */
-rm__ntstatus rm__win_query_system(ULONG info_class, void **buf, ULONG *len) {
-  rm__ntstatus st;
-  ntdll();
-  if (!query_system) return (rm__ntstatus)0xC0000002L;   /* not implemented */
-  if (!*buf) {
-    *len = 256 * 1024;
-    *buf = malloc(*len);
-    if (!*buf) return (rm__ntstatus)0xC0000017L;        /* no memory */
-  }
-  for (;;) {
-    ULONG need = 0;
-    void *bigger;
-    st = query_system((int)info_class, *buf, *len, &need);
-    if (st != STATUS_INFO_LENGTH_MISMATCH && st != STATUS_BUFFER_TOO_SMALL)
-      return st;
-    if (*len >= 512u * 1024 * 1024) return st;
-    *len = need > *len ? need + 64 * 1024 : *len * 2;
-    bigger = realloc(*buf, *len);
-    if (!bigger) return (rm__ntstatus)0xC0000017L;
-    *buf = bigger;
-  }
-}
-
-/* }=====
- * {===== Files */
+/* {===== Files */
 
 int rm__win_handle_id(HANDLE h, rm__file_id *out) {
-  io_status io;
+  rm__io_status io;
   LARGE_INTEGER index;
   union {
     struct {
@@ -97,13 +34,15 @@ int rm__win_handle_id(HANDLE h, rm__file_id *out) {
     } v;
     unsigned char raw[512];          /* room for the volume label */
   } vol;
+  const rm__ntdll *nt = rm__win_ntdll();
   rm__ntstatus st;
-  ntdll();
-  if (!query_file || !query_volume) return 0;
-  st = query_file(h, &io, &index, sizeof index,
+  if (!nt->query_information_file || !nt->query_volume_information_file)
+    return 0;
+  st = nt->query_information_file(h, &io, &index, sizeof index,
                   6 /* FileInternalInformation */);
   if (st < 0) return 0;
-  st = query_volume(h, &io, &vol, sizeof vol, 1 /* FileFsVolumeInformation */);
+  st = nt->query_volume_information_file(h, &io, &vol, sizeof vol,
+                                         1 /* FileFsVolumeInformation */);
   if (st < 0 && st != STATUS_BUFFER_OVERFLOW) return 0;
   out->dev = vol.v.serial;
   out->ino = (uint64_t)index.QuadPart;
@@ -116,7 +55,7 @@ uint32_t rm__win_path_id(const wchar_t *path, rm__file_id *out, int *is_dir) {
     ULONG links;
     BOOLEAN delete_pending, directory;
   } standard;
-  io_status io;
+  rm__io_status io;
   HANDLE h = CreateFileW(path, 0,
                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                          NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
@@ -125,8 +64,9 @@ uint32_t rm__win_path_id(const wchar_t *path, rm__file_id *out, int *is_dir) {
   ok = rm__win_handle_id(h, out);
   if (ok && is_dir) {
     *is_dir = 0;
-    if (query_file(h, &io, &standard, sizeof standard,
-                   5 /* FileStandardInformation */) >= 0)
+    if (rm__win_ntdll()->query_information_file(
+            h, &io, &standard, sizeof standard,
+            5 /* FileStandardInformation */) >= 0)
       *is_dir = standard.directory != 0;
   }
   CloseHandle(h);

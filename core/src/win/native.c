@@ -71,8 +71,7 @@ static struct {
 static int load(void) {
   HMODULE dll;
   const char *force = rm__os_getenv("RESTARTMGR_NATIVE_ON_WINE");
-  HMODULE nt = GetModuleHandleW(L"ntdll.dll");
-  if (nt && GetProcAddress(nt, "wine_get_version") &&
+  if (rm__win_ntdll()->wine_get_version &&
       !(force && strcmp(force, "1") == 0))
     return 0;
   dll = LoadLibraryExW(L"rstrtmgr.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);

@@ -34,18 +34,12 @@
 
 #define MAX_ENV_BYTES (4u * 1024 * 1024)
 
-typedef LONG (NTAPI *query_process_fn)(HANDLE, int, void *, ULONG, ULONG *);
-typedef LONG (NTAPI *read64_fn)(HANDLE, ULONG64, void *, ULONG64, ULONG64 *);
-
-static FARPROC ntdll_proc(const char *name) {
-  return GetProcAddress(GetModuleHandleW(L"ntdll.dll"), name);
-}
 
 /* The target, and how its memory is read: read64 is set for a 32-bit
  * caller reading a 64-bit process. */
 typedef struct target {
   HANDLE h;
-  read64_fn read64;
+  rm__nt_read64_fn read64;
 } target;
 
 static int read_mem(const target *t, uint64_t addr, void *buf, size_t n) {
@@ -76,8 +70,8 @@ static int read_ptr(const target *t, uint64_t addr, int width, uint64_t *out) {
 /* Finds the target's process parameters: their address and the width of
  * its pointers.  0 when they cannot be reached from this caller. */
 static int locate(HANDLE h, target *t, uint64_t *params, int *width) {
-  query_process_fn q = (query_process_fn)(void (*)(void))ntdll_proc(
-      "NtQueryInformationProcess");
+  const rm__ntdll *nt = rm__win_ntdll();
+  rm__nt_query_process_fn q = nt->query_information_process;
   ULONG_PTR wow = 0;
   struct {
     LONG exit_status;
@@ -92,14 +86,12 @@ static int locate(HANDLE h, target *t, uint64_t *params, int *width) {
     wow = 0;
   if (rm__win_caller_is_wow64() && !wow) {
     /* A 64-bit target seen from WOW64: through the 64-bit calls. */
-    query_process_fn q64 = (query_process_fn)(void (*)(void))ntdll_proc(
-        "NtWow64QueryInformationProcess64");
+    rm__nt_query_process_fn q64 = nt->wow64_query_information_process64;
     struct {
       LONG exit_status, pad;
       ULONG64 peb, affinity, priority, pid, parent;
     } basic64;
-    t->read64 = (read64_fn)(void (*)(void))ntdll_proc(
-        "NtWow64ReadVirtualMemory64");
+    t->read64 = nt->wow64_read_virtual_memory64;
     memset(&basic64, 0, sizeof basic64);
     if (!q64 || !t->read64 ||
         q64(h, 0 /* ProcessBasicInformation */, &basic64, sizeof basic64,

@@ -152,18 +152,12 @@ wchar_t *rm__win_nt_to_win32(const wchar_t *nt) {
 /* Asks the file system which processes have the file open (Windows 7 and
  * later; Wine does not implement it, and then this adds nothing). */
 static int add_holders(rm__win_scan *s, HANDLE h, size_t file) {
-  typedef LONG (NTAPI *query_fn)(HANDLE, void *, void *, ULONG, int);
-  static query_fn query;
-  struct {
-    ULONG_PTR status_pointer, information;
-  } io;
+  rm__nt_query_file_fn query = rm__win_ntdll()->query_information_file;
+  rm__io_status io;
   ULONG_PTR *buf = NULL;
   ULONG size = 4096;
   LONG st;
   size_t i, count;
-  if (!query)
-    query = (query_fn)(void (*)(void))GetProcAddress(
-        GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationFile");
   if (!query) return 1;
   for (;;) {
     free(buf);

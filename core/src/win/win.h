@@ -2,6 +2,7 @@
 /*
  * win.h: declarations shared by the files of the Win32 backend.
  *
+ * winapi.c    the ntdll entry points, resolved once for every thread
  * base.c      UTF-8/UTF-16 at the Win32 edge, paths, time, randomness,
  *             the global lock, the environment
  * ident.c     identities of files and processes
@@ -30,7 +31,54 @@
 
 #include "../internal.h"
 
-/* {===== base.c: strings and paths */
+/* {===== winapi.c: the ntdll entry points, resolved once */
+
+typedef LONG rm__ntstatus;
+
+/* IO_STATUS_BLOCK */
+typedef struct rm__io_status {
+  union {
+    LONG status;
+    void *pointer;
+  } u;
+  ULONG_PTR information;
+} rm__io_status;
+
+/* NtQueryInformationFile, NtQueryVolumeInformationFile */
+typedef rm__ntstatus (NTAPI *rm__nt_query_file_fn)(HANDLE, rm__io_status *,
+                                                   void *, ULONG, int);
+/* NtQuerySystemInformation */
+typedef rm__ntstatus (NTAPI *rm__nt_query_system_fn)(int, void *, ULONG,
+                                                     ULONG *);
+/* NtQueryInformationProcess, NtWow64QueryInformationProcess64 */
+typedef rm__ntstatus (NTAPI *rm__nt_query_process_fn)(HANDLE, int, void *,
+                                                      ULONG, ULONG *);
+/* NtWow64ReadVirtualMemory64 */
+typedef rm__ntstatus (NTAPI *rm__nt_read64_fn)(HANDLE, ULONG64, void *,
+                                               ULONG64, ULONG64 *);
+
+/* Each NULL when this ntdll lacks it (the WOW64 ones exist only in a
+ * 32-bit process on 64-bit Windows; wine_get_version only under Wine). */
+typedef struct rm__ntdll {
+  rm__nt_query_file_fn query_information_file;
+  rm__nt_query_file_fn query_volume_information_file;
+  rm__nt_query_system_fn query_system_information;
+  rm__nt_query_process_fn query_information_process;
+  rm__nt_query_process_fn wow64_query_information_process64;
+  rm__nt_read64_fn wow64_read_virtual_memory64;
+  FARPROC wine_get_version;
+} rm__ntdll;
+
+/* The entry points, resolved on the first call from any thread
+ * (InitOnceExecuteOnce); safe to call from every thread. */
+const rm__ntdll *rm__win_ntdll(void);
+
+/* NtQuerySystemInformation into *buf (malloc'd, grown until the answer
+ * fits and kept by the caller, who frees it). */
+rm__ntstatus rm__win_query_system(ULONG info_class, void **buf, ULONG *len);
+
+/* }=====
+ * {===== base.c: strings and paths */
 
 /* UTF-8 → UTF-16, malloc'd.  NULL for invalid UTF-8 or no memory. */
 wchar_t *rm__win_wide(const char *utf8);
@@ -90,6 +138,9 @@ int rm__win_image_is_console(const wchar_t *path);
 /* The full image path of an open process, malloc'd, or NULL. */
 wchar_t *rm__win_image_path(HANDLE process);
 
+/* Identity of the calling process (never changes for a process). */
+const rm_unique_process *rm__win_self(void);
+
 /* }=====
  * {===== procs.c: the process list and services */
 
@@ -128,10 +179,6 @@ typedef struct rm__win_services {
  * reached).  RM_OK or RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__win_services_snapshot(rm__win_services *out);
 void rm__win_services_free(rm__win_services *s);
-
-/* Identity of the calling process (never changes for a process;
- * ident.c). */
-const rm_unique_process *rm__win_self(void);
 
 /* }=====
  * {===== classify.c */
@@ -217,15 +264,6 @@ wchar_t *rm__win_restart_command(const wchar_t *image, const wchar_t *args);
 /* Sends Ctrl-C to the console the process is attached to (see console.c
  * for what that does to the caller's own console).  1 when sent. */
 int rm__win_send_ctrl_c(DWORD pid);
-
-/* }=====
- * {===== NT entry points (ntdll, declared here because the SDK headers
- * keep them out of reach) */
-
-typedef LONG rm__ntstatus;
-/* NtQuerySystemInformation into *buf (malloc'd, grown as needed and kept
- * by the caller, who frees it; ident.c). */
-rm__ntstatus rm__win_query_system(ULONG info_class, void **buf, ULONG *len);
 
 /* }===== */
 
