@@ -93,7 +93,7 @@ int rm__valid_path(const char *s);
 int rm__valid_service_name(const char *s);
 
 /* }=====
- * {===== store.c, store_format.c: the session record */
+ * {===== store.c: the session record, parsing its text in the store */
 
 /* A filter as stored. */
 typedef struct rm__filter {
@@ -146,24 +146,32 @@ void rm__record_free(rm__record *r);
  * with its identity.  RM_OK or RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id);
 
+/* Parses a record (without its files), validating everything:
+ * RM_ERROR_WRITE_FAULT for any malformed or hostile content,
+ * RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__record_parse(const char *text, size_t len, rm__record *r);
+
+/* The files of a journal's committed text (exactly r->journal.bytes bytes
+ * holding r->journal.lines lines) into r->files and r->file_ids, each
+ * path once.  Same codes. */
+uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r);
+
+/* }=====
+ * {===== store_format.c: writing the record in that format */
+
 /* 1 for a byte a stored string always carries %-escaped (a control
  * byte, space, '%', DEL): the writer escapes it, the parser refuses it
  * raw. */
 int rm__store_needs_escape(unsigned char c);
 
-/* Serialises and parses a record (without its files).  Parsing validates
- * everything and returns RM_ERROR_WRITE_FAULT for any malformed or
- * hostile content, RM_ERROR_OUTOFMEMORY. */
+/* Serialises a record (without its files).  RM_OK or
+ * RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);
-uint32_t rm__record_parse(const char *text, size_t len, rm__record *r);
 
-/* The journal's lines for n files (ids may be NULL: unknown), and the
- * files of a journal's committed text (exactly r->journal.bytes bytes
- * holding r->journal.lines lines) into r->files and r->file_ids, each
- * path once.  Same codes. */
+/* The journal's lines for n files (ids may be NULL: unknown).  Same
+ * codes. */
 uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
                           size_t n, char **out, size_t *len);
-uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r);
 
 /* }=====
  * {===== registration.c: restart registrations in the store */

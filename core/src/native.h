@@ -50,11 +50,7 @@ const rm__native_ops *rm__native(void);
  * system's Restart Manager and would otherwise forward to itself. */
 void rm__native_forbid(void);
 
-/* Backend: the system's Restart Manager, loaded, or NULL when there is
- * none (called once, by rm__native). */
-const rm__native_ops *rm__os_native(void);
-
-/* Backend: its name for rm_backend(), "linux" or "win32". */
-const char *rm__os_backend_name(void);
+/* The backend's side of this seam, rm__os_native, is declared in os.h
+ * with the rest of the backend's interface. */
 
 #endif

@@ -228,6 +228,17 @@ uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
  * RM_ERROR_FAIL_RESTART. */
 uint32_t rm__os_service_start(const char *name, unsigned timeout_ms);
 
+/* }=====
+ * {===== The backend itself */
+
+/* The system's Restart Manager, loaded, or NULL when there is none
+ * (called once, by rm__native; the table is native.h's). */
+struct rm__native_ops;
+const struct rm__native_ops *rm__os_native(void);
+
+/* The backend's name for rm_backend(), "linux" or "win32". */
+const char *rm__os_backend_name(void);
+
 /* }===== */
 
 #endif /* RM_OS_H */

@@ -3,6 +3,7 @@
  * (RESTARTMGR_BACKEND=native is ignored; see core/src/native.h). */
 #define _GNU_SOURCE
 #include "../native.h"
+#include "../os.h"
 
 #include <stddef.h>
 

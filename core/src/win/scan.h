@@ -13,6 +13,8 @@
 
 #include "win.h"
 
+/* {===== scanfiles.c */
+
 typedef struct rm__win_reg {
   rm__file_id id;
   size_t file;                     /* index into rm__scan_input.files */
@@ -74,5 +76,7 @@ int rm__win_cached_id(rm__win_scan *s, const wchar_t *path, rm__file_id *id);
 /* An NT path from GetMappedFileName as a path CreateFileW opens,
  * malloc'd. */
 wchar_t *rm__win_nt_to_win32(const wchar_t *nt);
+
+/* }===== */
 
 #endif
