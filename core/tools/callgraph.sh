@@ -7,32 +7,59 @@
 # connected component of more than one file.  Exits 1 and prints each
 # cycle's files when there is one.
 #
-#   callgraph.sh [-n NM] [-v] DIR...   (objects *.o / *.obj under each DIR)
+#   callgraph.sh [-n NM] [-v] [-f LIST]... [DIR...]
 #
-# -v prints every edge "caller -> callee (symbol)" as well.
+# The objects are those listed in each LIST file (one path a line; the
+# build writes one per library, so stale objects of removed files do not
+# count) and every *.o / *.obj under each DIR.  -v prints every edge
+# "caller -> callee (symbol)" as well.
 set -eu
 NM=nm
 VERBOSE=0
+LISTS=
 while [ $# -gt 0 ]; do
   case $1 in
     -n) NM=$2; shift 2 ;;
     -v) VERBOSE=1; shift ;;
+    -f) LISTS="$LISTS$2
+"; shift 2 ;;
     --) shift; break ;;
     -*) echo "callgraph.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
 done
-[ $# -gt 0 ] || { echo "usage: callgraph.sh [-n NM] [-v] DIR..." >&2; exit 2; }
+if [ $# -eq 0 ] && [ -z "$LISTS" ]; then
+  echo "usage: callgraph.sh [-n NM] [-v] [-f LIST]... [DIR...]" >&2
+  exit 2
+fi
 
-objs=$(find "$@" -type f \( -name '*.o' -o -name '*.obj' \) | LC_ALL=C sort)
-[ -n "$objs" ] || { echo "callgraph.sh: no objects under $*" >&2; exit 2; }
+for d in "$@"; do
+  [ -d "$d" ] || { echo "callgraph.sh: no directory $d" >&2; exit 2; }
+done
 
-for o in $objs; do
-  # "FILE<TAB>TYPE<TAB>NAME" per symbol; the file named by its source path
-  # below the object directory (src/linux/scan.c.o -> src/linux/scan.c).
-  name=$(printf '%s\n' "$o" | sed -e 's,.*\.dir/,,' -e 's,\.o$,,' -e 's,\.obj$,,')
-  "$NM" "$o" | awk -v f="$name" 'NF >= 2 { print f "\t" $(NF-1) "\t" $NF }'
-done | awk -v verbose="$VERBOSE" -F '\t' '
+# One object path a line (paths may hold spaces, not newlines).
+objs=$(
+  printf '%s' "$LISTS" | while IFS= read -r list; do
+    [ -n "$list" ] && cat "$list"
+  done
+  [ $# -eq 0 ] || find "$@" -type f \( -name '*.o' -o -name '*.obj' \)
+)
+objs=$(printf '%s\n' "$objs" | sed '/^$/d' | LC_ALL=C sort -u)
+[ -n "$objs" ] || { echo "callgraph.sh: no objects" >&2; exit 2; }
+
+# "FILE<TAB>TYPE<TAB>NAME" per symbol, the file named by its source path
+# below the object directory (.../rm_objects.dir/src/linux/scan.c.o is
+# src/linux/scan.c).  An object nm cannot read fails the check.
+syms=$(mktemp)
+trap 'rm -f "$syms" "$syms.objs"' EXIT
+printf '%s\n' "$objs" > "$syms.objs"
+while IFS= read -r o; do
+  name=$(printf '%s\n' "$o" | sed -e 's,.*\.dir/,,' -e 's,^\./,,' -e 's,\.o$,,' -e 's,\.obj$,,')
+  out=$("$NM" "$o") || { echo "callgraph.sh: $NM failed on $o" >&2; exit 2; }
+  printf '%s\n' "$out" | awk -v f="$name" 'NF >= 2 { print f "\t" $(NF-1) "\t" $NF }' >> "$syms"
+done < "$syms.objs"
+
+awk -v verbose="$VERBOSE" -F '\t' '
   # Global definitions: T text, D/B/R data, C common, W/V weak, G/S small data.
   $2 ~ /^[TDBRCWVGS]$/ { def[$3] = $1; files[$1] = 1; next }
   $2 == "U" { nu++; uf[nu] = $1; us[nu] = $3; files[$1] = 1; next }
@@ -78,4 +105,4 @@ done | awk -v verbose="$VERBOSE" -F '\t' '
       exit 1
     }
     printf "callgraph.sh: no cycles among %d files (%d file-level edges)\n", n, edges
-  }'
+  }' "$syms"
