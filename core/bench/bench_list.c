@@ -2,7 +2,8 @@
 /*
  * bench_list.c (rm_bench_list): what finding the users of files costs,
  * measured the way a user pays for it, next to fuser, lsof and the
- * leanest scan one can write, in one run (SPEC section 7).
+ * leanest scan one can write, in one run (docs/performance.md, Listing:
+ * rm_bench_list).
  *
  * The workload: rm_bench_holders (built beside it), by default 500
  * processes holding 40 files each from a pool of 2000 (8 of them mapped

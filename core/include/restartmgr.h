@@ -252,7 +252,7 @@ RM_EXTERN uint32_t rm_shutdown(uint32_t session_handle, uint32_t action_flags,
  * reverse order (primary only), skipping RM_NO_RESTART targets
  * (RM_STATUS_RESTART_MASKED).  Apps are relaunched as their own user with
  * the executable checked by identity, and must stay up for a settle time
- * (README, "Restart").  restart_flags must be 0.  status may be NULL.
+ * (docs/linux.md, Restart).  restart_flags must be 0.  status may be NULL.
  * Returns RM_OK; RM_ERROR_REQUEST_OUT_OF_SEQUENCE (no shutdown yet, or
  * another shutdown or restart running); RM_ERROR_FAIL_RESTART (one or more
  * failed; see app_status, and rm_get_list_alloc's restart outcome for
@@ -527,7 +527,7 @@ RM_EXTERN const char *rm_version(void);
 /* Candidates of the session store location that rm_store_path found
  * unusable and skipped (another user owns or can write the path, a
  * foreign symlink leads there, it cannot be created): RM_STORE_SKIPPED_*
- * bits.  Linux only; the README's store section has the rule. */
+ * bits.  Linux only; docs/sessions.md, Path checks has the rule. */
 #define RM_STORE_SKIPPED_RUNTIME_DIR 0x01u  /* $XDG_RUNTIME_DIR/restartmgr
                                                (or that directory is not
                                                the caller's with mode 0700) */

@@ -15,8 +15,8 @@
  * A process started from a registered restart command inherits that
  * registration, so the next installer can restart it too.
  *
- * Workers (entries restartable through a listed master, see the
- * README) are never launched themselves: once their master is handled
+ * Workers (entries restartable through a listed master, see
+ * docs/linux.md, Workers) are never launched themselves: once their master is handled
  * they follow its outcome (RESTARTED with RM_RESTART_NOTE_WORKER, or
  * ERROR_ON_RESTART with RM_RESTART_FAILED_MASTER).  Every attempt leaves
  * an rm_restart_outcome in the record, which rm_get_list_alloc reports.

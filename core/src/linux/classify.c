@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * classify.c: what kind of application a found process is, and whether
- * the installer can shut it down and bring it back (SPEC section 4).
+ * the installer can shut it down and bring it back (docs/linux.md,
+ * Classification).
  *
  * Only processes that matched are classified, and each only with what its
  * entry needs: stat (identity, terminal, kernel-thread flag), exe (name),

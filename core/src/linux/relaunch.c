@@ -2,7 +2,7 @@
 /*
  * relaunch.c: rm__os_launch, starting a captured application again.
  *
- * Safety first (README, "Restart"):
+ * Safety first (docs/linux.md, Restart):
  *
  *  - Credentials before paths.  The new process takes on the target's
  *    whole credential set (supplementary groups, then gid, then uid, all

@@ -4,7 +4,7 @@
  * decided when it is listed, so that rm_get_list tells the truth and
  * RM_SHUTDOWN_ONLY_REGISTERED refuses before anything is stopped.
  *
- * The rule (README, "Restart").  An app that is not a service and has no
+ * The rule (docs/linux.md, The restartable rule).  An app that is not a service and has no
  * terminal is restartable when all of these hold:
  *
  *  1. Its credentials are uniform: real, effective, saved and filesystem

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * scan.c: rm__os_scan, who uses the registered files, processes and
- * services (SPEC sections 4 and 7).
+ * services (docs/linux.md, Who uses a file; what it costs:
+ * docs/performance.md, Listing: rm_bench_list).
  *
- * Shape of the scan (the cheap one of linux-peers.md section 3.3):
+ * Shape of the scan:
  *  - one getdents64 pass over /proc: thread-group leaders only;
  *  - per process, everything is opened relative to its /proc/PID
  *    directory fd, so a recycled pid cannot mix two processes' files;

@@ -8,7 +8,7 @@
  * recorded identity (if the pid now belongs to another process, that
  * process is never signalled), then pidfd_send_signal, then poll() on the
  * pidfds, which become readable when their process exits
- * (linux-peers.md section 4).  Only where pidfds are unavailable (ENOSYS,
+ * (docs/linux.md, Process identity).  Only where pidfds are unavailable (ENOSYS,
  * or out of descriptors) does a target fall back to kill() with the
  * identity re-checked right before each signal, and to polling /proc.
  *

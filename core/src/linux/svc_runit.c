@@ -16,8 +16,7 @@
  * Control goes through `sv` (never a signal to the daemon: runsv would
  * restart it), and every result is verified by reading supervise/, not by
  * trusting sv's "ok:" line.  A start also waits for ./check, when the
- * service has one, as `sv start` does.  runit's traps (linux-peers.md
- * 5.1): runsv handles one control byte per loop and sleeps 1 s after a
+ * service has one, as `sv start` does.  runit's traps: runsv handles one control byte per loop and sleeps 1 s after a
  * child that ran under 1 s, and sv silently skips a command equal to the
  * possibly stale wanted state; so a stop is withdrawn with `sv up` only
  * once the status says "want down", and nothing trusts a command to have
