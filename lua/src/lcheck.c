@@ -15,10 +15,9 @@
  *
  * with the code the core would give (BAD_ARGUMENTS; ACCESS_DENIED for a
  * directory, which the core reports only when listing; FILE_NOT_FOUND
- * for a dead pid).  The core still checks everything again; the UTF-8
- * rule, the absolute-path rule (rm__os_path_absolute) and the limits are
- * the core's own (internal.h), the rest has to agree with it, and the
- * specs hold them together.
+ * for a dead pid).  The core still checks everything again; the rules
+ * and their reasons are the core's own (rm__path_problem and
+ * rm__service_name_problem, util.c), so the two cannot disagree.
  */
 #include "lrestartmgr.h"
 #include "internal.h"
@@ -80,41 +79,27 @@ static int culprit(lua_State *L, const char *what, const char *where,
   return 3;
 }
 
-/* The rules paths and service names share: not empty (the message for an
- * empty one is empty), no zero byte, at most max bytes, valid UTF-8.  0,
- * or culprit's 3 results. */
-static int check_text(lua_State *L, const char *what, const char *where,
-                      const char *s, size_t len, const char *empty,
-                      size_t max) {
-  size_t bad;
-  if (len == 0)
-    return culprit(L, what, where, s, len, empty, RM_ERROR_BAD_ARGUMENTS);
-  if (strlen(s) != len)
-    return culprit(L, what, where, s, len,
-                   lua_pushfstring(L, "contains a zero byte at byte %I",
-                                   (lua_Integer)strlen(s) + 1),
-                   RM_ERROR_BAD_ARGUMENTS);
-  if (len > max)
-    return culprit(L, what, where, s, len,
-                   lua_pushfstring(L, "longer than %I bytes",
-                                   (lua_Integer)max),
-                   RM_ERROR_BAD_ARGUMENTS);
-  if ((bad = rm__utf8_bad_byte(s, len)) != 0)
-    return culprit(L, what, where, s, len,
-                   lua_pushfstring(L, "not valid UTF-8 at byte %I",
-                                   (lua_Integer)bad),
-                   RM_ERROR_BAD_ARGUMENTS);
-  return 0;
+/* A Lua string may hold a zero byte, which no C string can: refused
+ * first, before the core's rules (util.c) say why they refuse, if they
+ * do.  0, or culprit's 3 results. */
+static int zero_byte(lua_State *L, const char *what, const char *where,
+                     const char *s, size_t len) {
+  if (strlen(s) == len) return 0;
+  return culprit(L, what, where, s, len,
+                 lua_pushfstring(L, "contains a zero byte at byte %I",
+                                 (lua_Integer)strlen(s) + 1),
+                 RM_ERROR_BAD_ARGUMENTS);
 }
 
 int rm__lua_check_path(lua_State *L, const char *what, const char *where,
                        const char *s, size_t len, int reject_dir) {
+  char buf[RM_REASON_MAX];
+  const char *why;
   struct stat st;
-  int n = check_text(L, what, where, s, len, "an empty path", RM_PATH_MAX);
+  int n = zero_byte(L, what, where, s, len);
   if (n) return n;
-  if (!rm__os_path_absolute(s))
-    return culprit(L, what, where, s, len, "not an absolute path",
-                   RM_ERROR_BAD_ARGUMENTS);
+  if ((why = rm__path_problem(s, buf, sizeof buf)) != NULL)
+    return culprit(L, what, where, s, len, why, RM_ERROR_BAD_ARGUMENTS);
   if (reject_dir && stat(s, &st) == 0 && S_ISDIR(st.st_mode))
     return culprit(L, what, where, s, len,
                    "a directory cannot be registered", RM_ERROR_ACCESS_DENIED);
@@ -123,23 +108,11 @@ int rm__lua_check_path(lua_State *L, const char *what, const char *where,
 
 int rm__lua_check_service(lua_State *L, const char *what, const char *where,
                           const char *s, size_t len) {
-  size_t i;
-  int n = check_text(L, what, where, s, len, "an empty service name",
-                     RM_MAX_SVC_NAME);
+  char buf[RM_REASON_MAX];
+  const char *why;
+  int n = zero_byte(L, what, where, s, len);
   if (n) return n;
-  if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-    return culprit(L, what, where, s, len, "not a service name",
-                   RM_ERROR_BAD_ARGUMENTS);
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == '/' || c == '\\')
-      return culprit(L, what, where, s, len,
-                     lua_pushfstring(L, "a service name cannot contain %s "
-                                        "(byte %I)",
-                                     c < 0x20 ? "control characters"
-                                     : c == '/' ? "'/'" : "'\\'",
-                                     (lua_Integer)i + 1),
-                     RM_ERROR_BAD_ARGUMENTS);
-  }
+  if ((why = rm__service_name_problem(s, buf, sizeof buf)) != NULL)
+    return culprit(L, what, where, s, len, why, RM_ERROR_BAD_ARGUMENTS);
   return 0;
 }
