@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * consumer.c: a program that uses an installed restartmgr, as any C
- * project would (see CMakeLists.txt and README "Install").
+ * project would (see CMakeLists.txt and docs/hacking.md, "Install routes and packaging").
  *
  * It starts a session, starts a child process that holds a file open,
  * registers the file, lists who uses it and checks that the child is

@@ -305,7 +305,7 @@ describe("restartmgr stale under systemd", function()
   end)
 
   -- A service is one entry, its main process, holding what all its
-  -- processes hold (README, "One entry per service"): one row, one
+  -- processes hold (docs/linux.md, "Services"): one row, one
   -- restart, and every process of the unit comes back with the new file.
   it("--restart restarts a master and its workers once, as one service",
      function()

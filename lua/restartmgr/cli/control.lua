@@ -41,7 +41,7 @@ caller itself uses a file).
   --timeout SECONDS  per program and service (default 30 and 20)
   -p, --pid PID      also a process (repeatable)
   -s, --service NAME also a service (repeatable)
-  --json             the outcome as one JSON object (fields in README.md)
+  --json             the outcome as one JSON object (fields: restartmgr(1))
 
 Progress goes to stderr: a bar on a terminal, plain lines otherwise.
 

@@ -51,7 +51,7 @@ a terminal) nor, unless run as root, other users' processes.
                    nothing
   --force          kill what does not stop within the timeout
   --timeout SECS   per program and service (default 30 and 20)
-  --json           one JSON object (fields in README.md)
+  --json           one JSON object (fields: restartmgr(1))
 
 Exit status: 0 nothing runs replaced files (or --restart restarted all
 of them), 1 something still does (listed, not restartable, or a restart

@@ -45,7 +45,7 @@ still checked (a missing path may still be held as an older copy).
 Relative paths are taken from the current directory.  restartmgr leaves
 itself out.
 
-  --json   one JSON object (fields in README.md, "restartmgr who --json")
+  --json   one JSON object (fields: restartmgr(1))
 
 Exit status (as fuser's): 0 at least one file is in use, 1 none is,
 2 bad usage, 3 the session failed.
