@@ -553,6 +553,75 @@ RM_EXTERN uint32_t rm_store_path(char *path, size_t path_cap,
 
 /* }===== */
 
+/* {===== What else an upgrade leaves behind: replaced scripts, a newer
+ * kernel (docs/linux.md, Replaced scripts and The kernel) */
+
+/* Why a script counts as replaced: rm_stale_script.why bits. */
+#define RM_SCRIPT_CHANGED 0x1u  /* the file at the script's path changed
+                                   after the process started (replaced by
+                                   rename, or written in place) */
+#define RM_SCRIPT_DELETED 0x2u  /* the script is gone; the interpreter
+                                   still holds it open, deleted */
+
+/* An interpreter process running a script that was replaced or changed
+ * after it started. */
+typedef struct rm_stale_script {
+  rm_unique_process process;
+  const char *interpreter;  /* its family: "perl", "python", "ruby",
+                               "node", "lua" or "shell" (static) */
+  char *path;               /* the script, absolute, as the process's own
+                               view resolved it; bytes from the process's
+                               command line and links, to be escaped when
+                               shown (owned by the array) */
+  uint32_t why;             /* RM_SCRIPT_* */
+} rm_stale_script;
+
+/* Every interpreter process (perl, python, ruby, node, lua, sh and its
+ * kin, recognised by the name of the executable file it runs) whose
+ * script, the first argument after the interpreter's options, was
+ * replaced or changed after the process started.  The path is looked up
+ * in the process's own view, trusting only directories, links and files
+ * that root or the process's own user controls; nothing is ever run or
+ * read.  Processes the caller cannot inspect are left out.  *scripts is
+ * allocated (NULL when *n_scripts is 0), sorted by pid, and released with
+ * rm_free_stale_scripts.  Linux only: elsewhere RM_OK with no entries.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL pointer);
+ * RM_ERROR_ACCESS_DENIED (/proc unreadable); RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_get_stale_scripts(rm_stale_script **scripts,
+                                        unsigned *n_scripts);
+
+/* Releases what rm_get_stale_scripts returned.  NULL is a no-op. */
+RM_EXTERN void rm_free_stale_scripts(rm_stale_script *scripts,
+                                     unsigned n_scripts);
+
+#define RM_MAX_KERNEL_RELEASE 64   /* bytes of a kernel release name */
+
+/* The running kernel and the newest one installed. */
+typedef struct rm_kernel_info {
+  char running[RM_MAX_KERNEL_RELEASE + 1];  /* its release (uname -r) */
+  char newest[RM_MAX_KERNEL_RELEASE + 1];   /* the newest installed of the
+                                               running one's flavour (else
+                                               of any); "" when none is */
+  int reboot_required;      /* 1 when newest is later than running in
+                               Debian's version order: the upgrade is
+                               finished only by a reboot */
+} rm_kernel_info;
+
+/* Compares the running kernel with the kernels installed under root
+ * (NULL: "/"): boot/vmlinuz-RELEASE, boot/vmlinux-RELEASE and
+ * lib/modules/RELEASE/modules.dep.  A root other than "/" is for tests
+ * (a tree of kernel files the machine does not have).  Linux only:
+ * elsewhere RM_OK with every field empty.  Returns RM_OK;
+ * RM_ERROR_BAD_ARGUMENTS (NULL out, a root that is not absolute);
+ * RM_ERROR_FILE_NOT_FOUND (root is not a directory). */
+RM_EXTERN uint32_t rm_get_kernel_info(const char *root, rm_kernel_info *out);
+
+/* Debian's version order (deb-version(7)), as dpkg --compare-versions:
+ * <0, 0 or >0 as a sorts before, as or after b.  NULL sorts first. */
+RM_EXTERN int rm_compare_versions(const char *a, const char *b);
+
+/* }===== */
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,9 @@
  * error.c     names and sentences of the codes
  * util.c      allocation, string vectors, releases, the argument validators
  * utf8.c      UTF-8 checks (the lowest file: it calls nothing of ours)
+ * version.c   Debian's version order (calls nothing of ours either)
+ * leftovers.c rm_get_stale_scripts, rm_get_kernel_info: what an upgrade
+ *             leaves beyond mapped files (the backend finds it)
  *
  * shutdown.c and restart.c also share actions.h.
  */
@@ -30,7 +33,13 @@
 #define RM_APP_TIMEOUT_MS 30000u
 #define RM_SERVICE_TIMEOUT_MS 20000u
 
-/* {===== utf8.c */
+/* {===== version.c */
+
+/* Debian's version order (deb-version(7)): <0, 0, >0. */
+int rm__version_compare(const char *a, const char *b);
+
+/* }=====
+ * {===== utf8.c */
 
 /* The length of the valid UTF-8 sequence at s[i] (no overlongs, no
  * surrogates, at most U+10FFFF), or 0 when none starts there. */

@@ -239,6 +239,26 @@ const struct rm__native_ops *rm__os_native(void);
 /* The backend's name for rm_backend(), "linux" or "win32". */
 const char *rm__os_backend_name(void);
 
+/* }=====
+ * {===== linux/scripts.c, linux/kernel.c (win/leftovers.c): what an
+ * upgrade leaves beyond mapped files */
+
+/* One interpreter process whose script was replaced. */
+typedef struct rm__script_verdict {
+  rm_unique_process process;
+  const char *interpreter;             /* static family label */
+  char *path;                          /* owned */
+  uint32_t why;                        /* RM_SCRIPT_* */
+} rm__script_verdict;
+
+/* Every such process, sorted by pid (rm_get_stale_scripts).  RM_OK,
+ * RM_ERROR_ACCESS_DENIED, RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_stale_scripts(rm__script_verdict **out, size_t *n);
+void rm__script_verdicts_free(rm__script_verdict *v, size_t n);
+
+/* rm_get_kernel_info with root checked (absolute or NULL). */
+uint32_t rm__os_kernel_info(const char *root, rm_kernel_info *out);
+
 /* }===== */
 
 #endif /* RM_OS_H */

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "../internal.h"
@@ -137,6 +138,51 @@ int rm__linux_plain_executable(const struct stat *st, const char *xattr_path);
 
 /* Strips a trailing " (deleted)" from an exe link text in place. */
 void rm__linux_strip_deleted(char *link);
+
+/* }=====
+ * {===== view_path.c, scripts.c, kernel.c */
+
+/* Who may control what a path a process named means: root and, when its
+ * uids all agree, the process's user. */
+typedef struct rm__view_trust {
+  uint32_t uids[2];
+  size_t n_uids;
+} rm__view_trust;
+
+/* A path resolved in a process's view. */
+typedef struct rm__view_file {
+  int fd;                           /* O_PATH fd of the file, or -1 */
+  struct stat st;                   /* its fstat, when fd >= 0 */
+  char canon[4096];                 /* the absolute path it resolved to,
+                                       for display (a missing one: up to
+                                       where it stopped, then the rest) */
+} rm__view_file;
+
+/* Looks path up from the process's root (rootfd, an absolute path) or
+ * cwd (cwdfd with cwd_text, its link text, for a relative one), one
+ * component at a time, following only links that t's users own, through
+ * directories only they can change, to a regular file only they can
+ * change (view_path.c has the rule).  0: found (out->fd open); 1: a
+ * component is missing (out->canon says where); -1: not decided. */
+int rm__view_resolve(const rm__view_trust *t, int rootfd, int cwdfd,
+                     const char *cwd_text, const char *path,
+                     rm__view_file *out);
+
+/* The index in argv[0..argc) of the script an interpreter runs, or -1
+ * when exe (the executable's path) is no interpreter known or there is
+ * no script file (-e, -c, -m, stdin).  *label gets the family. */
+int rm__script_arg(const char *exe, const char *const *argv, int argc,
+                   const char **label);
+
+/* Whether the process at dirfd (/proc/PID) runs a script replaced after
+ * it started: 1 and *out filled (out->path malloc'd), else 0.  boot_wall
+ * is CLOCK_REALTIME at boot in ns. */
+int rm__script_check(int dirfd, uint32_t pid, int64_t boot_wall,
+                     rm__script_verdict *out);
+
+/* rm_get_kernel_info against a given running release (tests name one). */
+uint32_t rm__linux_kernel_pick(const char *root, const char *running,
+                               rm_kernel_info *out);
 
 /* }=====
  * {===== store_path.c */
