@@ -279,6 +279,7 @@ RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L) {
 
   luaL_newlib(L, module_functions);                /* rm */
   rm__lua_restart_functions(L);
+  rm__lua_leftover_functions(L);
   push_errors(L);
   lua_setfield(L, -2, "errors");
   push_options(L);

@@ -9,6 +9,8 @@
  * lsession.c     s:register, s:list                      (method file)
  * lcontrol.c     s:shutdown, s:restart, s:cancel, the filter methods
  * lshow.c        app and filter entries that print readably, rm.sessions
+ * lleftovers.c   rm.stale_scripts, rm.kernel, rm.compare_versions (the
+ *                hub installs them)
  * lrestart.c     restart registrations, outcomes, failures (helpers for
  *                lsession.c and lcontrol.c; rm.register_restart and
  *                rm.restart_registration, which the hub installs)
@@ -86,6 +88,12 @@ extern const char *const rm__lua_remove_filter_keys[];
 void rm__lua_show_init(lua_State *L);
 /* rm.sessions() -> { { key =, slot =, owner =, ... }, ... } | fail, ... */
 int rm__lua_sessions(lua_State *L);
+/* }=====
+ * {===== lleftovers.c */
+
+/* Sets stale_scripts, kernel and compare_versions in the table on top. */
+void rm__lua_leftover_functions(lua_State *L);
+
 /* }=====
  * {===== lrestart.c */
 
