@@ -74,6 +74,12 @@ static int m_kernel(lua_State *L) {
   uint32_t rc;
   luaL_argcheck(L, !root || root[0] == '/', 1, "absolute path expected");
   rc = rm_get_kernel_info(root, &k);
+  if (rc == RM_ERROR_FILE_NOT_FOUND && root) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "kernel: %s: not a directory", root);
+    lua_pushstring(L, rm_error_name(rc));
+    return 3;
+  }
   if (rc != RM_OK) return rm__lua_fail(L, rc, "kernel");
   lua_createtable(L, 0, 3);
   lua_pushstring(L, k.running);

@@ -1,0 +1,97 @@
+-- SPDX-License-Identifier: MIT
+-- restartmgr.cli.leftovers: what `restartmgr stale` reports beyond
+-- deleted mappings (docs/command.md, restartmgr stale): interpreter
+-- processes whose script was replaced (rm.stale_scripts), and a running
+-- kernel older than the newest installed one (rm.kernel).  The module
+-- finds both; this file only filters, words and shapes them.
+
+local rm = require "restartmgr"
+local json = require "restartmgr.cli.json"
+local output = require "restartmgr.cli.output"
+
+local NULL = json.NULL
+
+local M = {}
+
+M.REASON = "script replaced"
+
+-- Whether path is under one of the prefixes (all paths when none).
+local function under(path, prefixes)
+  if #prefixes == 0 then return true end
+  for _, p in ipairs(prefixes) do
+    p = p:gsub("/+$", "")
+    if path == p or path:sub(1, #p + 1) == p .. "/" then return true end
+  end
+  return false
+end
+
+-- The interpreter processes running a replaced script whose path is
+-- under one of the prefixes, but self_pid: a list of { pid =,
+-- start_time =, interpreter =, path =, why = }, and a map from pid to
+-- its entry.  A failure of the module is a warning, not the end of the
+-- run: the deleted mappings are still worth reporting.
+function M.stale_scripts(prefixes, self_pid)
+  local list, byp = {}, {}
+  local all, msg = rm.stale_scripts()
+  if not all then
+    output.warn("%s", msg)
+    return list, byp
+  end
+  for _, s in ipairs(all) do
+    if s.pid ~= self_pid and under(s.path, prefixes) then
+      list[#list + 1] = s
+      byp[s.pid] = s
+    end
+  end
+  return list, byp
+end
+
+-- The script entry of an app of the list, when it is the process the
+-- script scan saw (same pid and start time).
+function M.script_of(a, byp)
+  local s = byp[a.pid]
+  if s and s.start_time == a.start_time then return s end
+  return nil
+end
+
+-- The script as JSON (docs/command.md).
+function M.script_json(s)
+  if not s then return NULL end
+  return { path = s.path, interpreter = s.interpreter, why = s.why }
+end
+
+-- The running and newest installed kernels, or nil when not asked:
+-- --path limits the report to files under a directory, which the kernel
+-- is not.  RESTARTMGR_KERNEL_ROOT names another tree than "/" to look
+-- for installed kernels in; it is for tests (a state the machine running
+-- them cannot be put in), documented in restartmgr(1).
+function M.kernel(prefixes)
+  if #prefixes > 0 then return nil end
+  local root = os.getenv("RESTARTMGR_KERNEL_ROOT")
+  if root == "" then root = nil end
+  if root and root:sub(1, 1) ~= "/" then
+    output.warn("RESTARTMGR_KERNEL_ROOT=%s: not an absolute path", root)
+    return nil
+  end
+  local k, msg = rm.kernel(root)
+  if not k then
+    output.warn("%s", msg)
+    return nil
+  end
+  return k
+end
+
+function M.kernel_json(k)
+  if not k then return NULL end
+  return { running = k.running, newest = k.newest or NULL,
+           reboot_required = k.reboot_required }
+end
+
+-- The line the text output ends with when a reboot is pending.
+function M.kernel_text(k)
+  if not (k and k.reboot_required) then return nil end
+  return ("Reboot required (kernel): running %s, newest installed %s.\n")
+         :format(k.running, k.newest)
+end
+
+return M
