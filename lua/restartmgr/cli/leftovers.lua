@@ -46,6 +46,28 @@ function M.stale_scripts(prefixes, self_pid)
   return list, byp
 end
 
+-- The scripts' paths, sorted, each once.
+function M.paths(scripts)
+  local out, seen = {}, {}
+  for _, s in ipairs(scripts) do
+    if not seen[s.path] then
+      seen[s.path] = true
+      out[#out + 1] = s.path
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+-- Registers the script processes by identity in session s, one call
+-- each: one that has exited since the scan is refused and left out (it
+-- runs nothing any more).
+function M.register(s, scripts)
+  for _, x in ipairs(scripts) do
+    s:register{ processes = { { pid = x.pid, start_time = x.start_time } } }
+  end
+end
+
 -- The script entry of an app of the list, when it is the process the
 -- script scan saw (same pid and start time).
 function M.script_of(a, byp)
@@ -90,7 +112,7 @@ end
 -- The line the text output ends with when a reboot is pending.
 function M.kernel_text(k)
   if not (k and k.reboot_required) then return nil end
-  return ("Reboot required (kernel): running %s, newest installed %s.\n")
+  return ("Reboot required (kernel): running %s, newest installed %s.")
          :format(k.running, k.newest)
 end
 
