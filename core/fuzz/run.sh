@@ -23,10 +23,14 @@ else
 fi
 trap 'rm -rf "$work" "$stores"' EXIT INT TERM
 status=0
-for target in store_parse api; do
+for target in store_parse api leftovers; do
   corpus=$work/corpus-$target
   mkdir -p "$corpus" "$stores/store-$target"
-  case $target in store_parse) seeds=$src/corpus/store ;; *) seeds=$src/corpus/api ;; esac
+  case $target in
+    store_parse) seeds=$src/corpus/store ;;
+    leftovers) seeds=$src/corpus/leftovers ;;
+    *) seeds=$src/corpus/api ;;
+  esac
   cp "$seeds"/* "$corpus"/
   log=$work/$target.log
   if RESTARTMGR_STATE_DIR=$stores/store-$target/s \
