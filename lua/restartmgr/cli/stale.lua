@@ -12,6 +12,7 @@ local json = require "restartmgr.cli.json"
 local args = require "restartmgr.cli.args"
 local proc = require "restartmgr.cli.proc"
 local apps_ = require "restartmgr.cli.apps"
+local leftovers = require "restartmgr.cli.leftovers"
 
 local printf, die = output.printf, output.die
 local EXIT_FAILURE = output.EXIT_FAILURE
@@ -33,9 +34,12 @@ usage: restartmgr stale [--json] [--services-only] [--path DIR]...
                         [--force] [--timeout SECONDS] [--path DIR]... [--json]
 
 Lists every process that still runs a replaced or deleted executable or
-shared library (what a package upgrade leaves behind, like needrestart
-and dnf needs-restarting), grouped by service, with whether each can be
-restarted.  Critical processes (PID 1, dbus, logind, gettys, display
+shared library, or an interpreter (perl, python, ruby, node, lua, sh)
+whose script was replaced ("script replaced"): what a package upgrade
+leaves behind, like needrestart and dnf needs-restarting.  Grouped by
+service, with whether each can be restarted.  Ends with "Reboot
+required (kernel)" when a newer kernel is installed than the one
+running (not with --path).  Critical processes (PID 1, dbus, logind, gettys, display
 managers, the list in restartmgr(1), systemd units with RefuseManualStop)
 are shown but never restarted; neither are console programs (they have
 a terminal) nor, unless run as root, other users' processes.
@@ -55,7 +59,7 @@ a terminal) nor, unless run as root, other users' processes.
 
 Exit status: 0 nothing runs replaced files (or --restart restarted all
 of them), 1 something still does (listed, not restartable, or a restart
-failed), 2 bad usage, 3 the session failed.
+failed) or a reboot is required, 2 bad usage, 3 the session failed.
 ]]
 
 -- Paths of executable mappings that /proc/PID/maps marks "(deleted)":
@@ -123,6 +127,7 @@ local function stale_files(a)
   for _, f in ipairs(a.files) do
     if f.how.older_inode then out[#out + 1] = f.path end
   end
+  if a.script then out[#out + 1] = a.script.path end
   return out
 end
 
@@ -154,7 +159,8 @@ local function stale_reason(a)
   if a.type == "critical" then return reason_words(a) end
   if a.only_services then return "not a service" end
   if a.type == "console" then return "console (has a terminal)" end
-  return a.restartable and "-" or "not restartable"
+  if a.restartable then return a.script and leftovers.REASON or "-" end
+  return "not restartable"
 end
 
 local function stale(argv)
@@ -172,11 +178,15 @@ local function stale(argv)
   local prefixes = {}
   for i, p in ipairs(opts.path or {}) do prefixes[i] = absolute(p) end
   local paths, unreadable = deleted_mappings(prefixes)
+  local scripts, script_by_pid = leftovers.stale_scripts(prefixes, self_pid)
+  local kernel = leftovers.kernel(prefixes)
   local apps = {}
-  if #paths > 0 then
+  if #paths + #scripts > 0 then
     local s <close> = start_session()
     register_files(s, paths)
+    leftovers.register(s, scripts)
     for _, a in ipairs((list_others(s))) do
+      a.script = leftovers.script_of(a, script_by_pid)
       if #stale_files(a) > 0 then apps[#apps + 1] = a end
     end
   end
@@ -247,13 +257,15 @@ local function stale(argv)
     if state_of(a.pid) ~= "restarted" then left = left + 1 end
   end
   if opts["dry-run"] then left = #apps end
+  if kernel and kernel.reboot_required then left = left + 1 end
 
   if opts.json then
     local js, jp, jf = array(), array(), array()
     for _, g in ipairs(services) do
       local procs = array()
       for _, a in ipairs(g.apps) do
-        procs[#procs + 1] = app_json(a, { stale_files = array(stale_files(a)) })
+        procs[#procs + 1] = app_json(a, { stale_files = array(stale_files(a)),
+                                          script = leftovers.script_json(a.script) })
       end
       js[#js + 1] = { name = g.service, restartable = g.restartable,
                       processes = procs,
@@ -262,15 +274,19 @@ local function stale(argv)
     for _, a in ipairs(programs) do
       local now = outcome[a.pid]
       jp[#jp + 1] = app_json(a, { stale_files = array(stale_files(a)),
+                                  script = leftovers.script_json(a.script),
                                   result = state_of(a.pid) or NULL,
                                   new_pid = now and now.pid or NULL })
     end
     for _, a in ipairs(fixed) do
       jf[#jf + 1] = app_json(a, { stale_files = array(stale_files(a)),
+                                  script = leftovers.script_json(a.script),
                                   why = stale_reason(a) })
     end
     print_json{ services = js, programs = jp, not_restartable = jf,
                 deleted_files = array(paths), unreadable = unreadable,
+                replaced_scripts = array(leftovers.paths(scripts)),
+                kernel = leftovers.kernel_json(kernel),
                 dry_run = opts["dry-run"] == true,
                 restart = opts.restart == true,
                 error = failure and { message = failure.message,
@@ -289,10 +305,10 @@ local function stale(argv)
       for _, g in ipairs(services) do
         for _, a in ipairs(g.apps) do
           line(a, g.restartable and "yes" or "no",
-               g.restartable and "-" or "not restartable")
+               g.restartable and stale_reason(a) or "not restartable")
         end
       end
-      for _, a in ipairs(programs) do line(a, "yes", "-") end
+      for _, a in ipairs(programs) do line(a, "yes", stale_reason(a)) end
       for _, a in ipairs(fixed) do line(a, "no", stale_reason(a)) end
     end
     if unreadable > 0 then
@@ -318,6 +334,8 @@ local function stale(argv)
       end
       if failure then printf("%s (%s)\n", failure.message, failure.code) end
     end
+    local reboot = leftovers.kernel_text(kernel)
+    if reboot then printf("%s\n", reboot) end
   end
   return left > 0 and 1 or 0
 end
