@@ -9,6 +9,8 @@
  *  - real perl, python3 and sh processes whose scripts are replaced by
  *    rename, written in place, or deleted while held: rm_get_stale_scripts
  *    lists exactly those, and never an untouched one;
+ *  - what the path walk trusts: root's own symlink and "..", never a
+ *    directory another group can write nor a file anyone can write;
  *  - a hostile user (uid 65533, as root) flipping a symlink in a loop:
  *    root's own perl, whether its script is unrelated or reached through
  *    her directory, is never listed;
@@ -285,6 +287,45 @@ static void a_relative_script_from_its_cwd(void) {
   ASSERT_STR_EQ(rmt_path(dir, "rel.pl"), shown);
 }
 
+/* What the walk trusts: root's own symlink and ".." are followed; a
+ * directory another group can write, and a file anyone can write, decide
+ * nothing, however surely the script changed. */
+static void what_the_path_walk_trusts(void) {
+  static rmt_child via_link, via_dots, group_dir, world_file;
+  const char *dir = rmt_tempdir();
+  char shown[4096], dots[600], shared[600];
+  if (geteuid() != 0) {
+    printf("skip: needs root (a directory of group users)\n");
+    return;
+  }
+  ASSERT_EQ(0, mkdir(rmt_path(dir, "sub"), 0755));
+  ASSERT_EQ(0, rmt_write_file(rmt_path(dir, "target.pl"), perl_loop));
+  ASSERT_EQ(0, symlink(rmt_path(dir, "target.pl"), rmt_path(dir, "link.pl")));
+  ASSERT_EQ(0, rmt_write_file(rmt_path(dir, "dots.pl"), perl_loop));
+  snprintf(dots, sizeof dots, "%s/sub/../dots.pl", dir);
+  snprintf(shared, sizeof shared, "%s/shared", dir);
+  ASSERT_EQ(0, mkdir(shared, 0775));
+  ASSERT_EQ(0, chown(shared, 0, 100));            /* group "users" */
+  ASSERT_EQ(0, chmod(shared, 0775));
+  ASSERT_EQ(0, rmt_write_file(rmt_path(shared, "g.pl"), perl_loop));
+  ASSERT_EQ(0, rmt_write_file(rmt_path(dir, "w.pl"), perl_loop));
+  ASSERT_EQ(0, chmod(rmt_path(dir, "w.pl"), 0666));
+  spawn_interp(&via_link, "/usr/bin/perl", NULL, rmt_path(dir, "link.pl"));
+  spawn_interp(&via_dots, "/usr/bin/perl", NULL, dots);
+  spawn_interp(&group_dir, "/usr/bin/perl", NULL, rmt_path(shared, "g.pl"));
+  spawn_interp(&world_file, "/usr/bin/perl", NULL, rmt_path(dir, "w.pl"));
+  replace(rmt_path(dir, "target.pl"), perl_loop);
+  replace(rmt_path(dir, "dots.pl"), perl_loop);
+  replace(rmt_path(shared, "g.pl"), perl_loop);
+  rewrite(rmt_path(dir, "w.pl"), "# changed\n");
+  ASSERT_EQ(RM_SCRIPT_CHANGED, verdict_of(via_link.pid, shown, sizeof shown));
+  ASSERT_STR_EQ(rmt_path(dir, "target.pl"), shown);
+  ASSERT_EQ(RM_SCRIPT_CHANGED, verdict_of(via_dots.pid, shown, sizeof shown));
+  ASSERT_STR_EQ(rmt_path(dir, "dots.pl"), shown);
+  ASSERT_EQ(0, verdict_of(group_dir.pid, NULL, 0));
+  ASSERT_EQ(0, verdict_of(world_file.pid, NULL, 0));
+}
+
 /* }=====
  * {===== A hostile user */
 
@@ -453,6 +494,7 @@ int main(int argc, char **argv) {
   RUN(debian_version_order);
   RUN(replaced_and_rewritten_scripts_are_listed);
   RUN(a_relative_script_from_its_cwd);
+  RUN(what_the_path_walk_trusts);
   RUN(a_flipping_symlink_never_touches_roots_processes);
   RUN(the_newest_installed_kernel);
   return rmt_finish();
