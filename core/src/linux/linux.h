@@ -147,7 +147,14 @@ void rm__linux_strip_deleted(char *link);
 typedef struct rm__view_trust {
   uint32_t uids[2];
   size_t n_uids;
+  uint64_t *unsafe;                 /* mount ids on FUSE in its view */
+  size_t n_unsafe;
 } rm__view_trust;
+
+/* Fills t->unsafe from /proc/PID/mountinfo (proc_dir): the mounts a
+ * user's server answers for (FUSE), where a lookup could wait forever.
+ * RM_OK (free t->unsafe), or the codes of rm__linux_read_whole. */
+uint32_t rm__view_unsafe_mounts(int proc_dir, rm__view_trust *t);
 
 /* A path resolved in a process's view. */
 typedef struct rm__view_file {

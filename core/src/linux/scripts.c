@@ -201,11 +201,13 @@ static int holds_deleted(int proc_dir, const char *canon) {
     return 0;
   }
   while (!found && (e = readdir(d)) != NULL) {
-    struct stat st;
+    struct statx sx;
     ssize_t n;
     if (e->d_name[0] == '.') continue;
-    if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_nlink != 0)
+    /* Cached attributes only: the file may be on a user's FUSE mount. */
+    if (statx(dirfd(d), e->d_name, AT_STATX_DONT_SYNC,
+              STATX_TYPE | STATX_NLINK, &sx) != 0 ||
+        !S_ISREG(sx.stx_mode) || sx.stx_nlink != 0)
       continue;
     n = readlinkat(dirfd(d), e->d_name, link, sizeof link - 1);
     if (n <= 0) continue;
@@ -245,12 +247,14 @@ int rm__script_check(int proc_dir, uint32_t pid, int64_t boot_wall,
   ssize_t n;
   int argc, arg, rootfd = -1, cwdfd = -1, r, verdict = 0;
 
+  memset(&trust, 0, sizeof trust);
   n = readlinkat(proc_dir, "exe", exe, sizeof exe - 1);
   if (n <= 0) return 0;                 /* kernel thread, zombie, denied */
   exe[n] = 0;
   rm__linux_strip_deleted(exe);
   if (!family_of(exe)) return 0;
-  if (rm__linux_read_stat(proc_dir, pid, &st) != 0 || st.state == 'Z') return 0;
+  if (rm__linux_read_stat(proc_dir, pid, &st) != 0 || st.state == 'Z')
+    return 0;
   if (rm__linux_read_whole(proc_dir, "cmdline", CMDLINE_MAX, &cmd, &cmd_len) !=
       RM_OK)
     return 0;
@@ -266,6 +270,7 @@ int rm__script_check(int proc_dir, uint32_t pid, int64_t boot_wall,
   if (creds.uid[0] == creds.uid[1] && creds.uid[1] == creds.uid[2] &&
       creds.uid[2] == creds.uid[3] && creds.uid[0] != 0)
     trust.uids[trust.n_uids++] = creds.uid[0];
+  if (rm__view_unsafe_mounts(proc_dir, &trust) != RM_OK) goto done;
   rootfd = openat(proc_dir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) goto done;
   cwd_text[0] = 0;
@@ -294,6 +299,7 @@ int rm__script_check(int proc_dir, uint32_t pid, int64_t boot_wall,
   out->process = id;
   out->why = (uint32_t)verdict;
 done:
+  free(trust.unsafe);
   if (rootfd >= 0) close(rootfd);
   if (cwdfd >= 0) close(cwdfd);
   free(cmd);

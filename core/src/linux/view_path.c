@@ -20,7 +20,11 @@
  *    40, as the kernel allows);
  *  - the file itself is a regular file owned by root or that user and
  *    writable by nobody else;
- *  - ".." never climbs above the process's root.
+ *  - ".." never climbs above the process's root;
+ *  - nothing is looked up in, or statted on, a FUSE filesystem (its
+ *    server is a program any user may run, and could make root's lookup
+ *    wait forever): such mounts come from the process's mountinfo, and
+ *    every inode is statted AT_STATX_DONT_SYNC for its mount id first.
  *
  * Anything else is "not decided": the caller reports nothing.
  */
@@ -31,10 +35,95 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MAX_LINKS 40
+#define MOUNTINFO_MAX (4u << 20)
+
+/* {===== Mounts that could block */
+
+/* "fuse", "fuseblk", "fuse.sshfs", ...: mounted by a user's server. */
+static int user_served(const char *fstype, size_t len) {
+  return len >= 4 && memcmp(fstype, "fuse", 4) == 0;
+}
+
+uint32_t rm__view_unsafe_mounts(int proc_dir, rm__view_trust *t) {
+  char *text, *line, *next;
+  size_t len, cap = 0;
+  uint32_t rc;
+  t->unsafe = NULL;
+  t->n_unsafe = 0;
+  rc = rm__linux_read_whole(proc_dir, "mountinfo", MOUNTINFO_MAX, &text,
+                            &len);
+  if (rc != RM_OK) return rc;
+  /* "36 35 98:0 /root /mnt rw,noatime master:1 - ext3 /dev/root rw" */
+  for (line = text; line < text + len; line = next) {
+    char *nl = memchr(line, '\n', (size_t)(text + len - line));
+    char *sep, *type, *end;
+    unsigned long long id;
+    next = nl ? nl + 1 : text + len;
+    if (nl) *nl = 0;
+    sep = strstr(line, " - ");
+    if (!sep) continue;
+    type = sep + 3;
+    end = strchr(type, ' ');
+    if (!user_served(type, end ? (size_t)(end - type) : strlen(type)))
+      continue;
+    id = strtoull(line, &end, 10);
+    if (end == line) continue;
+    if (t->n_unsafe == cap) {
+      size_t bigger = cap ? 2 * cap : 8;
+      uint64_t *v = realloc(t->unsafe, bigger * sizeof *v);
+      if (!v) {
+        free(text);
+        free(t->unsafe);
+        t->unsafe = NULL;
+        t->n_unsafe = 0;
+        return RM_ERROR_OUTOFMEMORY;
+      }
+      t->unsafe = v;
+      cap = bigger;
+    }
+    t->unsafe[t->n_unsafe++] = id;
+  }
+  free(text);
+  return RM_OK;
+}
+
+/* The stat of the inode at fd, from cached attributes (no filesystem is
+ * asked), when it is not on a mount in t->unsafe.  0, or -1 (also when
+ * there are such mounts and the kernel cannot say which mount fd is on). */
+static int view_stat(const rm__view_trust *t, int fd, struct stat *st) {
+  struct statx sx;
+  size_t i;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
+            STATX_BASIC_STATS | STATX_MNT_ID, &sx) != 0)
+    return -1;
+  if (t->n_unsafe) {
+    if (!(sx.stx_mask & STATX_MNT_ID)) return -1;
+    for (i = 0; i < t->n_unsafe; i++)
+      if (t->unsafe[i] == sx.stx_mnt_id) return -1;
+  }
+  memset(st, 0, sizeof *st);
+  st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  st->st_ino = (ino_t)sx.stx_ino;
+  st->st_mode = sx.stx_mode;
+  st->st_nlink = sx.stx_nlink;
+  st->st_uid = sx.stx_uid;
+  st->st_gid = sx.stx_gid;
+  st->st_size = (off_t)sx.stx_size;
+  st->st_ctim.tv_sec = sx.stx_ctime.tv_sec;
+  st->st_ctim.tv_nsec = sx.stx_ctime.tv_nsec;
+  st->st_mtim.tv_sec = sx.stx_mtime.tv_sec;
+  st->st_mtim.tv_nsec = sx.stx_mtime.tv_nsec;
+  return 0;
+}
+
+/* }=====
+ * {===== The walk */
 
 static int trusted_uid(const rm__view_trust *t, uid_t uid) {
   size_t i;
@@ -90,7 +179,8 @@ int rm__view_resolve(const rm__view_trust *t, int rootfd, int cwdfd,
 
   out->fd = -1;
   out->canon[0] = 0;
-  if (!path[0] || strlen(path) > PATH_MAX || fstat(rootfd, &root_st) != 0)
+  if (!path[0] || strlen(path) > PATH_MAX ||
+      view_stat(t, rootfd, &root_st) != 0)
     return -1;
   strcpy(todo, path);
   if (path[0] == '/') {
@@ -100,7 +190,8 @@ int rm__view_resolve(const rm__view_trust *t, int rootfd, int cwdfd,
     strcpy(out->canon, strcmp(cwd_text, "/") == 0 ? "" : cwd_text);
     dir = fcntl(cwdfd, F_DUPFD_CLOEXEC, 0);
   }
-  if (dir < 0 || fstat(dir, &st) != 0 || !trusted_dir(t, &st)) goto done;
+  if (dir < 0 || view_stat(t, dir, &st) != 0 || !trusted_dir(t, &st))
+    goto done;
 
   for (;;) {
     const char *name;
@@ -122,13 +213,14 @@ int rm__view_resolve(const rm__view_trust *t, int rootfd, int cwdfd,
     target[len] = 0;
 
     if (len == 2 && name[0] == '.' && name[1] == '.') {
-      if (fstat(dir, &st) != 0) goto done;
+      if (view_stat(t, dir, &st) != 0) goto done;
       if (st.st_dev == root_st.st_dev && st.st_ino == root_st.st_ino) {
         if (last) goto done;
         continue;                       /* ".." of the root is the root */
       }
       fd = openat(dir, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0 || fstat(fd, &st) != 0 || !trusted_dir(t, &st) || last) {
+      if (fd < 0 || view_stat(t, fd, &st) != 0 || !trusted_dir(t, &st) ||
+          last) {
         if (fd >= 0) close(fd);
         goto done;
       }
@@ -151,7 +243,7 @@ int rm__view_resolve(const rm__view_trust *t, int rootfd, int cwdfd,
       }
       goto done;
     }
-    if (fstat(fd, &st) != 0) {
+    if (view_stat(t, fd, &st) != 0) {
       close(fd);
       goto done;
     }
@@ -203,3 +295,5 @@ done:
   if (dir >= 0) close(dir);
   return rc;
 }
+
+/* }===== */

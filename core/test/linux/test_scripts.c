@@ -14,6 +14,8 @@
  *  - a hostile user (uid 65533, as root) flipping a symlink in a loop:
  *    root's own perl, whether its script is unrelated or reached through
  *    her directory, is never listed;
+ *  - a FUSE server (bindfs) stopped under a user's script never blocks
+ *    the scan;
  *  - the newest installed kernel in a tree of real-looking kernel file
  *    names (fault injection: this machine may have no /boot at all).
  *
@@ -28,6 +30,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -427,6 +430,94 @@ static void a_flipping_symlink_never_touches_roots_processes(void) {
   ASSERT_EQ(0, verdict_of(through.pid, NULL, 0));
 }
 
+/* A FUSE server that stops answering (SIGSTOP; any user can run one)
+ * under a script of a user's process never blocks root's scan: nothing is
+ * looked up or statted there, so her process is simply not decided.
+ * bindfs is the real server; it runs as root here only because this
+ * machine's /dev/fuse is root's, with allow_other, in her directory. */
+static char fuse_mnt[160];
+static long bindfs_pid, fuse_perl_pid;
+
+static void end_fuse(void *arg) {
+  (void)arg;
+  if (bindfs_pid > 0) kill((pid_t)bindfs_pid, SIGCONT);
+  end(fuse_perl_pid);
+  if (fuse_mnt[0]) umount2(fuse_mnt, MNT_DETACH);
+  end(bindfs_pid);
+  bindfs_pid = fuse_perl_pid = 0;
+  fuse_mnt[0] = 0;
+}
+
+static void a_stopped_fuse_server_never_blocks_the_scan(void) {
+  const char *dir = rmt_tempdir();
+  char src[600], script[300], probe[300];
+  struct stat st;
+  int tries, status = -1;
+  long child;
+  if (geteuid() != 0 || access("/usr/bin/bindfs", X_OK) != 0) {
+    printf("skip: needs root and bindfs (a FUSE server)\n");
+    return;
+  }
+  snprintf(mallory_dir, sizeof mallory_dir, "/tmp/rmt-mallory-XXXXXX");
+  ASSERT(mkdtemp(mallory_dir) != NULL);
+  rmt_at_cleanup(remove_mallory_dir, NULL);
+  snprintf(fuse_mnt, sizeof fuse_mnt, "%s/mnt", mallory_dir);
+  ASSERT_EQ(0, mkdir(fuse_mnt, 0755));
+  ASSERT_EQ(0, chown(fuse_mnt, MALLORY, MALLORY));
+  ASSERT_EQ(0, chown(mallory_dir, MALLORY, MALLORY));
+  ASSERT_EQ(0, chmod(mallory_dir, 0755));
+  ASSERT_EQ(0, chmod(dir, 0755));
+  snprintf(src, sizeof src, "%s/src", dir);
+  ASSERT_EQ(0, mkdir(src, 0755));
+  ASSERT_EQ(0, rmt_write_file(rmt_path(src, "x.pl"), perl_loop));
+  rmt_at_cleanup(end_fuse, NULL);
+  bindfs_pid = fork();
+  if (bindfs_pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl("/usr/bin/bindfs", "bindfs", "-f", "-o",
+          "allow_other,attr_timeout=0,entry_timeout=0", src, fuse_mnt,
+          (char *)NULL);
+    _exit(127);
+  }
+  snprintf(probe, sizeof probe, "%s/x.pl", fuse_mnt);
+  for (tries = 0; tries < 500 && stat(probe, &st) != 0; tries++)
+    rmt_sleep_ms(10);
+  ASSERT_EQ(0, stat(probe, &st));
+  snprintf(script, sizeof script, "%s", probe);
+  {
+    char *argv[] = { (char *)(uintptr_t)"/usr/bin/perl", script, NULL };
+    fuse_perl_pid = as_mallory(argv);
+  }
+  wait_exec(fuse_perl_pid, "perl");
+  rmt_sleep_ms(100);
+  ASSERT_EQ(0, kill((pid_t)bindfs_pid, SIGSTOP));
+  /* The scan in a child, so that a hang is a failure, not a stuck test. */
+  child = fork();
+  if (child == 0) {
+    rm_stale_script *v;
+    unsigned n, i;
+    if (rm_get_stale_scripts(&v, &n) != RM_OK) _exit(2);
+    for (i = 0; i < n; i++)
+      if (v[i].process.pid == (uint32_t)fuse_perl_pid) _exit(3);
+    _exit(0);
+  }
+  for (tries = 0; tries < 1000; tries++) {
+    if (waitpid((pid_t)child, &status, WNOHANG) == (pid_t)child) break;
+    rmt_sleep_ms(10);
+  }
+  if (tries == 1000) {
+    kill((pid_t)child, SIGKILL);
+    waitpid((pid_t)child, &status, 0);
+    ASSERT(!"the scan waited on the stopped FUSE server");
+  }
+  ASSERT(WIFEXITED(status));
+  ASSERT_EQ(0, WEXITSTATUS(status));
+  end_fuse(NULL);
+}
+
 /* }=====
  * {===== The kernel */
 
@@ -496,6 +587,7 @@ int main(int argc, char **argv) {
   RUN(a_relative_script_from_its_cwd);
   RUN(what_the_path_walk_trusts);
   RUN(a_flipping_symlink_never_touches_roots_processes);
+  RUN(a_stopped_fuse_server_never_blocks_the_scan);
   RUN(the_newest_installed_kernel);
   return rmt_finish();
 }
