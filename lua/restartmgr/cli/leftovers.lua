@@ -8,6 +8,8 @@
 local rm = require "restartmgr"
 local json = require "restartmgr.cli.json"
 local output = require "restartmgr.cli.output"
+local apps_ = require "restartmgr.cli.apps"
+local proc = require "restartmgr.cli.proc"
 
 local NULL = json.NULL
 
@@ -30,7 +32,7 @@ end
 -- start_time =, interpreter =, path =, why = }, and a map from pid to
 -- its entry.  A failure of the module is a warning, not the end of the
 -- run: the deleted mappings are still worth reporting.
-function M.stale_scripts(prefixes, self_pid)
+local function stale_scripts(prefixes, self_pid)
   local list, byp = {}, {}
   local all, msg = rm.stale_scripts()
   if not all then
@@ -59,21 +61,41 @@ function M.paths(scripts)
   return out
 end
 
--- Registers the script processes by identity in session s, one call
--- each: one that has exited since the scan is refused and left out (it
--- runs nothing any more).
-function M.register(s, scripts)
-  for _, x in ipairs(scripts) do
-    s:register{ processes = { { pid = x.pid, start_time = x.start_time } } }
-  end
-end
-
 -- The script entry of an app of the list, when it is the process the
 -- script scan saw (same pid and start time).
-function M.script_of(a, byp)
+local function script_of(a, byp)
   local s = byp[a.pid]
   if s and s.start_time == a.start_time then return s end
   return nil
+end
+
+-- Adds to apps (the stale entries found so far) the interpreter processes
+-- on a replaced script under the prefixes, each with a.script set: an
+-- entry already there gets its script; the others are registered by
+-- identity in a session of their own (one call each: a process that has
+-- exited since is refused and left out, it runs nothing any more) and
+-- listed, so they are classified and restarted like any program.
+-- Returns the scripts found.
+function M.add_scripts(apps, prefixes)
+  local scripts, byp = stale_scripts(prefixes, proc.self_pid)
+  if #scripts == 0 then return scripts end
+  local have = {}
+  for _, a in ipairs(apps) do have[a.pid] = a end
+  local s <close> = apps_.start_session()
+  for _, x in ipairs(scripts) do
+    s:register{ processes = { { pid = x.pid, start_time = x.start_time } } }
+  end
+  for _, a in ipairs((apps_.list_others(s))) do
+    local found = script_of(a, byp)
+    local old = have[a.pid]
+    if found and old and old.start_time == a.start_time then
+      old.script = found
+    elseif found then
+      a.script = found
+      apps[#apps + 1] = a
+    end
+  end
+  return scripts
 end
 
 -- The script as JSON (docs/command.md).
@@ -85,12 +107,14 @@ end
 -- The running and newest installed kernels, or nil when not asked:
 -- --path limits the report to files under a directory, which the kernel
 -- is not.  RESTARTMGR_KERNEL_ROOT names another tree than "/" to look
--- for installed kernels in; it is for tests (a state the machine running
--- them cannot be put in), documented in restartmgr(1).
+-- for installed kernels in, and asks for the kernel even with --path (so
+-- that a test of it never scans the whole machine); it is for tests (a
+-- state the machine running them cannot be put in), documented in
+-- restartmgr(1).
 function M.kernel(prefixes)
-  if #prefixes > 0 then return nil end
   local root = os.getenv("RESTARTMGR_KERNEL_ROOT")
   if root == "" then root = nil end
+  if #prefixes > 0 and not root then return nil end
   if root and root:sub(1, 1) ~= "/" then
     output.warn("RESTARTMGR_KERNEL_ROOT=%s: not an absolute path", root)
     return nil

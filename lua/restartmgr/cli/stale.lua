@@ -39,10 +39,11 @@ whose script was replaced ("script replaced"): what a package upgrade
 leaves behind, like needrestart and dnf needs-restarting.  Grouped by
 service, with whether each can be restarted.  Ends with "Reboot
 required (kernel)" when a newer kernel is installed than the one
-running (not with --path).  Critical processes (PID 1, dbus, logind, gettys, display
-managers, the list in restartmgr(1), systemd units with RefuseManualStop)
-are shown but never restarted; neither are console programs (they have
-a terminal) nor, unless run as root, other users' processes.
+running (not with --path).  Critical processes (PID 1, dbus, logind,
+gettys, display managers, the list in restartmgr(1), systemd units with
+RefuseManualStop) are shown but never restarted; neither are console
+programs (they have a terminal) nor, unless run as root, other users'
+processes.
 
   --restart        shut down and start again every restartable one, in
                    one session: services through their service manager,
@@ -178,18 +179,16 @@ local function stale(argv)
   local prefixes = {}
   for i, p in ipairs(opts.path or {}) do prefixes[i] = absolute(p) end
   local paths, unreadable = deleted_mappings(prefixes)
-  local scripts, script_by_pid = leftovers.stale_scripts(prefixes, self_pid)
-  local kernel = leftovers.kernel(prefixes)
   local apps = {}
-  if #paths + #scripts > 0 then
+  if #paths > 0 then
     local s <close> = start_session()
     register_files(s, paths)
-    leftovers.register(s, scripts)
     for _, a in ipairs((list_others(s))) do
-      a.script = leftovers.script_of(a, script_by_pid)
       if #stale_files(a) > 0 then apps[#apps + 1] = a end
     end
   end
+  local scripts = leftovers.add_scripts(apps, prefixes)
+  local kernel = leftovers.kernel(prefixes)
   local services, programs, fixed = group_stale(apps)
   if opts["services-only"] then
     for _, a in ipairs(programs) do
@@ -264,8 +263,9 @@ local function stale(argv)
     for _, g in ipairs(services) do
       local procs = array()
       for _, a in ipairs(g.apps) do
-        procs[#procs + 1] = app_json(a, { stale_files = array(stale_files(a)),
-                                          script = leftovers.script_json(a.script) })
+        procs[#procs + 1] = app_json(a, {
+          stale_files = array(stale_files(a)),
+          script = leftovers.script_json(a.script) })
       end
       js[#js + 1] = { name = g.service, restartable = g.restartable,
                       processes = procs,
