@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- 13-stale_scripts_spec.lua: `restartmgr stale` on what an upgrade leaves
+-- 14-stale_scripts_spec.lua: `restartmgr stale` on what an upgrade leaves
 -- behind beyond mapped files (docs/linux.md, Replaced scripts and The
 -- kernel): real perl and python3 processes whose scripts are replaced by
 -- rename or written in place, restarted from the new script; a hostile
