@@ -454,8 +454,9 @@ static void a_stopped_fuse_server_never_blocks_the_scan(void) {
   struct stat st;
   int tries, status = -1;
   long child;
-  if (geteuid() != 0 || access("/usr/bin/bindfs", X_OK) != 0) {
-    printf("skip: needs root and bindfs (a FUSE server)\n");
+  if (geteuid() != 0 || access("/usr/bin/bindfs", X_OK) != 0 ||
+      access("/dev/fuse", F_OK) != 0) {
+    printf("skip: needs root, /dev/fuse and bindfs (a FUSE server)\n");
     return;
   }
   snprintf(mallory_dir, sizeof mallory_dir, "/tmp/rmt-mallory-XXXXXX");
