@@ -181,9 +181,15 @@ int rm__view_resolve(const rm__view_trust *t, int rootfd, int cwdfd,
 int rm__script_arg(const char *exe, const char *const *argv, int argc,
                    const char **label);
 
-/* Whether the process at dirfd (/proc/PID) runs a script replaced after
- * it started: 1 and *out filled (out->path malloc'd), else 0.  boot_wall
- * is CLOCK_REALTIME at boot in ns. */
+/* CLOCK_REALTIME at boot, in ns: a start time (since boot) plus this is
+ * the wall-clock time file timestamps are kept in.  Taken once per scan. */
+int64_t rm__linux_boot_wall_ns(void);
+
+/* Whether the process at dirfd (/proc/PID, opened O_PATH or not) runs a
+ * script replaced after it started: 1 and *out filled (out->path
+ * malloc'd), else 0.  boot_wall is rm__linux_boot_wall_ns().  A whole
+ * scan (rm__os_stale_scripts) calls it once per process; another scan
+ * may too. */
 int rm__script_check(int dirfd, uint32_t pid, int64_t boot_wall,
                      rm__script_verdict *out);
 

@@ -159,9 +159,7 @@ int rm__script_arg(const char *exe, const char *const *argv, int argc,
 /* }=====
  * {===== One process */
 
-/* CLOCK_REALTIME at boot, in ns: a start time (since boot) plus this is
- * the wall-clock time file timestamps are kept in. */
-static int64_t boot_wall_ns(void) {
+int64_t rm__linux_boot_wall_ns(void) {
   struct timespec rt, bt;
   clock_gettime(CLOCK_REALTIME, &rt);
   clock_gettime(CLOCK_BOOTTIME, &bt);
@@ -317,7 +315,7 @@ static int by_pid(const void *a, const void *b) {
 uint32_t rm__os_stale_scripts(rm__script_verdict **out, size_t *n_out) {
   rm__script_verdict *v = NULL, one;
   size_t n = 0, cap = 0;
-  int64_t boot_wall = boot_wall_ns();
+  int64_t boot_wall = rm__linux_boot_wall_ns();
   struct dirent *e;
   DIR *proc = opendir("/proc");
   if (!proc) return RM_ERROR_ACCESS_DENIED;
