@@ -168,6 +168,44 @@ describe("restartmgr stale on replaced scripts", function()
                  helper.lines(out)[1])
   end)
 
+  it("never restarts the edited shell script that runs it", function()
+    -- A deploy script that updates itself, then runs stale --restart
+    -- without a terminal: it is its caller's parent, listed as
+    -- detected_self and left running (else it would be stopped, and
+    -- started again to run stale once more).
+    local dir <close> = helper.tmpdir()
+    local out = dir.path .. "/out.json"
+    local script = dir:file("deploy.sh", table.concat({
+      "sleep 0.1",
+      "echo '# pulled' >> \"$0\"",
+      ("%s %s stale --restart --json --path %s > %s"):format(
+        quote(helper.lua), quote(helper.cli_script), quote(dir.path),
+        quote(out)),
+      "echo $? > " .. quote(dir.path .. "/code"),
+      "echo $$",
+      "exec sleep 30",         -- alive (same pid) until killed below
+    }, "\n") .. "\n")
+    local sh <close> = setmetatable({ pipe = assert(io.popen(
+      "exec setsid sh " .. quote(script), "r")) }, { __index = Interp,
+      __close = Interp.__close })
+    sh.pid = assert(tonumber(sh.pipe:read("l")))
+    local shell_pid = sh.pid
+    local f = assert(io.open(dir.path .. "/code"))
+    assert.equal("1", f:read("l"))
+    f:close()
+    f = assert(io.open(out))
+    local j = decode(f:read("a"))
+    f:close()
+    assert.same({}, j.programs)
+    assert.equal(1, #j.not_restartable)
+    local p = j.not_restartable[1]
+    assert.equal(shell_pid, p.pid)
+    assert.equal("detected_self", p.why)
+    assert.same({ path = script, interpreter = "shell", why = "changed" },
+                p.script)
+    assert.is_false(helper.gone(shell_pid))
+  end)
+
   it("never lists or restarts root's processes for a hostile user's " ..
      "flipping symlink", function()
     if not is_root() then

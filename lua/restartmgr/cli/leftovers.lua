@@ -61,6 +61,20 @@ function M.paths(scripts)
   return out
 end
 
+-- The pids of this process's ancestors: { [pid] = true }.  The parent is
+-- field 4 of /proc/PID/stat, after the last ")" (comm may hold anything).
+local function ancestors()
+  local set, pid = {}, proc.self_pid
+  for _ = 1, 4096 do
+    local stat = proc.read_all("/proc/" .. pid .. "/stat")
+    local ppid = stat and tonumber(stat:match(".*%)%s+%S+%s+(%d+)"))
+    if not ppid or ppid == 0 then break end
+    set[ppid] = true
+    pid = ppid
+  end
+  return set
+end
+
 -- The script entry of an app of the list, when it is the process the
 -- script scan saw (same pid and start time).
 local function script_of(a, byp)
@@ -74,12 +88,15 @@ end
 -- entry already there gets its script; the others are registered by
 -- identity in a session of their own (one call each: a process that has
 -- exited since is refused and left out, it runs nothing any more) and
--- listed, so they are classified and restarted like any program.
+-- listed, so they are classified and restarted like any program.  What
+-- this command stands on is never restarted: a shell script that runs
+-- it and was edited meanwhile (a deploy script that pulls itself) is
+-- shown as critical, detected_self, as the caller itself would be.
 -- Returns the scripts found.
 function M.add_scripts(apps, prefixes)
   local scripts, byp = stale_scripts(prefixes, proc.self_pid)
   if #scripts == 0 then return scripts end
-  local have = {}
+  local have, above = {}, ancestors()
   for _, a in ipairs(apps) do have[a.pid] = a end
   local s <close> = apps_.start_session()
   for _, x in ipairs(scripts) do
@@ -93,6 +110,12 @@ function M.add_scripts(apps, prefixes)
     elseif found then
       a.script = found
       apps[#apps + 1] = a
+    end
+    if found and above[a.pid] then
+      local e = have[a.pid] or a
+      e.type, e.restartable = "critical", false
+      e.reasons = e.reasons or {}
+      e.reasons.detected_self = true
     end
   end
   return scripts
