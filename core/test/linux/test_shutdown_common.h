@@ -3,16 +3,19 @@
  * test_shutdown_common.h: what the shutdown, restart and service tests
  * share: starting rm_app helpers, listing, reaping with the signal that
  * ended a child, ending relaunched processes (which are not our children)
- * by identity, and real runit services supervised by a runsv that is the
- * test's own child.  Static inline so each test uses what it needs.
+ * by identity, and real runit services of the system: a root runsvdir
+ * started by the test and re-parented to init (docs/security.md,
+ * "Services": only those are services).  Static inline so each test uses what it needs.
  */
 #ifndef RM_TEST_SHUTDOWN_COMMON_H
 #define RM_TEST_SHUTDOWN_COMMON_H
 
 #include "test.h"
 #include "internal.h"
+#include "linux/linux.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -217,19 +220,23 @@ static inline int own_mount_ns(uint32_t pid) {
  * {===== runit */
 
 #define RUNSV "/usr/bin/runsv"
+#define RUNSVDIR "/usr/bin/runsvdir"
 #define SV "/usr/bin/sv"
 
 typedef struct svc {
-  char base[512];           /* $SVDIR for the test */
+  char base[512];           /* $SVDIR for the test, runsvdir's directory */
   char dir[600];            /* the service directory */
   char name[64];
-  rmt_child runsv;
+  rmt_child runsv;          /* runsvdir's runsv (not ours: pid only) */
+  rm_unique_process runsvdir;
 } svc;
 
-/* runit is required: CI installs it; a machine without it fails here. */
+/* runit and root are required: CI has both; elsewhere the cases fail. */
 static inline void require_runit(void) {
   ASSERT(access(RUNSV, X_OK) == 0);
+  ASSERT(access(RUNSVDIR, X_OK) == 0);
   ASSERT(access(SV, X_OK) == 0);
+  ASSERT_EQ(0, (long)geteuid());
 }
 
 static inline void svc_read(const svc *s, const char *file, char *buf,
@@ -254,7 +261,8 @@ static inline uint32_t svc_pid(const svc *s) {
 }
 
 /* Creates NAME under a fresh $SVDIR with a run script that execs rm_app
- * with the given arguments (a single string, already quoted). */
+ * with the given arguments (a single string, already quoted).  The
+ * directories are root's and not writable by others, as the system's. */
 static inline void svc_create(svc *s, const char *name, const char *app_args) {
   char path[700], script[2048];
   memset(s, 0, sizeof *s);
@@ -288,16 +296,89 @@ static inline uint32_t svc_wait_up(const svc *s, unsigned timeout_ms) {
   }
 }
 
-/* Starts runsv as our child and lets the service run for more than a
- * second (runsv sleeps 1 s after a child that ran less; see
- * linux-peers.md 5.1). */
+/* Starts `runsvdir dir` as the system would: as root, a child of init.
+ * A double fork re-parents it to PID 1 (a subreaper above the test would
+ * take it instead, and the check below fails).  Returns its pid. */
+static inline pid_t start_system_runsvdir(const char *dir) {
+  int fds[2];
+  pid_t mid, pid = 0;
+  rm__pstat st;
+  unsigned waited;
+  ASSERT_EQ(0, pipe2(fds, O_CLOEXEC));
+  mid = fork();
+  ASSERT(mid >= 0);
+  if (mid == 0) {
+    pid_t c;
+    setsid();
+    c = fork();
+    if (c == 0) {
+      int null = open("/dev/null", O_RDWR), fd;
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      for (fd = 3; fd < 1024; fd++) close(fd);
+      execl(RUNSVDIR, "runsvdir", dir, (char *)NULL);
+      _exit(127);
+    }
+    if (write(fds[1], &c, sizeof c) != (ssize_t)sizeof c) _exit(1);
+    _exit(0);
+  }
+  close(fds[1]);
+  ASSERT_EQ((long)sizeof pid, (long)read(fds[0], &pid, sizeof pid));
+  close(fds[0]);
+  while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {}
+  for (waited = 0; waited < 5000; waited += 10) {
+    if (rm__linux_read_stat(-1, (uint32_t)pid, &st) == 0 && st.ppid == 1 &&
+        strcmp(st.comm, "runsvdir") == 0)
+      break;
+    rmt_sleep_ms(10);
+  }
+  ASSERT(rm__linux_read_stat(-1, (uint32_t)pid, &st) == 0);
+  ASSERT_EQ(1, st.ppid);
+  return pid;
+}
+
+/* The pid of the runsv child of runsvdir, 0 when none (yet). */
+static inline pid_t runsv_of(pid_t runsvdir) {
+  char path[64], buf[256];
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)runsvdir,
+           (int)runsvdir);
+  f = fopen(path, "r");
+  if (!f) return 0;
+  buf[0] = 0;
+  if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+  fclose(f);
+  return (pid_t)strtol(buf, NULL, 10);
+}
+
+/* Ends runsvdir (SIGTERM: it leaves its runsv running) by identity and
+ * waits until it is gone. */
+static inline void svc_end_runsvdir(svc *s) {
+  unsigned waited = 0;
+  if (!s->runsvdir.pid) return;
+  if (rm__os_alive(&s->runsvdir)) kill((pid_t)s->runsvdir.pid, SIGTERM);
+  while (rm__os_alive(&s->runsvdir) && waited < 10000) {
+    rmt_sleep_ms(10);
+    waited += 10;
+  }
+  ASSERT(!rm__os_alive(&s->runsvdir));
+  s->runsvdir.pid = 0;
+}
+
+/* Starts the system's runsvdir on the service's $SVDIR, and lets the
+ * service run for more than a second (runsv sleeps 1 s after a child that
+ * ran less; see linux-peers.md 5.1). */
 static inline uint32_t svc_start(svc *s) {
-  char *argv[3];
+  pid_t dir_pid = start_system_runsvdir(s->base);
   uint32_t pid;
-  argv[0] = (char *)(uintptr_t)RUNSV;
-  argv[1] = s->dir;
-  argv[2] = NULL;
-  ASSERT_EQ(0, rmt_spawn(&s->runsv, argv));
+  unsigned waited;
+  ASSERT_OK(rm_get_process_identity((uint32_t)dir_pid, &s->runsvdir));
+  for (waited = 0; !s->runsv.pid && waited < 5000; waited += 10) {
+    s->runsv.pid = runsv_of(dir_pid);
+    if (!s->runsv.pid) rmt_sleep_ms(10);
+  }
+  ASSERT(s->runsv.pid > 0);
   pid = svc_wait_up(s, 10000);
   ASSERT(pid != 0);
   rmt_sleep_ms(1200);
@@ -319,21 +400,25 @@ static inline int run_sv(const char *cmd, const char *dir) {
   return rmt_wait(&c, 20000);
 }
 
-/* Ends the service and runsv (`sv -w 5 force-shutdown`: exit, and kill
- * a service that ignores SIGTERM after 5 s), reaps runsv, and checks the
- * service process is gone. */
+/* Ends runsvdir, then the service and runsv (`sv -w 5 force-shutdown`:
+ * exit, and kill a service that ignores SIGTERM after 5 s), and checks
+ * both are gone.  They are init's children now: init reaps them. */
 static inline void svc_teardown(svc *s) {
   uint32_t pid = svc_pid(s);
-  rm_unique_process id;
+  rm_unique_process id, runsv;
   int had = pid && rm_get_process_identity(pid, &id) == RM_OK;
+  int had_runsv = s->runsv.pid > 0 &&
+      rm_get_process_identity((uint32_t)s->runsv.pid, &runsv) == RM_OK;
   unsigned waited = 0;
+  svc_end_runsvdir(s);
   run_sv("force-shutdown", s->dir);
-  ASSERT_EQ(0, rmt_wait(&s->runsv, 15000));
-  while (had && rm__os_alive(&id) && waited < 10000) {
+  while (((had && rm__os_alive(&id)) || (had_runsv && rm__os_alive(&runsv))) &&
+         waited < 15000) {
     rmt_sleep_ms(20);
     waited += 20;
   }
   ASSERT(!had || !rm__os_alive(&id));
+  ASSERT(!had_runsv || !rm__os_alive(&runsv));
 }
 
 /* }===== */
