@@ -366,6 +366,36 @@ static inline void svc_end_runsvdir(svc *s) {
   s->runsvdir.pid = 0;
 }
 
+/* The services started and not yet torn down, ended by the case's
+ * cleanup when an assertion fails half-way (runsvdir is init's child, so
+ * nothing else would end it). */
+static struct {
+  rm_unique_process runsvdir;
+  long runsv;
+} live_svcs[8];
+
+static inline void svc_end_live(void *arg) {
+  int i;
+  (void)arg;
+  for (i = 0; i < 8; i++) {
+    unsigned waited = 0;
+    rm_unique_process runsv;
+    int had;
+    if (!live_svcs[i].runsvdir.pid) continue;
+    had = live_svcs[i].runsv > 0 &&
+          rm_get_process_identity((uint32_t)live_svcs[i].runsv, &runsv) ==
+              RM_OK;
+    if (rm__os_alive(&live_svcs[i].runsvdir))
+      kill((pid_t)live_svcs[i].runsvdir.pid, SIGTERM);
+    while (rm__os_alive(&live_svcs[i].runsvdir) && waited < 5000) {
+      rmt_sleep_ms(10);
+      waited += 10;
+    }
+    if (had && rm__os_alive(&runsv)) kill((pid_t)runsv.pid, SIGTERM);
+    live_svcs[i].runsvdir.pid = 0;
+  }
+}
+
 /* Starts the system's runsvdir on the service's $SVDIR, and lets the
  * service run for more than a second (runsv sleeps 1 s after a child that
  * ran less; see linux-peers.md 5.1). */
@@ -373,11 +403,17 @@ static inline uint32_t svc_start(svc *s) {
   pid_t dir_pid = start_system_runsvdir(s->base);
   uint32_t pid;
   unsigned waited;
+  int slot;
   ASSERT_OK(rm_get_process_identity((uint32_t)dir_pid, &s->runsvdir));
+  for (slot = 0; slot < 8 && live_svcs[slot].runsvdir.pid; slot++) {}
+  ASSERT(slot < 8);
+  rmt_at_cleanup(svc_end_live, NULL);
+  live_svcs[slot].runsvdir = s->runsvdir;
   for (waited = 0; !s->runsv.pid && waited < 5000; waited += 10) {
     s->runsv.pid = runsv_of(dir_pid);
     if (!s->runsv.pid) rmt_sleep_ms(10);
   }
+  live_svcs[slot].runsv = s->runsv.pid;
   ASSERT(s->runsv.pid > 0);
   pid = svc_wait_up(s, 10000);
   ASSERT(pid != 0);
@@ -410,6 +446,9 @@ static inline void svc_teardown(svc *s) {
   int had_runsv = s->runsv.pid > 0 &&
       rm_get_process_identity((uint32_t)s->runsv.pid, &runsv) == RM_OK;
   unsigned waited = 0;
+  int i;
+  for (i = 0; i < 8; i++)
+    if (live_svcs[i].runsvdir.pid == s->runsvdir.pid) live_svcs[i].runsvdir.pid = 0;
   svc_end_runsvdir(s);
   run_sv("force-shutdown", s->dir);
   while (((had && rm__os_alive(&id)) || (had_runsv && rm__os_alive(&runsv))) &&
