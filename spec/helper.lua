@@ -384,41 +384,51 @@ function Service:wait_up(not_pid)
   return pid
 end
 
--- Stops the service and runsv, and reaps runsv.
+-- Ends runsvdir, then the service and runsv.  They are init's children
+-- (see M.runit_service): ended by pid and waited for, init reaps them.
 function Service:__close()
-  if self.pipe then
+  if self.runsvdir then
     local pid = self:pid()
+    os.execute("kill -TERM " .. self.runsvdir .. " 2>/dev/null")
+    M.wait_gone(self.runsvdir, 10)
+    self.runsvdir = nil
     os.execute("sv -w 5 force-shutdown " .. M.quote(self.dir)
                .. " >/dev/null 2>&1")
-    -- runsv is our child: it is a zombie at worst, so its pid is ours.
-    if not M.wait_gone(self.runsv, 10) then
-      os.execute("kill -KILL " .. self.runsv .. " 2>/dev/null")
+    if self.runsv and not M.wait_gone(self.runsv, 10) then
+      M.kill(self.runsv)
     end
-    self.pipe:close()
-    self.pipe = nil
     if pid then M.kill(pid) end
   end
 end
 Service.__gc = Service.__close
 
 -- Creates service NAME under DIR/service (the $SVDIR of the test) whose
--- run script is `exec COMMAND`, starts runsv for it as this process's
--- child, and waits until it is up.  .svdir is the value for SVDIR.
+-- run script is `exec COMMAND`, starts the system's runsvdir on DIR/service
+-- and waits until the service is up.  .svdir is the value for SVDIR.
+-- Only runit of the system counts (docs/security.md, "Services"): a root
+-- runsvdir whose parent is init, on directories root's and not writable
+-- by others; so it is started in the background of a shell that exits,
+-- which re-parents it to init.  The tests run as root.
 function M.runit_service(dir, name, command)
   local svdir = dir.path .. "/service"
   local sdir = svdir .. "/" .. name
-  local _, ok = M.sh("mkdir -p " .. M.quote(sdir))
+  local _, ok = M.sh("mkdir -p " .. M.quote(sdir) .. " && chmod 755 "
+                     .. M.quote(svdir) .. " " .. M.quote(sdir))
   assert(ok)
   local run = assert(io.open(sdir .. "/run", "w"))
   run:write("#!/bin/sh\nexec 2>&1\nexec ", command, "\n")
   run:close()
   assert(os.execute("chmod 755 " .. M.quote(sdir .. "/run")))
-  local pipe = assert(io.popen("echo $$; exec runsv " .. M.quote(sdir)
-                               .. " >/dev/null 2>&1", "r"))
+  local out = M.sh("setsid sh -c 'runsvdir \"$1\" </dev/null >/dev/null 2>&1 &"
+                   .. " echo $!' sh " .. M.quote(svdir))
   local svc = setmetatable({ name = name, dir = sdir, svdir = svdir,
-                             pipe = pipe,
-                             runsv = assert(tonumber(pipe:read("l"))) },
-                           Service)
+                             runsvdir = assert(tonumber(out)) }, Service)
+  svc.runsv = M.eventually(function()
+    local children = read_first_line(("/proc/%d/task/%d/children")
+                                     :format(svc.runsvdir, svc.runsvdir))
+    return children and tonumber(children:match("%d+"))
+  end, 10)
+  assert(svc.runsv, "runsvdir started no runsv for " .. name)
   svc.first_pid = svc:wait_up()
   return svc
 end
