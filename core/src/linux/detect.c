@@ -331,7 +331,8 @@ void rm__detect_maps(rm__detector *d, rm__probe *p) {
   uint64_t last_dev = 0, last_ino = 0;
   size_t have = 0;
   const char *last_line = NULL;
-  int fd = openat(p->dirfd, "maps", O_RDONLY | O_CLOEXEC);
+  int fd = openat(p->dirfd, "maps",
+                  O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     if (refused(errno)) p->denied = 1;
     return;

@@ -17,12 +17,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Opens a file to read that must be a regular one (every file of /proc
+ * and /sys is): never through a final link, never blocking on a FIFO,
+ * never a device (docs/security.md, "Nothing blocks"). */
+static int open_regular(int dirfd, const char *name) {
+  struct stat st;
+  int fd = openat(dirfd, name,
+                  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return -1;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  return fd;
+}
+
 ssize_t rm__linux_read_small(int dirfd, const char *name, char *buf,
                              size_t cap) {
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int fd = open_regular(dirfd, name);
   ssize_t total = 0;
   if (fd < 0) return -1;
   while ((size_t)total + 1 < cap) {
@@ -48,7 +65,7 @@ uint32_t rm__linux_read_whole(int dirfd, const char *name, size_t max,
                               char **buf, size_t *len) {
   size_t cap = 4096, n = 0;
   char *b = malloc(cap + 1);
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int fd = open_regular(dirfd, name);
   if (!b || fd < 0) {
     uint32_t rc = !b                                  ? RM_ERROR_OUTOFMEMORY
                   : errno == EACCES || errno == EPERM ? RM_ERROR_ACCESS_DENIED
@@ -93,7 +110,9 @@ uint32_t rm__linux_read_whole(int dirfd, const char *name, size_t max,
 ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
                             size_t cap) {
   ssize_t got;
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* Only kernel files of a /proc/PID directory: flags, no fstat. */
+  int fd = openat(dirfd, name,
+                  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return -1;
   do got = read(fd, buf, cap - 1); while (got < 0 && errno == EINTR);
   close(fd);
@@ -105,7 +124,8 @@ ssize_t rm__linux_read_once(int dirfd, const char *name, char *buf,
  * environment area up to the count asked, so a short read is the end. */
 void rm__linux_read_environ(int dirfd, rm__environ *env) {
   size_t cap = 16384;
-  int fd = openat(dirfd, "environ", O_RDONLY | O_CLOEXEC);
+  int fd = openat(dirfd, "environ",
+                  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
   env->buf = NULL;
   env->len = 0;
   if (fd < 0) return;
@@ -167,9 +187,10 @@ int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out) {
    * (this runs for every matched process and every parent walked). */
   if (dirfd < 0) {
     snprintf(path, sizeof path, "/proc/%u/stat", (unsigned)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
   } else {
-    fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = openat(dirfd, "stat",
+                O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
   }
   if (fd < 0) return -1;
   do len = read(fd, buf, sizeof buf - 1); while (len < 0 && errno == EINTR);

@@ -415,8 +415,9 @@ uint32_t rm__os_store_append(rm__dir *d, const char *name, uint64_t offset,
                              const char *data, size_t len) {
   struct stat st;
   size_t done = 0;
-  int fd = openat(d->fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+  /* O_NONBLOCK: a FIFO in its place fails the open, never blocks it. */
+  int fd = openat(d->fd, name,
+                  O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) return RM_ERROR_WRITE_FAULT;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
       (uint64_t)st.st_size < offset || ftruncate(fd, (off_t)offset) != 0) {

@@ -85,6 +85,14 @@ static int ends_with(const char *s, size_t n, const char *suffix) {
   return n >= k && memcmp(s + n - k, suffix, k) == 0;
 }
 
+/* 1 when the component p[0..n) is a user's slice, "user-UID.slice". */
+static int user_slice(const char *p, size_t n) {
+  size_t i = 5;
+  if (n < 12 || memcmp(p, "user-", 5) != 0) return 0;
+  while (i < n - 6 && p[i] >= '0' && p[i] <= '9') i++;
+  return i > 5 && i == n - 6;
+}
+
 /* The unit of a cgroup path by systemd's rule, seen from the system
  * manager (user_uid < 0) or from the user manager of user_uid (the path
  * must go through user@UID.service, and the rule applies again below
@@ -100,6 +108,9 @@ static int unit_in(const char *cg, long user_uid, char *name, size_t cap) {
     n = strcspn(p, "/");
     if (n == 0) break;
     if (ends_with(p, n, ".slice")) {
+      /* A user's slice holds that user's sessions and manager: nothing
+       * below it is a system unit, whatever it is called. */
+      if (inside && user_uid < 0 && user_slice(p, n)) return 0;
       p += n;
       continue;
     }
@@ -173,9 +184,14 @@ static int unit_of_text(const char *text, long user_uid, char *name,
   while (*p) {
     int unified;
     const char *path = next_systemd_path(&p, line, sizeof line, &unified);
-    if (path && unified) {
-      if (unit_in(path, user_uid, name, cap)) return 1;
-    } else if (path && !have_v1) {
+    if (path && unified && strcmp(path, "/") != 0) {
+      /* The unified hierarchy decides whenever it places the process
+       * (anything but the root): a user can mount a named v1 hierarchy of
+       * their own ("none,name=systemd" in a user namespace) and put a
+       * process in any path there, so a v1 line is read only on legacy
+       * layouts, where the 0:: line is a bare "/". */
+      return unit_in(path, user_uid, name, cap);
+    } else if (path && !unified && !have_v1) {
       have_v1 = unit_in(path, user_uid, v1, sizeof v1);
     }
   }

@@ -104,6 +104,32 @@ static void systemd_unit_from_cgroup(void) {
                                         name, sizeof name));
   ASSERT_EQ(0, rm__linux_unit_of_cgroup("/system.slice/.service", name,
                                         sizeof name));
+  /* Nothing under a user's slice is a system unit, whatever it is called
+   * (docs/security.md, "Services"). */
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup(
+                   "/user.slice/user-1000.slice/nginx.service", name,
+                   sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup("/user-1000.slice/ssh.service", name,
+                                        sizeof name));
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup("/user.slice/user-x.slice/a.service",
+                                        name, sizeof name));
+  ASSERT_STR_EQ("a", name);
+  /* A user's own v1 "name=systemd" hierarchy (mountable in a user
+   * namespace on a pure cgroup2 host) never outvotes the unified line
+   * that places the process in their session. */
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text(
+                   "9:name=systemd:/system.slice/nginx.service\n"
+                   "0::/user.slice/user-1000.slice/session-2.scope\n",
+                   name, sizeof name));
+  ASSERT_EQ(0, rm__linux_unit_of_cgroup_text(
+                   "0::/user.slice/user-1000.slice/session-2.scope\n"
+                   "10:name=systemd:/system.slice/nginx.service\n",
+                   name, sizeof name));
+  /* Legacy: the unified line is a bare root, the v1 line decides. */
+  ASSERT_EQ(1, rm__linux_unit_of_cgroup_text(
+                   "1:name=systemd:/system.slice/ssh.service\n0::/\n", name,
+                   sizeof name));
+  ASSERT_STR_EQ("ssh", name);
 }
 
 /* }=====

@@ -10,6 +10,7 @@
  * sd_critical_user_nginx.c  critical units, a user's own manager, Debian's
  *                       nginx
  * sd_host_view.c        the container seen from the host
+ * sd_hostile.c          a user's runsv named like a system unit
  */
 #ifndef RM_SD_TEST_H
 #define RM_SD_TEST_H
@@ -70,5 +71,8 @@ void user_unit_of_a_non_root_caller(void);
 void refuse_manual_stop_is_critical(void);
 void known_critical_units(void);
 void debian_nginx(void);
+
+/* sd_hostile.c */
+void users_runsv_named_like_a_unit(void);
 
 #endif

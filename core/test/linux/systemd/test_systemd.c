@@ -548,6 +548,7 @@ int main(int argc, char **argv) {
   RUN(refuse_manual_stop_is_critical);
   RUN(known_critical_units);
   RUN(debian_nginx);
+  RUN(users_runsv_named_like_a_unit);
   return rmt_finish();
 }
 
