@@ -13,7 +13,10 @@
  * table holding every spelling of each registered path a process could be
  * shown: the path as registered, the path with its directory resolved
  * (symlinked directories such as /lib -> usr/lib), and the file the path
- * resolves to when the path itself is a symlink.  The devices of the
+ * resolves to when the path itself is a symlink.  Links are followed
+ * only when root or the caller made them (safe_path.c): a link another
+ * user made, on the way or at the end, never lends the registration the
+ * identity or the name of what it points to.  The devices of the
  * registered paths are kept too: an older inode always lives on the same
  * filesystem as the path it was replaced at.
  *
@@ -24,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include "scan.h"
+#include "safe_path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
+#include <stdio.h>
+#include <unistd.h>
 
 static uint64_t mix64(uint64_t x) {
   x ^= x >> 30;
@@ -125,25 +130,35 @@ static void add_dev(rm__regset *s, uint64_t dev) {
   if (!rm__regset_has_dev(s, dev)) s->devs[s->n_devs++] = dev;
 }
 
-static uint64_t statx_dev(const struct statx *sx) {
-  return (uint64_t)makedev(sx->stx_dev_major, sx->stx_dev_minor);
-}
-
 /* The last directory resolved: registrations usually come in runs of
  * files from one directory, so resolving each directory once keeps the
- * set's construction at about one statx per file. */
+ * set's construction at about one statx per file.  The directory is
+ * resolved by the walk of safe_path.c (a link is followed only when root
+ * or the caller made it: docs/security.md, "Registration") and kept open,
+ * so each file is looked up in the very directory that walk checked. */
 typedef struct dir_cache {
   char dir[PATH_MAX];          /* as registered */
   char real[PATH_MAX];         /* resolved, "" when it does not resolve */
   uint64_t dev;
-  int valid, has_dev;
+  int valid, has_dev, fd;      /* fd: O_PATH of the directory, or -1 */
 } dir_cache;
 
+/* The path an O_PATH fd stands for, into out[PATH_MAX]; "" if none. */
+static void path_of_fd(int fd, char *out) {
+  char proc[32];
+  ssize_t n;
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  n = readlink(proc, out, PATH_MAX - 1);
+  out[n > 0 && out[0] == '/' ? n : 0] = 0;
+}
+
 static void resolve_dir(dir_cache *c, const char *path, size_t dir_len) {
-  struct statx sx;
+  struct stat st;
   if (c->valid && strlen(c->dir) == dir_len &&
       memcmp(c->dir, path, dir_len) == 0)
     return;
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
   c->valid = 1;
   c->has_dev = 0;
   c->real[0] = 0;
@@ -154,54 +169,75 @@ static void resolve_dir(dir_cache *c, const char *path, size_t dir_len) {
   memcpy(c->dir, path, dir_len);
   c->dir[dir_len] = 0;
   if (dir_len == 0) strcpy(c->dir, "/");
-  if (!realpath(c->dir, c->real)) c->real[0] = 0;
-  if (statx(AT_FDCWD, c->dir, AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0) {
-    c->dev = statx_dev(&sx);
+  c->fd = rm__linux_walk(AT_FDCWD, c->dir, (uint32_t)geteuid(), 0, &st);
+  if (c->fd >= 0 && !S_ISDIR(st.st_mode)) {
+    close(c->fd);
+    c->fd = -1;
+  }
+  if (c->fd >= 0) {
+    c->dev = (uint64_t)st.st_dev;
     c->has_dev = 1;
+    path_of_fd(c->fd, c->real);
   }
   if (dir_len == 0) c->dir[0] = 0;
+}
+
+/* The identity of the file name in the resolved directory: its own
+ * (lstat), or what it links to when root or the caller made the link
+ * (then *real gets the target's path).  0 and fills *st, else -1. */
+static int file_in_dir(const dir_cache *dc, const char *name, struct stat *st,
+                       char *real) {
+  int fd;
+  real[0] = 0;
+  if (dc->fd < 0) return -1;
+  if (fstatat(dc->fd, name, st, name[0] ? AT_SYMLINK_NOFOLLOW
+                                        : AT_EMPTY_PATH) != 0)
+    return -1;
+  if (!S_ISLNK(st->st_mode)) return 0;
+  fd = rm__linux_walk(dc->fd, name, (uint32_t)geteuid(), RM_WALK_LINK_SELF,
+                      st);
+  if (fd < 0) return -1;
+  if (!S_ISLNK(st->st_mode)) path_of_fd(fd, real);
+  close(fd);
+  return 0;
 }
 
 /* Enters one registered path: its identity when it exists, its devices
  * and its spellings.  RM_OK, RM_ERROR_ACCESS_DENIED, RM_ERROR_OUTOFMEMORY. */
 static uint32_t enter_file(rm__regset *s, dir_cache *dc, const char *path,
                            const rm__file_id *then, size_t file) {
-  struct statx sx;
+  struct stat st;
   const char *base = strrchr(path, '/');
   size_t len = strlen(path), dir_len = (size_t)(base - path);
-  char buf[PATH_MAX + 1];
-  int exists = statx(AT_FDCWD, path, AT_STATX_DONT_SYNC | AT_SYMLINK_NOFOLLOW,
-                     STATX_TYPE | STATX_INO, &sx) == 0;
+  char buf[PATH_MAX + 1], real[PATH_MAX];
+  int exists;
 
+  resolve_dir(dc, path, dir_len);
+  exists = dc->valid && file_in_dir(dc, base + 1, &st, real) == 0;
   if (add_path(s, path, len, file) != 0) return RM_ERROR_OUTOFMEMORY;
-  if (exists && S_ISLNK(sx.stx_mode)) {
-    /* Follow it; what it names now is the file processes hold. */
-    exists = statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO,
-                   &sx) == 0;
-    if (exists && realpath(path, buf) &&
-        add_path(s, buf, strlen(buf), file) != 0)
-      return RM_ERROR_OUTOFMEMORY;
-  }
+  /* A followed link: what it names now is the file processes hold. */
+  if (real[0] && add_path(s, real, strlen(real), file) != 0)
+    return RM_ERROR_OUTOFMEMORY;
   if (exists) {
-    if (S_ISDIR(sx.stx_mode)) return RM_ERROR_ACCESS_DENIED;
-    add_id(s, statx_dev(&sx), sx.stx_ino, file, 0);
-    add_dev(s, statx_dev(&sx));
-    if (S_ISSOCK(sx.stx_mode)) {
+    if (S_ISDIR(st.st_mode)) return RM_ERROR_ACCESS_DENIED;
+    add_id(s, (uint64_t)st.st_dev, (uint64_t)st.st_ino, file, 0);
+    add_dev(s, (uint64_t)st.st_dev);
+    if (S_ISSOCK(st.st_mode)) {
       rm__reg_socket *v = realloc(s->sockets,
                                   (s->n_sockets + 1) * sizeof *v);
       if (!v) return RM_ERROR_OUTOFMEMORY;
       s->sockets = v;
-      v[s->n_sockets].dev = statx_dev(&sx);
-      v[s->n_sockets].ino = sx.stx_ino;
+      v[s->n_sockets].dev = (uint64_t)st.st_dev;
+      v[s->n_sockets].ino = (uint64_t)st.st_ino;
       v[s->n_sockets++].file = file;
     }
   }
   if (then && (then->dev || then->ino) &&
-      !(exists && then->dev == statx_dev(&sx) && then->ino == sx.stx_ino)) {
+      !(exists && then->dev == (uint64_t)st.st_dev &&
+        then->ino == (uint64_t)st.st_ino)) {
     add_id(s, then->dev, then->ino, file, 1);
     add_dev(s, then->dev);
   }
-  resolve_dir(dc, path, dir_len);
   if (dc->valid && dc->has_dev) add_dev(s, dc->dev);
   if (dc->valid && dc->real[0]) {
     size_t real_len = strlen(dc->real);
@@ -229,8 +265,11 @@ uint32_t rm__regset_build(rm__regset *s, const char *const *files,
   s->paths = calloc(s->path_mask + 1, sizeof *s->paths);
   s->devs = calloc(3 * n + 1, sizeof *s->devs);
   dc = calloc(1, sizeof *dc);
+  if (dc) dc->fd = -1;
   if (!s->ids || !s->paths || !s->devs || !dc) rc = RM_ERROR_OUTOFMEMORY;
-  for (i = 0; i < n && rc == RM_OK; i++) rc = enter_file(s, dc, files[i], ids ? &ids[i] : NULL, i);
+  for (i = 0; i < n && rc == RM_OK; i++)
+    rc = enter_file(s, dc, files[i], ids ? &ids[i] : NULL, i);
+  if (dc && dc->fd >= 0) close(dc->fd);
   free(dc);
   if (rc != RM_OK) rm__regset_free(s);
   return rc;

@@ -38,6 +38,7 @@
  */
 #define _GNU_SOURCE
 #include "scan.h"
+#include "safe_path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -479,9 +480,14 @@ end:
   return rc;
 }
 
+/* The identity a path is registered under: a symlink only root or the
+ * caller could have made is followed, any other is itself the identity
+ * (safe_path.c; docs/security.md, "Registration"). */
 uint32_t rm__os_file_id(const char *path, rm__file_id *out) {
   struct stat st;
-  if (stat(path, &st) != 0) return RM_ERROR_FILE_NOT_FOUND;
+  int fd = rm__linux_open_identity(path, &st);
+  if (fd < 0) return RM_ERROR_FILE_NOT_FOUND;
+  close(fd);
   out->dev = (uint64_t)st.st_dev;
   out->ino = (uint64_t)st.st_ino;
   return RM_OK;
