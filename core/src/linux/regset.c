@@ -182,9 +182,10 @@ static void resolve_dir(dir_cache *c, const char *path, size_t dir_len) {
   if (dir_len == 0) c->dir[0] = 0;
 }
 
-/* The identity of the file name in the resolved directory: its own
- * (lstat), or what it links to when root or the caller made the link
- * (then *real gets the target's path).  0 and fills *st, else -1. */
+/* The identity of the file name in the resolved directory: its own, or
+ * what it links to when root or the caller made the link (then *real
+ * gets the target's path); none through another link.  0 and fills *st,
+ * else -1. */
 static int file_in_dir(const dir_cache *dc, const char *name, struct stat *st,
                        char *real) {
   int fd;
@@ -194,10 +195,9 @@ static int file_in_dir(const dir_cache *dc, const char *name, struct stat *st,
                                         : AT_EMPTY_PATH) != 0)
     return -1;
   if (!S_ISLNK(st->st_mode)) return 0;
-  fd = rm__linux_walk(dc->fd, name, (uint32_t)geteuid(), RM_WALK_LINK_SELF,
-                      st);
+  fd = rm__linux_walk(dc->fd, name, (uint32_t)geteuid(), 0, st);
   if (fd < 0) return -1;
-  if (!S_ISLNK(st->st_mode)) path_of_fd(fd, real);
+  path_of_fd(fd, real);
   close(fd);
   return 0;
 }

@@ -110,12 +110,6 @@ int rm__linux_walk(int at, const char *path, uint32_t uid, unsigned flags,
       char joined[sizeof rest];
       ssize_t len;
       if (!owned_by(&st, uid) || !dir_closed(&cur_st, uid)) {
-        if (last && (flags & RM_WALK_LINK_SELF) &&
-            !(flags & RM_WALK_STRICT)) {
-          close(cur);
-          *out = st;
-          return fd;                        /* the link's own identity */
-        }
         close(fd);
         return fail(cur, EPERM);
       }
@@ -169,8 +163,7 @@ int rm__linux_open_identity(const char *path, struct stat *st) {
     return -1;                              /* ENOENT and the like */
   }
 #endif
-  return rm__linux_walk(AT_FDCWD, path, (uint32_t)geteuid(),
-                        RM_WALK_LINK_SELF, st);
+  return rm__linux_walk(AT_FDCWD, path, (uint32_t)geteuid(), 0, st);
 }
 
 int rm__linux_open_typed(int dirfd, const char *name, int how, mode_t want) {

@@ -20,9 +20,6 @@
  * trusted user, and not writable by group or others; a directory on the
  * way (not the last) may be world-writable when it is sticky (/tmp). */
 #define RM_WALK_STRICT 1u
-/* A last component that is a symlink the walk may not follow is the
- * result itself (its own identity) instead of an error. */
-#define RM_WALK_LINK_SELF 2u
 
 /* Walks path (absolute, or relative to the directory at) and returns an
  * O_PATH fd of what it names, with its stat in *st; -1 with errno EPERM
@@ -35,9 +32,13 @@ int rm__linux_walk(int at, const char *path, uint32_t trusted_uid,
                    unsigned flags, struct stat *st);
 
 /* The identity a path is registered under, for the calling user: the
- * walk above without RM_WALK_STRICT, with RM_WALK_LINK_SELF.  A path
- * without any symlink costs one openat2 (RESOLVE_NO_SYMLINKS) and one
- * fstat.  Returns the O_PATH fd (the caller closes it) or -1. */
+ * walk above without RM_WALK_STRICT.  A link nobody but root and the
+ * caller made is followed; through any other link (a last one too) the
+ * path has no identity: -1 with errno EPERM.  A link's own inode is never
+ * an identity: nothing holds it, and once removed its number is soon
+ * another file's.  A path without any link costs one openat2
+ * (RESOLVE_NO_SYMLINKS) and one fstat.  Returns the O_PATH fd (the caller
+ * closes it) or -1. */
 int rm__linux_open_identity(const char *path, struct stat *st);
 
 /* Opens name under the directory dirfd for reading (O_RDONLY) or writing
