@@ -45,6 +45,14 @@ int rm__os_path_absolute(const char *path);
 /* Value of an environment variable, or NULL. */
 const char *rm__os_getenv(const char *name);
 
+/* A watchdog for a command's time limit: when seconds pass before the
+ * next call, it writes message (and a newline) to stderr and ends the
+ * whole process with exit status code, also while a thread is blocked
+ * reading another process's memory (a /proc read held up by a user's
+ * FUSE mount).  0 seconds disarms it.  RM_OK, or RM_ERROR_OUTOFMEMORY
+ * when its thread could not be started. */
+uint32_t rm__os_exit_after(unsigned seconds, const char *message, int code);
+
 /* }=====
  * {===== The session store: a per-user directory of small files */
 

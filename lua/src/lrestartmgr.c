@@ -21,6 +21,8 @@
 
 #include <string.h>
 
+#include "os.h"
+
 #if defined(_WIN32)
 #  define RM_LUA_EXPORT __declspec(dllexport)
 #elif defined(__GNUC__)
@@ -93,6 +95,21 @@ static int m_process(lua_State *L) {
 /* rm.store_path() -> path, skipped | fail, msg, code, skipped: the session
  * store this process uses, and the names of the candidates passed over
  * ("runtime_dir", "run", "state_home", "home", "tmp"), in order. */
+/* rm.exit_after(seconds [, message [, code]]): a time limit for the
+ * calling program, which a blocked read of another process cannot
+ * outlast (docs/lua.md; the command's `stale --time-limit`).  0 disarms
+ * it.  Returns true, or nil, message, code. */
+static int m_exit_after(lua_State *L) {
+  lua_Integer seconds = luaL_checkinteger(L, 1);
+  const char *message = luaL_optstring(L, 2, "restartmgr: time limit passed");
+  lua_Integer code = luaL_optinteger(L, 3, 1);
+  luaL_argcheck(L, seconds >= 0 && seconds <= 86400 * 365, 1,
+                "seconds out of range");
+  luaL_argcheck(L, code >= 0 && code <= 255, 3, "exit code out of range");
+  return rm__lua_result(L, rm__os_exit_after((unsigned)seconds, message,
+                                             (int)code), "exit_after");
+}
+
 static int m_store_path(lua_State *L) {
   static const struct { uint32_t bit; const char *name; } names[] = {
     { RM_STORE_SKIPPED_RUNTIME_DIR, "runtime_dir" },
@@ -206,6 +223,7 @@ static const luaL_Reg session_metamethods[] = {
 
 /* module functions */
 static const luaL_Reg module_functions[] = {
+  {"exit_after", m_exit_after},
   {"join_session", m_join_session},
   {"process", m_process},
   {"sessions", rm__lua_sessions},
