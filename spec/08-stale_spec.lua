@@ -196,6 +196,23 @@ describe("restartmgr stale", function()
                  err:match("^[^\n]*\n"))
     _, _, code = cli{ "stale", "--restart", "--timeout", "x" }
     assert.equal(2, code)
+    for _, bad in ipairs{ "0", "-1", "1.5", "x", "86401" } do
+      _, err, code = cli{ "stale", "--time-limit", bad }
+      assert.equal(2, code)
+      assert.equal("restartmgr: --time-limit needs a whole number of seconds"
+                   .. " from 1 to 86400\n", err:match("^[^\n]*\n"))
+    end
+  end)
+
+  it("takes a --time-limit and lists as usual within it", function()
+    local dir <close> = helper.tmpdir()
+    local lib = helper.library(dir, "liblimit.so")
+    local h <close> = helper.spawn_holder{ dir = dir, path = lib, mode = "map" }
+    helper.replace(lib)
+    local out, _, code = cli{ "stale", "--time-limit", "30", "--path",
+                              dir.path }
+    assert.equal(1, code)
+    assert.truthy(row_of(out, h.pid))
   end)
 end)
 
@@ -248,5 +265,28 @@ describe("the apt hook lua/cli/99restartmgr", function()
     assert.truthy(out:find("Restarted service rm-hook-svc: restarted\n", 1,
                            true))
     assert.are_not.equal(svc.first_pid, svc:wait_up(svc.first_pid))
+  end)
+
+  -- A restartmgr that hangs where its own limit cannot end it (fault
+  -- injection: `exec sleep`): timeout ends it 10 s after
+  -- RestartMgr::TimeLimit, and dpkg goes on with exit 0.
+  it("holds dpkg for a bounded time and never fails it", function()
+    local dir <close> = helper.tmpdir()
+    local bin = dir.path .. "/bin"
+    assert(os.execute("mkdir -p " .. helper.quote(bin)))
+    local w = assert(io.open(bin .. "/restartmgr", "w"))
+    w:write("#!/bin/sh\nexec sleep 600\n")
+    w:close()
+    assert(os.execute("chmod 755 " .. helper.quote(bin .. "/restartmgr")))
+    local conf = dir:file("apt-limit.conf", 'RestartMgr::TimeLimit "1";\n')
+    local t0 = os.time()
+    local _, _, code = helper.run({ "timeout", "60", "sh", "-c",
+                                    hook_command() },
+                                  { env = { APT_CONFIG = conf,
+                                            PATH = bin .. ":"
+                                                   .. os.getenv("PATH") } })
+    local took = os.time() - t0
+    assert.equal(0, code)
+    assert.is_true(took >= 10 and took <= 20, "took " .. took .. " s")
   end)
 end)

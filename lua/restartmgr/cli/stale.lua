@@ -13,6 +13,7 @@ local args = require "restartmgr.cli.args"
 local proc = require "restartmgr.cli.proc"
 local apps_ = require "restartmgr.cli.apps"
 local leftovers = require "restartmgr.cli.leftovers"
+local rm = require "restartmgr"
 
 local printf, die = output.printf, output.die
 local EXIT_FAILURE = output.EXIT_FAILURE
@@ -30,8 +31,10 @@ local M = {}
 
 local STALE_HELP = [[
 usage: restartmgr stale [--json] [--services-only] [--path DIR]...
+                        [--time-limit SECONDS]
        restartmgr stale --restart [--dry-run] [--services-only]
                         [--force] [--timeout SECONDS] [--path DIR]... [--json]
+                        [--time-limit SECONDS]
 
 Lists every process that still runs a replaced or deleted executable or
 shared library, or an interpreter (perl, python, ruby, node, lua, sh)
@@ -56,12 +59,22 @@ processes.
                    nothing
   --force          kill what does not stop within the timeout
   --timeout SECS   per program and service (default 30 and 20)
+  --time-limit SECS  give up (exit 3) when finding what is stale takes
+                   longer (default 60, at most 86400); it ends before
+                   anything is stopped, never during a restart
   --json           one JSON object (fields: restartmgr(1))
 
 Exit status: 0 nothing runs replaced files (or --restart restarted all
 of them), 1 something still does (listed, not restartable, or a restart
-failed) or a reboot is required, 2 bad usage, 3 the session failed.
+failed) or a reboot is required, 2 bad usage, 3 the session failed or
+the time limit passed.
 ]]
+
+-- The time limit of finding what is stale (docs/security.md, Nothing
+-- blocks): a read of another process's /proc files can wait as long as
+-- that process's owner likes, so the limit ends the whole command, which
+-- only it can do; it is lifted before anything is stopped.
+local DEFAULT_TIME_LIMIT = 60
 
 -- Paths of executable mappings that /proc/PID/maps marks "(deleted)":
 -- the executable and libraries replaced by rename or removed.  Memory
@@ -168,13 +181,22 @@ local function stale(argv)
   local opts, words, bad = parse(argv, {
     json = "flag", restart = "flag", ["dry-run"] = "flag", force = "flag",
     ["services-only"] = "flag", timeout = "value", path = "list",
-    help = STALE_HELP,
+    ["time-limit"] = "value", help = STALE_HELP,
   }, STALE_HELP)
   if #words > 0 then bad("stale takes no FILE arguments") end
   if opts["dry-run"] and not opts.restart then
     bad("--dry-run goes with --restart")
   end
   check_timeout(opts, bad)
+  local limit = DEFAULT_TIME_LIMIT
+  if opts["time-limit"] then
+    limit = math.tointeger(tonumber(opts["time-limit"]))
+    if not limit or limit < 1 or limit > 86400 then
+      bad("--time-limit needs a whole number of seconds from 1 to 86400")
+    end
+  end
+  assert(rm.exit_after(limit, ("restartmgr: stale: gave up after %d s "
+    .. "(--time-limit); nothing was stopped"):format(limit), 3))
 
   local prefixes = {}
   for i, p in ipairs(opts.path or {}) do prefixes[i] = absolute(p) end
@@ -209,6 +231,7 @@ local function stale(argv)
   end
 
   local outcome, failure = {}, nil
+  rm.exit_after(0)                      -- never ends a restart half-way
   if opts.restart and not opts["dry-run"]
      and #plan_services + #plan_pids > 0 then
     local s <close> = start_session()
@@ -342,8 +365,14 @@ end
 
 
 -- Runs the subcommand on its arguments (after "stale"); returns the exit
--- code.
-function M.run(argv) return output.returning(stale, argv) end
+-- code.  The time limit is lifted on every way out, so that a program
+-- that runs the command as a module lives on.
+function M.run(argv)
+  local ok, code = pcall(output.returning, stale, argv)
+  rm.exit_after(0)
+  if not ok then error(code, 0) end
+  return code
+end
 
 M.help = STALE_HELP
 
