@@ -2,7 +2,9 @@
 /*
  * deadline.c: the watchdog behind a command's time limit (os.h,
  * rm__os_exit_after): a thread that ends the process with ExitProcess
- * when the deadline passes, started at the first arming.
+ * when the deadline passes, started at the first arming.  The module it
+ * runs in is pinned first (a Lua program unloads the module as it exits,
+ * and the thread must not run on in unmapped code).
  */
 #include "win.h"
 
@@ -46,7 +48,12 @@ uint32_t rm__os_exit_after(unsigned seconds, const char *text, int code) {
   InitOnceExecuteOnce(&lock_once, init_lock, NULL, NULL);
   EnterCriticalSection(&lock);
   if (!started && seconds) {
-    HANDLE t = CreateThread(NULL, 0, watch, NULL, 0, NULL);
+    HMODULE self;
+    HANDLE t;
+    GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                           GET_MODULE_HANDLE_EX_FLAG_PIN,
+                       (LPCWSTR)(uintptr_t)watch, &self);
+    t = CreateThread(NULL, 0, watch, NULL, 0, NULL);
     if (t) {
       CloseHandle(t);
       started = 1;
