@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- 13-hostile_runsv_spec.lua: root's `restartmgr stale --restart
+-- 21-hostile_runsv_spec.lua: root's `restartmgr stale --restart
 -- --services-only` (the apt hook's "services" mode) against a hostile
 -- user's runit (docs/security.md, Services and Nothing blocks).  A user
 -- made here with useradd runs the real runsv on a directory in their

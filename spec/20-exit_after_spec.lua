@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- 12-exit_after_spec.lua: rm.exit_after, the watchdog behind `stale
+-- 20-exit_after_spec.lua: rm.exit_after, the watchdog behind `stale
 -- --time-limit` (docs/security.md, Nothing blocks): it ends a process
 -- that is blocked in the kernel (here opening a FIFO nobody writes), with
 -- its message and exit code, and disarmed it ends nothing.
