@@ -36,9 +36,10 @@ describe("require 'restartmgr'", function()
       if type(v) == "function" then names[#names + 1] = k end
     end
     table.sort(names)
-    assert.same({ "compare_versions", "join_session", "kernel", "process",
-                  "register_restart", "restart_registration", "sessions",
-                  "stale_scripts", "start_session", "store_path" },
+    assert.same({ "compare_versions", "exit_after", "join_session", "kernel",
+                  "process", "register_restart", "restart_registration",
+                  "sessions", "stale_scripts", "start_session",
+                  "store_path" },
                 names)
   end)
 

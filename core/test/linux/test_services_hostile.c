@@ -146,8 +146,9 @@ static void make_user(void) {
 static const char *in(const char *dir, const char *name) {
   static char buf[32][700];
   static int next;
-  char *b = buf[next++ % 32];
-  snprintf(b, sizeof buf[0], "%s/%s", dir, name);
+  char *b = buf[next++ % 32], joined[700];
+  snprintf(joined, sizeof joined, "%s/%s", dir, name);  /* dir may be buf */
+  memcpy(b, joined, sizeof joined);
   return b;
 }
 
