@@ -166,9 +166,14 @@ typedef struct rm__found {
  * exist match nothing. */
 uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out);
 
-/* Identity of the file at path (following symlinks).  RM_OK,
- * RM_ERROR_FILE_NOT_FOUND. */
+/* Identity of the file at path: Linux follows only links that root or
+ * the caller made (docs/security.md, "Registration"); Windows follows
+ * links.  RM_OK, RM_ERROR_FILE_NOT_FOUND. */
 uint32_t rm__os_file_id(const char *path, rm__file_id *out);
+
+/* The same for n paths at once (registration): ids[i] is {0, 0} where a
+ * path has no identity.  Linux resolves each directory once. */
+void rm__os_file_ids(const char *const *paths, size_t n, rm__file_id *ids);
 
 /* }=====
  * {===== Stopping and starting */

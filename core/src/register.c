@@ -271,9 +271,7 @@ uint32_t rm_register_resources(uint32_t session_handle,
     rm__leave(h, 0);
     return RM_ERROR_OUTOFMEMORY;
   }
-  for (i = 0; i < n_files; i++)
-    if (rm__os_file_id(file_names[i], &ids[i]) != RM_OK)
-      ids[i].dev = ids[i].ino = 0;
+  rm__os_file_ids(file_names, n_files, ids);
   ctx.file_ids = ids;
   rc = rm__update(h, register_locked, &ctx);
   free(ids);

@@ -41,6 +41,7 @@
 #include "safe_path.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -481,8 +482,8 @@ end:
 }
 
 /* The identity a path is registered under: a symlink only root or the
- * caller could have made is followed, any other is itself the identity
- * (safe_path.c; docs/security.md, "Registration"). */
+ * caller could have made is followed, any other leaves the path without
+ * one (safe_path.c; docs/security.md, "Registration"). */
 uint32_t rm__os_file_id(const char *path, rm__file_id *out) {
   struct stat st;
   int fd = rm__linux_open_identity(path, &st);
@@ -491,4 +492,89 @@ uint32_t rm__os_file_id(const char *path, rm__file_id *out) {
   out->dev = (uint64_t)st.st_dev;
   out->ino = (uint64_t)st.st_ino;
   return RM_OK;
+}
+
+/* A path and its place in the caller's array. */
+typedef struct placed_path {
+  const char *path;
+  size_t index;
+} placed_path;
+
+/* Orders paths by directory, then name, so that each directory is one
+ * run (a plain strcmp would put "/a/b/sub/x" between "/a/b/r" and
+ * "/a/b/s"). */
+static int by_directory(const void *pa, const void *pb) {
+  const char *a = ((const placed_path *)pa)->path;
+  const char *b = ((const placed_path *)pb)->path;
+  const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+  size_t la = sa ? (size_t)(sa - a) : 0, lb = sb ? (size_t)(sb - b) : 0;
+  int c = memcmp(a, b, la < lb ? la : lb);
+  if (c) return c;
+  if (la != lb) return la < lb ? -1 : 1;
+  return strcmp(a + la, b + lb);
+}
+
+/* The identity of the file name in the directory dir_fd (-1: none), as
+ * rm__os_file_id gives it. */
+static rm__file_id id_in(int dir_fd, const char *name) {
+  rm__file_id id = { 0, 0 };
+  struct stat st;
+  if (dir_fd < 0 || fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return id;
+  if (S_ISLNK(st.st_mode)) {
+    int fd = rm__linux_walk(dir_fd, name, (uint32_t)geteuid(), 0, &st);
+    if (fd < 0) return id;
+    close(fd);
+  }
+  id.dev = (uint64_t)st.st_dev;
+  id.ino = (uint64_t)st.st_ino;
+  return id;
+}
+
+/* Each directory is walked once and its fd kept for its run of files
+ * (the paths are visited in directory order), so a file costs one
+ * fstatat, as a plain stat would. */
+void rm__os_file_ids(const char *const *paths, size_t n, rm__file_id *ids) {
+  char dir[PATH_MAX];
+  placed_path *order = malloc((n ? n : 1) * sizeof *order);
+  size_t i, dir_len = 0;
+  int dir_fd = -1, have_dir = 0;
+  for (i = 0; i < n; i++) ids[i].dev = ids[i].ino = 0;
+  if (!order) {
+    for (i = 0; i < n; i++)
+      if (rm__os_file_id(paths[i], &ids[i]) != RM_OK)
+        ids[i].dev = ids[i].ino = 0;
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    order[i].path = paths[i];
+    order[i].index = i;
+  }
+  qsort(order, n, sizeof *order, by_directory);
+  for (i = 0; i < n; i++) {
+    const char *path = order[i].path, *base = strrchr(path, '/');
+    size_t len = base ? (size_t)(base - path) : 0;
+    rm__file_id *id = &ids[order[i].index];
+    if (!base || path[0] != '/' || len >= sizeof dir || !base[1]) {
+      if (rm__os_file_id(path, id) != RM_OK) id->dev = id->ino = 0;
+      continue;
+    }
+    if (!have_dir || len != dir_len || memcmp(dir, path, len) != 0) {
+      struct stat st;
+      if (dir_fd >= 0) close(dir_fd);
+      memcpy(dir, path, len);
+      dir[len] = 0;
+      dir_len = len;
+      have_dir = 1;
+      dir_fd = rm__linux_walk(AT_FDCWD, len ? dir : "/", (uint32_t)geteuid(),
+                              0, &st);
+      if (dir_fd >= 0 && !S_ISDIR(st.st_mode)) {
+        close(dir_fd);
+        dir_fd = -1;
+      }
+    }
+    *id = id_in(dir_fd, base + 1);
+  }
+  if (dir_fd >= 0) close(dir_fd);
+  free(order);
 }

@@ -82,6 +82,12 @@ uint32_t rm__os_file_id(const char *path, rm__file_id *out) {
   return rc;
 }
 
+void rm__os_file_ids(const char *const *paths, size_t n, rm__file_id *ids) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (rm__os_file_id(paths[i], &ids[i]) != RM_OK) ids[i].dev = ids[i].ino = 0;
+}
+
 /* The subsystem field of the PE optional header: the same offset in PE32
  * and PE32+. */
 int rm__win_image_is_console(const wchar_t *path) {
