@@ -3,8 +3,8 @@
  * test_services.c: services through a real runit.  Each case creates a
  * service directory in a root temp dir, runs /usr/bin/runsvdir on it as
  * root re-parented to init (the system's runsvdir: docs/security.md,
- * "Services"), keeps the service up over a second before acting (runsv's
- * timing traps, linux-peers.md 5.1), checks every outcome in
+ * "Services"), keeps the service up over a second before acting (runsv
+ * holds back a restart for a second), checks every outcome in
  * supervise/pid and supervise/stat, and tears down with `sv -w 5
  * force-shutdown`.  runit and root are required: without them the cases
  * fail.

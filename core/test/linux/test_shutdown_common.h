@@ -398,7 +398,7 @@ static inline void svc_end_live(void *arg) {
 
 /* Starts the system's runsvdir on the service's $SVDIR, and lets the
  * service run for more than a second (runsv sleeps 1 s after a child that
- * ran less; see linux-peers.md 5.1). */
+ * ran less). */
 static inline uint32_t svc_start(svc *s) {
   pid_t dir_pid = start_system_runsvdir(s->base);
   uint32_t pid;
