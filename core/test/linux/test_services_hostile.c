@@ -20,6 +20,7 @@
 #include "test_shutdown_common.h"
 #include "linux/services.h"
 
+#include <dirent.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/prctl.h>
@@ -73,8 +74,8 @@ static int run_tool(const char *const *args) {
 }
 #define RUN_TOOL(...) run_tool((const char *const[]){ __VA_ARGS__, NULL })
 
-/* Ends the user's runsv (SIGTERM: it takes its service down and exits;
- * rm_app also dies with it, --pdeathsig) and reaps it. */
+/* Ends the user's runsv (SIGTERM: it takes its service down and exits)
+ * and reaps it. */
 static void end_runsv(user_runsv *r) {
   unsigned waited = 0;
   int status;
@@ -91,12 +92,48 @@ static void end_runsv(user_runsv *r) {
   r->pid = 0;
 }
 
+/* Ends, by pid, every process left running as the user (copies of their
+ * program that root relaunched): all of them were started for this
+ * case's user, and userdel refuses a user with processes. */
+static void end_users_processes(void) {
+  unsigned round;
+  for (round = 0; round < 500; round++) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int left = 0;
+    if (!d) return;
+    while ((e = readdir(d)) != NULL) {
+      char path[64], status[4096];
+      rm__creds c;
+      long pid = strtol(e->d_name, NULL, 10);
+      FILE *f;
+      size_t n;
+      if (pid <= 0) continue;
+      snprintf(path, sizeof path, "/proc/%ld/status", pid);
+      f = fopen(path, "r");
+      if (!f) continue;
+      n = fread(status, 1, sizeof status - 1, f);
+      fclose(f);
+      status[n] = 0;
+      if (rm__linux_parse_creds(status, &c) != 0 || c.uid[0] != user.uid ||
+          strstr(status, "State:\tZ"))
+        continue;
+      kill((pid_t)pid, SIGKILL);
+      left = 1;
+    }
+    closedir(d);
+    if (!left) return;
+    rmt_sleep_ms(10);
+  }
+}
+
 static void remove_user(void *arg) {
   int i;
   (void)arg;
   for (i = 0; i < n_runsvs; i++) end_runsv(&runsvs[i]);
   n_runsvs = 0;
   foreign_kill_all();
+  if (user.made_user) end_users_processes();
   if (user.made_user) RUN_TOOL("userdel", user.name);
   if (user.made_group && getgrnam(user.name)) RUN_TOOL("groupdel", user.name);
   if (user.base[0]) rmt_remove_tree(user.base);
@@ -143,6 +180,8 @@ static void make_user(void) {
   ASSERT_EQ(0, chown(user.home, user.uid, user.uid));
 }
 
+/* "dir/name" in one of 32 rotating buffers: for a moment only (a path
+ * kept for a case is copied). */
 static const char *in(const char *dir, const char *name) {
   static char buf[32][700];
   static int next;
@@ -178,9 +217,14 @@ static const char *users_service(const char *top, const char *name,
   if (!exists(in(user.home, top))) users_dir(in(user.home, top));
   snprintf(dir, sizeof dir, "%s/%s/%s", user.home, top, name);
   users_dir(dir);
+  /* A copy of rm_app of its own: no --pdeathsig, so a copy root
+   * relaunches lives on (its parent exits at once), and not the build's,
+   * which a rebuild would make a deleted executable. */
+  if (!exists(in(user.base, "rm_app")))
+    rmt_copy_exe(rmt_helper("rm_app"), in(user.base, "rm_app"));
   snprintf(script, sizeof script,
-           "#!/bin/sh\nexec 2>&1\nexec %s --pdeathsig --hold '%s'\n",
-           rmt_helper("rm_app"), held);
+           "#!/bin/sh\nexec 2>&1\nexec '%s' --hold '%s'\n",
+           in(user.base, "rm_app"), held);
   users_file(in(dir, "run"), script, 0755);
   snprintf(script, sizeof script,
            "#!/bin/sh\n: > '%s/check-ran.'\"$(id -u)\"\nexit 0\n", user.home);
@@ -273,8 +317,8 @@ static void track_restarted(uint32_t h) {
  * {===== Cases */
 
 static void users_runsv_is_their_plain_program(void) {
-  const char *held, *target, *names[2];
-  char name[64], name2[80], dir[600], dir2[600];
+  const char *names[2];
+  char name[64], name2[80], dir[600], dir2[600], held[700], target[700];
   uint32_t h, pid, pid2, rc_stop, rc_start;
   listing l;
   const rm_process_info *e;
@@ -282,10 +326,10 @@ static void users_runsv_is_their_plain_program(void) {
   make_user();
   rmt_fresh_store();
   snprintf(name, sizeof name, "rmt-plain-%ld", rmt_self_pid());
-  held = in(user.home, "held");
+  snprintf(held, sizeof held, "%s", in(user.home, "held"));
   users_file(held, "data\n", 0644);
   snprintf(dir, sizeof dir, "%s", users_service("svc", name, held));
-  target = in(user.base, "root-file");          /* root's, readable */
+  snprintf(target, sizeof target, "%s", in(user.base, "root-file"));
   ASSERT_EQ(0, rmt_write_file(target, "untouched\n"));
   ASSERT_EQ(0, chmod(target, 0644));
   pid = user_starts_runsv(dir);
@@ -356,8 +400,8 @@ static int list_in_child(const char *held, const char *name) {
 
 static void fifo_in_users_supervise_does_not_block(void) {
   static const char *const planted[] = { "stat", "pid", "status" };
-  const char *dir, *held;
-  char name[64];
+  const char *dir;
+  char name[64], held[700];
   pid_t child;
   unsigned waited, i;
   int status = 0;
@@ -365,7 +409,7 @@ static void fifo_in_users_supervise_does_not_block(void) {
   make_user();
   rmt_fresh_store();
   snprintf(name, sizeof name, "rmt-fifo-%ld", rmt_self_pid());
-  held = in(user.home, "held");
+  snprintf(held, sizeof held, "%s", in(user.home, "held"));
   users_file(held, "data\n", 0644);
   dir = users_service("fifo", name, held);
   user_starts_runsv(dir);
@@ -398,8 +442,8 @@ static void fifo_in_users_supervise_does_not_block(void) {
 
 static void users_runsv_named_like_a_system_service(void) {
   svc s;
-  const char *dir, *held, *sys_held;
-  char name[64], args[1024];
+  const char *dir, *sys_held;
+  char name[64], args[1024], held[700];
   uint32_t h, sys_pid, pid;
   listing l;
   const rm_process_info *e;
@@ -411,7 +455,7 @@ static void users_runsv_named_like_a_system_service(void) {
   svc_create(&s, name, args);
   sys_pid = svc_start(&s);                      /* $SVDIR: the system's */
   make_user();
-  held = in(user.home, "held");
+  snprintf(held, sizeof held, "%s", in(user.home, "held"));
   users_file(held, "data\n", 0644);
   dir = users_service("svc", name, held);
   pid = user_starts_runsv(dir);

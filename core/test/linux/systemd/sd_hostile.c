@@ -52,7 +52,7 @@ void users_runsv_named_like_a_unit(void) {
   ASSERT_EQ(0, chown(dir, pw->pw_uid, pw->pw_gid));
   snprintf(path, sizeof path, "%s/run", dir);
   snprintf(script, sizeof script,
-           "#!/bin/sh\nexec 2>&1\nexec %s --pdeathsig --hold '%s'\n",
+           "#!/bin/sh\nexec 2>&1\nexec %s --hold '%s'\n",
            rmt_helper("rm_app"), held);
   ASSERT_EQ(0, rmt_write_file(path, script));
   ASSERT_EQ(0, chmod(path, 0755));
