@@ -2,7 +2,9 @@
 /*
  * list.c: rm_get_list and rm_get_list_alloc.
  *
- * The list is recomputed on every call: the backend scans the system for
+ * The list is recomputed on every call (but for the second call of a
+ * two-call loop, which may reuse the first one's answer: list_keep.c):
+ * the backend scans the system for
  * users of the registered resources, then the entries this session acted
  * on (stopped, masked, restarted) are put in front with their status
  * history, so that after a shutdown the caller still sees what happened
@@ -147,8 +149,10 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
   rm__handle *h;
   rm__record r;
   rm__entry *e;
+  rm__list_kept *kept;
   size_t n, i;
   uint32_t reasons, rc;
+  uint64_t at_ms, restarts = 0;
   if (rm__native()) return rm__native()->get_list(session_handle, n_proc_info_needed,
         n_proc_info, affected_apps, reboot_reasons);
   rc = rm__enter(session_handle, 0, 0, &h);
@@ -158,6 +162,22 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
     rm__leave(h, 0);
     return RM_ERROR_BAD_ARGUMENTS;
   }
+  /* The second call of a two-call loop (list_keep.c). */
+  kept = rm__kept_take(h);
+  if (kept && rm__kept_valid(h, kept)) {
+    rc = rm__kept_serve(kept, n_proc_info_needed, n_proc_info, affected_apps,
+                        reboot_reasons);
+    if (rc == RM_ERROR_MORE_DATA) rm__kept_put(h, kept);
+    else rm__kept_free(kept);
+    rm__leave(h, 0);
+    return rc;
+  }
+  rm__kept_free(kept);
+  /* Read before the scan, so a registration made during it forces the
+   * next call to rescan. */
+  at_ms = rm__os_now_ms();
+  if (rm__kept_window() && rm__restarts_fingerprint(&restarts) != RM_OK)
+    restarts = 0;
   rc = list_entries(h, &r, &e, &n, &reasons);
   if (rc == RM_OK) {
     *n_proc_info_needed = (unsigned)n;
@@ -165,6 +185,9 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
     if (n > *n_proc_info) {
       *n_proc_info = 0;
       rc = RM_ERROR_MORE_DATA;
+      if (rm__kept_window())
+        rm__kept_put(h, rm__kept_make(at_ms, r.sequence, restarts, e, n,
+                                      reasons));
     } else {
       for (i = 0; i < n; i++) affected_apps[i] = e[i].info;
       *n_proc_info = (unsigned)n;
