@@ -194,6 +194,21 @@ uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
 uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
                        rm_restart_outcome *outcome);
 
+/* rm__os_launch in two halves, so that many applications settle at once:
+ * begin starts one and returns without waiting (RM_OK, or
+ * RM_ERROR_FAIL_RESTART with *outcome saying why); end, called exactly
+ * once per begin, waits until that one has settled and gives
+ * rm__os_launch's answer.  run holds what is between the two. */
+typedef struct rm__launching {
+  rm_unique_process app;               /* the started process */
+  long waiter;                         /* backend's: its watcher, or -1 */
+  int info_fd, report_fd;              /* backend's: its reports, or -1 */
+} rm__launching;
+uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
+                             rm_restart_outcome *outcome);
+uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
+                           rm_restart_outcome *outcome);
+
 /* Whether the caller may register a restart command for p: RM_OK (its own
  * process, or the caller is root), RM_ERROR_ACCESS_DENIED,
  * RM_ERROR_FILE_NOT_FOUND (not running). */
@@ -227,6 +242,12 @@ uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
 /* Starts a service through its manager and waits until it runs.  RM_OK or
  * RM_ERROR_FAIL_RESTART. */
 uint32_t rm__os_service_start(const char *name, unsigned timeout_ms);
+
+/* Starts n services through their manager at once (the manager runs the
+ * jobs concurrently) and waits until each runs or fails: rcs[i] gets
+ * rm__os_service_start's code for names[i]. */
+void rm__os_service_start_all(const char *const *names, size_t n,
+                              unsigned timeout_ms, uint32_t *rcs);
 
 /* }=====
  * {===== The backend itself */

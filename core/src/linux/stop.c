@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,46 @@ uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
 
 uint32_t rm__os_service_start(const char *name, unsigned timeout_ms) {
   return rm__linux_service_start(name, timeout_ms);
+}
+
+/* One thread per service (at most START_THREADS at a time), each running
+ * its manager's start and waiting for it: the manager runs the jobs
+ * concurrently (systemd queues them; every runit service has its own
+ * runsv), so n services take about the slowest one's time. */
+#define START_THREADS 32
+
+typedef struct service_start {
+  const char *name;
+  unsigned timeout_ms;
+  uint32_t rc;
+} service_start;
+
+static void *start_one(void *arg) {
+  service_start *s = arg;
+  s->rc = rm__linux_service_start(s->name, s->timeout_ms);
+  return NULL;
+}
+
+void rm__os_service_start_all(const char *const *names, size_t n,
+                              unsigned timeout_ms, uint32_t *rcs) {
+  service_start s[START_THREADS];
+  pthread_t t[START_THREADS];
+  int started[START_THREADS];
+  size_t at, k, m;
+  for (at = 0; at < n; at += m) {
+    m = n - at < START_THREADS ? n - at : START_THREADS;
+    for (k = 0; k < m; k++) {
+      s[k].name = names[at + k];
+      s[k].timeout_ms = timeout_ms;
+      /* Without a thread, it runs here. */
+      started[k] = m > 1 && pthread_create(&t[k], NULL, start_one, &s[k]) == 0;
+      if (!started[k]) start_one(&s[k]);
+    }
+    for (k = 0; k < m; k++) {
+      if (started[k]) pthread_join(t[k], NULL);
+      rcs[at + k] = s[k].rc;
+    }
+  }
 }
 
 /* }===== */

@@ -183,6 +183,22 @@ out:
   return rc;
 }
 
+/* Windows has no settle time to wait out: begin does the whole launch. */
+uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
+                             rm_restart_outcome *outcome) {
+  memset(run, 0, sizeof *run);
+  run->waiter = -1;
+  run->info_fd = run->report_fd = -1;
+  return rm__os_launch(l, &run->app, outcome);
+}
+
+uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
+                           rm_restart_outcome *outcome) {
+  if (outcome->failure) return RM_ERROR_FAIL_RESTART;
+  *started = run->app;
+  return RM_OK;
+}
+
 /* Only a process's own registration is accepted here: telling whether
  * another process belongs to the caller's user needs its token, which
  * this backend does not read yet. */
