@@ -39,8 +39,9 @@
 #include <string.h>
 
 /* At most this many applications settle at once (each holds two pipes
- * and a watcher process while it settles). */
-#define LAUNCH_BATCH 128
+ * and a watcher process while it settles): RESTARTMGR_RESTART_BATCH,
+ * else 128. */
+#define LAUNCH_BATCH 128u
 
 #define RESTART_WANTED(s)                                                   \
   (((s) & RM_STATUS_STOPPED) &&                                             \
@@ -240,7 +241,7 @@ static uint32_t restart_session(rm__handle *h, rm_status_callback status,
   rm__record r;
   rm__targets plan;
   rm__progress progress;
-  size_t i, *idx;
+  size_t i, *idx, batch;
   uint32_t rc, wrote;
   int failed = 0;
 
@@ -257,6 +258,8 @@ static uint32_t restart_session(rm__handle *h, rm_status_callback status,
   rm__progress_start(&progress);      /* a cancel here restarts nothing */
   /* Kind after kind in the plan's order (services before the
    * applications that use them); within a kind, all at once. */
+  batch = rm__env_ms("RESTARTMGR_RESTART_BATCH", LAUNCH_BATCH);
+  if (batch == 0) batch = 1;
   idx = calloc(plan.n + 1, sizeof *idx);
   if (!idx) rc = RM_ERROR_OUTOFMEMORY;
   for (i = 0; i < plan.n && rc == RM_OK;) {
@@ -270,7 +273,7 @@ static uint32_t restart_session(rm__handle *h, rm_status_callback status,
       rc = RM_ERROR_CANCELLED;
       break;
     }
-    for (j = i; j < plan.n && m < LAUNCH_BATCH; j++) {
+    for (j = i; j < plan.n && m < batch; j++) {
       if (plan.v[j].through.pid) continue;
       if ((plan.v[j].info.app_type == RM_APP_SERVICE) != service) break;
       idx[m++] = j;
