@@ -43,9 +43,10 @@ double median(const double *v, long n);
 void pool_name(char *buf, size_t cap, long i);
 void beside_me(char *buf, size_t cap, const char *name);
 
-/* The modes: --lean FILE..., --list FILE...; exit codes. */
+/* The modes: --lean FILE..., --list FILE..., --loop FILE...; exit codes. */
 int lean_main(int n, char **files);
 int list_main(int n, char **files);
+int loop_main(int n, char **files);
 
 /* The workload: start (through the launcher) and stop the holders. */
 void start_holders(const config *c, long procs, int sparse);

@@ -88,8 +88,8 @@ static char **command(const char *const *prefix, char **files, long n) {
   return v;
 }
 
-enum { LEAN, RM_DEFAULT, RM_ONE, FUSER, LSOF, RM_DISK, OTHER_DEFAULT,
-       OTHER_ONE, N_CONTENDERS };
+enum { LEAN, RM_DEFAULT, RM_ONE, FUSER, LSOF, LOOP_DEFAULT, LOOP_ONE,
+       RM_DISK, OTHER_DEFAULT, OTHER_ONE, N_CONTENDERS };
 
 /* The contenders on these files, round-robin over c->runs rounds. */
 static void run_round_robin(contender *t, size_t n_t, char **files, long n,
@@ -121,6 +121,7 @@ static void setup_contenders(contender *t, char **files, long n,
   static char self[4096];
   static const char *lean_words[] = { self, "--lean", NULL };
   static const char *list_words[] = { self, "--list", NULL };
+  static const char *loop_words[] = { self, "--loop", NULL };
   static const char *fuser_words[] = { "fuser", NULL };
   static const char *lsof_words[] = { "lsof", "-n", "-w", "-t", NULL };
   beside_me(self, sizeof self, "rm_bench_list");
@@ -135,6 +136,12 @@ static void setup_contenders(contender *t, char **files, long n,
   t[FUSER].argv = command(fuser_words, files, n);
   t[LSOF].label = "lsof -n -w -t FILES";
   t[LSOF].argv = command(lsof_words, files, n);
+  t[LOOP_DEFAULT].label = "two-call loop (default threads)";
+  t[LOOP_DEFAULT].argv = command(loop_words, files, n);
+  t[LOOP_DEFAULT].envp = env_default;
+  t[LOOP_ONE].label = "two-call loop (SCAN_THREADS=1)";
+  t[LOOP_ONE].argv = command(loop_words, files, n);
+  t[LOOP_ONE].envp = env_one;
   t[RM_DISK].label = env_disk ? "rm list (default), store on disk" : NULL;
   t[RM_DISK].argv = command(list_words, files, n);
   t[RM_DISK].envp = env_disk;
@@ -207,6 +214,12 @@ static void side_by_side(const config *c, long ncpu, int sparse,
               "<= 1.0");
   print_ratio("rm (default threads) / leanest scan", wall[RM_DEFAULT],
               wall[LEAN], sparse ? "<= 0.7" : "<= 0.6");
+  print_ratio("two-call loop (1 thread) / leanest", wall[LOOP_ONE],
+              wall[LEAN], "<= 1.0");
+  print_ratio("two-call loop (default) / leanest", wall[LOOP_DEFAULT],
+              wall[LEAN], "<= 0.6");
+  print_ratio("two-call loop / one list (default)", wall[LOOP_DEFAULT],
+              wall[RM_DEFAULT], "1: one scan");
   print_ratio("fuser / rm (default threads)", wall[FUSER], wall[RM_DEFAULT],
               ">= 4");
   print_ratio("fuser / rm (1 thread)", wall[FUSER], wall[RM_ONE], "-");
@@ -236,6 +249,14 @@ static void side_by_side(const config *c, long ncpu, int sparse,
          "which the others do not match)\n");
   if (t[RM_DEFAULT].found < t[LEAN].found || t[RM_ONE].found < t[LEAN].found) {
     printf("  MISMATCH: rm found fewer processes than the leanest scan\n");
+    mismatch = 1;
+  }
+  if (t[LOOP_DEFAULT].missing || t[LOOP_ONE].missing ||
+      t[LOOP_DEFAULT].found != t[RM_DEFAULT].found ||
+      t[LOOP_ONE].found != t[RM_DEFAULT].found) {
+    printf("  MISMATCH: the two-call loop listed %ld / %ld processes, one "
+           "call %ld\n", t[LOOP_DEFAULT].found, t[LOOP_ONE].found,
+           t[RM_DEFAULT].found);
     mismatch = 1;
   }
   for (i = 0; i < N_CONTENDERS; i++) free(t[i].argv);
@@ -375,6 +396,8 @@ int main(int argc, char **argv) {
     return lean_main(argc - 2, argv + 2);
   if (argc > 1 && strcmp(argv[1], "--list") == 0)
     return list_main(argc - 2, argv + 2);
+  if (argc > 1 && strcmp(argv[1], "--loop") == 0)
+    return loop_main(argc - 2, argv + 2);
   c.procs = 500;
   c.per_proc = 40;
   c.mapped = 8;
