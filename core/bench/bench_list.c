@@ -398,6 +398,10 @@ int main(int argc, char **argv) {
     return list_main(argc - 2, argv + 2);
   if (argc > 1 && strcmp(argv[1], "--loop") == 0)
     return loop_main(argc - 2, argv + 2);
+  if (argc > 1 && strcmp(argv[1], "--app") == 0)
+    return app_main(argc - 2, argv + 2);
+  if (argc > 1 && strcmp(argv[1], "--cycle") == 0)
+    return cycle_main(argc - 2, argv + 2);
   c.procs = 500;
   c.per_proc = 40;
   c.mapped = 8;
@@ -405,7 +409,8 @@ int main(int argc, char **argv) {
   c.registered = 100;
   c.runs = 9;
   c.scaling = 1;
-  while ((opt = getopt(argc, argv, "n:k:m:f:F:R:qsC:")) != -1) {
+  c.cycle = 1;
+  while ((opt = getopt(argc, argv, "n:k:m:f:F:R:qscC:")) != -1) {
     switch (opt) {
     case 'n': c.procs = option(optarg); break;
     case 'k': c.per_proc = option(optarg); break;
@@ -414,14 +419,15 @@ int main(int argc, char **argv) {
     case 'F': c.registered = option(optarg); break;
     case 'R': c.runs = option(optarg); break;
     case 'q': c.scaling = 0; break;
+    case 'c': c.cycle = 2; break;
     case 'C': other_bench = optarg; break;
     case 's':
       c.procs = 20, c.per_proc = 10, c.mapped = 2, c.pool = 200;
-      c.registered = 20, c.runs = 1, c.scaling = 0;
+      c.registered = 20, c.runs = 1, c.scaling = 0, c.cycle = 0;
       break;
     default:
       fprintf(stderr, "usage: rm_bench_list [-n procs] [-k files] [-m mapped]"
-                      " [-f pool] [-F registered] [-R runs] [-q] [-s]"
+                      " [-f pool] [-F registered] [-R runs] [-q] [-s] [-c]"
                       " [-C other-build/rm_bench_list]\n");
       return 2;
     }
@@ -461,13 +467,17 @@ int main(int argc, char **argv) {
   printf("session store: %s\n", store);
 
   print_load("before");
-  start_holders(&c, c.procs, 0);
-  side_by_side(&c, ncpu, 0, env_default, env_one);
-  stop_holders();
-  start_holders(&c, c.procs, 1);
-  side_by_side(&c, ncpu, 1, env_default, env_one);
-  stop_holders();
-  if (c.scaling) {
+  if (c.cycle != 2) {
+    start_holders(&c, c.procs, 0);
+    side_by_side(&c, ncpu, 0, env_default, env_one);
+    if (c.cycle) stale_table(c.runs < 5 ? c.runs : 5);
+    stop_holders();
+    start_holders(&c, c.procs, 1);
+    side_by_side(&c, ncpu, 1, env_default, env_one);
+    stop_holders();
+  }
+  if (c.cycle) cycle_tables(c.runs < 5 ? c.runs : 5);
+  if (c.scaling && c.cycle != 2) {
     by_processes(c, env_default);
     by_registered(c);
   }

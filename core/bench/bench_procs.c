@@ -44,6 +44,10 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
   return 0;
 }
 
+void remove_tree(const char *path) {
+  nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void stop_holders(void) {
   if (holders_ctl >= 0) {
     close(holders_ctl);     /* end of its stdin: it kills and reaps all */
