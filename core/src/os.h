@@ -208,6 +208,14 @@ uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
                              rm_restart_outcome *outcome);
 uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
                            rm_restart_outcome *outcome);
+/* rm__os_launch_begin for n applications at once: rcs[i] its code for
+ * l[i] (outcomes[i] filled), begun[i] 1 when it was begun; once *cancel
+ * is set no more are begun (begun[i] 0: no rm__os_launch_end for it). */
+void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
+                             rm__launching *runs,
+                             rm_restart_outcome *const *outcomes,
+                             uint32_t *rcs, int *begun,
+                             const volatile int *cancel);
 
 /* Whether the caller may register a restart command for p: RM_OK (its own
  * process, or the caller is root), RM_ERROR_ACCESS_DENIED,
@@ -238,6 +246,12 @@ uint32_t rm__os_stop_apps(rm__stop *apps, size_t n, unsigned timeout_ms,
  * RM_ERROR_FAIL_SHUTDOWN, RM_ERROR_CANCELLED. */
 uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
                              const volatile int *cancel);
+
+/* rm__os_service_stop for n services at once (their managers run the
+ * jobs concurrently): rcs[i] its code for names[i]. */
+void rm__os_service_stop_all(const char *const *names, size_t n,
+                             unsigned timeout_ms, int force,
+                             const volatile int *cancel, uint32_t *rcs);
 
 /* Starts a service through its manager and waits until it runs.  RM_OK or
  * RM_ERROR_FAIL_RESTART. */

@@ -147,45 +147,48 @@ static int restart_services(rm__handle *h, rm__targets *plan,
   return ok;
 }
 
-/* Launches applications v[idx[0..m)] one after the other without waiting,
- * then waits for them, so that they settle together: about one settle
- * time for all.  A cancel stops the launching; what was launched is still
- * waited for and recorded.  0 when any failed. */
+/* Launches applications v[idx[0..m)] at once without waiting for them
+ * to settle, then waits for them, so that they settle together: about
+ * one settle time for all.  A cancel stops the launching; what was
+ * launched is still waited for and recorded.  0 when any failed. */
 static int restart_apps(rm__handle *h, rm__targets *plan, const size_t *idx,
                         size_t m, rm__progress *progress, uint32_t *rc_out) {
   rm__launching *runs = calloc(m + 1, sizeof *runs);
   uint32_t *rcs = calloc(m + 1, sizeof *rcs);
-  size_t k, launched = 0;
+  int *begun = calloc(m + 1, sizeof *begun);
+  const rm__launch **ls = calloc(m + 1, sizeof *ls);
+  rm_restart_outcome **outs = calloc(m + 1, sizeof *outs);
+  size_t *at = calloc(m + 1, sizeof *at);
+  size_t k, n = 0;
   int ok = 1;
-  if (!runs || !rcs) {
-    free(runs);
-    free(rcs);
+  if (!runs || !rcs || !begun || !ls || !outs || !at) {
     *rc_out = RM_ERROR_OUTOFMEMORY;
-    return 0;
+    ok = 0;
+    m = 0;
   }
   for (k = 0; k < m; k++) {
     rm__target *it = &plan->v[idx[k]];
-    if (h->cancel) {
-      *rc_out = RM_ERROR_CANCELLED;
-      break;
-    }
-    it->touched = 1;
     memset(&it->outcome, 0, sizeof it->outcome);
-    if (!it->launch.argv) {
-      rcs[k] = RM_ERROR_FAIL_RESTART;           /* nothing was captured */
-      it->outcome.failure = RM_RESTART_FAILED_NOT_CAPTURED;
-      runs[k].waiter = -1;
-    } else {
-      rcs[k] = rm__os_launch_begin(&it->launch, &runs[k], &it->outcome);
-    }
-    launched++;
+    if (!it->launch.argv) continue;
+    ls[n] = &it->launch;
+    outs[n] = &it->outcome;
+    at[k] = n++;
   }
-  for (k = 0; k < launched; k++) {
+  rm__os_launch_begin_all(ls, n, runs, outs, rcs, begun, &h->cancel);
+  for (k = 0; k < m; k++) {
     rm__target *it = &plan->v[idx[k]];
     rm_unique_process started = { 0, 0 };
-    if (it->launch.argv)
-      rcs[k] = rm__os_launch_end(&runs[k], &started, &it->outcome);
-    if (rcs[k] == RM_OK) {
+    uint32_t rc = RM_ERROR_FAIL_RESTART;
+    if (!it->launch.argv) {
+      it->outcome.failure = RM_RESTART_FAILED_NOT_CAPTURED;
+    } else if (!begun[at[k]]) {
+      *rc_out = RM_ERROR_CANCELLED;              /* left as it was */
+      continue;
+    } else {
+      rc = rm__os_launch_end(&runs[at[k]], &started, &it->outcome);
+    }
+    it->touched = 1;
+    if (rc == RM_OK) {
       it->info.process = started;
       /* What a registered command started is restarted the same way next
        * time (a title-rewriting daemon stays restartable). */
@@ -194,11 +197,15 @@ static int restart_apps(rm__handle *h, rm__targets *plan, const size_t *idx,
             &started, (const char *const *)it->launch.argv, it->launch.cwd,
             0);
     }
-    if (!finish(it, rcs[k])) ok = 0;
+    if (!finish(it, rc)) ok = 0;
     rm__progress_step(progress);
   }
   free(runs);
   free(rcs);
+  free(begun);
+  free(ls);
+  free(outs);
+  free(at);
   return ok;
 }
 

@@ -199,6 +199,18 @@ uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
   return RM_OK;
 }
 
+void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
+                             rm__launching *runs,
+                             rm_restart_outcome *const *outcomes,
+                             uint32_t *rcs, int *begun,
+                             const volatile int *cancel) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    begun[i] = !*cancel;
+    if (begun[i]) rcs[i] = rm__os_launch_begin(l[i], &runs[i], outcomes[i]);
+  }
+}
+
 /* Only a process's own registration is accepted here: telling whether
  * another process belongs to the caller's user needs its token, which
  * this backend does not read yet. */

@@ -288,3 +288,11 @@ void rm__os_service_start_all(const char *const *names, size_t n,
   size_t i;
   for (i = 0; i < n; i++) rcs[i] = rm__os_service_start(names[i], timeout_ms);
 }
+
+void rm__os_service_stop_all(const char *const *names, size_t n,
+                             unsigned timeout_ms, int force,
+                             const volatile int *cancel, uint32_t *rcs) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    rcs[i] = rm__os_service_stop(names[i], timeout_ms, force, cancel);
+}
