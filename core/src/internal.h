@@ -300,9 +300,11 @@ void rm__kept_put(rm__handle *h, rm__list_kept *k);
 rm__list_kept *rm__kept_make(uint64_t at_ms, uint64_t sequence,
                              uint64_t restarts, const rm__entry *e, size_t n,
                              uint32_t reasons);
-/* 1 when k may answer now: within the window, the record and the
- * registrations unchanged, every running entry alive with its identity. */
-int rm__kept_valid(const rm__handle *h, const rm__list_kept *k);
+/* 1 when k may answer now: within the window, the record's sequence and
+ * the registrations' fingerprint as they read now (the caller's) the
+ * same as when k was kept, every running entry alive with its identity. */
+int rm__kept_valid(const rm__list_kept *k, uint64_t sequence,
+                   uint64_t restarts);
 /* rm_get_list's answer from k: RM_OK or RM_ERROR_MORE_DATA. */
 uint32_t rm__kept_serve(const rm__list_kept *k, unsigned *needed,
                         unsigned *n_info, rm_process_info *apps,

@@ -143,6 +143,23 @@ static uint32_t list_entries(rm__handle *h, rm__record *r, rm__entry **e,
   return rc;
 }
 
+/* What a kept list is checked against (list_keep.c): the record's
+ * sequence number (read without its files) and the restart
+ * registrations' fingerprint, as they are now. */
+static uint32_t kept_state(const rm__handle *h, uint64_t *sequence,
+                           uint64_t *restarts) {
+  rm__dir *d;
+  rm__record r;
+  uint32_t rc = rm__os_store_open(&d);
+  if (rc != RM_OK) return rc;
+  rc = rm__read_slot(d, h->slot, h->key, &r, 0);
+  rm__os_store_close(d);
+  if (rc != RM_OK) return rc;
+  *sequence = r.sequence;
+  rm__record_free(&r);
+  return rm__restarts_fingerprint(restarts);
+}
+
 uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
                      unsigned *n_proc_info, rm_process_info affected_apps[],
                      uint32_t *reboot_reasons) {
@@ -152,7 +169,7 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
   rm__list_kept *kept;
   size_t n, i;
   uint32_t reasons, rc;
-  uint64_t at_ms, restarts = 0;
+  uint64_t at_ms, restarts = 0, sequence = 0;
   if (rm__native()) return rm__native()->get_list(session_handle, n_proc_info_needed,
         n_proc_info, affected_apps, reboot_reasons);
   rc = rm__enter(session_handle, 0, 0, &h);
@@ -164,7 +181,8 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
   }
   /* The second call of a two-call loop (list_keep.c). */
   kept = rm__kept_take(h);
-  if (kept && rm__kept_valid(h, kept)) {
+  if (kept && kept_state(h, &sequence, &restarts) == RM_OK &&
+      rm__kept_valid(kept, sequence, restarts)) {
     rc = rm__kept_serve(kept, n_proc_info_needed, n_proc_info, affected_apps,
                         reboot_reasons);
     if (rc == RM_ERROR_MORE_DATA) rm__kept_put(h, kept);

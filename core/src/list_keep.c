@@ -86,29 +86,12 @@ rm__list_kept *rm__kept_make(uint64_t at_ms, uint64_t sequence,
   return k;
 }
 
-/* The record's sequence number, read without its files. */
-static uint32_t record_sequence(const rm__handle *h, uint64_t *out) {
-  rm__dir *d;
-  rm__record r;
-  uint32_t rc = rm__os_store_open(&d);
-  if (rc != RM_OK) return rc;
-  rc = rm__read_slot(d, h->slot, h->key, &r, 0);
-  rm__os_store_close(d);
-  if (rc != RM_OK) return rc;
-  *out = r.sequence;
-  rm__record_free(&r);
-  return RM_OK;
-}
-
-int rm__kept_valid(const rm__handle *h, const rm__list_kept *k) {
-  uint64_t now = rm__os_now_ms(), sequence, restarts;
+int rm__kept_valid(const rm__list_kept *k, uint64_t sequence,
+                   uint64_t restarts) {
+  uint64_t now = rm__os_now_ms();
   size_t i;
   if (now - k->at_ms >= rm__kept_window()) return 0;
-  if (record_sequence(h, &sequence) != RM_OK || sequence != k->sequence)
-    return 0;
-  if (rm__restarts_fingerprint(&restarts) != RM_OK ||
-      restarts != k->restarts)
-    return 0;
+  if (sequence != k->sequence || restarts != k->restarts) return 0;
   for (i = 0; i < k->n; i++)
     if ((k->info[i].app_status & RM_STATUS_RUNNING) &&
         !rm__os_alive(&k->info[i].process))
