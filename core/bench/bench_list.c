@@ -25,19 +25,25 @@
  *                 does: rm_start_session, rm_register_resources, one
  *                 rm_get_list, rm_end_session; default threads and
  *                 RESTARTMGR_SCAN_THREADS=1
+ *   loop          --loop: the same with a client's two-call rm_get_list
+ *                 loop (no array, MORE_DATA, allocate, again): one scan
  *   fuser FILES, lsof -n -w -t FILES
  * plus rm_get_list timed inside a long-lived process (the scan alone).
- * Then the same on the sparse variant (every holder also has fd 250 and
- * holes in its fd table), and how the cost grows with processes (100 to
- * 1000) and with registered files (10 to 10,000).
+ * Then `restartmgr stale` beside needrestart and checkrestart on the
+ * same holders, the same on the sparse variant (every holder also has fd
+ * 250 and holes in its fd table), the whole upgrade cycle for 1, 20 and
+ * 100 apps and runit services (bench_cycle.c), and how the cost grows
+ * with processes (100 to 1000) and with registered files (10 to 10,000).
  *
  *   rm_bench_list [-n PROCS] [-k FILES] [-m MAPPED] [-f POOL]
- *                 [-F REGISTERED] [-R RUNS] [-q] [-s] [-C OTHER]
+ *                 [-F REGISTERED] [-R RUNS] [-q] [-s] [-c] [-C OTHER]
  *     -q  no scaling tables        -s  smoke run (tiny, 1 run, for ctest)
+ *     -c  only the cycle tables
  *     -C  also time another build's rm_bench_list --list (before/after)
  *
- * Exits 1 when rm_get_list finds fewer processes than the lean scan (a
- * cross-check, not a timing).  Every process it starts is ended and
+ * Exits 1 when rm_get_list finds fewer processes than the lean scan, or
+ * the two-call loop lists other processes than one call (cross-checks,
+ * not timings).  Every process it starts is ended and
  * reaped, and its temp dir removed, also on SIGINT and SIGTERM.
  */
 #define _GNU_SOURCE

@@ -11,7 +11,8 @@
  * kind nothing orders them, so nothing serialises them: the services of
  * the plan are started at once (their managers run the jobs
  * concurrently), then the applications are all launched and wait out
- * one settle time together (docs/performance.md, Restart).  Each entry
+ * one settle time together (docs/performance.md, Restart and the whole
+ * cycle).  Each entry
  * ends RESTARTED (with the new process's identity, so later lists show it
  * running) or ERROR_ON_RESTART, and every outcome is written to the
  * record before the call returns, also when it is cancelled.

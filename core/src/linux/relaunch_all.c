@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * relaunch_all.c: rm__os_launch_begin_all, starting many applications at
- * once (docs/performance.md, Restart).
+ * once (docs/performance.md, Restart and the whole cycle).
  *
  * Starting one application (relaunch.c) waits for its intermediate
  * process to fork it and report its pid before the go byte is sent; on a
