@@ -18,6 +18,7 @@
 typedef struct config {
   long procs, per_proc, mapped, pool, registered, runs;
   int scaling;
+  int cycle;                /* 0: none (-s), 1: with the rest, 2: only (-c) */
 } config;
 
 /* One contender: a command run as a separate process, its runs' times. */
@@ -43,9 +44,18 @@ double median(const double *v, long n);
 void pool_name(char *buf, size_t cap, long i);
 void beside_me(char *buf, size_t cap, const char *name);
 
-/* The modes: --lean FILE..., --list FILE...; exit codes. */
+/* The modes: --lean FILE..., --list FILE..., --loop FILE...; exit codes. */
 int lean_main(int n, char **files);
 int list_main(int n, char **files);
+int loop_main(int n, char **files);
+/* bench_cycle.c: --app FILE, --cycle FILE...; the cycle tables and the
+ * stale-processes table. */
+int app_main(int n, char **files);
+int cycle_main(int n, char **files);
+void cycle_tables(long runs);
+void stale_table(long runs);
+/* Removes a directory tree (best effort). */
+void remove_tree(const char *path);
 
 /* The workload: start (through the launcher) and stop the holders. */
 void start_holders(const config *c, long procs, int sparse);

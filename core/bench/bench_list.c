@@ -25,19 +25,25 @@
  *                 does: rm_start_session, rm_register_resources, one
  *                 rm_get_list, rm_end_session; default threads and
  *                 RESTARTMGR_SCAN_THREADS=1
+ *   loop          --loop: the same with a client's two-call rm_get_list
+ *                 loop (no array, MORE_DATA, allocate, again): one scan
  *   fuser FILES, lsof -n -w -t FILES
  * plus rm_get_list timed inside a long-lived process (the scan alone).
- * Then the same on the sparse variant (every holder also has fd 250 and
- * holes in its fd table), and how the cost grows with processes (100 to
- * 1000) and with registered files (10 to 10,000).
+ * Then `restartmgr stale` beside needrestart and checkrestart on the
+ * same holders, the same on the sparse variant (every holder also has fd
+ * 250 and holes in its fd table), the whole upgrade cycle for 1, 20 and
+ * 100 apps and runit services (bench_cycle.c), and how the cost grows
+ * with processes (100 to 1000) and with registered files (10 to 10,000).
  *
  *   rm_bench_list [-n PROCS] [-k FILES] [-m MAPPED] [-f POOL]
- *                 [-F REGISTERED] [-R RUNS] [-q] [-s] [-C OTHER]
+ *                 [-F REGISTERED] [-R RUNS] [-q] [-s] [-c] [-C OTHER]
  *     -q  no scaling tables        -s  smoke run (tiny, 1 run, for ctest)
+ *     -c  only the cycle tables
  *     -C  also time another build's rm_bench_list --list (before/after)
  *
- * Exits 1 when rm_get_list finds fewer processes than the lean scan (a
- * cross-check, not a timing).  Every process it starts is ended and
+ * Exits 1 when rm_get_list finds fewer processes than the lean scan, or
+ * the two-call loop lists other processes than one call (cross-checks,
+ * not timings).  Every process it starts is ended and
  * reaped, and its temp dir removed, also on SIGINT and SIGTERM.
  */
 #define _GNU_SOURCE
@@ -88,8 +94,8 @@ static char **command(const char *const *prefix, char **files, long n) {
   return v;
 }
 
-enum { LEAN, RM_DEFAULT, RM_ONE, FUSER, LSOF, RM_DISK, OTHER_DEFAULT,
-       OTHER_ONE, N_CONTENDERS };
+enum { LEAN, RM_DEFAULT, RM_ONE, FUSER, LSOF, LOOP_DEFAULT, LOOP_ONE,
+       RM_DISK, OTHER_DEFAULT, OTHER_ONE, N_CONTENDERS };
 
 /* The contenders on these files, round-robin over c->runs rounds. */
 static void run_round_robin(contender *t, size_t n_t, char **files, long n,
@@ -121,6 +127,7 @@ static void setup_contenders(contender *t, char **files, long n,
   static char self[4096];
   static const char *lean_words[] = { self, "--lean", NULL };
   static const char *list_words[] = { self, "--list", NULL };
+  static const char *loop_words[] = { self, "--loop", NULL };
   static const char *fuser_words[] = { "fuser", NULL };
   static const char *lsof_words[] = { "lsof", "-n", "-w", "-t", NULL };
   beside_me(self, sizeof self, "rm_bench_list");
@@ -135,6 +142,12 @@ static void setup_contenders(contender *t, char **files, long n,
   t[FUSER].argv = command(fuser_words, files, n);
   t[LSOF].label = "lsof -n -w -t FILES";
   t[LSOF].argv = command(lsof_words, files, n);
+  t[LOOP_DEFAULT].label = "two-call loop (default threads)";
+  t[LOOP_DEFAULT].argv = command(loop_words, files, n);
+  t[LOOP_DEFAULT].envp = env_default;
+  t[LOOP_ONE].label = "two-call loop (SCAN_THREADS=1)";
+  t[LOOP_ONE].argv = command(loop_words, files, n);
+  t[LOOP_ONE].envp = env_one;
   t[RM_DISK].label = env_disk ? "rm list (default), store on disk" : NULL;
   t[RM_DISK].argv = command(list_words, files, n);
   t[RM_DISK].envp = env_disk;
@@ -207,6 +220,12 @@ static void side_by_side(const config *c, long ncpu, int sparse,
               "<= 1.0");
   print_ratio("rm (default threads) / leanest scan", wall[RM_DEFAULT],
               wall[LEAN], sparse ? "<= 0.7" : "<= 0.6");
+  print_ratio("two-call loop (1 thread) / leanest", wall[LOOP_ONE],
+              wall[LEAN], "<= 1.0");
+  print_ratio("two-call loop (default) / leanest", wall[LOOP_DEFAULT],
+              wall[LEAN], "<= 0.6");
+  print_ratio("two-call loop / one list (default)", wall[LOOP_DEFAULT],
+              wall[RM_DEFAULT], "1: one scan");
   print_ratio("fuser / rm (default threads)", wall[FUSER], wall[RM_DEFAULT],
               ">= 4");
   print_ratio("fuser / rm (1 thread)", wall[FUSER], wall[RM_ONE], "-");
@@ -236,6 +255,14 @@ static void side_by_side(const config *c, long ncpu, int sparse,
          "which the others do not match)\n");
   if (t[RM_DEFAULT].found < t[LEAN].found || t[RM_ONE].found < t[LEAN].found) {
     printf("  MISMATCH: rm found fewer processes than the leanest scan\n");
+    mismatch = 1;
+  }
+  if (t[LOOP_DEFAULT].missing || t[LOOP_ONE].missing ||
+      t[LOOP_DEFAULT].found != t[RM_DEFAULT].found ||
+      t[LOOP_ONE].found != t[RM_DEFAULT].found) {
+    printf("  MISMATCH: the two-call loop listed %ld / %ld processes, one "
+           "call %ld\n", t[LOOP_DEFAULT].found, t[LOOP_ONE].found,
+           t[RM_DEFAULT].found);
     mismatch = 1;
   }
   for (i = 0; i < N_CONTENDERS; i++) free(t[i].argv);
@@ -375,6 +402,12 @@ int main(int argc, char **argv) {
     return lean_main(argc - 2, argv + 2);
   if (argc > 1 && strcmp(argv[1], "--list") == 0)
     return list_main(argc - 2, argv + 2);
+  if (argc > 1 && strcmp(argv[1], "--loop") == 0)
+    return loop_main(argc - 2, argv + 2);
+  if (argc > 1 && strcmp(argv[1], "--app") == 0)
+    return app_main(argc - 2, argv + 2);
+  if (argc > 1 && strcmp(argv[1], "--cycle") == 0)
+    return cycle_main(argc - 2, argv + 2);
   c.procs = 500;
   c.per_proc = 40;
   c.mapped = 8;
@@ -382,7 +415,8 @@ int main(int argc, char **argv) {
   c.registered = 100;
   c.runs = 9;
   c.scaling = 1;
-  while ((opt = getopt(argc, argv, "n:k:m:f:F:R:qsC:")) != -1) {
+  c.cycle = 1;
+  while ((opt = getopt(argc, argv, "n:k:m:f:F:R:qscC:")) != -1) {
     switch (opt) {
     case 'n': c.procs = option(optarg); break;
     case 'k': c.per_proc = option(optarg); break;
@@ -391,14 +425,15 @@ int main(int argc, char **argv) {
     case 'F': c.registered = option(optarg); break;
     case 'R': c.runs = option(optarg); break;
     case 'q': c.scaling = 0; break;
+    case 'c': c.cycle = 2; break;
     case 'C': other_bench = optarg; break;
     case 's':
       c.procs = 20, c.per_proc = 10, c.mapped = 2, c.pool = 200;
-      c.registered = 20, c.runs = 1, c.scaling = 0;
+      c.registered = 20, c.runs = 1, c.scaling = 0, c.cycle = 0;
       break;
     default:
       fprintf(stderr, "usage: rm_bench_list [-n procs] [-k files] [-m mapped]"
-                      " [-f pool] [-F registered] [-R runs] [-q] [-s]"
+                      " [-f pool] [-F registered] [-R runs] [-q] [-s] [-c]"
                       " [-C other-build/rm_bench_list]\n");
       return 2;
     }
@@ -438,13 +473,17 @@ int main(int argc, char **argv) {
   printf("session store: %s\n", store);
 
   print_load("before");
-  start_holders(&c, c.procs, 0);
-  side_by_side(&c, ncpu, 0, env_default, env_one);
-  stop_holders();
-  start_holders(&c, c.procs, 1);
-  side_by_side(&c, ncpu, 1, env_default, env_one);
-  stop_holders();
-  if (c.scaling) {
+  if (c.cycle != 2) {
+    start_holders(&c, c.procs, 0);
+    side_by_side(&c, ncpu, 0, env_default, env_one);
+    if (c.cycle) stale_table(c.runs < 5 ? c.runs : 5);
+    stop_holders();
+    start_holders(&c, c.procs, 1);
+    side_by_side(&c, ncpu, 1, env_default, env_one);
+    stop_holders();
+  }
+  if (c.cycle) cycle_tables(c.runs < 5 ? c.runs : 5);
+  if (c.scaling && c.cycle != 2) {
     by_processes(c, env_default);
     by_registered(c);
   }

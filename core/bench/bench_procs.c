@@ -2,8 +2,9 @@
 /*
  * bench_procs.c: the processes rm_bench_list runs and how it runs them:
  * housekeeping (every process ended and reaped, temp dirs removed, also
- * on SIGINT/SIGTERM), the two contenders that live in this program (the
- * leanest scan, --lean; what the command-line tool does, --list), the
+ * on SIGINT/SIGTERM), the contenders that live in this program (the
+ * leanest scan, --lean; what the command-line tool does, --list; a
+ * client's two-call loop, --loop), the
  * holders' launcher, and timing one contender run (wall and CPU time).
  */
 #define _GNU_SOURCE
@@ -41,6 +42,10 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
   (void)st; (void)flag; (void)ftw;
   (void)remove(path);       /* best effort: keep removing the rest */
   return 0;
+}
+
+void remove_tree(const char *path) {
+  nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void stop_holders(void) {
@@ -212,6 +217,34 @@ int list_main(int n, char **files) {
     return 1;
   }
   for (i = 0; i < count; i++) printf("%u\n", (unsigned)infos[i].process.pid);
+  return rm_end_session(h) == RM_OK ? 0 : 1;
+}
+
+/* --loop FILE...: what a client of Microsoft's documentation does: the
+ * two-call loop (no array, MORE_DATA, allocate the count, call again,
+ * until it fits).  Prints the pids. */
+int loop_main(int n, char **files) {
+  rm_process_info *infos = NULL;
+  unsigned needed = 0, count = 0, i;
+  uint32_t h, reasons = 0, rc;
+  char key[RM_SESSION_KEY_CHARS + 1];
+  if (rm_start_session(&h, 0, key) != RM_OK ||
+      rm_register_resources(h, (unsigned)n, (const char *const *)files, 0,
+                            NULL, 0, NULL) != RM_OK)
+    return 1;
+  while ((rc = rm_get_list(h, &needed, &count, infos, &reasons)) ==
+         RM_ERROR_MORE_DATA) {
+    free(infos);
+    infos = calloc(needed + 1, sizeof *infos);
+    if (!infos) return 1;
+    count = needed;
+  }
+  if (rc != RM_OK) {
+    fprintf(stderr, "rm_get_list: %s\n", rm_error_name(rc));
+    return 1;
+  }
+  for (i = 0; i < count; i++) printf("%u\n", (unsigned)infos[i].process.pid);
+  free(infos);
   return rm_end_session(h) == RM_OK ? 0 : 1;
 }
 

@@ -214,7 +214,14 @@ RM_EXTERN uint32_t rm_register_resources(uint32_t session_handle,
  * its status history.  Two-call protocol: with *n_proc_info smaller than
  * the number of entries it returns RM_ERROR_MORE_DATA, sets
  * *n_proc_info_needed and *reboot_reasons and sets *n_proc_info to 0;
- * callers loop, because the set can grow between calls.  On success
+ * callers loop, because the set can grow between calls.  A MORE_DATA
+ * answer is kept: the next rm_get_list on the handle returns it again,
+ * without rescanning, when it comes within 500 ms of that scan
+ * (RESTARTMGR_LIST_REUSE_MS; 0: never), nothing was registered, filtered,
+ * shut down or restarted in the session since (by any process), the
+ * restart registrations are unchanged and every listed running process
+ * still runs with its identity; otherwise it rescans.  So the loop costs
+ * one scan, and its answer is what a rescan at the first call gave.  On success
  * *n_proc_info and *n_proc_info_needed are the count filled.
  * *reboot_reasons receives the OR of RM_REBOOT_REASON_* bits.
  * Returns RM_OK; RM_ERROR_MORE_DATA; RM_ERROR_INVALID_HANDLE;

@@ -264,29 +264,47 @@ out:
 /* }=====
  * {===== The list */
 
+/* Through rm_get_list, so that a client's two-call loop costs one scan
+ * (the engine keeps a MORE_DATA answer for the next call, list_keep.c).
+ * The engine's entries are converted through a buffer of at most
+ * LIST_CHUNK entries first; when the caller's array is bigger than that
+ * and the list fits it, the kept answer is fetched again at its size. */
+#define LIST_CHUNK 256u
+
 DWORD WINAPI RmGetList(DWORD dwSessionHandle, UINT *pnProcInfoNeeded,
                        UINT *pnProcInfo, RM_PROCESS_INFO rgAffectedApps[],
                        LPDWORD lpdwRebootReasons) {
-  rm_app_info *apps = NULL;
-  unsigned n = 0, i, zero = 0;
-  uint32_t reasons = 0, rc;
+  rm_process_info *apps = NULL;
+  unsigned cap, needed = 0, n, i, zero = 0, tries;
+  uint32_t reasons = 0, rc = RM_OK;
   if (!pnProcInfoNeeded || !pnProcInfo || !lpdwRebootReasons ||
       (*pnProcInfo > 0 && !rgAffectedApps)) {
     /* The engine's answer for the handle first, then for the arguments. */
     return rm_get_list(dwSessionHandle, NULL, &zero, NULL, NULL);
   }
-  rc = rm_get_list_alloc(dwSessionHandle, &apps, &n, &reasons);
-  if (rc != RM_OK) return rc;
-  *pnProcInfoNeeded = n;
-  *lpdwRebootReasons = reasons;
-  if (n > *pnProcInfo) {
-    *pnProcInfo = 0;
-    rc = ERROR_MORE_DATA;
-  } else {
-    for (i = 0; i < n; i++) to_info(&rgAffectedApps[i], &apps[i].info);
-    *pnProcInfo = n;
+  cap = *pnProcInfo < LIST_CHUNK ? *pnProcInfo : LIST_CHUNK;
+  for (tries = 0; tries < 4; tries++) {
+    free(apps);
+    apps = calloc(cap + 1, sizeof *apps);
+    if (!apps) return ERROR_OUTOFMEMORY;
+    n = cap;
+    rc = rm_get_list(dwSessionHandle, &needed, &n, apps, &reasons);
+    /* Too small for the engine but not for the caller: again at size. */
+    if (rc != RM_ERROR_MORE_DATA || needed > *pnProcInfo) break;
+    cap = needed;
   }
-  rm_free_list(apps, n);
+  if (rc == RM_OK) {
+    for (i = 0; i < n; i++) to_info(&rgAffectedApps[i], &apps[i]);
+    *pnProcInfo = n;
+    *pnProcInfoNeeded = n;
+    *lpdwRebootReasons = reasons;
+  } else if (rc == RM_ERROR_MORE_DATA) {
+    *pnProcInfo = 0;
+    *pnProcInfoNeeded = needed;
+    *lpdwRebootReasons = reasons;
+    rc = ERROR_MORE_DATA;
+  }
+  free(apps);
   return rc;
 }
 

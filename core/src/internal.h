@@ -7,6 +7,7 @@
  * store.c     the session record: its text format in the store, parsing
  * store_format.c  writing it in that format
  * list.c      rm_get_list: scan + history + filters, reboot reasons
+ * list_keep.c the MORE_DATA result a two-call loop's second call reuses
  * filter.c    rm_add_filter, rm_remove_filter, rm_get_filter_list
  * shutdown.c  rm_shutdown, rm_cancel_current_task
  * restart.c   rm_restart
@@ -190,12 +191,17 @@ uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
  * RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__restarts_load(rm__restart_reg **out, size_t *n);
 void rm__restarts_free(rm__restart_reg *v, size_t n);
+/* A fingerprint of the stored registrations (0: none).  RM_OK or the
+ * store's codes. */
+uint32_t rm__restarts_fingerprint(uint64_t *out);
 /* The registration of p in v, or NULL. */
 const rm__restart_reg *rm__restart_find(const rm__restart_reg *v, size_t n,
                                         const rm_unique_process *p);
 
 /* }=====
  * {===== session.c: handles */
+
+typedef struct rm__list_kept rm__list_kept;
 
 /* A handle held by this process. */
 typedef struct rm__handle {
@@ -207,6 +213,9 @@ typedef struct rm__handle {
   volatile int cancel;              /* set by rm_cancel_current_task */
   volatile int busy;                /* a shutdown/restart/list is running */
   unsigned app_timeout_ms, service_timeout_ms;  /* 0: default */
+  rm__list_kept *kept;              /* the last MORE_DATA list, or NULL
+                                       (list_keep.c; guarded by the
+                                       global lock) */
 } rm__handle;
 
 /* Looks up a handle and marks an operation as running on it.  need_primary
@@ -275,6 +284,31 @@ void rm__entries_free(rm__entry *e, size_t n);
 rm_filter_action rm__filter_for(const rm__record *r,
                                 const rm_process_info *info,
                                 const rm__file_id *exe);
+
+/* }=====
+ * {===== list_keep.c: the list a two-call loop reuses */
+
+void rm__kept_free(rm__list_kept *k);
+/* The reuse window in ms: RESTARTMGR_LIST_REUSE_MS, else 500; 0: never. */
+unsigned rm__kept_window(void);
+/* Detaches the handle's kept list (NULL: none); puts one in its place
+ * (freeing what was there). */
+rm__list_kept *rm__kept_take(rm__handle *h);
+void rm__kept_put(rm__handle *h, rm__list_kept *k);
+/* Keeps n listed entries scanned at at_ms for a record at sequence with
+ * the registrations' fingerprint restarts.  NULL when out of memory. */
+rm__list_kept *rm__kept_make(uint64_t at_ms, uint64_t sequence,
+                             uint64_t restarts, const rm__entry *e, size_t n,
+                             uint32_t reasons);
+/* 1 when k may answer now: within the window, the record's sequence and
+ * the registrations' fingerprint as they read now (the caller's) the
+ * same as when k was kept, every running entry alive with its identity. */
+int rm__kept_valid(const rm__list_kept *k, uint64_t sequence,
+                   uint64_t restarts);
+/* rm_get_list's answer from k: RM_OK or RM_ERROR_MORE_DATA. */
+uint32_t rm__kept_serve(const rm__list_kept *k, unsigned *needed,
+                        unsigned *n_info, rm_process_info *apps,
+                        uint32_t *reasons);
 
 /* }===== */
 

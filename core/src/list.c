@@ -2,7 +2,9 @@
 /*
  * list.c: rm_get_list and rm_get_list_alloc.
  *
- * The list is recomputed on every call: the backend scans the system for
+ * The list is recomputed on every call (but for the second call of a
+ * two-call loop, which may reuse the first one's answer: list_keep.c):
+ * the backend scans the system for
  * users of the registered resources, then the entries this session acted
  * on (stopped, masked, restarted) are put in front with their status
  * history, so that after a shutdown the caller still sees what happened
@@ -141,14 +143,33 @@ static uint32_t list_entries(rm__handle *h, rm__record *r, rm__entry **e,
   return rc;
 }
 
+/* What a kept list is checked against (list_keep.c): the record's
+ * sequence number (read without its files) and the restart
+ * registrations' fingerprint, as they are now. */
+static uint32_t kept_state(const rm__handle *h, uint64_t *sequence,
+                           uint64_t *restarts) {
+  rm__dir *d;
+  rm__record r;
+  uint32_t rc = rm__os_store_open(&d);
+  if (rc != RM_OK) return rc;
+  rc = rm__read_slot(d, h->slot, h->key, &r, 0);
+  rm__os_store_close(d);
+  if (rc != RM_OK) return rc;
+  *sequence = r.sequence;
+  rm__record_free(&r);
+  return rm__restarts_fingerprint(restarts);
+}
+
 uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
                      unsigned *n_proc_info, rm_process_info affected_apps[],
                      uint32_t *reboot_reasons) {
   rm__handle *h;
   rm__record r;
   rm__entry *e;
+  rm__list_kept *kept;
   size_t n, i;
   uint32_t reasons, rc;
+  uint64_t at_ms, restarts = 0, sequence = 0;
   if (rm__native()) return rm__native()->get_list(session_handle, n_proc_info_needed,
         n_proc_info, affected_apps, reboot_reasons);
   rc = rm__enter(session_handle, 0, 0, &h);
@@ -158,6 +179,23 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
     rm__leave(h, 0);
     return RM_ERROR_BAD_ARGUMENTS;
   }
+  /* The second call of a two-call loop (list_keep.c). */
+  kept = rm__kept_take(h);
+  if (kept && kept_state(h, &sequence, &restarts) == RM_OK &&
+      rm__kept_valid(kept, sequence, restarts)) {
+    rc = rm__kept_serve(kept, n_proc_info_needed, n_proc_info, affected_apps,
+                        reboot_reasons);
+    if (rc == RM_ERROR_MORE_DATA) rm__kept_put(h, kept);
+    else rm__kept_free(kept);
+    rm__leave(h, 0);
+    return rc;
+  }
+  rm__kept_free(kept);
+  /* Read before the scan, so a registration made during it forces the
+   * next call to rescan. */
+  at_ms = rm__os_now_ms();
+  if (rm__kept_window() && rm__restarts_fingerprint(&restarts) != RM_OK)
+    restarts = 0;
   rc = list_entries(h, &r, &e, &n, &reasons);
   if (rc == RM_OK) {
     *n_proc_info_needed = (unsigned)n;
@@ -165,6 +203,9 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
     if (n > *n_proc_info) {
       *n_proc_info = 0;
       rc = RM_ERROR_MORE_DATA;
+      if (rm__kept_window())
+        rm__kept_put(h, rm__kept_make(at_ms, r.sequence, restarts, e, n,
+                                      reasons));
     } else {
       for (i = 0; i < n; i++) affected_apps[i] = e[i].info;
       *n_proc_info = (unsigned)n;

@@ -207,6 +207,29 @@ uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
 uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
                        rm_restart_outcome *outcome);
 
+/* rm__os_launch in two halves, so that many applications settle at once:
+ * begin starts one and returns without waiting (RM_OK, or
+ * RM_ERROR_FAIL_RESTART with *outcome saying why); end, called exactly
+ * once per begin, waits until that one has settled and gives
+ * rm__os_launch's answer.  run holds what is between the two. */
+typedef struct rm__launching {
+  rm_unique_process app;               /* the started process */
+  long waiter;                         /* backend's: its watcher, or -1 */
+  int info_fd, report_fd;              /* backend's: its reports, or -1 */
+} rm__launching;
+uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
+                             rm_restart_outcome *outcome);
+uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
+                           rm_restart_outcome *outcome);
+/* rm__os_launch_begin for n applications at once: rcs[i] its code for
+ * l[i] (outcomes[i] filled), begun[i] 1 when it was begun; once *cancel
+ * is set no more are begun (begun[i] 0: no rm__os_launch_end for it). */
+void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
+                             rm__launching *runs,
+                             rm_restart_outcome *const *outcomes,
+                             uint32_t *rcs, int *begun,
+                             const volatile int *cancel);
+
 /* Whether the caller may register a restart command for p: RM_OK (its own
  * process, or the caller is root), RM_ERROR_ACCESS_DENIED,
  * RM_ERROR_FILE_NOT_FOUND (not running). */
@@ -237,9 +260,21 @@ uint32_t rm__os_stop_apps(rm__stop *apps, size_t n, unsigned timeout_ms,
 uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
                              const volatile int *cancel);
 
+/* rm__os_service_stop for n services at once (their managers run the
+ * jobs concurrently): rcs[i] its code for names[i]. */
+void rm__os_service_stop_all(const char *const *names, size_t n,
+                             unsigned timeout_ms, int force,
+                             const volatile int *cancel, uint32_t *rcs);
+
 /* Starts a service through its manager and waits until it runs.  RM_OK or
  * RM_ERROR_FAIL_RESTART. */
 uint32_t rm__os_service_start(const char *name, unsigned timeout_ms);
+
+/* Starts n services through their manager at once (the manager runs the
+ * jobs concurrently) and waits until each runs or fails: rcs[i] gets
+ * rm__os_service_start's code for names[i]. */
+void rm__os_service_start_all(const char *const *names, size_t n,
+                              unsigned timeout_ms, uint32_t *rcs);
 
 /* }=====
  * {===== The backend itself */

@@ -323,6 +323,27 @@ uint32_t rm__restarts_load(rm__restart_reg **out, size_t *n) {
   return rc;
 }
 
+/* A fingerprint of the registrations file as it reads now (FNV-1a over
+ * its bytes and length; 0 when there is none): the list kept for a
+ * two-call loop is reused only while it does not change (list_keep.c). */
+uint32_t rm__restarts_fingerprint(uint64_t *out) {
+  rm__dir *d;
+  char *data = NULL;
+  size_t len = 0, i;
+  uint64_t h = 14695981039346656037ull;
+  uint32_t rc = rm__os_store_open(&d);
+  if (rc != RM_OK) return rc;
+  rc = rm__os_store_read(d, RESTARTS_FILE, &data, &len);
+  rm__os_store_close(d);
+  *out = 0;
+  if (rc == RM_ERROR_FILE_NOT_FOUND) return RM_OK;
+  if (rc != RM_OK) return rc;
+  for (i = 0; i < len; i++) h = (h ^ (unsigned char)data[i]) * 1099511628211ull;
+  *out = (h ^ len) | 1;
+  free(data);
+  return RM_OK;
+}
+
 /* }=====
  * {===== Entry points */
 

@@ -7,7 +7,12 @@
  * not yet RESTARTED or ERROR_ON_RESTART, in the reverse of the order they
  * were stopped (services before the applications that use them).
  * Services go through their manager; applications are relaunched
- * detached from what was captured before they were stopped.  Each entry
+ * detached from what was captured before they were stopped.  Within a
+ * kind nothing orders them, so nothing serialises them: the services of
+ * the plan are started at once (their managers run the jobs
+ * concurrently), then the applications are all launched and wait out
+ * one settle time together (docs/performance.md, Restart and the whole
+ * cycle).  Each entry
  * ends RESTARTED (with the new process's identity, so later lists show it
  * running) or ERROR_ON_RESTART, and every outcome is written to the
  * record before the call returns, also when it is cancelled.
@@ -33,6 +38,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* At most this many applications settle at once (each holds two pipes
+ * and a watcher process while it settles): RESTARTMGR_RESTART_BATCH,
+ * else 128. */
+#define LAUNCH_BATCH 128u
 
 #define RESTART_WANTED(s)                                                   \
   (((s) & RM_STATUS_STOPPED) &&                                             \
@@ -97,35 +107,107 @@ static void find_service_process(rm__handle *h, rm__target *it) {
   rm__found_free(found, n);
 }
 
-/* Restarts one entry and records its outcome in the item. */
-static int restart_one(rm__handle *h, rm__target *it) {
-  uint32_t rc;
-  rm_unique_process started;
-  it->touched = 1;
-  memset(&it->outcome, 0, sizeof it->outcome);
-  if (it->info.app_type == RM_APP_SERVICE) {
-    rc = rm__os_service_start(it->info.service_short_name,
-                              rm__service_timeout(h));
-    if (rc == RM_OK) find_service_process(h, it);
-    else it->outcome.failure = RM_RESTART_FAILED_SERVICE;
-  } else if (!it->launch.argv) {
-    rc = RM_ERROR_FAIL_RESTART;          /* nothing was captured */
-    it->outcome.failure = RM_RESTART_FAILED_NOT_CAPTURED;
-  } else {
-    rc = rm__os_launch(&it->launch, &started, &it->outcome);
-    if (rc == RM_OK) it->info.process = started;
-    /* What a registered command started is restarted the same way next
-     * time (a title-rewriting daemon stays restartable). */
-    if (rc == RM_OK && (it->launch.notes & RM_RESTART_NOTE_REGISTERED))
-      (void)rm_register_process_restart(
-          &started, (const char *const *)it->launch.argv, it->launch.cwd, 0);
-  }
+/* Records how a restart attempt ended in the item. */
+static int finish(rm__target *it, uint32_t rc) {
   if (rc != RM_OK) {
     it->info.app_status |= RM_STATUS_ERROR_ON_RESTART;
     return 0;
   }
   it->info.app_status |= RM_STATUS_RESTARTED | RM_STATUS_RUNNING;
   return 1;
+}
+
+/* Starts services v[idx[0..m)] at once through their managers, each then
+ * found by name.  0 when any failed. */
+static int restart_services(rm__handle *h, rm__targets *plan,
+                            const size_t *idx, size_t m,
+                            rm__progress *progress) {
+  const char **names = calloc(m + 1, sizeof *names);
+  uint32_t *rcs = calloc(m + 1, sizeof *rcs);
+  size_t k;
+  int ok = 1;
+  for (k = 0; k < m; k++) {
+    rm__target *it = &plan->v[idx[k]];
+    it->touched = 1;
+    memset(&it->outcome, 0, sizeof it->outcome);
+    if (names) names[k] = it->info.service_short_name;
+    if (rcs) rcs[k] = RM_ERROR_OUTOFMEMORY;
+  }
+  if (names && rcs)
+    rm__os_service_start_all(names, m, rm__service_timeout(h), rcs);
+  for (k = 0; k < m; k++) {
+    rm__target *it = &plan->v[idx[k]];
+    uint32_t rc = rcs ? rcs[k] : RM_ERROR_OUTOFMEMORY;
+    if (rc == RM_OK) find_service_process(h, it);
+    else it->outcome.failure = RM_RESTART_FAILED_SERVICE;
+    if (!finish(it, rc)) ok = 0;
+    rm__progress_step(progress);
+  }
+  free(names);
+  free(rcs);
+  return ok;
+}
+
+/* Launches applications v[idx[0..m)] at once without waiting for them
+ * to settle, then waits for them, so that they settle together: about
+ * one settle time for all.  A cancel stops the launching; what was
+ * launched is still waited for and recorded.  0 when any failed. */
+static int restart_apps(rm__handle *h, rm__targets *plan, const size_t *idx,
+                        size_t m, rm__progress *progress, uint32_t *rc_out) {
+  rm__launching *runs = calloc(m + 1, sizeof *runs);
+  uint32_t *rcs = calloc(m + 1, sizeof *rcs);
+  int *begun = calloc(m + 1, sizeof *begun);
+  const rm__launch **ls = calloc(m + 1, sizeof *ls);
+  rm_restart_outcome **outs = calloc(m + 1, sizeof *outs);
+  size_t *at = calloc(m + 1, sizeof *at);
+  size_t k, n = 0;
+  int ok = 1;
+  if (!runs || !rcs || !begun || !ls || !outs || !at) {
+    *rc_out = RM_ERROR_OUTOFMEMORY;
+    ok = 0;
+    m = 0;
+  }
+  for (k = 0; k < m; k++) {
+    rm__target *it = &plan->v[idx[k]];
+    memset(&it->outcome, 0, sizeof it->outcome);
+    if (!it->launch.argv) continue;
+    ls[n] = &it->launch;
+    outs[n] = &it->outcome;
+    at[k] = n++;
+  }
+  rm__os_launch_begin_all(ls, n, runs, outs, rcs, begun, &h->cancel);
+  for (k = 0; k < m; k++) {
+    rm__target *it = &plan->v[idx[k]];
+    rm_unique_process started = { 0, 0 };
+    uint32_t rc = RM_ERROR_FAIL_RESTART;
+    if (!it->launch.argv) {
+      it->outcome.failure = RM_RESTART_FAILED_NOT_CAPTURED;
+    } else if (!begun[at[k]]) {
+      *rc_out = RM_ERROR_CANCELLED;              /* left as it was */
+      continue;
+    } else {
+      rc = rm__os_launch_end(&runs[at[k]], &started, &it->outcome);
+    }
+    it->touched = 1;
+    if (rc == RM_OK) {
+      it->info.process = started;
+      /* What a registered command started is restarted the same way next
+       * time (a title-rewriting daemon stays restartable). */
+      if (it->launch.notes & RM_RESTART_NOTE_REGISTERED)
+        (void)rm_register_process_restart(
+            &started, (const char *const *)it->launch.argv, it->launch.cwd,
+            0);
+    }
+    if (!finish(it, rc)) ok = 0;
+    rm__progress_step(progress);
+  }
+  free(runs);
+  free(rcs);
+  free(begun);
+  free(ls);
+  free(outs);
+  free(at);
+  return ok;
 }
 
 /* A worker follows its master: restarted when the master was, failed
@@ -167,7 +249,7 @@ static uint32_t restart_session(rm__handle *h, rm_status_callback status,
   rm__record r;
   rm__targets plan;
   rm__progress progress;
-  size_t i;
+  size_t i, *idx, batch;
   uint32_t rc, wrote;
   int failed = 0;
 
@@ -182,15 +264,34 @@ static uint32_t restart_session(rm__handle *h, rm_status_callback status,
   if (rc != RM_OK) return rc;
   rm__progress_init(&progress, status, context, plan.n);
   rm__progress_start(&progress);      /* a cancel here restarts nothing */
-  for (i = 0; i < plan.n && rc == RM_OK; i++) {
-    if (plan.v[i].through.pid) continue;      /* after its master */
+  /* Kind after kind in the plan's order (services before the
+   * applications that use them); within a kind, all at once. */
+  batch = rm__env_ms("RESTARTMGR_RESTART_BATCH", LAUNCH_BATCH);
+  if (batch == 0) batch = 1;
+  idx = calloc(plan.n + 1, sizeof *idx);
+  if (!idx) rc = RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < plan.n && rc == RM_OK;) {
+    int service = plan.v[i].info.app_type == RM_APP_SERVICE;
+    size_t m = 0, j;
+    if (plan.v[i].through.pid) {            /* after its master */
+      i++;
+      continue;
+    }
     if (h->cancel) {
       rc = RM_ERROR_CANCELLED;
       break;
     }
-    if (!restart_one(h, &plan.v[i])) failed = 1;
-    rm__progress_step(&progress);
+    for (j = i; j < plan.n && m < batch; j++) {
+      if (plan.v[j].through.pid) continue;
+      if ((plan.v[j].info.app_type == RM_APP_SERVICE) != service) break;
+      idx[m++] = j;
+    }
+    if (!(service ? restart_services(h, &plan, idx, m, &progress)
+                  : restart_apps(h, &plan, idx, m, &progress, &rc)))
+      failed = 1;
+    i = j;
   }
+  free(idx);
   for (i = 0; i < plan.n && rc == RM_OK; i++) {
     if (!plan.v[i].through.pid) continue;
     if (!follow_master(&plan, &plan.v[i])) failed = 1;

@@ -417,6 +417,8 @@ uint32_t rm_end_session(uint32_t session_handle) {
 
   rm__os_global_lock();
   if (rc == RM_OK) {
+    rm__kept_free(h->kept);
+    h->kept = NULL;
     h->in_use = 0;
     h->generation++;
     s->ops = 0;

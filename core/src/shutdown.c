@@ -271,31 +271,53 @@ static uint32_t stop_apps(run *x, int group) {
   return rc;
 }
 
-/* Stops services one by one through their manager.  A service whose
- * process is already gone stopped by itself (STOPPED_OTHER). */
+/* Stops the services at once through their managers (which run the jobs
+ * concurrently: n services take about the slowest one's time).  A
+ * service whose process is already gone stopped by itself
+ * (STOPPED_OTHER).  Every result is recorded, also when one stop was
+ * cancelled. */
 static uint32_t stop_services(run *x) {
-  size_t i;
+  size_t i, n = 0, k;
+  const char **names = calloc(x->plan->n + 1, sizeof *names);
+  size_t *which = calloc(x->plan->n + 1, sizeof *which);
+  uint32_t *rcs = calloc(x->plan->n + 1, sizeof *rcs), rc = RM_OK;
+  if (!names || !which || !rcs) {
+    free(names);
+    free(which);
+    free(rcs);
+    return RM_ERROR_OUTOFMEMORY;
+  }
   for (i = 0; i < x->plan->n; i++) {
     rm__target *it = &x->plan->v[i];
-    uint32_t rc;
     if (!it->stop || it->group != GROUP_SERVICE) continue;
-    if (x->h->cancel) return RM_ERROR_CANCELLED;
     if (!rm__os_alive(&it->info.process)) {
       set_result(x, it, RM_STATUS_STOPPED_OTHER);
-    } else {
-      rc = rm__os_service_stop(it->info.service_short_name,
-                               rm__service_timeout(x->h),
-                               (x->flags & RM_FORCE_SHUTDOWN) != 0,
-                               &x->h->cancel);
-      if (rc == RM_ERROR_CANCELLED) return rc;
-      set_result(x, it, rc == RM_OK ? RM_STATUS_STOPPED
-                                    : RM_STATUS_ERROR_ON_STOP);
+      rm__progress_step(&x->progress);
+      continue;
     }
-    rm__progress_step(&x->progress);
-    rc = rm__update(x->h, rm__record_items, x->plan);
-    if (rc != RM_OK) return rc;
+    names[n] = it->info.service_short_name;
+    which[n++] = i;
   }
-  return RM_OK;
+  if (n && x->h->cancel) rc = RM_ERROR_CANCELLED;
+  if (n && rc == RM_OK)
+    rm__os_service_stop_all(names, n, rm__service_timeout(x->h),
+                            (x->flags & RM_FORCE_SHUTDOWN) != 0,
+                            &x->h->cancel, rcs);
+  for (k = 0; k < n; k++) {
+    if (rcs[k] == RM_ERROR_CANCELLED) {     /* interrupted: as it was */
+      rc = RM_ERROR_CANCELLED;
+      continue;
+    }
+    set_result(x, &x->plan->v[which[k]], rcs[k] == RM_OK
+                                             ? RM_STATUS_STOPPED
+                                             : RM_STATUS_ERROR_ON_STOP);
+    rm__progress_step(&x->progress);
+  }
+  free(names);
+  free(which);
+  free(rcs);
+  /* On an error the caller records. */
+  return rc == RM_OK ? rm__update(x->h, rm__record_items, x->plan) : rc;
 }
 
 /* Runs the groups in order, recording after each one. */

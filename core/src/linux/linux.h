@@ -14,6 +14,7 @@
  *             restartable.c and the launchers, rm__os_may_register
  * launch.c    rm__os_capture
  * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
+ * relaunch_all.c  rm__os_launch_begin_all: many starts at once
  * services.c  the service-manager dispatcher; svc_runit.c and
  *             svc_systemd.c behind its interface (services.h)
  * native.c    no native Restart Manager to forward to

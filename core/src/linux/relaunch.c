@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * relaunch.c: rm__os_launch, starting a captured application again.
+ * relaunch.c: rm__os_launch, starting a captured application again
+ * (rm__os_launch_begin/_end: many at once, one settle time for all).
  *
  * Safety first (docs/linux.md, Restart):
  *
@@ -351,19 +352,19 @@ static ssize_t read_full(int fd, void *buf, size_t n) {
   return got;
 }
 
-uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
-                       rm_restart_outcome *outcome) {
+uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
+                             rm_restart_outcome *outcome) {
   char home[RM_PATH_MAX];
   int info[2] = { -1, -1 }, go[2] = { -1, -1 }, pid_pipe[2] = { -1, -1 };
-  app_report rep;
-  settle_report settled;
   uint32_t app_pid = 0;
   rm_unique_process app;
   pid_t mid;
   plan pl;
-  int status, err = 0;
+  int err = 0;
 
   memset(outcome, 0, sizeof *outcome);
+  memset(run, 0, sizeof *run);
+  run->waiter = run->info_fd = run->report_fd = -1;
   outcome->notes = l->notes;
   if (!l->argv || !l->argv[0] || !l->cwd || !l->envp || !l->exe ||
       l->exe[0] != '/') {
@@ -415,32 +416,14 @@ uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
   }
   close(go[1]);                  /* without the go byte, the app exits */
   go[1] = -1;
-  while (read_full(info[0], &rep, sizeof rep) == (ssize_t)sizeof rep) {
-    outcome->notes |= rep.notes;
-    if (rep.failure) {
-      outcome->failure = rep.failure;
-      outcome->error = rep.error;
-    }
-  }
-  if (read_full(pid_pipe[0], &settled, sizeof settled) !=
-      (ssize_t)sizeof settled)
-    settled.kind = 0;
-  while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {}
-  if (!outcome->failure) {
-    if (settled.kind == SETTLED_RUNNING && rm__os_alive(&app)) {
-      *started = app;
-    } else if (settled.kind == SETTLED_DAEMON &&
-               rm__os_identity((uint32_t)settled.value, started) == RM_OK) {
-      outcome->notes |= RM_RESTART_NOTE_DAEMONIZED;
-    } else {
-      outcome->failure = RM_RESTART_FAILED_EXITED;
-      outcome->error = settled.kind == SETTLED_EXITED ? settled.value : 0;
-    }
-  }
-  close(info[0]);
-  close(pid_pipe[0]);
   release(&pl);
-  return outcome->failure ? RM_ERROR_FAIL_RESTART : RM_OK;
+  /* The settle time runs in the intermediate already: rm__os_launch_end
+   * reads the app's setup report and the intermediate's. */
+  run->waiter = mid;
+  run->info_fd = info[0];
+  run->report_fd = pid_pipe[0];
+  run->app = app;
+  return RM_OK;
 
 fail_setup:
   {
@@ -454,6 +437,47 @@ fail_setup:
   outcome->failure = RM_RESTART_FAILED_LAUNCH;
   outcome->error = err;
   return RM_ERROR_FAIL_RESTART;
+}
+
+uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
+                           rm_restart_outcome *outcome) {
+  settle_report settled;
+  app_report rep;
+  int status;
+  if (run->waiter <= 0) return outcome->failure ? RM_ERROR_FAIL_RESTART : RM_OK;
+  while (read_full(run->info_fd, &rep, sizeof rep) == (ssize_t)sizeof rep) {
+    outcome->notes |= rep.notes;
+    if (rep.failure) {
+      outcome->failure = rep.failure;
+      outcome->error = rep.error;
+    }
+  }
+  close(run->info_fd);
+  if (read_full(run->report_fd, &settled, sizeof settled) !=
+      (ssize_t)sizeof settled)
+    settled.kind = 0;
+  while (waitpid((pid_t)run->waiter, &status, 0) < 0 && errno == EINTR) {}
+  close(run->report_fd);
+  run->waiter = run->info_fd = run->report_fd = -1;
+  if (!outcome->failure) {
+    if (settled.kind == SETTLED_RUNNING && rm__os_alive(&run->app)) {
+      *started = run->app;
+    } else if (settled.kind == SETTLED_DAEMON &&
+               rm__os_identity((uint32_t)settled.value, started) == RM_OK) {
+      outcome->notes |= RM_RESTART_NOTE_DAEMONIZED;
+    } else {
+      outcome->failure = RM_RESTART_FAILED_EXITED;
+      outcome->error = settled.kind == SETTLED_EXITED ? settled.value : 0;
+    }
+  }
+  return outcome->failure ? RM_ERROR_FAIL_RESTART : RM_OK;
+}
+
+uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
+                       rm_restart_outcome *outcome) {
+  rm__launching run;
+  (void)rm__os_launch_begin(l, &run, outcome);
+  return rm__os_launch_end(&run, started, outcome);
 }
 
 /* }===== */

@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,66 @@ uint32_t rm__os_service_stop(const char *name, unsigned timeout_ms, int force,
 
 uint32_t rm__os_service_start(const char *name, unsigned timeout_ms) {
   return rm__linux_service_start(name, timeout_ms);
+}
+
+/* One thread per service (at most SERVICE_THREADS at a time), each
+ * running its manager's stop or start and waiting for it: the manager
+ * runs the jobs concurrently (systemd queues them; every runit service
+ * has its own runsv), so n services take about the slowest one's time. */
+#define SERVICE_THREADS 32
+
+typedef struct service_job {
+  const char *name;
+  unsigned timeout_ms;
+  int start, force;
+  const volatile int *cancel;
+  uint32_t rc;
+} service_job;
+
+static void *run_job(void *arg) {
+  service_job *j = arg;
+  j->rc = j->start ? rm__linux_service_start(j->name, j->timeout_ms)
+                   : rm__linux_service_stop(j->name, j->timeout_ms, j->force,
+                                            j->cancel);
+  return NULL;
+}
+
+static void run_jobs(const char *const *names, size_t n, unsigned timeout_ms,
+                     int start, int force, const volatile int *cancel,
+                     uint32_t *rcs) {
+  service_job j[SERVICE_THREADS];
+  pthread_t t[SERVICE_THREADS];
+  int threaded[SERVICE_THREADS];
+  size_t at, k, m;
+  for (at = 0; at < n; at += m) {
+    m = n - at < SERVICE_THREADS ? n - at : SERVICE_THREADS;
+    for (k = 0; k < m; k++) {
+      j[k].name = names[at + k];
+      j[k].timeout_ms = timeout_ms;
+      j[k].start = start;
+      j[k].force = force;
+      j[k].cancel = cancel;
+      /* Without a thread, it runs here. */
+      threaded[k] = m > 1 && pthread_create(&t[k], NULL, run_job, &j[k]) == 0;
+      if (!threaded[k]) run_job(&j[k]);
+    }
+    for (k = 0; k < m; k++) {
+      if (threaded[k]) pthread_join(t[k], NULL);
+      rcs[at + k] = j[k].rc;
+    }
+  }
+}
+
+void rm__os_service_start_all(const char *const *names, size_t n,
+                              unsigned timeout_ms, uint32_t *rcs) {
+  static const volatile int never = 0;
+  run_jobs(names, n, timeout_ms, 1, 0, &never, rcs);
+}
+
+void rm__os_service_stop_all(const char *const *names, size_t n,
+                             unsigned timeout_ms, int force,
+                             const volatile int *cancel, uint32_t *rcs) {
+  run_jobs(names, n, timeout_ms, 0, force, cancel, rcs);
 }
 
 /* }===== */

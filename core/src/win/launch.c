@@ -183,6 +183,34 @@ out:
   return rc;
 }
 
+/* Windows has no settle time to wait out: begin does the whole launch. */
+uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
+                             rm_restart_outcome *outcome) {
+  memset(run, 0, sizeof *run);
+  run->waiter = -1;
+  run->info_fd = run->report_fd = -1;
+  return rm__os_launch(l, &run->app, outcome);
+}
+
+uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
+                           rm_restart_outcome *outcome) {
+  if (outcome->failure) return RM_ERROR_FAIL_RESTART;
+  *started = run->app;
+  return RM_OK;
+}
+
+void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
+                             rm__launching *runs,
+                             rm_restart_outcome *const *outcomes,
+                             uint32_t *rcs, int *begun,
+                             const volatile int *cancel) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    begun[i] = !*cancel;
+    if (begun[i]) rcs[i] = rm__os_launch_begin(l[i], &runs[i], outcomes[i]);
+  }
+}
+
 /* Only a process's own registration is accepted here: telling whether
  * another process belongs to the caller's user needs its token, which
  * this backend does not read yet. */

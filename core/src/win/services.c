@@ -281,3 +281,18 @@ uint32_t rm__os_service_start(const char *name, unsigned timeout_ms) {
 }
 
 /* }===== */
+
+/* One after the other: the SCM's start waits are short. */
+void rm__os_service_start_all(const char *const *names, size_t n,
+                              unsigned timeout_ms, uint32_t *rcs) {
+  size_t i;
+  for (i = 0; i < n; i++) rcs[i] = rm__os_service_start(names[i], timeout_ms);
+}
+
+void rm__os_service_stop_all(const char *const *names, size_t n,
+                             unsigned timeout_ms, int force,
+                             const volatile int *cancel, uint32_t *rcs) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    rcs[i] = rm__os_service_stop(names[i], timeout_ms, force, cancel);
+}
