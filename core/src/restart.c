@@ -75,9 +75,7 @@ static uint32_t make_plan(const rm__record *r, rm__targets *plan) {
   return RM_OK;
 }
 
-/* The identity of a restarted service: its main process as the backend
- * finds it now by name.  Left unchanged when it cannot be found. */
-static void find_service_process(rm__handle *h, rm__target *it) {
+void rm__find_service_process(rm__handle *h, rm__target *it) {
   rm__scan_input in;
   rm__found *found = NULL;
   size_t n = 0, i;
@@ -106,7 +104,7 @@ static int restart_one(rm__handle *h, rm__target *it) {
   if (it->info.app_type == RM_APP_SERVICE) {
     rc = rm__os_service_start(it->info.service_short_name,
                               rm__service_timeout(h));
-    if (rc == RM_OK) find_service_process(h, it);
+    if (rc == RM_OK) rm__find_service_process(h, it);
     else it->outcome.failure = RM_RESTART_FAILED_SERVICE;
   } else if (!it->launch.argv) {
     rc = RM_ERROR_FAIL_RESTART;          /* nothing was captured */

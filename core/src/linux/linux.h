@@ -237,6 +237,12 @@ int rm__linux_service_find(const char *name, uint32_t *pid, char *short_name,
  * RefuseManualStop). */
 int rm__linux_service_critical(const char *name);
 
+/* One `systemctl show` for every service of a scan: the managers read
+ * the state of all the names at once (prefetch), and lookups until the
+ * matching forget use it.  Calls nest (concurrent scans). */
+void rm__linux_services_prefetch(const char *const *names, size_t n);
+void rm__linux_services_forget(void);
+
 /* }===== */
 
 #endif

@@ -278,4 +278,9 @@ uint32_t rm__os_service_start(const char *name, unsigned timeout_ms) {
   return rm__linux_service_start(name, timeout_ms);
 }
 
+void rm__os_services_restart(rm__svc_restart *v, size_t n,
+                             unsigned timeout_ms, const volatile int *cancel) {
+  rm__linux_services_restart(v, n, timeout_ms, cancel);
+}
+
 /* }===== */
