@@ -20,8 +20,10 @@
 # with dpkg, a user added) stays in the tmpfs and never touches the host.
 # Only those five units are enabled (our own /etc/systemd/system), the
 # host's fstab is not mounted, and package scripts start nothing
-# (policy-rc.d).  $RMT_DEBS names .deb files bound read-only at
-# /run/rmt-debs for the program to install offline.
+# (policy-rc.d).  $RMT_REINSTALL names installed packages whose .deb (the
+# installed version from apt's cache, else another cached one, else
+# `apt-get download`) are bound read-only at /run/rmt-debs, for the
+# program to install offline.
 #
 # LAYOUT is the cgroup layout inside: unified (pure cgroup2, like a
 # Debian 12 host), hybrid (cgroup v1 plus a cgroup2 "unified" mount) or
@@ -205,9 +207,22 @@ if [ -n "$server" ]; then
   printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d" && chmod 755 "$r/usr/sbin/policy-rc.d" || exit 1
   mkdir -p "$r/run/rmt-debs"
   root_flags="--directory=$r"
-  if [ -n "${RMT_DEBS:-}" ]; then
+  if [ -n "${RMT_REINSTALL:-}" ]; then
     mkdir "$work/debs" || exit 1
-    for d in $RMT_DEBS; do cp "$d" "$work/debs/" || exit 1; done
+    arch=$(dpkg --print-architecture)
+    for p in $RMT_REINSTALL; do
+      v=$(dpkg-query -W -f='${Version}' "$p" | sed 's/:/%3a/') ||
+        { say "$p is not installed"; exit 1; }
+      cache=/var/cache/apt/archives
+      deb="$cache/${p}_${v}_${arch}.deb"
+      [ -f "$deb" ] || deb=$(ls "$cache/${p}_"*"_$arch.deb" 2>/dev/null | tail -n 1)
+      if [ -n "$deb" ] && [ -f "$deb" ]; then
+        cp "$deb" "$work/debs/" || exit 1
+      else
+        (cd "$work/debs" && apt-get download -q "$p" >/dev/null 2>&1) ||
+          { say "cannot get a .deb of $p"; exit 1; }
+      fi
+    done
     binds="$binds --bind-ro=$work/debs:/run/rmt-debs"
   fi
 fi
