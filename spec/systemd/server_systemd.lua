@@ -356,6 +356,25 @@ describe("restartmgr stale on a server after an upgrade", function()
     end
   end)
 
+  it("asks systemd once per listing (one systemctl show)", function()
+    -- systemctl wrapped for this test only, in the overlay: each call
+    -- logged, then the real one run.
+    local real, log = "/usr/bin/systemctl.rmt-real", "/run/rmt-systemctl.log"
+    must("mv /usr/bin/systemctl " .. real)
+    finally(function() must("mv " .. real .. " /usr/bin/systemctl") end)
+    write("/usr/bin/systemctl", "#!/bin/sh\necho \"$*\" >>" .. log
+          .. "\nexec " .. real .. " \"$@\"\n", "755")
+    os.remove(log)
+    local out, _, code = helper.cli{ "stale", "--json" }
+    assert.equal(1, code)
+    assert.truthy(#decode(out).services >= 4)
+    local calls = helper.lines(read(log) or "")
+    io.stderr:write("\nsystemctl calls of one `stale --json`:\n  "
+                    .. table.concat(calls, "\n  ") .. "\n")
+    assert.equal(1, #calls)
+    assert.truthy(calls[1]:match("^%-%-system show "))
+  end)
+
   it("lists the replaced perl script", function()
     local out = helper.cli{ "stale", "--json" }
     local by_pid = reported(decode(out))
@@ -445,6 +464,27 @@ describe("restartmgr stale on a server after an upgrade", function()
     end
     assert.same({}, problems)
     assert.equal(1, code)            -- programs stay stale
+  end)
+
+  it("stops a socket-activated unit when its old process has exited",
+     function()
+    -- syslog.socket starts rsyslog again right after its stop (journald
+    -- forwards the stop's own messages): the unit is active again before
+    -- it was ever seen inactive.  Stopped means the old rsyslogd exited.
+    local old = tonumber(prop("rsyslog", "MainPID"))
+    local t0 = os.time()
+    local out, err, code = helper.cli{ "restart", "-s", "rsyslog" }
+    local took = os.time() - t0
+    io.stderr:write(("\nrestart -s rsyslog: %d s, exit %d\n%s%s"):format(
+      took, code, out, err))
+    assert.equal(0, code)
+    assert.is_true(took < 10, "took " .. took .. " s")
+    assert.is_true(helper.gone(old))
+    assert.equal("active", prop("rsyslog", "ActiveState"))
+    local now = tonumber(prop("rsyslog", "MainPID"))
+    assert.are_not.equal(old, now)
+    assert.are_not.equal(0, now)
+    S.main.rsyslog = now
   end)
 
   it("a full --restart run inside tmux spares its session", function()
