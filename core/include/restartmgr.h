@@ -113,7 +113,7 @@ typedef enum rm_app_type {
  * new main process, and rm_restart has nothing left to do for them.
  * Windows' own Restart Manager does not know it (RM_ERROR_BAD_ARGUMENTS
  * there). */
-#define RM_SHUTDOWN_SERVICES_IN_PLACE 0x100u
+#define RM_SHUTDOWN_SERVICES_IN_PLACE 0x10000u
 
 /* What a filter does (RM_FILTER_ACTION). */
 typedef enum rm_filter_action {
