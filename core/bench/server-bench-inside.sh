@@ -11,7 +11,8 @@ watch=$build/core/bench/rm_bench_downtime
 state=/run/rmt-bench-state
 mkdir -p -m 700 "$state"
 restartmgr() {
-  env LUA_CPATH_5_4="$build/lua/?.so;;" RESTARTMGR_STATE_DIR="$state" \
+  env LUA_CPATH_5_4="$build/lua/?.so;;" LUA_PATH_5_4="$src/lua/?.lua;;" \
+    RESTARTMGR_STATE_DIR="$state" \
     lua5.4 "$src/lua/cli/restartmgr" "$@"
 }
 # unit:probe, as rm_bench_downtime takes them (the old pid goes between).

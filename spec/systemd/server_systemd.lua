@@ -74,6 +74,7 @@ end
 -- the module path and the store (a `restartmgr` from any login or tmux).
 local function cli_words(args)
   local words = { "env", "LUA_CPATH_5_4=" .. q(os.getenv("LUA_CPATH_5_4")),
+                  "LUA_PATH_5_4=" .. q(os.getenv("LUA_PATH_5_4")),
                   "RESTARTMGR_STATE_DIR=" .. q(STATE), q(helper.lua),
                   q(helper.cli_script) }
   for _, a in ipairs(args) do words[#words + 1] = q(a) end
