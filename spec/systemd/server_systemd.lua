@@ -23,6 +23,7 @@ local UNITS = { "nginx", "ssh", "redis-server", "cron", "rsyslog" }
 local KEY = "/root/.ssh/rmt_key"
 local ALICE = "rmt-alice"
 local ALICE_HOME = "/home/" .. ALICE
+local ALICE_APP = "/usr/bin/python3 -u " .. ALICE_HOME .. "/app.py"
 local TMUX = "tmux -L rmt"
 local SSH = "ssh -i " .. KEY .. " -o StrictHostKeyChecking=no"
             .. " -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
@@ -225,6 +226,13 @@ local function compare(gt, j, title)
   return missed
 end
 
+-- The pid of the process whose command line starts with cmd (anchored:
+-- the shell running pgrep names the pattern too), of user if given.
+local function pid_of(cmd, user)
+  return tonumber((helper.sh("pgrep " .. (user and "-u " .. user .. " " or "")
+                             .. "-f " .. q("^" .. cmd))))
+end
+
 local function wait_for(what, fn, seconds)
   local ok = helper.eventually(fn, seconds or 20)
   assert(ok, "timed out waiting for " .. what .. "; processes:\n"
@@ -272,8 +280,7 @@ local function setup_server()
        .. q("cd && setsid -f /usr/bin/python3 -u " .. ALICE_HOME
             .. "/app.py >>" .. ALICE_HOME .. "/app.log 2>&1 </dev/null"))
   wait_for("alice's program", function()
-    S.alice_pid = tonumber((helper.sh("pgrep -u " .. ALICE .. " -f '^/usr/bin/python3 -u "
-                                   .. ALICE_HOME .. "/app.py'")))
+    S.alice_pid = pid_of(ALICE_APP, ALICE)
     return S.alice_pid ~= nil
   end)
   S.alice_scope = cgroup_of(S.alice_pid)
@@ -287,7 +294,7 @@ local function setup_server()
   must(TMUX .. " send-keys -t rmt " .. q("/usr/bin/python3 -u /root/job.py"
        .. " >/root/job.log") .. " Enter")
   wait_for("the tmux job", function()
-    S.job_pid = tonumber((helper.sh("pgrep -f '^/usr/bin/python3 -u /root/job.py'")))
+    S.job_pid = pid_of("/usr/bin/python3 -u /root/job.py")
     return S.job_pid ~= nil
   end)
   S.tmux_pid = tonumber((must(TMUX .. " display -p '#{pid}'")))
@@ -297,7 +304,7 @@ local function setup_server()
   must("systemd-run --scope -q --unit=rmt-perl -- setsid -f /usr/bin/perl "
        .. "/root/loop.pl </dev/null >/dev/null 2>&1")
   wait_for("the perl script", function()
-    S.perl_pid = tonumber((helper.sh("pgrep -f '^/usr/bin/perl /root/loop.pl'")))
+    S.perl_pid = pid_of("/usr/bin/perl /root/loop.pl")
     return S.perl_pid ~= nil
   end)
   S.main = {}
@@ -503,7 +510,7 @@ describe("restartmgr stale on a server after an upgrade", function()
     assert.is_false(helper.gone(S.tmux_pid), read("/root/inside.out"))
     assert.is_false(helper.gone(S.shell_pid), read("/root/inside.out"))
     wait_for("the job again", function()
-      S.job_pid = tonumber((helper.sh("pgrep -f '^/usr/bin/python3 -u /root/job.py'")))
+      S.job_pid = pid_of("/usr/bin/python3 -u /root/job.py")
       return S.job_pid ~= nil
     end)
   end)
@@ -524,8 +531,7 @@ describe("restartmgr stale on a server after an upgrade", function()
     -- appending to the same log.
     local now
     wait_for("alice's program", function()
-      now = tonumber((helper.sh("pgrep -u " .. ALICE .. " -f '^/usr/bin/python3 -u "
-                                   .. ALICE_HOME .. "/app.py'")))
+      now = pid_of(ALICE_APP, ALICE)
       return now ~= nil
     end)
     assert.are_not.equal(S.alice_pid, now, out .. err)

@@ -50,7 +50,7 @@
 set -u
 
 layout=${1:-}
-[ $# -ge 2 ] || { echo "usage: $0 unified|hybrid|legacy [--host] PROGRAM [ARG...]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 unified|hybrid|legacy [--host|--server] PROGRAM [ARG...]" >&2; exit 2; }
 shift
 on_host=""
 server=""
