@@ -14,8 +14,9 @@
  *             restartable.c and the launchers, rm__os_may_register
  * launch.c    rm__os_capture
  * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
- * services.c  the service-manager dispatcher; svc_runit.c and
- *             svc_systemd.c behind its interface (services.h)
+ * services.c  the service-manager dispatcher; svc_runit.c,
+ *             svc_systemd.c and svc_systemd_ctl.c behind its interface,
+ *             pidwatch.c (services.h)
  * native.c    no native Restart Manager to forward to
  */
 #ifndef RM_LINUX_H

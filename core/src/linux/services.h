@@ -9,9 +9,11 @@
  * svc_runit.c    runit: runsv supervises one service directory; control and
  *                status through `sv` and the supervise/ files
  * svc_systemd.c  systemd (only where /run/systemd/system exists): cgroup →
- *                unit, control and status through `systemctl`; and, for a
- *                caller other than root, its own user manager
- *                (`systemctl --user`)
+ *                unit, status through `systemctl show` (one call per
+ *                scan); and, for a caller other than root, its own user
+ *                manager (`systemctl --user`)
+ * svc_systemd_ctl.c  stop, start and restart in place through `systemctl`
+ * pidwatch.c     a unit's processes watched by pidfd until they exit
  * svc_entries.c  one list entry per service, however many of its
  *                processes the scan found
  *
