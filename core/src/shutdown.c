@@ -75,6 +75,26 @@ void rm__targets_free(rm__targets *items) {
   items->n = 0;
 }
 
+void rm__find_service_process(rm__handle *h, rm__target *it) {
+  rm__scan_input in;
+  rm__found *found = NULL;
+  size_t n = 0, i;
+  const char *names[1];
+  memset(&in, 0, sizeof in);
+  names[0] = it->info.service_short_name;
+  in.services = names;
+  in.n_services = 1;
+  in.cancel = &h->cancel;
+  if (rm__os_scan(&in, &found, &n) != RM_OK) return;
+  for (i = 0; i < n; i++)
+    if (strcmp(found[i].info.service_short_name,
+               it->info.service_short_name) == 0) {
+      it->info.process = found[i].info.process;
+      break;
+    }
+  rm__found_free(found, n);
+}
+
 static int same_identity(const rm_unique_process *a,
                          const rm_unique_process *b) {
   return a->pid == b->pid && a->start_time == b->start_time;

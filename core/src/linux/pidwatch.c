@@ -90,6 +90,34 @@ int rm__pidwatch_add(rm__pidwatch *w, uint32_t pid) {
   return 0;
 }
 
+int rm__linux_plain_cgroup_path(const char *cg) {
+  const char *p = cg;
+  if (cg[0] != '/') return 0;
+  while (*p) {
+    size_t n;
+    while (*p == '/') p++;
+    n = strcspn(p, "/");
+    if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+      return 0;
+    p += n;
+  }
+  return 1;
+}
+
+/* A unit without a main pid (oneshot, forking without a pid file) is
+ * represented by the first process of its cgroup, in the hierarchy
+ * systemd tracks units in (see the file comment). */
+uint32_t rm__linux_first_cgroup_pid(const char *cgroup) {
+  char path[1200], buf[64];
+  if (!rm__linux_plain_cgroup_path(cgroup) ||
+      (size_t)snprintf(path, sizeof path, "%s%s/cgroup.procs",
+                       rm__linux_systemd_cgroup_root(), cgroup) >=
+          sizeof path ||
+      rm__linux_read_small(AT_FDCWD, path, buf, sizeof buf) <= 0)
+    return 0;
+  return (uint32_t)strtoul(buf, NULL, 10);
+}
+
 /* The directory systemd tracks units in: /sys/fs/cgroup when that is
  * cgroup2, else the name=systemd hierarchy (hybrid and legacy). */
 const char *rm__linux_systemd_cgroup_root(void) {

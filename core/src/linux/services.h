@@ -156,6 +156,9 @@ void rm__pidwatch_wait(rm__pidwatch *const *ws, size_t n, unsigned ms);
 const char *rm__linux_systemd_cgroup_root(void);
 /* 1 when cg is an absolute path without "." or ".." components. */
 int rm__linux_plain_cgroup_path(const char *cg);
+/* The first process of a systemd cgroup path (what stands for a unit
+ * without a main pid), 0 when none. */
+uint32_t rm__linux_first_cgroup_pid(const char *cgroup);
 
 /* }===== */
 

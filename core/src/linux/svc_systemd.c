@@ -45,30 +45,16 @@
 #include "svc_systemd.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <pthread.h>
 
-#define SHOW_PER_UNIT 1400u      /* bytes of `systemctl show` output per unit */
-
 static int systemd_present(void) {
   return access("/run/systemd/system", F_OK) == 0;
-}
-
-/* "foo" → "foo.service"; a name with ".service" stays.  Glob characters
- * are refused: systemctl would match them against every unit. */
-int rm__sd_unit_of(const char *name, char *unit, size_t cap) {
-  size_t n = strlen(name);
-  if (strpbrk(name, "*?[") || name[0] == '-') return -1;
-  if (n >= 8 && strcmp(name + n - 8, ".service") == 0)
-    return (size_t)snprintf(unit, cap, "%s", name) < cap ? 0 : -1;
-  return (size_t)snprintf(unit, cap, "%s.service", name) < cap ? 0 : -1;
 }
 
 static int ends_with(const char *s, size_t n, const char *suffix) {
@@ -235,81 +221,7 @@ static int systemd_short_name(const char *name, char *out, size_t cap) {
   return 1;
 }
 
-/* {===== systemctl show */
-
-/* "--system" or "--user": which manager systemctl talks to. */
-static char *scope_flag(int user) {
-  return (char *)(uintptr_t)(user ? "--user" : "--system");
-}
-
-/* Parses the key=value lines of one unit's block into u. */
-static void parse_props(char *text, rm__unit_props *u) {
-  char *line, *save = NULL;
-  memset(u, 0, sizeof *u);
-  for (line = strtok_r(text, "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save)) {
-    if (strncmp(line, "LoadState=", 10) == 0)
-      snprintf(u->load, sizeof u->load, "%s", line + 10);
-    else if (strncmp(line, "ActiveState=", 12) == 0)
-      snprintf(u->active, sizeof u->active, "%s", line + 12);
-    else if (strncmp(line, "MainPID=", 8) == 0)
-      u->main_pid = (uint32_t)strtoul(line + 8, NULL, 10);
-    else if (strncmp(line, "ControlGroup=", 13) == 0)
-      snprintf(u->cgroup, sizeof u->cgroup, "%s", line + 13);
-    else if (strncmp(line, "RefuseManualStop=", 17) == 0)
-      u->refuse_stop = strcmp(line + 17, "yes") == 0;
-  }
-}
-
-int rm__sd_show_many(int user, const char *const *names, size_t n,
-                     rm__unit_props *u) {
-  char prog[RM_PATH_MAX], *out = NULL, **argv = NULL, (*units)[RM_SD_UNIT_MAX];
-  size_t i, cap = (n + 1) * SHOW_PER_UNIT, got = 0;
-  char *block;
-  int rc = -1;
-  if (n == 0) return 0;
-  units = malloc(n * sizeof *units);
-  argv = malloc((n + 8) * sizeof *argv);
-  out = malloc(cap);
-  if (!units || !argv || !out ||
-      rm__linux_find_program("systemctl", prog, sizeof prog) != 0)
-    goto end;
-  argv[0] = prog;
-  argv[1] = scope_flag(user);
-  argv[2] = (char *)(uintptr_t)"show";
-  argv[3] = (char *)(uintptr_t)"--property=LoadState,ActiveState,MainPID";
-  argv[4] = (char *)(uintptr_t)"--property=ControlGroup,RefuseManualStop";
-  argv[5] = (char *)(uintptr_t)"--";
-  for (i = 0; i < n; i++) {
-    if (rm__sd_unit_of(names[i], units[i], sizeof units[i]) != 0) goto end;
-    argv[6 + i] = units[i];
-  }
-  argv[6 + n] = NULL;
-  if (rm__linux_run(NULL, argv, out, cap, RM_SD_CTL_TIMEOUT_MS) != 0) goto end;
-  /* One block per unit, in the order asked, separated by an empty line. */
-  block = out;
-  for (i = 0; i < n && *block; i++) {
-    char *sep = strstr(block, "\n\n");
-    if (sep) *sep = 0;
-    parse_props(block, &u[i]);
-    if (!u[i].load[0]) goto end;
-    got++;
-    block = sep ? sep + 2 : block + strlen(block);
-  }
-  rc = got == n ? 0 : -1;
-end:
-  free(units);
-  free(argv);
-  free(out);
-  return rc;
-}
-
-int rm__sd_show(int user, const char *name, rm__unit_props *u) {
-  return rm__sd_show_many(user, &name, 1, u);
-}
-
-/* }=====
- * {===== The state of a scan's units, read once */
+/* {===== The state of a scan's units, read once */
 
 typedef struct cached_unit {
   int user;
@@ -391,41 +303,13 @@ static int show_cached(int user, const char *name, rm__unit_props *u) {
 /* }=====
  * {===== Lookups */
 
-int rm__linux_plain_cgroup_path(const char *cg) {
-  const char *p = cg;
-  if (cg[0] != '/') return 0;
-  while (*p) {
-    size_t n;
-    while (*p == '/') p++;
-    n = strcspn(p, "/");
-    if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-      return 0;
-    p += n;
-  }
-  return 1;
-}
-
-/* A unit without a main pid (oneshot, forking without a pid file) is
- * represented by the first process of its cgroup, in the hierarchy
- * systemd tracks units in (see the file comment). */
-uint32_t rm__sd_first_cgroup_pid(const char *cgroup) {
-  char path[1200], buf[64];
-  if (!rm__linux_plain_cgroup_path(cgroup) ||
-      (size_t)snprintf(path, sizeof path, "%s%s/cgroup.procs",
-                       rm__linux_systemd_cgroup_root(), cgroup) >=
-          sizeof path ||
-      rm__linux_read_small(AT_FDCWD, path, buf, sizeof buf) <= 0)
-    return 0;
-  return (uint32_t)strtoul(buf, NULL, 10);
-}
-
 static int lookup(int user, const char *name, uint32_t *pid) {
   rm__unit_props u;
   if (show_cached(user, name, &u) != 0 || strcmp(u.load, "not-found") == 0)
     return RM_SVC_UNKNOWN;
   if (strcmp(u.active, "active") != 0 && strcmp(u.active, "reloading") != 0)
     return RM_SVC_DOWN;
-  *pid = u.main_pid ? u.main_pid : rm__sd_first_cgroup_pid(u.cgroup);
+  *pid = u.main_pid ? u.main_pid : rm__linux_first_cgroup_pid(u.cgroup);
   return *pid ? RM_SVC_RUNNING : RM_SVC_DOWN;
 }
 

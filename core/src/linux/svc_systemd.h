@@ -2,10 +2,12 @@
 /*
  * svc_systemd.h: what the two systemd files share.
  *
- * svc_systemd.c      cgroup → unit, `systemctl show` (one call for every
- *                    unit of a scan), lookups, the manager tables
+ * svc_systemd.c      cgroup → unit, the state of a scan's units read
+ *                    once, lookups, the manager tables
  * svc_systemd_ctl.c  stop, start and restart in place through systemctl,
  *                    each verified on the processes the unit had
+ * svc_systemd_show.c `systemctl show` of one unit or many
+ * Each calls only the ones below it; all use pidwatch.c.
  */
 #ifndef RM_LINUX_SVC_SYSTEMD_H
 #define RM_LINUX_SVC_SYSTEMD_H
@@ -35,8 +37,6 @@ int rm__sd_show(int user, const char *name, rm__unit_props *u);
 int rm__sd_show_many(int user, const char *const *names, size_t n,
                      rm__unit_props *u);
 
-/* The first process of a unit's cgroup (a unit without a main pid). */
-uint32_t rm__sd_first_cgroup_pid(const char *cgroup);
 
 /* The control operations of svc_systemd_ctl.c, for the system manager
  * (user 0) or the caller's user manager (user 1). */

@@ -98,7 +98,7 @@ static int is_active(const rm__unit_props *u) {
 /* Inactive, and nothing left in its cgroup. */
 static int is_empty(const rm__unit_props *u) {
   return is_inactive(u) &&
-         (!u->cgroup[0] || rm__sd_first_cgroup_pid(u->cgroup) == 0);
+         (!u->cgroup[0] || rm__linux_first_cgroup_pid(u->cgroup) == 0);
 }
 
 /* Polls the unit until want holds, the deadline or a cancel.  1 when it
@@ -251,7 +251,7 @@ static void check_back(int user, rm__svc_restart *v, restarting *r, size_t n,
       const rm__unit_props *u = &props[i];
       size_t j = index[i];
       uint32_t pid = u->main_pid ? u->main_pid
-                                 : rm__sd_first_cgroup_pid(u->cgroup);
+                                 : rm__linux_first_cgroup_pid(u->cgroup);
       if (strcmp(u->active, "failed") == 0) {
         v[j].result = RM_ERROR_FAIL_RESTART;
         r[j].done = 1;
