@@ -109,8 +109,12 @@ uint32_t rm__record_items(rm__dir *d, unsigned slot, rm__record *r,
     const rm__target *it = &items->v[i];
     rm__acted *a = NULL;
     if (!it->touched) continue;
+    /* Recorded under its identity before this call, or (a service
+     * restarted in place, written again after a later group) under the
+     * new one it has taken since. */
     for (k = 0; k < r->n_acted && !a; k++)
-      if (same_identity(&r->acted[k].info.process, &it->was) &&
+      if ((same_identity(&r->acted[k].info.process, &it->was) ||
+           same_identity(&r->acted[k].info.process, &it->info.process)) &&
           strcmp(r->acted[k].info.service_short_name,
                  it->info.service_short_name) == 0)
         a = &r->acted[k];

@@ -71,4 +71,8 @@ void refuse_manual_stop_is_critical(void);
 void known_critical_units(void);
 void debian_nginx(void);
 
+/* sd_in_place.c */
+void socket_activated_unit_stops_by_its_process(void);
+void restart_in_place_in_dependency_order(void);
+
 #endif
