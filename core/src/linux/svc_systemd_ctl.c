@@ -222,7 +222,13 @@ typedef struct restarting {
   rm__pidwatch old;
   int exited;                  /* the old processes are gone */
   int done;
+  uint64_t failed_since;       /* seen "failed" since (0: not) */
 } restarting;
+
+/* A restart job passes through "failed" when the old process exited with
+ * an error (some daemons exit 1 or 143 on SIGTERM) and then starts the
+ * unit; only a unit that stays failed this long failed to come back. */
+#define FAILED_FOR_MS 1000u
 
 /* The identity of pid now, into p (pid 0 when it is gone). */
 static void identity_of(uint32_t pid, rm_unique_process *p) {
@@ -253,9 +259,16 @@ static void check_back(int user, rm__svc_restart *v, restarting *r, size_t n,
       uint32_t pid = u->main_pid ? u->main_pid
                                  : rm__linux_first_cgroup_pid(u->cgroup);
       if (strcmp(u->active, "failed") == 0) {
-        v[j].result = RM_ERROR_FAIL_RESTART;
-        r[j].done = 1;
-      } else if (is_active(u) && !rm__pidwatch_has(&r[j].old, pid)) {
+        uint64_t now = rm__os_now_ms();
+        if (!r[j].failed_since) r[j].failed_since = now;
+        if (now - r[j].failed_since >= FAILED_FOR_MS) {
+          v[j].result = RM_ERROR_FAIL_RESTART;
+          r[j].done = 1;
+        }
+        continue;
+      }
+      r[j].failed_since = 0;
+      if (is_active(u) && !rm__pidwatch_has(&r[j].old, pid)) {
         identity_of(pid, &v[j].now);
         v[j].result = RM_OK;
         r[j].done = 1;
