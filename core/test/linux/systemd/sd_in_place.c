@@ -132,3 +132,32 @@ void restart_in_place_in_dependency_order(void) {
   remove_unit("rmt-place-b");
   remove_unit("rmt-place-a");
 }
+
+/* A daemon that exits 1 on SIGTERM: its restart job passes through
+ * "failed" before it starts the unit again.  Restarted in place, it is
+ * back (RM_OK), not a failed restart. */
+void restart_in_place_of_a_unit_failing_its_stop(void) {
+  uint32_t h, pid, pid2;
+  rm_process_info v[2];
+  unsigned needed = 0, n = 2;
+  uint32_t reasons = 0;
+  fresh_store();
+  write_unit("rmt-place-fail", "[Service]\nType=simple\n"
+             "ExecStart=/bin/sh -c 'trap \"exit 1\" TERM; "
+             "while :; do sleep 0.1; done'\n");
+  pid = start_unit("rmt-place-fail", 1);
+  h = session_by_name("rmt-place-fail", 10000);
+  ASSERT_OK(rm_shutdown(h, RM_SHUTDOWN_SERVICES_IN_PLACE, NULL, NULL));
+  ASSERT(gone_within(pid, 100));
+  ASSERT_STR_EQ("active/running", state("rmt-place-fail"));
+  pid2 = main_pid("rmt-place-fail");
+  ASSERT(pid2 && pid2 != pid);
+  ASSERT_OK(rm_get_list(h, &needed, &n, v, &reasons));
+  ASSERT_EQ(1u, n);
+  ASSERT_EQ(pid2, v[0].process.pid);
+  ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED | RM_STATUS_RUNNING,
+            v[0].app_status);
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_OK(rm_end_session(h));
+  remove_unit("rmt-place-fail");
+}
