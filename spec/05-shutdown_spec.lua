@@ -28,7 +28,7 @@ describe("session:shutdown{} options", function()
   it("raises on an unknown key, such as 'forced'", function()
     local s <close> = assert(rm.start_session())
     raises("bad argument #1 to 'shutdown' (invalid option 'forced'; valid: "
-           .. "force, only_registered, timeout, progress)",
+           .. "force, only_registered, services_in_place, timeout, progress)",
            function() s:shutdown{ forced = true } end)
     raises("invalid option 'progess'",
            function() s:shutdown{ progess = function() end } end)

@@ -106,6 +106,14 @@ typedef enum rm_app_type {
 /* rm_shutdown flags (RM_SHUTDOWN_TYPE). */
 #define RM_FORCE_SHUTDOWN           0x01u
 #define RM_SHUTDOWN_ONLY_REGISTERED 0x10u
+/* restartmgr's own: services are restarted in place by their manager
+ * during the shutdown (their files are already replaced, as after an
+ * upgrade), each one a stop and start in one step, all of them at once in
+ * the manager's dependency order; they end STOPPED | RESTARTED with their
+ * new main process, and rm_restart has nothing left to do for them.
+ * Windows' own Restart Manager does not know it (RM_ERROR_BAD_ARGUMENTS
+ * there). */
+#define RM_SHUTDOWN_SERVICES_IN_PLACE 0x10000u
 
 /* What a filter does (RM_FILTER_ACTION). */
 typedef enum rm_filter_action {
@@ -243,9 +251,12 @@ RM_EXTERN uint32_t rm_get_list(uint32_t session_handle,
  * apps, services; apps of one kind are stopped concurrently.  An app still
  * running at its timeout is killed with RM_FORCE_SHUTDOWN, else left
  * running with RM_STATUS_ERROR_ON_STOP and the call returns
- * RM_ERROR_FAIL_SHUTDOWN.  What was stopped is recorded even when the call
- * fails or is cancelled, so rm_restart can bring it back.  status may be
- * NULL.
+ * RM_ERROR_FAIL_SHUTDOWN.  A service counts as stopped once the processes
+ * it had have exited, whatever its manager starts next (socket
+ * activation, Restart=).  With RM_SHUTDOWN_SERVICES_IN_PLACE services are
+ * restarted in place instead of stopped (see that flag).  What was
+ * stopped is recorded even when the call fails or is cancelled, so
+ * rm_restart can bring it back.  status may be NULL.
  * Returns RM_OK; RM_ERROR_FAIL_NOACTION_REBOOT; RM_ERROR_FAIL_SHUTDOWN;
  * RM_ERROR_CANCELLED; RM_ERROR_INVALID_HANDLE; RM_ERROR_BAD_ARGUMENTS
  * (unknown flag bits); RM_ERROR_SESSION_CREDENTIAL_CONFLICT (secondary);

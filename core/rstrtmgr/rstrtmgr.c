@@ -325,6 +325,11 @@ DWORD WINAPI RmShutdown(DWORD dwSessionHandle, ULONG lActionFlags,
                         RM_WRITE_STATUS_CALLBACK fnStatus) {
   status_fn s;
   s.fn = fnStatus;
+  /* Bits Win32 does not know (restartmgr's own
+   * RM_SHUTDOWN_SERVICES_IN_PLACE among them) stay unknown bits, refused
+   * as Windows refuses them. */
+  if (lActionFlags & ~(ULONG)(RmForceShutdown | RmShutdownOnlyRegistered))
+    lActionFlags = ~(ULONG)0;
   return rm_shutdown(dwSessionHandle, lActionFlags,
                      fnStatus ? forward_status : NULL, &s);
 }

@@ -29,6 +29,10 @@ typedef struct rm__target {
   rm_restart_outcome outcome; /* of this restart */
 } rm__target;
 
+/* The identity of a restarted service: its main process as the backend
+ * finds it now by name.  Left unchanged when it cannot be found. */
+void rm__find_service_process(rm__handle *h, rm__target *it);
+
 /* Writes every touched item into r->acted (matched by its identity before
  * this call and its service name), and marks the shutdown as called. */
 uint32_t rm__record_items(rm__dir *d, unsigned slot, rm__record *r,

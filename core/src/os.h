@@ -275,6 +275,26 @@ uint32_t rm__os_service_start(const char *name, unsigned timeout_ms);
  * rm__os_service_start's code for names[i]. */
 void rm__os_service_start_all(const char *const *names, size_t n,
                               unsigned timeout_ms, uint32_t *rcs);
+/* One service to restart in place. */
+typedef struct rm__svc_restart {
+  const char *name;             /* short name */
+  rm_unique_process now;        /* out: its main process once back (pid 0:
+                                   not known) */
+  uint32_t result;              /* out: RM_OK (its old processes exited and
+                                   it runs again), RM_ERROR_FAIL_SHUTDOWN
+                                   (they did not exit in time),
+                                   RM_ERROR_FAIL_RESTART (they did, it did
+                                   not come back), RM_ERROR_CANCELLED (not
+                                   waited for) */
+} rm__svc_restart;
+
+/* Restarts n services in place through their managers (the files they
+ * use are already replaced, so nothing needs to happen between the stop
+ * and the start): together where the manager can, in its own dependency
+ * order, each waited for at most timeout_ms.  A service is stopped when
+ * the processes it had have exited, whatever its manager starts next. */
+void rm__os_services_restart(rm__svc_restart *v, size_t n,
+                             unsigned timeout_ms, const volatile int *cancel);
 
 /* }=====
  * {===== The backend itself */

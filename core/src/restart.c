@@ -85,28 +85,6 @@ static uint32_t make_plan(const rm__record *r, rm__targets *plan) {
   return RM_OK;
 }
 
-/* The identity of a restarted service: its main process as the backend
- * finds it now by name.  Left unchanged when it cannot be found. */
-static void find_service_process(rm__handle *h, rm__target *it) {
-  rm__scan_input in;
-  rm__found *found = NULL;
-  size_t n = 0, i;
-  const char *names[1];
-  memset(&in, 0, sizeof in);
-  names[0] = it->info.service_short_name;
-  in.services = names;
-  in.n_services = 1;
-  in.cancel = &h->cancel;
-  if (rm__os_scan(&in, &found, &n) != RM_OK) return;
-  for (i = 0; i < n; i++)
-    if (strcmp(found[i].info.service_short_name,
-               it->info.service_short_name) == 0) {
-      it->info.process = found[i].info.process;
-      break;
-    }
-  rm__found_free(found, n);
-}
-
 /* Records how a restart attempt ended in the item. */
 static int finish(rm__target *it, uint32_t rc) {
   if (rc != RM_OK) {
@@ -138,7 +116,7 @@ static int restart_services(rm__handle *h, rm__targets *plan,
   for (k = 0; k < m; k++) {
     rm__target *it = &plan->v[idx[k]];
     uint32_t rc = rcs ? rcs[k] : RM_ERROR_OUTOFMEMORY;
-    if (rc == RM_OK) find_service_process(h, it);
+    if (rc == RM_OK) rm__find_service_process(h, it);
     else it->outcome.failure = RM_RESTART_FAILED_SERVICE;
     if (!finish(it, rc)) ok = 0;
     rm__progress_step(progress);

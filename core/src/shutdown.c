@@ -75,6 +75,26 @@ void rm__targets_free(rm__targets *items) {
   items->n = 0;
 }
 
+void rm__find_service_process(rm__handle *h, rm__target *it) {
+  rm__scan_input in;
+  rm__found *found = NULL;
+  size_t n = 0, i;
+  const char *names[1];
+  memset(&in, 0, sizeof in);
+  names[0] = it->info.service_short_name;
+  in.services = names;
+  in.n_services = 1;
+  in.cancel = &h->cancel;
+  if (rm__os_scan(&in, &found, &n) != RM_OK) return;
+  for (i = 0; i < n; i++)
+    if (strcmp(found[i].info.service_short_name,
+               it->info.service_short_name) == 0) {
+      it->info.process = found[i].info.process;
+      break;
+    }
+  rm__found_free(found, n);
+}
+
 static int same_identity(const rm_unique_process *a,
                          const rm_unique_process *b) {
   return a->pid == b->pid && a->start_time == b->start_time;
@@ -89,8 +109,12 @@ uint32_t rm__record_items(rm__dir *d, unsigned slot, rm__record *r,
     const rm__target *it = &items->v[i];
     rm__acted *a = NULL;
     if (!it->touched) continue;
+    /* Recorded under its identity before this call, or (a service
+     * restarted in place, written again after a later group) under the
+     * new one it has taken since. */
     for (k = 0; k < r->n_acted && !a; k++)
-      if (same_identity(&r->acted[k].info.process, &it->was) &&
+      if ((same_identity(&r->acted[k].info.process, &it->was) ||
+           same_identity(&r->acted[k].info.process, &it->info.process)) &&
           strcmp(r->acted[k].info.service_short_name,
                  it->info.service_short_name) == 0)
         a = &r->acted[k];
@@ -271,6 +295,60 @@ static uint32_t stop_apps(run *x, int group) {
   return rc;
 }
 
+/* RM_SHUTDOWN_SERVICES_IN_PLACE: every service to stop that is not
+ * RESTART_MASKED is restarted in place, all of them in one backend call.
+ * Back: STOPPED | RESTARTED with the new main process.  Gone but not back:
+ * STOPPED, so rm_restart tries its start once more.  Not gone:
+ * ERROR_ON_STOP.  Handled items stop being "to stop" (the loop of
+ * stop_services takes the rest). */
+static uint32_t restart_services_in_place(run *x) {
+  rm__targets *plan = x->plan;
+  rm__svc_restart *v = calloc(plan->n + 1, sizeof *v);
+  size_t *index = calloc(plan->n + 1, sizeof *index);
+  size_t i, n = 0;
+  int cancelled = 0;
+  if (!v || !index) {
+    free(v);
+    free(index);
+    return RM_ERROR_OUTOFMEMORY;
+  }
+  for (i = 0; i < plan->n; i++) {
+    rm__target *it = &plan->v[i];
+    if (!it->stop || it->group != GROUP_SERVICE ||
+        (it->info.app_status & RM_STATUS_RESTART_MASKED) ||
+        !rm__os_alive(&it->info.process))
+      continue;
+    v[n].name = it->info.service_short_name;
+    index[n++] = i;
+  }
+  if (n > 0)
+    rm__os_services_restart(v, n, rm__service_timeout(x->h), &x->h->cancel);
+  for (i = 0; i < n; i++) {
+    rm__target *it = &plan->v[index[i]];
+    if (v[i].result == RM_ERROR_CANCELLED) {
+      cancelled = 1;
+      continue;
+    }
+    it->stop = 0;
+    if (v[i].result == RM_ERROR_FAIL_SHUTDOWN) {
+      set_result(x, it, RM_STATUS_ERROR_ON_STOP);
+    } else {
+      set_result(x, it, RM_STATUS_STOPPED);
+      if (v[i].result == RM_OK) {
+        it->info.app_status |= RM_STATUS_RESTARTED | RM_STATUS_RUNNING;
+        memset(&it->outcome, 0, sizeof it->outcome);
+        if (v[i].now.pid) it->info.process = v[i].now;
+        else rm__find_service_process(x->h, it);
+      }
+    }
+    rm__progress_step(&x->progress);
+  }
+  free(v);
+  free(index);
+  if (cancelled) return RM_ERROR_CANCELLED;
+  return n > 0 ? rm__update(x->h, rm__record_items, x->plan) : RM_OK;
+}
+
 /* Stops the services at once through their managers (which run the jobs
  * concurrently: n services take about the slowest one's time).  A
  * service whose process is already gone stopped by itself
@@ -278,9 +356,16 @@ static uint32_t stop_apps(run *x, int group) {
  * cancelled. */
 static uint32_t stop_services(run *x) {
   size_t i, n = 0, k;
-  const char **names = calloc(x->plan->n + 1, sizeof *names);
-  size_t *which = calloc(x->plan->n + 1, sizeof *which);
-  uint32_t *rcs = calloc(x->plan->n + 1, sizeof *rcs), rc = RM_OK;
+  const char **names;
+  size_t *which;
+  uint32_t *rcs, rc = RM_OK;
+  if (x->flags & RM_SHUTDOWN_SERVICES_IN_PLACE) {
+    rc = restart_services_in_place(x);
+    if (rc != RM_OK) return rc;
+  }
+  names = calloc(x->plan->n + 1, sizeof *names);
+  which = calloc(x->plan->n + 1, sizeof *which);
+  rcs = calloc(x->plan->n + 1, sizeof *rcs);
   if (!names || !which || !rcs) {
     free(names);
     free(which);
@@ -420,7 +505,8 @@ uint32_t rm_shutdown(uint32_t session_handle, uint32_t action_flags,
         context);
   rc = rm__enter(session_handle, 1, 1, &h);
   if (rc != RM_OK) return rc;
-  if (action_flags & ~(RM_FORCE_SHUTDOWN | RM_SHUTDOWN_ONLY_REGISTERED))
+  if (action_flags & ~(RM_FORCE_SHUTDOWN | RM_SHUTDOWN_ONLY_REGISTERED |
+                       RM_SHUTDOWN_SERVICES_IN_PLACE))
     rc = RM_ERROR_BAD_ARGUMENTS;
   else
     rc = shutdown_session(h, action_flags, status, context);

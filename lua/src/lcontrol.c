@@ -20,7 +20,8 @@
 /* {===== Option keys (rm.options shows them) */
 
 const char *const rm__lua_shutdown_keys[] = {"force", "only_registered",
-                                             "timeout", "progress", NULL};
+                                             "services_in_place", "timeout",
+                                             "progress", NULL};
 const char *const rm__lua_restart_keys[] = {"progress", NULL};
 const char *const rm__lua_add_filter_keys[] = {"file", "process", "service",
                                                "action", NULL};
@@ -104,11 +105,11 @@ static uint32_t timeout_ms(lua_State *L, int arg, lua_Number seconds) {
   return (uint32_t)ms;
 }
 
-/* s:shutdown{ force =, only_registered =, timeout =, progress = }
- *   -> true | fail, msg, code */
+/* s:shutdown{ force =, only_registered =, services_in_place =, timeout =,
+ *             progress = } -> true | fail, msg, code */
 int rm__lua_shutdown(lua_State *L) {
   rm__lua_session *s = rm__lua_check(L, 1);
-  int force = 0, only_registered = 0, has_timeout = 0;
+  int force = 0, only_registered = 0, in_place = 0, has_timeout = 0;
   lua_Number seconds = 0;
   uint32_t flags = 0, ms = 0, rc;
   progress_ctx c;
@@ -117,12 +118,14 @@ int rm__lua_shutdown(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     rm__lua_opt_boolean(L, 2, "force", &force);
     rm__lua_opt_boolean(L, 2, "only_registered", &only_registered);
+    rm__lua_opt_boolean(L, 2, "services_in_place", &in_place);
     has_timeout = rm__lua_opt_number(L, 2, "timeout", &seconds);
     if (has_timeout) ms = timeout_ms(L, 2, seconds);
   }
   progress_setup(L, 2, s, &c);
   if (force) flags |= RM_FORCE_SHUTDOWN;
   if (only_registered) flags |= RM_SHUTDOWN_ONLY_REGISTERED;
+  if (in_place) flags |= RM_SHUTDOWN_SERVICES_IN_PLACE;
 
   /* Nothing below raises until the core has returned. */
   if (has_timeout) (void)rm_set_timeouts(s->handle, ms, ms);

@@ -15,8 +15,9 @@
  * launch.c    rm__os_capture
  * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
  * relaunch_all.c  rm__os_launch_begin_all: many starts at once
- * services.c  the service-manager dispatcher; svc_runit.c and
- *             svc_systemd.c behind its interface (services.h)
+ * services.c  the service-manager dispatcher; svc_runit.c,
+ *             svc_systemd.c and svc_systemd_ctl.c behind its interface,
+ *             pidwatch.c (services.h)
  * native.c    no native Restart Manager to forward to
  */
 #ifndef RM_LINUX_H
@@ -237,6 +238,12 @@ int rm__linux_service_find(const char *name, uint32_t *pid, char *short_name,
 /* 1 when the service must never be stopped (critical list, systemd's
  * RefuseManualStop). */
 int rm__linux_service_critical(const char *name);
+
+/* One `systemctl show` for every service of a scan: the managers read
+ * the state of all the names at once (prefetch), and lookups until the
+ * matching forget use it.  Calls nest (concurrent scans). */
+void rm__linux_services_prefetch(const char *const *names, size_t n);
+void rm__linux_services_forget(void);
 
 /* }===== */
 

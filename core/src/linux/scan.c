@@ -351,6 +351,28 @@ static const char *registered_service_at(const scan_ctx *c,
   return NULL;
 }
 
+/* Reads the state of every service the scan met (found processes' and
+ * registered ones) with one query per manager (docs/linux.md, "Services");
+ * rm__linux_services_forget ends it.  -1 when out of memory. */
+static int prefetch_services(const scan_ctx *c, const rm__item *items,
+                             size_t n) {
+  const char **names = malloc((n + c->in->n_services + 1) * sizeof *names);
+  size_t i, k = 0;
+  if (!names) return -1;
+  for (i = 0; i < c->in->n_services; i++) names[k++] = c->in->services[i];
+  for (i = 0; i < n; i++) {
+    const char *svc = items[i].found.info.service_short_name;
+    size_t j;
+    int seen = !svc[0];
+    for (j = c->in->n_services; !seen && j < k; j++)
+      seen = strcmp(names[j], svc) == 0;
+    if (!seen) names[k++] = svc;
+  }
+  rm__linux_services_prefetch(names, k);
+  free(names);
+  return 0;
+}
+
 /* Gives each found process its service (if any) and its final type, then
  * adds an entry for each running registered service not found yet.
  * Registered names are compared in the form the list shows them
@@ -456,7 +478,14 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
     rc = registered_pids(&c);
   }
   if (rc == RM_OK) rc = run_workers(&c, &items, &n_items);
-  if (rc == RM_OK) rc = attach_services(&c, &items, &n_items);
+  if (rc == RM_OK) {
+    if (prefetch_services(&c, items, n_items) != 0) {
+      rc = RM_ERROR_OUTOFMEMORY;
+    } else {
+      rc = attach_services(&c, &items, &n_items);
+      rm__linux_services_forget();
+    }
+  }
   if (rc == RM_OK) rm__mark_workers(items, n_items);
   if (rc == RM_OK && *in->cancel) rc = RM_ERROR_CANCELLED;
   if (rc == RM_OK && n_items) {

@@ -106,6 +106,19 @@ int rm__linux_service_find(const char *name, uint32_t *pid, char *short_name,
   return p != 0;
 }
 
+void rm__linux_services_prefetch(const char *const *names, size_t n) {
+  size_t i;
+  for (i = 0; i < N_MANAGERS; i++)
+    if (managers[i]->prefetch && managers[i]->present())
+      managers[i]->prefetch(names, n);
+}
+
+void rm__linux_services_forget(void) {
+  size_t i;
+  for (i = 0; i < N_MANAGERS; i++)
+    if (managers[i]->forget && managers[i]->present()) managers[i]->forget();
+}
+
 /* }=====
  * {===== Critical services */
 
@@ -168,6 +181,63 @@ uint32_t rm__linux_service_start(const char *name, unsigned timeout_ms) {
   const rm__svc_manager *m = manager_for(name, NULL);
   if (!m) return RM_ERROR_FAIL_RESTART;
   return m->start(name, timeout_ms);
+}
+
+/* Restart in place: the services of each manager that can do it go to
+ * it together (one call for all of them); the others, and critical ones
+ * (which fail), one by one as a stop then a start. */
+void rm__linux_services_restart(rm__svc_restart *v, size_t n,
+                                unsigned timeout_ms,
+                                const volatile int *cancel) {
+  const rm__svc_manager **of = calloc(n + 1, sizeof *of);
+  rm__svc_restart *batch = calloc(n + 1, sizeof *batch);
+  size_t *index = calloc(n + 1, sizeof *index);
+  size_t i, m;
+  for (i = 0; i < n; i++) {
+    v[i].result = RM_ERROR_FAIL_SHUTDOWN;
+    v[i].now.pid = 0;
+    v[i].now.start_time = 0;
+  }
+  if (!of || !batch || !index) goto end;
+  for (i = 0; i < n; i++)
+    of[i] = rm__linux_service_critical(v[i].name) ? NULL
+                                                   : manager_for(v[i].name,
+                                                                 NULL);
+  for (m = 0; m < N_MANAGERS; m++) {
+    size_t k = 0;
+    if (!managers[m]->restart) continue;
+    for (i = 0; i < n; i++)
+      if (of[i] == managers[m]) {
+        batch[k] = v[i];
+        index[k++] = i;
+      }
+    if (k == 0) continue;
+    managers[m]->restart(batch, k, timeout_ms, cancel);
+    for (i = 0; i < k; i++) v[index[i]] = batch[i];
+  }
+  for (i = 0; i < n; i++) {
+    uint32_t pid = 0;
+    if (!of[i] || of[i]->restart) continue;
+    if (cancel && *cancel) {
+      v[i].result = RM_ERROR_CANCELLED;
+      continue;
+    }
+    v[i].result = of[i]->stop(v[i].name, timeout_ms, 0, cancel);
+    if (v[i].result == RM_OK && of[i]->start(v[i].name, timeout_ms) != RM_OK)
+      v[i].result = RM_ERROR_FAIL_RESTART;
+    if (v[i].result == RM_OK && of[i]->lookup(v[i].name, &pid) ==
+                                    RM_SVC_RUNNING) {
+      rm__pstat st;
+      if (rm__linux_read_stat(-1, pid, &st) == 0) {
+        v[i].now.pid = pid;
+        v[i].now.start_time = rm__linux_ticks_to_100ns(st.start_ticks);
+      }
+    }
+  }
+end:
+  free(of);
+  free(batch);
+  free(index);
 }
 
 /* }===== */

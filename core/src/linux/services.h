@@ -9,9 +9,11 @@
  * svc_runit.c    runit: runsv supervises one service directory; control and
  *                status through `sv` and the supervise/ files
  * svc_systemd.c  systemd (only where /run/systemd/system exists): cgroup →
- *                unit, control and status through `systemctl`; and, for a
- *                caller other than root, its own user manager
- *                (`systemctl --user`)
+ *                unit, status through `systemctl show` (one call per
+ *                scan); and, for a caller other than root, its own user
+ *                manager (`systemctl --user`)
+ * svc_systemd_ctl.c  stop, start and restart in place through `systemctl`
+ * pidwatch.c     a unit's processes watched by pidfd until they exit
  * svc_entries.c  one list entry per service, however many of its
  *                processes the scan found
  *
@@ -48,6 +50,15 @@ typedef struct rm__svc_manager {
   uint32_t (*stop)(const char *name, unsigned timeout_ms, int force,
                    const volatile int *cancel);
   uint32_t (*start)(const char *name, unsigned timeout_ms);
+  /* Restarts n services in place (rm__os_services_restart); NULL: the
+   * dispatcher stops then starts each one. */
+  void (*restart)(rm__svc_restart *v, size_t n, unsigned timeout_ms,
+                  const volatile int *cancel);
+  /* Reads the state of n services at once, for the lookups and
+   * refuses_stop calls of the scan under way, until forget; NULL when
+   * lookups are cheap anyway. */
+  void (*prefetch)(const char *const *names, size_t n);
+  void (*forget)(void);
 } rm__svc_manager;
 
 /* {===== svc_runit.c */
@@ -91,6 +102,10 @@ int rm__linux_in_machine_slice(int dirfd);
 uint32_t rm__linux_service_stop(const char *name, unsigned timeout_ms,
                                 int force, const volatile int *cancel);
 uint32_t rm__linux_service_start(const char *name, unsigned timeout_ms);
+/* rm__os_services_restart. */
+void rm__linux_services_restart(rm__svc_restart *v, size_t n,
+                                unsigned timeout_ms,
+                                const volatile int *cancel);
 
 /* }=====
  * {===== svc_run.c */
@@ -111,6 +126,39 @@ int rm__linux_run(const char *cwd, char *const argv[], char *out, size_t cap,
 
 /* 1 when the process with this pid exists and is not a zombie. */
 int rm__linux_pid_alive(uint32_t pid);
+
+/* }=====
+ * {===== pidwatch.c: processes watched until they exit */
+
+typedef struct rm__pidwatch {
+  int *fd;                     /* pidfd; -1: polled in /proc; -2: exited */
+  rm_unique_process *id;       /* identity when added */
+  size_t n, cap;
+} rm__pidwatch;
+
+void rm__pidwatch_init(rm__pidwatch *w);
+void rm__pidwatch_free(rm__pidwatch *w);
+/* Adds a live process (a pid already gone, or a zombie, is not added).
+ * 0, or -1 when out of memory. */
+int rm__pidwatch_add(rm__pidwatch *w, uint32_t pid);
+/* Adds every process of a systemd cgroup path ("/system.slice/x.service")
+ * and of the cgroups below it.  0, or -1 when out of memory. */
+int rm__pidwatch_add_cgroup(rm__pidwatch *w, const char *cgroup);
+/* 1 when pid was added. */
+int rm__pidwatch_has(const rm__pidwatch *w, uint32_t pid);
+/* How many of the watched processes have not exited yet. */
+size_t rm__pidwatch_alive(rm__pidwatch *w);
+/* Sleeps until one process of ws[0..n) exits or ms pass. */
+void rm__pidwatch_wait(rm__pidwatch *const *ws, size_t n, unsigned ms);
+
+/* Where systemd keeps its cgroups: /sys/fs/cgroup (cgroup2) or
+ * /sys/fs/cgroup/systemd (hybrid, legacy). */
+const char *rm__linux_systemd_cgroup_root(void);
+/* 1 when cg is an absolute path without "." or ".." components. */
+int rm__linux_plain_cgroup_path(const char *cg);
+/* The first process of a systemd cgroup path (what stands for a unit
+ * without a main pid), 0 when none. */
+uint32_t rm__linux_first_cgroup_pid(const char *cgroup);
 
 /* }===== */
 

@@ -339,4 +339,9 @@ void rm__os_service_stop_all(const char *const *names, size_t n,
   run_jobs(names, n, timeout_ms, 0, force, cancel, rcs);
 }
 
+void rm__os_services_restart(rm__svc_restart *v, size_t n,
+                             unsigned timeout_ms, const volatile int *cancel) {
+  rm__linux_services_restart(v, n, timeout_ms, cancel);
+}
+
 /* }===== */

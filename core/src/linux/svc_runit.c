@@ -360,5 +360,5 @@ static int runit_short_name(const char *name, char *out, size_t cap) {
 
 const rm__svc_manager rm__svc_runit = {
   "runit", runit_present, runit_service_of, runit_short_name, runit_lookup,
-  runit_refuses_stop, runit_stop, runit_start
+  runit_refuses_stop, runit_stop, runit_start, NULL, NULL, NULL
 };

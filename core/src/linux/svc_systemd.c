@@ -17,23 +17,14 @@
  * (what one types to systemctl); a service registered as "x.service" is
  * listed as "x".
  *
- * Control and state go through `systemctl`, not sd-bus: it ships with the
- * manager it talks to (same version), reaches PID 1 over its private
- * socket when D-Bus itself is down, needs no library at build or run
- * time, and each call is a child we can bound and kill if PID 1 hangs.
- * Stop and start are queued with --no-block, then the unit's properties
- * (`systemctl show`, key=value) are polled until ActiveState says the job
- * is done, the service timeout passes, or a cancel comes.  No command's
- * message text is read, only its exit status for "accepted".
- *
- * A stop that does not finish in time cannot be withdrawn in systemd
- * (the unit stays "deactivating" until its own TimeoutStopSec); without
- * force a start job is queued behind it so the unit comes back up and
- * the entry is ERROR_ON_STOP; with force `systemctl kill
- * --signal=SIGKILL` ends every process of the unit and the stop
- * completes.  What an inactive unit leaves in its cgroup (KillMode=process
- * or none) is the service's too and is ended by systemd's kill, SIGTERM
- * then with force SIGKILL; left running, it fails the stop.  Units with
+ * State goes through `systemctl show`, control through `systemctl`
+ * (svc_systemd_ctl.c), not sd-bus: it ships with the manager it talks to
+ * (same version), reaches PID 1 over its private socket when D-Bus itself
+ * is down, needs no library at build or run time, and each call is a
+ * child we can bound and kill if PID 1 hangs.  A scan asks once for every
+ * unit it found (docs/linux.md, "Services"): `systemctl show` of all of
+ * them, whose answers the lookups and RefuseManualStop checks of that
+ * scan use, instead of one child per process of a unit.  Units with
  * RefuseManualStop=yes are reported so the dispatcher never stops them.
  *
  * A caller other than root whose own user manager runs (its private
@@ -51,33 +42,19 @@
  * (hybrid and legacy layouts).
  */
 #define _GNU_SOURCE
-#include "services.h"
+#include "svc_systemd.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
-#define CTL_TIMEOUT_MS 15000u    /* bound on one systemctl invocation */
-#define KILL_WAIT_MS 5000u
-#define POLL_MS 100u
+#include <pthread.h>
 
 static int systemd_present(void) {
   return access("/run/systemd/system", F_OK) == 0;
-}
-
-/* "foo" → "foo.service"; a name with ".service" stays.  Glob characters
- * are refused: systemctl would match them against every unit. */
-static int unit_of(const char *name, char *unit, size_t cap) {
-  size_t n = strlen(name);
-  if (strpbrk(name, "*?[") || name[0] == '-') return -1;
-  if (n >= 8 && strcmp(name + n - 8, ".service") == 0)
-    return (size_t)snprintf(unit, cap, "%s", name) < cap ? 0 : -1;
-  return (size_t)snprintf(unit, cap, "%s.service", name) < cap ? 0 : -1;
 }
 
 static int ends_with(const char *s, size_t n, const char *suffix) {
@@ -260,213 +237,108 @@ static int systemd_short_name(const char *name, char *out, size_t cap) {
   return 1;
 }
 
-/* The properties of a unit this file needs, from `systemctl show`. */
-typedef struct unit_props {
-  char load[32], active[32], cgroup[1024];
-  uint32_t main_pid;
-  int refuse_stop;
-} unit_props;
+/* {===== The state of a scan's units, read once */
 
-/* "--system" or "--user": which manager systemctl talks to. */
-static char *scope_flag(int user) {
-  return (char *)(uintptr_t)(user ? "--user" : "--system");
-}
+typedef struct cached_unit {
+  int user;
+  char name[RM_MAX_SVC_NAME + 1];
+  rm__unit_props props;
+} cached_unit;
 
-static int show(int user, const char *name, unit_props *u) {
-  char prog[RM_PATH_MAX], unit[RM_MAX_SVC_NAME + 16], out[4096];
-  char *argv[9], *line, *save = NULL;
-  memset(u, 0, sizeof *u);
-  if (unit_of(name, unit, sizeof unit) != 0 ||
-      rm__linux_find_program("systemctl", prog, sizeof prog) != 0)
-    return -1;
-  argv[0] = prog;
-  argv[1] = scope_flag(user);
-  argv[2] = (char *)(uintptr_t)"show";
-  argv[3] = (char *)(uintptr_t)"--property=LoadState,ActiveState,MainPID";
-  argv[4] = (char *)(uintptr_t)"--property=ControlGroup,RefuseManualStop";
-  argv[5] = (char *)(uintptr_t)"--";
-  argv[6] = unit;
-  argv[7] = NULL;
-  if (rm__linux_run(NULL, argv, out, sizeof out, CTL_TIMEOUT_MS) != 0)
-    return -1;
-  for (line = strtok_r(out, "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save)) {
-    if (strncmp(line, "LoadState=", 10) == 0)
-      snprintf(u->load, sizeof u->load, "%s", line + 10);
-    else if (strncmp(line, "ActiveState=", 12) == 0)
-      snprintf(u->active, sizeof u->active, "%s", line + 12);
-    else if (strncmp(line, "MainPID=", 8) == 0)
-      u->main_pid = (uint32_t)strtoul(line + 8, NULL, 10);
-    else if (strncmp(line, "ControlGroup=", 13) == 0)
-      snprintf(u->cgroup, sizeof u->cgroup, "%s", line + 13);
-    else if (strncmp(line, "RefuseManualStop=", 17) == 0)
-      u->refuse_stop = strcmp(line + 17, "yes") == 0;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static cached_unit *cache;
+static size_t n_cache;
+static unsigned cache_users;       /* prefetches without their forget */
+
+/* Reads all names at once into the cache (those already in it are not
+ * asked again).  Without a cache in use nothing is kept. */
+static void prefetch(int user, const char *const *names, size_t n) {
+  const char **ask = malloc((n + 1) * sizeof *ask);
+  rm__unit_props *props = calloc(n + 1, sizeof *props);
+  size_t i, k, n_ask = 0;
+  pthread_mutex_lock(&cache_lock);
+  cache_users++;
+  pthread_mutex_unlock(&cache_lock);
+  if (!ask || !props) goto end;
+  for (i = 0; i < n; i++) {
+    char unit[RM_SD_UNIT_MAX];
+    int dup = rm__sd_unit_of(names[i], unit, sizeof unit) != 0 ||
+              strlen(names[i]) > RM_MAX_SVC_NAME;
+    for (k = 0; !dup && k < n_ask; k++) dup = strcmp(ask[k], names[i]) == 0;
+    pthread_mutex_lock(&cache_lock);
+    for (k = 0; !dup && k < n_cache; k++)
+      dup = cache[k].user == user && strcmp(cache[k].name, names[i]) == 0;
+    pthread_mutex_unlock(&cache_lock);
+    if (!dup) ask[n_ask++] = names[i];
   }
-  return u->load[0] ? 0 : -1;
+  if (n_ask == 0 || rm__sd_show_many(user, ask, n_ask, props) != 0) goto end;
+  pthread_mutex_lock(&cache_lock);
+  {
+    cached_unit *grown = realloc(cache, (n_cache + n_ask) * sizeof *grown);
+    if (grown) {
+      cache = grown;
+      for (i = 0; i < n_ask; i++) {
+        cached_unit *c = &cache[n_cache++];
+        c->user = user;
+        snprintf(c->name, sizeof c->name, "%s", ask[i]);
+        c->props = props[i];
+      }
+    }
+  }
+  pthread_mutex_unlock(&cache_lock);
+end:
+  free(ask);
+  free(props);
 }
 
-/* 1 when a ControlGroup value is a plain absolute path: no "." or ".."
- * component, so it cannot point outside the hierarchy. */
-static int plain_cgroup_path(const char *cg) {
-  const char *p = cg;
-  if (cg[0] != '/') return 0;
-  while (*p) {
-    size_t n;
-    while (*p == '/') p++;
-    n = strcspn(p, "/");
-    if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+static void forget(void) {
+  pthread_mutex_lock(&cache_lock);
+  if (cache_users > 0 && --cache_users == 0) {
+    free(cache);
+    cache = NULL;
+    n_cache = 0;
+  }
+  pthread_mutex_unlock(&cache_lock);
+}
+
+/* The unit's properties: from the cache of the scan under way, else one
+ * `systemctl show`. */
+static int show_cached(int user, const char *name, rm__unit_props *u) {
+  size_t i;
+  pthread_mutex_lock(&cache_lock);
+  for (i = 0; i < n_cache; i++)
+    if (cache[i].user == user && strcmp(cache[i].name, name) == 0) {
+      *u = cache[i].props;
+      pthread_mutex_unlock(&cache_lock);
       return 0;
-    p += n;
-  }
-  return 1;
+    }
+  pthread_mutex_unlock(&cache_lock);
+  return rm__sd_show(user, name, u);
 }
 
-/* A unit without a main pid (oneshot, forking without a pid file) is
- * represented by the first process of its cgroup, in the hierarchy
- * systemd tracks units in (see the file comment). */
-static uint32_t first_cgroup_pid(const char *cgroup) {
-  char path[1200], buf[64];
-  struct statfs fs;
-  const char *root = "/sys/fs/cgroup";
-  if (!plain_cgroup_path(cgroup)) return 0;
-  if (statfs(root, &fs) != 0) return 0;
-  if (fs.f_type != CGROUP2_SUPER_MAGIC) root = "/sys/fs/cgroup/systemd";
-  if ((size_t)snprintf(path, sizeof path, "%s%s/cgroup.procs", root,
-                       cgroup) >= sizeof path ||
-      rm__linux_read_small(AT_FDCWD, path, buf, sizeof buf) <= 0)
-    return 0;
-  return (uint32_t)strtoul(buf, NULL, 10);
-}
+/* }=====
+ * {===== Lookups */
 
 static int lookup(int user, const char *name, uint32_t *pid) {
-  unit_props u;
-  if (show(user, name, &u) != 0 || strcmp(u.load, "not-found") == 0)
+  rm__unit_props u;
+  if (show_cached(user, name, &u) != 0 || strcmp(u.load, "not-found") == 0)
     return RM_SVC_UNKNOWN;
   if (strcmp(u.active, "active") != 0 && strcmp(u.active, "reloading") != 0)
     return RM_SVC_DOWN;
-  *pid = u.main_pid ? u.main_pid : first_cgroup_pid(u.cgroup);
+  *pid = u.main_pid ? u.main_pid : rm__linux_first_cgroup_pid(u.cgroup);
   return *pid ? RM_SVC_RUNNING : RM_SVC_DOWN;
 }
 
 static int refuses_stop(int user, const char *name) {
-  unit_props u;
-  return show(user, name, &u) == 0 && u.refuse_stop;
+  rm__unit_props u;
+  return show_cached(user, name, &u) == 0 && u.refuse_stop;
 }
 
-/* systemctl --system|--user VERB [--no-block | extra extra2] UNIT; 0 when
- * it accepted it. */
-static int ctl2(int user, const char *verb, const char *name,
-                const char *extra, const char *extra2) {
-  char prog[RM_PATH_MAX], unit[RM_MAX_SVC_NAME + 16];
-  char *argv[9];
-  int i = 0;
-  if (unit_of(name, unit, sizeof unit) != 0 ||
-      rm__linux_find_program("systemctl", prog, sizeof prog) != 0)
-    return -1;
-  argv[i++] = prog;
-  argv[i++] = scope_flag(user);
-  argv[i++] = (char *)(uintptr_t)verb;
-  if (extra) argv[i++] = (char *)(uintptr_t)extra;
-  else argv[i++] = (char *)(uintptr_t)"--no-block";
-  if (extra2) argv[i++] = (char *)(uintptr_t)extra2;
-  argv[i++] = (char *)(uintptr_t)"--";
-  argv[i++] = unit;
-  argv[i] = NULL;
-  return rm__linux_run(NULL, argv, NULL, 0, CTL_TIMEOUT_MS) == 0 ? 0 : -1;
-}
+/* }=====
+ * {===== The manager tables */
 
-static int ctl(int user, const char *verb, const char *name,
-               const char *extra) {
-  return ctl2(user, verb, name, extra, NULL);
-}
-
-static int is_inactive(const unit_props *u) {
-  return strcmp(u->active, "inactive") == 0 || strcmp(u->active, "failed") == 0;
-}
-
-static int is_active(const unit_props *u) {
-  return strcmp(u->active, "active") == 0;
-}
-
-/* Polls the unit until want holds, the deadline or a cancel.  1 when it
- * holds, 0 otherwise; a unit that failed while starting ends the wait. */
-static int wait_unit(int user, const char *name,
-                     int (*want)(const unit_props *), uint64_t deadline,
-                     const volatile int *cancel) {
-  unit_props u;
-  for (;;) {
-    if (show(user, name, &u) == 0) {
-      if (want(&u)) return 1;
-      if (want == is_active && strcmp(u.active, "failed") == 0) return 0;
-    }
-    if ((cancel && *cancel) || rm__os_now_ms() >= deadline) return 0;
-    rm__os_sleep_ms(POLL_MS);
-  }
-}
-
-/* Inactive, and nothing left in its cgroup. */
-static int is_empty(const unit_props *u) {
-  return is_inactive(u) && (!u->cgroup[0] || first_cgroup_pid(u->cgroup) == 0);
-}
-
-/* An inactive unit may leave processes in its cgroup (KillMode=process or
- * none: workers, helpers), and they may hold the very files the installer
- * replaces.  They are the service's too: systemd's own kill ends them
- * (SIGTERM, then with force SIGKILL), never a signal of ours. */
-static uint32_t end_leftovers(int user, const char *name, uint64_t deadline,
-                              int force, const volatile int *cancel) {
-  unit_props u;
-  if (show(user, name, &u) != 0) return RM_ERROR_FAIL_SHUTDOWN;
-  if (is_empty(&u)) return RM_OK;
-  if (ctl(user, "kill", name, "--kill-who=all") != 0)
-    return RM_ERROR_FAIL_SHUTDOWN;
-  if (wait_unit(user, name, is_empty, deadline, cancel)) return RM_OK;
-  if (cancel && *cancel) return RM_ERROR_CANCELLED;
-  if (!force ||
-      ctl2(user, "kill", name, "--kill-who=all", "--signal=SIGKILL") != 0)
-    return RM_ERROR_FAIL_SHUTDOWN;
-  return wait_unit(user, name, is_empty, rm__os_now_ms() + KILL_WAIT_MS, NULL)
-             ? RM_OK
-             : RM_ERROR_FAIL_SHUTDOWN;
-}
-
-static uint32_t stop(int user, const char *name, unsigned timeout_ms,
-                     int force, const volatile int *cancel) {
-  unit_props u;
-  uint64_t deadline = rm__os_now_ms() + timeout_ms;
-  if (show(user, name, &u) != 0 || u.refuse_stop)
-    return RM_ERROR_FAIL_SHUTDOWN;
-  if (is_inactive(&u)) return end_leftovers(user, name, deadline, force, cancel);
-  if (ctl(user, "stop", name, NULL) != 0) return RM_ERROR_FAIL_SHUTDOWN;
-  if (wait_unit(user, name, is_inactive, deadline, cancel))
-    return end_leftovers(user, name, deadline, force, cancel);
-  if (cancel && *cancel) {
-    ctl(user, "start", name, NULL);    /* replaces the pending stop job */
-    return RM_ERROR_CANCELLED;
-  }
-  if (!force) {
-    ctl(user, "start", name, NULL);
-    return RM_ERROR_FAIL_SHUTDOWN;
-  }
-  if (ctl2(user, "kill", name, "--kill-who=all", "--signal=SIGKILL") != 0)
-    return RM_ERROR_FAIL_SHUTDOWN;
-  return wait_unit(user, name, is_empty, rm__os_now_ms() + KILL_WAIT_MS, NULL)
-             ? RM_OK
-             : RM_ERROR_FAIL_SHUTDOWN;
-}
-
-static uint32_t start(int user, const char *name, unsigned timeout_ms) {
-  unit_props u;
-  if (show(user, name, &u) != 0) return RM_ERROR_FAIL_RESTART;
-  if (is_active(&u)) return RM_OK;
-  if (ctl(user, "start", name, NULL) != 0) return RM_ERROR_FAIL_RESTART;
-  return wait_unit(user, name, is_active, rm__os_now_ms() + timeout_ms, NULL)
-             ? RM_OK
-             : RM_ERROR_FAIL_RESTART;
-}
-
-/* The interface's lookup, refuses_stop, stop and start for one manager:
- * PREFIX_lookup and so on, each the function above with user fixed. */
+/* The interface's entries for one manager: PREFIX_lookup and so on, each
+ * the function above or in svc_systemd_ctl.c with user fixed. */
 #define MANAGER_ENTRIES(prefix, user)                                       \
   static int prefix##_lookup(const char *name, uint32_t *pid) {             \
     return lookup(user, name, pid);                                         \
@@ -476,19 +348,29 @@ static uint32_t start(int user, const char *name, unsigned timeout_ms) {
   }                                                                         \
   static uint32_t prefix##_stop(const char *name, unsigned timeout_ms,      \
                                 int force, const volatile int *cancel) {    \
-    return stop(user, name, timeout_ms, force, cancel);                     \
+    return rm__sd_stop(user, name, timeout_ms, force, cancel);              \
   }                                                                         \
   static uint32_t prefix##_start(const char *name, unsigned timeout_ms) {   \
-    return start(user, name, timeout_ms);                                   \
+    return rm__sd_start(user, name, timeout_ms);                            \
+  }                                                                         \
+  static void prefix##_restart(rm__svc_restart *v, size_t n,               \
+                               unsigned timeout_ms,                        \
+                               const volatile int *cancel) {               \
+    rm__sd_restart(user, v, n, timeout_ms, cancel);                         \
+  }                                                                         \
+  static void prefix##_prefetch(const char *const *names, size_t n) {      \
+    prefetch(user, names, n);                                               \
   }
 
-/* {===== The system manager */
+/* }=====
+ * {===== The system manager */
 
 MANAGER_ENTRIES(systemd, 0)
 
 const rm__svc_manager rm__svc_systemd = {
   "systemd", systemd_present, systemd_service_of, systemd_short_name,
-  systemd_lookup, systemd_refuses_stop, systemd_stop, systemd_start
+  systemd_lookup, systemd_refuses_stop, systemd_stop, systemd_start,
+  systemd_restart, systemd_prefetch, forget
 };
 
 /* }=====
@@ -512,7 +394,8 @@ MANAGER_ENTRIES(user, 1)
 
 const rm__svc_manager rm__svc_systemd_user = {
   "systemd --user", user_present, user_service_of, systemd_short_name,
-  user_lookup, user_refuses_stop, user_stop, user_start
+  user_lookup, user_refuses_stop, user_stop, user_start,
+  user_restart, user_prefetch, forget
 };
 
 /* }===== */

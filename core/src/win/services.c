@@ -280,6 +280,29 @@ uint32_t rm__os_service_start(const char *name, unsigned timeout_ms) {
   return ok ? RM_OK : RM_ERROR_FAIL_RESTART;
 }
 
+/* }=====
+ * {===== Restart in place */
+
+/* The service manager has no restart of its own: each service is stopped
+ * and started again, one after the other.  Its new process is found by
+ * the caller's next scan (now.pid 0). */
+void rm__os_services_restart(rm__svc_restart *v, size_t n,
+                             unsigned timeout_ms, const volatile int *cancel) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    v[i].now.pid = 0;
+    v[i].now.start_time = 0;
+    if (cancel && *cancel) {
+      v[i].result = RM_ERROR_CANCELLED;
+      continue;
+    }
+    v[i].result = rm__os_service_stop(v[i].name, timeout_ms, 0, cancel);
+    if (v[i].result == RM_OK &&
+        rm__os_service_start(v[i].name, timeout_ms) != RM_OK)
+      v[i].result = RM_ERROR_FAIL_RESTART;
+  }
+}
+
 /* }===== */
 
 /* One after the other: the SCM's start waits are short. */

@@ -25,6 +25,9 @@ static void bad_flags_roles_and_handles(void) {
   ASSERT_OK(rm_join_session(&secondary, key));
   ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_shutdown(h, 0x2, NULL, NULL));
   ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_shutdown(h, 0x100, NULL, NULL));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_shutdown(h, 0x20000u | RM_SHUTDOWN_SERVICES_IN_PLACE, NULL,
+                        NULL));
   ASSERT_EQ(RM_ERROR_SESSION_CREDENTIAL_CONFLICT,
             rm_shutdown(secondary, 0, NULL, NULL));
   ASSERT_EQ(RM_ERROR_SESSION_CREDENTIAL_CONFLICT,

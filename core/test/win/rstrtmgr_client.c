@@ -252,6 +252,8 @@ static void check_bad_input(void) {
   CHECK(need == 0);
   CHECK_RC(RmRestart(h, 0, NULL), ERROR_REQUEST_OUT_OF_SEQUENCE);
   CHECK_RC(RmShutdown(h, 0x100, NULL), ERROR_BAD_ARGUMENTS);
+  /* restartmgr's own RM_SHUTDOWN_SERVICES_IN_PLACE is no Win32 flag. */
+  CHECK_RC(RmShutdown(h, 0x10000, NULL), ERROR_BAD_ARGUMENTS);
   CHECK_RC(RmCancelCurrentTask(h), ERROR_SUCCESS);   /* nothing running */
   CHECK_RC(RmReserveHeap(0), ERROR_SUCCESS);
   CHECK_RC(RmEndSession(h), ERROR_SUCCESS);

@@ -122,6 +122,7 @@ local function cycle(s, opts, again)
   local timeout = opts.timeout and tonumber(opts.timeout)
   local ok, msg, code = s:shutdown{ force = opts.force == true,
                                     only_registered = opts.only_registered,
+                                    services_in_place = opts.in_place,
                                     timeout = timeout, progress = draw }
   finish()
   if not ok and code ~= "ERROR_FAIL_SHUTDOWN" then return ok, msg, code end

@@ -49,8 +49,9 @@ programs (they have a terminal) nor, unless run as root, other users'
 processes.
 
   --restart        shut down and start again every restartable one, in
-                   one session: services through their service manager,
-                   other programs relaunched with their argv, cwd and
+                   one session: services restarted in place through
+                   their service manager (all in one step), other
+                   programs relaunched with their argv, cwd and
                    environment
   --services-only  only services (what the apt hook restarts)
   --path DIR       only replaced or deleted files under DIR (repeatable),
@@ -239,6 +240,8 @@ local function stale(argv)
                                 processes = plan_pids }
     if not ok then die(EXIT_FAILURE, "%s", msg) end
     opts.only_registered = true        -- never stop what cannot come back
+    opts.in_place = true               -- the files are already replaced:
+                                       -- services restart in one step
     local rok, rmsg, rcode = cycle(s, opts, true)
     if not rok then failure = { message = rmsg, code = rcode } end
     -- A restarted program's entry takes the new process's identity, so

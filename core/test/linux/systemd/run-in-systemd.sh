@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run-in-systemd.sh LAYOUT [--host] PROGRAM [ARG...]
+# run-in-systemd.sh LAYOUT [--host | --server] PROGRAM [ARG...]
 #
 # Boots a real systemd (the host's own /usr/lib/systemd/systemd) as PID 1
 # of a throw-away systemd-nspawn container, runs PROGRAM inside it in a
@@ -10,6 +10,20 @@
 # host instead (the host's view of a container), with $RMT_LEADER the
 # host pid of the container's PID 1 and $RMT_CGROUP its cgroup path
 # (relative to a hierarchy's root).
+#
+# With --server the root is not a fresh tmpfs with the host's /usr but
+# the host's whole / under an overlay whose upper layer is a tmpfs of
+# ours (systemd-nspawn --volatile=overlay refuses --directory=/): the
+# container is a server, booting Debian's nginx, ssh, redis-server, cron
+# and rsyslog (socket-activated) as units, with the host's /etc and
+# packages, and whatever the program changes there (a package reinstalled
+# with dpkg, a user added) stays in the tmpfs and never touches the host.
+# Only those five units are enabled (our own /etc/systemd/system), the
+# host's fstab is not mounted, and package scripts start nothing
+# (policy-rc.d).  $RMT_REINSTALL names installed packages whose .deb (the
+# installed version from apt's cache, else another cached one, else
+# `apt-get download`) are bound read-only at /run/rmt-debs, for the
+# program to install offline.
 #
 # LAYOUT is the cgroup layout inside: unified (pure cgroup2, like a
 # Debian 12 host), hybrid (cgroup v1 plus a cgroup2 "unified" mount) or
@@ -36,13 +50,15 @@
 set -u
 
 layout=${1:-}
-[ $# -ge 2 ] || { echo "usage: $0 unified|hybrid|legacy [--host] PROGRAM [ARG...]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 unified|hybrid|legacy [--host|--server] PROGRAM [ARG...]" >&2; exit 2; }
 shift
 on_host=""
-if [ "$1" = --host ]; then
-  on_host=1
+server=""
+if [ "$1" = --host ] || [ "$1" = --server ]; then
+  [ "$1" = --host ] && on_host=1
+  [ "$1" = --server ] && server=1
   shift
-  [ $# -ge 1 ] || { echo "$0: --host needs a PROGRAM" >&2; exit 2; }
+  [ $# -ge 1 ] || { echo "$0: --host and --server need a PROGRAM" >&2; exit 2; }
 fi
 case "$layout" in
   unified) SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1; export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY ;;
@@ -59,7 +75,9 @@ for prog in systemd-nspawn systemd-id128 nsenter timeout; do
 done
 
 name="rmt-$layout-$$"
+[ -n "$server" ] && name="rmt-server-$$"
 work=""
+mounts=""
 nspawn_pid=""
 leader=""
 test_pid=""
@@ -120,6 +138,14 @@ cleanup() {
     kill -TERM "$test_pid" 2>/dev/null
     wait "$test_pid" 2>/dev/null
   fi
+  # The server's overlay, then its tmpfs (last mounted, first unmounted).
+  for m in $mounts; do
+    i=0
+    while mountpoint -q "$m" && ! umount "$m" 2>/dev/null && [ $i -lt 50 ]; do
+      sleep 0.1; i=$((i + 1))
+    done
+    mountpoint -q "$m" && { say "could not unmount $m"; umount -l "$m"; status=1; }
+  done
   # nspawn's own state directories: ours, then the shared ones if empty.
   rmdir "/run/systemd/nspawn/propagate/$name" 2>/dev/null
   rmdir /run/systemd/nspawn/propagate /run/systemd/nspawn \
@@ -127,7 +153,8 @@ cleanup() {
   if [ -n "$work" ]; then
     [ "$status" -ne 0 ] && [ -s "$work/console.log" ] &&
       { say "container console:"; tail -n 40 "$work/console.log" >&2; }
-    rm -rf "$work"
+    # Never into a mount that is still there.
+    mountpoint -q "$work/root" || mountpoint -q "$work/layer" || rm -rf "$work"
   fi
   exit "$status"
 }
@@ -154,12 +181,59 @@ for r in $roots; do
 done
 
 binds=""
+root_flags="--directory=/ --volatile=yes"
 old_ifs=$IFS
+if [ -n "$server" ]; then
+  # The overlay: a tmpfs layer over the host's /, then what the server
+  # needs written into that layer (never into the host).
+  mkdir "$work/layer" "$work/root" || exit 1
+  mount -t tmpfs -o mode=0755 rmt-server "$work/layer" || exit 1
+  mounts="$work/layer"
+  mkdir "$work/layer/upper" "$work/layer/work" || exit 1
+  mount -t overlay -o "lowerdir=/,upperdir=$work/layer/upper,workdir=$work/layer/work" \
+    rmt-server "$work/root" || exit 1
+  mounts="$work/root $mounts"
+  r=$work/root
+  cp "$work/machine-id" "$r/etc/machine-id" || exit 1
+  rm -rf "$r/etc/systemd/system" || exit 1
+  mkdir -p "$r/etc/systemd/system/multi-user.target.wants" || exit 1
+  for u in nginx ssh redis-server cron rsyslog; do
+    [ -e "/lib/systemd/system/$u.service" ] || { say "$u.service is missing (sh .ci/bootstrap test installs it)"; exit 1; }
+    ln -s "/lib/systemd/system/$u.service" "$r/etc/systemd/system/multi-user.target.wants/$u.service"
+  done
+  ln -s /lib/systemd/system/rsyslog.service "$r/etc/systemd/system/syslog.service"
+  ln -s /dev/null "$r/etc/systemd/system/systemd-machine-id-commit.service"
+  : >"$r/etc/fstab"
+  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d" && chmod 755 "$r/usr/sbin/policy-rc.d" || exit 1
+  mkdir -p "$r/run/rmt-debs"
+  root_flags="--directory=$r"
+  if [ -n "${RMT_REINSTALL:-}" ]; then
+    mkdir "$work/debs" || exit 1
+    arch=$(dpkg --print-architecture)
+    for p in $RMT_REINSTALL; do
+      v=$(dpkg-query -W -f='${Version}' "$p" | sed 's/:/%3a/') ||
+        { say "$p is not installed"; exit 1; }
+      cache=/var/cache/apt/archives
+      deb="$cache/${p}_${v}_${arch}.deb"
+      [ -f "$deb" ] || deb=$(ls "$cache/${p}_"*"_$arch.deb" 2>/dev/null | tail -n 1)
+      if [ -n "$deb" ] && [ -f "$deb" ]; then
+        cp "$deb" "$work/debs/" || exit 1
+      else
+        (cd "$work/debs" && apt-get download -q "$p" >/dev/null 2>&1) ||
+          { say "cannot get a .deb of $p"; exit 1; }
+      fi
+    done
+    binds="$binds --bind-ro=$work/debs:/run/rmt-debs"
+  fi
+fi
 IFS=:
 for d in ${RMT_BIND_RO:-}; do
   [ -n "$d" ] && binds="$binds --bind-ro=$d"
 done
 IFS=$old_ifs
+if [ -z "$server" ]; then
+binds="$binds --bind-ro=$work/machine-id:/etc/machine-id"
+binds="$binds --bind=$work/units:/etc/systemd/system"
 for f in /etc/nginx /etc/shadow; do
   [ -e "$f" ] && binds="$binds --bind-ro=$f"
 done
@@ -179,15 +253,14 @@ printf 'auth required pam_permit.so\naccount required pam_permit.so\nsession req
 chmod 644 "$work/passwd" "$work/group" "$work/pam.d/systemd-user"
 binds="$binds --bind-ro=$work/passwd:/etc/passwd --bind-ro=$work/group:/etc/group"
 binds="$binds --bind-ro=$work/pam.d:/etc/pam.d"
+fi
 
 # shellcheck disable=SC2086  # $binds and $cgroups are word lists
 sh -c 'for cg in $1; do echo $$ >"$cg/cgroup.procs" || exit 1; done
        shift; exec "$@"' nspawn "$cgroups" \
-  systemd-nspawn --quiet --directory=/ --volatile=yes --boot \
+  systemd-nspawn --quiet $root_flags --boot \
   --register=no --keep-unit --private-network --console=read-only \
   --machine="$name" \
-  --bind-ro="$work/machine-id:/etc/machine-id" \
-  --bind="$work/units:/etc/systemd/system" \
   $binds \
   -- systemd.firstboot=off >"$work/console.log" 2>&1 </dev/null &
 nspawn_pid=$!

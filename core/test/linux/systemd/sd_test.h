@@ -74,5 +74,9 @@ void debian_nginx(void);
 
 /* sd_hostile.c */
 void users_runsv_named_like_a_unit(void);
+/* sd_in_place.c */
+void socket_activated_unit_stops_by_its_process(void);
+void restart_in_place_in_dependency_order(void);
+void restart_in_place_of_a_unit_failing_its_stop(void);
 
 #endif

@@ -541,6 +541,9 @@ int main(int argc, char **argv) {
   RUN(kill_mode_process_leftovers);
   RUN(stubborn_unit_without_and_with_force);
   RUN(cancel_while_stopping_a_unit);
+  RUN(socket_activated_unit_stops_by_its_process);
+  RUN(restart_in_place_in_dependency_order);
+  RUN(restart_in_place_of_a_unit_failing_its_stop);
   RUN(registered_by_name_both_spellings);
   RUN(sandboxed_unit_is_a_service);
   RUN(machine_slice_is_a_container);
