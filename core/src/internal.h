@@ -251,6 +251,16 @@ unsigned rm__app_timeout(const rm__handle *h);
 unsigned rm__service_timeout(const rm__handle *h);
 
 /* }=====
+ * {===== shutdown.c: for the transaction */
+
+/* rm_shutdown with internal flags: RM__SHUTDOWN_PAST_REASONS stops what
+ * can be stopped even when an entry causes a reboot reason (critical
+ * entries are never acted on); the transaction's RM_TX_ALLOW_REBOOT. */
+#define RM__SHUTDOWN_PAST_REASONS 0x80000000u
+uint32_t rm__shutdown(uint32_t session_handle, uint32_t flags,
+                      rm_status_callback status, void *context);
+
+/* }=====
  * {===== list.c: the computed list */
 
 /* One entry of the computed list. */
