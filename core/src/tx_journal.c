@@ -11,7 +11,7 @@
  * percent-escaped after ':' as in the session record:
  *
  *   restartmgr-tx 1
- *   key KEY
+ *   key :KEY
  *   owner PID START
  *   step N
  *   entry ACTION TYPE NEWDEV NEWINO OLDDEV OLDINO :TARGET :STAGED :BACKUP
@@ -93,8 +93,8 @@ static uint32_t format(const rm_tx *tx, uint32_t step, wbuf *b) {
   rm_unique_process self;
   size_t i, k;
   rm__os_self(&self);
-  put_word(b, "restartmgr-tx 1\nkey ");
-  put_word(b, tx->key);
+  put_word(b, "restartmgr-tx 1\nkey");
+  put_str(b, tx->key);
   put_word(b, "\nowner");
   put_num(b, self.pid);
   put_num(b, self.start_time);
