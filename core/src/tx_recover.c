@@ -25,6 +25,7 @@
 /* 1 when some process of the app's user runs the app's command: a
  * restart that happened before the installer died. */
 static int running_again(const rm__tx_app *a) {
+  static volatile int no_cancel;
   rm__scan_input in;
   rm__found *found = NULL;
   size_t n = 0, i;
@@ -34,6 +35,7 @@ static int running_again(const rm__tx_app *a) {
   memset(&in, 0, sizeof in);
   in.files = files;
   in.n_files = 1;
+  in.cancel = &no_cancel;
   if (rm__os_scan(&in, &found, &n) != RM_OK) return 0;
   for (i = 0; i < n && !yes; i++) {
     rm__launch l;

@@ -36,12 +36,21 @@ static rm__file_id id_at(const char *path, uint32_t *type) {
   return id;
 }
 
-static void drop(const char *path, unsigned *removed) {
+/* Removes what is at one of the entry's own names when it is one of the
+ * entry's files: the staged copy or the old file.  A staged name whose
+ * identity the journal never got (a kill between naming it and writing
+ * its identity) is the entry's by construction: a random name in a
+ * directory no other user can write. */
+static void drop(const rm__tx_entry *e, const char *path, unsigned *removed) {
   uint32_t t;
-  int err;
+  rm__file_id at;
+  int err, unknown = !e->new_id.dev && !e->new_id.ino && path == e->staged;
   if (!path) return;
-  (void)id_at(path, &t);
+  at = id_at(path, &t);
   if (t == RM__TX_NONE) return;
+  if (!unknown && !(same_id(&at, &e->new_id) && t == e->type) &&
+      !same_id(&at, &e->old_id))
+    return;                               /* not ours: left alone */
   if (rm__os_tx_remove(path, &err) == RM_OK && removed) (*removed)++;
 }
 
@@ -52,6 +61,15 @@ uint32_t rm__tx_swap_in(rm__tx_entry *e) {
   if (e->action != RM_TX_ACTION_ADD && !same_id(&now, &e->old_id)) {
     e->err = EEXIST;                      /* changed since staging */
     return RM_ERROR_ACCESS_DENIED;
+  }
+  if (e->action != RM_TX_ACTION_REMOVE) {
+    uint32_t type;
+    rm__file_id staged = id_at(e->staged, &type);
+    /* The type too: a freed inode number is soon reused. */
+    if (!same_id(&staged, &e->new_id) || type != e->type) {
+      e->err = EEXIST;                    /* the staged copy was replaced */
+      return RM_ERROR_ACCESS_DENIED;
+    }
   }
   switch (e->action) {
   case RM_TX_ACTION_REPLACE:
@@ -89,7 +107,7 @@ uint32_t rm__tx_put_back(rm__tx_entry *e, unsigned *removed) {
   e->err = 0;
   switch (e->action) {
   case RM_TX_ACTION_REPLACE:
-    if (same_id(&at_target, &e->old_id)) break;          /* not swapped */
+    if (!same_id(&at_target, &e->new_id)) break;         /* not swapped */
     if (same_id(&at_staged, &e->old_id))                 /* exchanged */
       rc = rm__os_tx_rename(e->staged, e->target, 0, &e->err);
     else if (same_id(&at_backup, &e->old_id))            /* linked */
@@ -113,8 +131,8 @@ uint32_t rm__tx_put_back(rm__tx_entry *e, unsigned *removed) {
   rm__os_tx_sync_parent(e->target);
   /* What is left under the staged and backup names is ours: the new file,
    * or a second name of the old one. */
-  drop(e->staged, removed);
-  drop(e->backup, removed);
+  drop(e, e->staged, removed);
+  drop(e, e->backup, removed);
   e->swapped = 0;
   e->outcome = e->outcome == RM_TX_FILE_NEW ? RM_TX_FILE_OLD : e->outcome;
   return RM_OK;
@@ -126,13 +144,13 @@ uint32_t rm__tx_finish(rm__tx_entry *e, unsigned *removed) {
                    ? !at_target.dev && !at_target.ino
                    : same_id(&at_target, &e->new_id);
   if (!is_new && rm__tx_swap_in(e) != RM_OK) return RM_ERROR_ACCESS_DENIED;
-  drop(e->staged, removed);
-  drop(e->backup, removed);
+  drop(e, e->staged, removed);
+  drop(e, e->backup, removed);
   rm__os_tx_sync_parent(e->target);
   e->outcome = RM_TX_FILE_NEW;
   return RM_OK;
 }
 
 void rm__tx_drop_staged(rm__tx_entry *e, unsigned *removed) {
-  drop(e->staged, removed);
+  drop(e, e->staged, removed);
 }
