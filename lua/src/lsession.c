@@ -205,7 +205,7 @@ static const rm__lua_bit_name use_names[] = {
 };
 
 /* Pushes one entry of the apps array. */
-static void push_app(lua_State *L, const rm_app_info *a) {
+void rm__lua_push_app(lua_State *L, const rm_app_info *a) {
   const rm_process_info *p = &a->info;
   unsigned k;
   lua_createtable(L, 0, 11);
@@ -261,7 +261,7 @@ static int build_list(lua_State *L) {
   unsigned i;
   lua_createtable(L, (int)r->n, 0);
   for (i = 0; i < r->n; i++) {
-    push_app(L, &r->apps[i]);
+    rm__lua_push_app(L, &r->apps[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   rm__lua_push_set(L, r->reasons, rm__lua_reboot_names);
