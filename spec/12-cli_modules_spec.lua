@@ -51,8 +51,8 @@ describe("restartmgr.cli modules", function()
     assert.equal("string", type(rm.version))
     assert.equal("restartmgr " .. rm.version, rm._VERSION)
     assert.equal(rm.version, cli.version)
-    assert.same({ "who", "stale", "shutdown", "restart", "session" },
-                cli.commands)
+    assert.same({ "who", "stale", "shutdown", "restart", "install",
+                  "recover", "session" }, cli.commands)
     for _, name in ipairs(cli.commands) do
       local m = require("restartmgr.cli." .. name)
       assert.equal("function", type(m.run))
