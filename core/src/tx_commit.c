@@ -214,6 +214,22 @@ void rm_tx_free_report(rm_tx_report *rep) {
 /* }=====
  * {===== Commit */
 
+/* A target a process that was not stopped holds (Windows: without
+ * FILE_SHARE_DELETE): the staged file replaces it at the next boot.  The
+ * journal records it first, so recovery can drop the pending rename. */
+static uint32_t schedule_at_reboot(rm_tx *tx, rm__tx_entry *e) {
+  int err, swap_err = e->err;
+  e->outcome = RM_TX_FILE_AT_REBOOT;
+  if (rm__txj_write(tx, RM__TXJ_SWAPPING) != RM_OK ||
+      rm__os_tx_at_reboot(e->staged, e->target, &err) != RM_OK) {
+    e->outcome = RM_TX_FILE_STAGED;
+    e->err = swap_err;
+    return RM_ERROR_ACCESS_DENIED;
+  }
+  e->err = 0;
+  return RM_OK;
+}
+
 /* Ends a failed commit: every swapped entry put back, staged files
  * removed, what was stopped started again, the journal removed. */
 static uint32_t abort_commit(rm_tx *tx, uint32_t rc, int stopped,
@@ -249,7 +265,7 @@ uint32_t rm_tx_commit(rm_tx *tx, uint32_t flags, uint32_t timeout_ms,
   progress pr;
   uint32_t rc, reasons = 0, restarted;
   unsigned app_ms = 0, svc_ms = 0;
-  int masked = 0, rolled_back = 0;
+  int masked = 0, rolled_back = 0, at_reboot = 0;
   size_t i;
 
   if (report) *report = NULL;
@@ -316,13 +332,17 @@ uint32_t rm_tx_commit(rm_tx *tx, uint32_t flags, uint32_t timeout_ms,
   rc = rm__txj_write(tx, RM__TXJ_SWAPPING);
   for (i = 0; i < tx->n && rc == RM_OK; i++) {
     rm__tx_entry *e = &tx->e[i];
-    if (rm__tx_swap_in(e) != RM_OK) {
+    if (rm__tx_swap_in(e) == RM_OK) {
+      e->outcome = RM_TX_FILE_NEW;
+    } else if ((flags & RM_TX_ALLOW_REBOOT) &&
+               e->action == RM_TX_ACTION_REPLACE &&
+               schedule_at_reboot(tx, e) == RM_OK) {
+      at_reboot = 1;                      /* held by what was not stopped */
+    } else {
       rc = rm__tx_fail(tx, RM_ERROR_ACCESS_DENIED,
                        "replacing %s failed (%s): every file put back, what "
                        "was stopped started again",
                        e->target, rm__os_tx_strerror(e->err));
-    } else {
-      e->outcome = RM_TX_FILE_NEW;
     }
   }
   if (rc == RM_OK) rc = rm__txj_write(tx, RM__TXJ_SWAPPED);
@@ -349,7 +369,7 @@ uint32_t rm_tx_commit(rm_tx *tx, uint32_t flags, uint32_t timeout_ms,
     rc = rm__tx_fail(tx, restarted, "the new files are in place; the "
                                     "restart failed: %s",
                      rm_strerror(restarted));
-  } else if (reasons || masked) {
+  } else if (reasons || masked || at_reboot) {
     rc = rm__tx_fail(tx, RM_ERROR_SUCCESS_REBOOT_REQUIRED,
                      "the new files are in place; a holder that was not "
                      "stopped keeps running the old ones until it restarts "

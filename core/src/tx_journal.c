@@ -14,7 +14,9 @@
  *   key :KEY
  *   owner PID START
  *   step N
- *   entry ACTION TYPE NEWDEV NEWINO OLDDEV OLDINO :TARGET :STAGED :BACKUP
+ *   entry ACTION TYPE OUTCOME NEWDEV NEWINO OLDDEV OLDINO :TARGET :STAGED
+ *         :BACKUP                        (OUTCOME 3: renamed at the next
+ *                                         boot, Windows)
  *   app PID START TYPE STOPPED THROUGH_PID THROUGH_START :NAME :SERVICE
  *   launch UID GID NOTES EXEDEV EXEINO :CWD :EXE   (belongs to the app)
  *   group GID / arg :S / env :S                    (belong to the launch)
@@ -106,6 +108,7 @@ static uint32_t format(const rm_tx *tx, uint32_t step, wbuf *b) {
     put_word(b, "entry");
     put_num(b, e->action);
     put_num(b, e->type);
+    put_num(b, e->outcome == RM_TX_FILE_AT_REBOOT ? RM_TX_FILE_AT_REBOOT : 0);
     put_num(b, e->new_id.dev);
     put_num(b, e->new_id.ino);
     put_num(b, e->old_id.dev);
@@ -339,6 +342,7 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
       memset(&e, 0, sizeof e);
       e.action = (uint32_t)get_num(&c, RM_TX_ACTION_REMOVE);
       e.type = (uint32_t)get_num(&c, RM__TX_LINK);
+      e.outcome = (uint32_t)get_num(&c, RM_TX_FILE_AT_REBOOT);
       e.new_id.dev = get_num(&c, ~0ull);
       e.new_id.ino = get_num(&c, ~0ull);
       e.old_id.dev = get_num(&c, ~0ull);

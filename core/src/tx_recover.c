@@ -97,11 +97,13 @@ static uint32_t recover_one(rm__dir *d, rm_tx *tx,
   for (i = tx->n; i-- > 0;) {
     rm__tx_entry *e = &tx->e[i];
     unsigned cleared = 0;
+    /* Undone: a rename still pending for the next boot goes too (also one
+     * the journal did not get to record). */
+    if (!forward && rm__os_tx_clear_reboot(e->target, &cleared) == RM_OK)
+      out->n_reboot_cleared += cleared;
     if ((forward ? rm__tx_finish(e, &out->n_removed)
                  : rm__tx_put_back(e, &out->n_removed)) != RM_OK)
       lost = 1;
-    if (rm__os_tx_clear_reboot(e->target, &cleared) == RM_OK)
-      out->n_reboot_cleared += cleared;
   }
   /* From STOPPING on the journal lists what may have been stopped; at
    * STOPPING itself no stop is known yet, so every app whose process is

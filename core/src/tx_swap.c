@@ -105,6 +105,11 @@ uint32_t rm__tx_put_back(rm__tx_entry *e, unsigned *removed) {
   rm__file_id at_backup = id_at(e->backup, NULL);
   uint32_t rc = RM_OK;
   e->err = 0;
+  if (e->outcome == RM_TX_FILE_AT_REBOOT) {
+    unsigned cleared = 0;
+    (void)rm__os_tx_clear_reboot(e->target, &cleared);
+    e->outcome = RM_TX_FILE_STAGED;
+  }
   switch (e->action) {
   case RM_TX_ACTION_REPLACE:
     if (!same_id(&at_target, &e->new_id)) break;         /* not swapped */
@@ -143,6 +148,11 @@ uint32_t rm__tx_finish(rm__tx_entry *e, unsigned *removed) {
   int is_new = e->action == RM_TX_ACTION_REMOVE
                    ? !at_target.dev && !at_target.ino
                    : same_id(&at_target, &e->new_id);
+  if (e->outcome == RM_TX_FILE_AT_REBOOT) {
+    /* The staged file is the pending rename's source: it stays. */
+    drop(e, e->backup, removed);
+    return RM_OK;
+  }
   if (!is_new && rm__tx_swap_in(e) != RM_OK) return RM_ERROR_ACCESS_DENIED;
   drop(e, e->staged, removed);
   drop(e, e->backup, removed);
