@@ -85,7 +85,7 @@ describe("restartmgr.cli modules", function()
                     2 }, { out, err, code })
     end
     local cases = {
-      { who, {}, "who needs at least one FILE (or -)" },
+      { who, {}, "who needs at least one FILE (or -, or --tree DIR)" },
       { who, { "--json=yes", "/x" }, "--json=yes takes no value" },
       { stale, { "--dry-run" }, "--dry-run goes with --restart" },
       { stale, { "/x" }, "stale takes no FILE arguments" },

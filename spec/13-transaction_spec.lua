@@ -184,6 +184,31 @@ describe("s:transaction()", function()
   end)
 end)
 
+describe("s:register{ trees = }", function()
+  it("finds who uses anything under a directory; the Win32 rule stays",
+     function()
+    local dir <close> = helper.tmpdir()
+    assert(os.execute("mkdir -p " .. helper.quote(dir.path .. "/a/b")))
+    local deep = dir:file("a/b/deep.conf", "x")
+    local h <close> = helper.spawn_holder{ dir = dir, path = deep }
+    local s <close> = assert(rm.start_session())
+    helper.fails("ERROR_ACCESS_DENIED", "register",
+                 s:register{ files = { dir.path .. "/a" } })
+    assert.is_true(s:register{ trees = { dir.path .. "/a" } })
+    local apps = assert(s:list())
+    local found
+    for _, a in ipairs(apps) do
+      if a.pid == h.pid then found = a end
+    end
+    assert.is_not_nil(found)
+    assert.equal(deep, found.files[1].path)
+    local ok, msg, code = s:register{ trees = { dir.path .. "/missing" } }
+    helper.fails("ERROR_FILE_NOT_FOUND", "register", ok, msg, code)
+    helper.raises("string expected for trees[1]",
+                  function() s:register{ trees = { 1 } } end)
+  end)
+end)
+
 describe("rm.recover()", function()
   it("returns an empty list when no installer died", function()
     assert.same({}, rm.recover())

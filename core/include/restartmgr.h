@@ -621,6 +621,24 @@ RM_EXTERN uint32_t rm_get_kernel_info(const char *root, rm_kernel_info *out);
 RM_EXTERN int rm_compare_versions(const char *a, const char *b);
 
 /* }===== */
+/* {===== Who uses a directory (extension): docs/transaction.md */
+
+/* Registers every regular file under the directories dirs[0..n_dirs)
+ * (absolute; walked now, without following links, at most 64 levels and
+ * 1,000,000 files), so that rm_get_list reports the processes that use
+ * anything under them: an extension (a directory given to
+ * rm_register_resources stays ACCESS_DENIED, Windows' rule).  Files that
+ * appear later are not registered; a file deleted before the walk is not
+ * found.  *n_files (may be NULL) receives how many files were registered.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL array or element, a path
+ * not absolute UTF-8, not a directory); RM_ERROR_FILE_NOT_FOUND (missing
+ * directory); RM_ERROR_ACCESS_DENIED (cannot be inspected); the codes of
+ * rm_register_resources. */
+RM_EXTERN uint32_t rm_register_trees(uint32_t session_handle, unsigned n_dirs,
+                                     const char *const dirs[],
+                                     unsigned *n_files);
+
+/* }===== */
 
 /* {===== The upgrade transaction (extension): docs/transaction.md
  *

@@ -460,6 +460,42 @@ static void test_codes(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
+/* Who uses anything under a directory (rm_register_trees). */
+static void test_register_trees(void) {
+  const char *dir = rmt_tempdir();
+  char sub[600], deep[700];
+  const char *dirs[1];
+  rmt_child c;
+  rm_unique_process id;
+  uint32_t h;
+  unsigned n = 99;
+  listing l;
+  rmt_fresh_store();
+  snprintf(sub, sizeof sub, "%s/a", dir);
+  snprintf(deep, sizeof deep, "%s/a/deep", dir);
+  ASSERT_EQ(0, mkdir(sub, 0755));
+  ASSERT_EQ(0, rmt_write_file(deep, "x"));
+  ASSERT_EQ(0, symlink("/etc/passwd", rmt_path(sub, "link")));
+  APP(&c, &id, "--hold", deep);
+  h = new_session();
+  dirs[0] = dir;
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_trees(h, 1, NULL, &n));
+  ASSERT_EQ(0, n);
+  dirs[0] = "relative";
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_trees(h, 1, dirs, NULL));
+  dirs[0] = deep;
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_register_trees(h, 1, dirs, NULL));
+  dirs[0] = rmt_path(dir, "missing");
+  ASSERT_EQ(RM_ERROR_FILE_NOT_FOUND, rm_register_trees(h, 1, dirs, NULL));
+  dirs[0] = dir;
+  ASSERT_EQ(RM_ERROR_INVALID_HANDLE, rm_register_trees(77777, 1, dirs, NULL));
+  ASSERT_OK(rm_register_trees(h, 1, dirs, &n));
+  ASSERT_EQ(1, n);                     /* the file; the link is not */
+  list_now(h, &l);
+  ASSERT(entry_of(&l, c.pid) != NULL);
+  ASSERT_OK(rm_end_session(h));
+}
+
 /* }===== */
 
 int main(int argc, char **argv) {
@@ -473,5 +509,6 @@ int main(int argc, char **argv) {
   RUN(test_third_of_five_swaps_fails_all_rolled_back);
   RUN(test_app_that_will_not_stop_nothing_replaced);
   RUN(test_app_that_fails_to_restart_keeps_new_files);
+  RUN(test_register_trees);
   return rmt_finish();
 }
