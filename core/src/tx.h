@@ -41,6 +41,8 @@ typedef struct rm__tx_entry {
   uint32_t outcome;            /* RM_TX_FILE_* */
   int err;                     /* OS error of its failure */
   int swapped;                 /* this process swapped it */
+  int changed;                 /* its swap found the target or the staged
+                                  file changed since staging */
 } rm__tx_entry;
 
 /* An app the commit stops, with how to start it again. */

@@ -237,7 +237,8 @@ static uint32_t abort_commit(rm_tx *tx, uint32_t rc, int stopped,
   size_t i;
   int lost = 0;
   for (i = 0; i < tx->n; i++)
-    if (tx->e[i].swapped) *rolled_back = 1;
+    if (tx->e[i].swapped || tx->e[i].outcome == RM_TX_FILE_AT_REBOOT)
+      *rolled_back = 1;
   if (*rolled_back) (void)rm__txj_write(tx, RM__TXJ_ROLLBACK);
   for (i = tx->n; i-- > 0;) {
     rm__tx_entry *e = &tx->e[i];
@@ -334,7 +335,7 @@ uint32_t rm_tx_commit(rm_tx *tx, uint32_t flags, uint32_t timeout_ms,
     rm__tx_entry *e = &tx->e[i];
     if (rm__tx_swap_in(e) == RM_OK) {
       e->outcome = RM_TX_FILE_NEW;
-    } else if ((flags & RM_TX_ALLOW_REBOOT) &&
+    } else if ((flags & RM_TX_ALLOW_REBOOT) && !e->changed &&
                e->action == RM_TX_ACTION_REPLACE &&
                schedule_at_reboot(tx, e) == RM_OK) {
       at_reboot = 1;                      /* held by what was not stopped */

@@ -58,7 +58,9 @@ uint32_t rm__tx_swap_in(rm__tx_entry *e) {
   rm__file_id now = id_at(e->target, NULL);
   uint32_t rc;
   e->err = 0;
+  e->changed = 0;
   if (e->action != RM_TX_ACTION_ADD && !same_id(&now, &e->old_id)) {
+    e->changed = 1;
     e->err = EEXIST;                      /* changed since staging */
     return RM_ERROR_ACCESS_DENIED;
   }
@@ -67,6 +69,7 @@ uint32_t rm__tx_swap_in(rm__tx_entry *e) {
     rm__file_id staged = id_at(e->staged, &type);
     /* The type too: a freed inode number is soon reused. */
     if (!same_id(&staged, &e->new_id) || type != e->type) {
+      e->changed = 1;
       e->err = EEXIST;                    /* the staged copy was replaced */
       return RM_ERROR_ACCESS_DENIED;
     }
@@ -83,6 +86,7 @@ uint32_t rm__tx_swap_in(rm__tx_entry *e) {
     break;
   case RM_TX_ACTION_ADD:
     if (now.dev || now.ino) {
+      e->changed = 1;
       e->err = EEXIST;                    /* appeared since */
       return RM_ERROR_ACCESS_DENIED;
     }
@@ -112,6 +116,11 @@ uint32_t rm__tx_put_back(rm__tx_entry *e, unsigned *removed) {
   }
   switch (e->action) {
   case RM_TX_ACTION_REPLACE:
+    if (!at_target.dev && !at_target.ino) {  /* between two renames */
+      if (same_id(&at_backup, &e->old_id))
+        rc = rm__os_tx_rename(e->backup, e->target, 1, &e->err);
+      break;
+    }
     if (!same_id(&at_target, &e->new_id)) break;         /* not swapped */
     if (same_id(&at_staged, &e->old_id))                 /* exchanged */
       rc = rm__os_tx_rename(e->staged, e->target, 0, &e->err);

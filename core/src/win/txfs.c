@@ -4,11 +4,11 @@
  * "Transaction files").
  *
  * Windows has no atomic exchange of two names, so a replacement takes the
- * engine's other road: a hard link of the old file at the backup name
- * (CreateHardLinkW, which never replaces), then MoveFileExW of the staged
- * file over the target (MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_
- * THROUGH).  That move fails while a process holds the target without
- * FILE_SHARE_DELETE; the engine then may schedule it for the next boot
+ * engine's other road: the target renamed to its backup name (never
+ * replacing), then the staged file renamed to the target (MoveFileExW,
+ * MOVEFILE_WRITE_THROUGH).  The first rename fails, changing nothing,
+ * while a process holds the target without FILE_SHARE_DELETE; the engine
+ * then may schedule the staged file for the next boot
  * (rm__os_tx_at_reboot, MoveFileExW with MOVEFILE_DELAY_UNTIL_REBOOT,
  * which Windows keeps in the registry value PendingFileRenameOperations
  * and which needs an administrator).  rm__os_tx_clear_reboot drops the
@@ -315,16 +315,16 @@ uint32_t rm__os_tx_exchange(const char *a, const char *b, int *err) {
   return RM__TX_UNSUPPORTED;
 }
 
+/* No second name for the old file on Windows: a hard link to a file a
+ * process holds without FILE_SHARE_DELETE can be made but not removed
+ * again, so a failed swap would leave it behind.  The engine renames the
+ * target to its backup name instead, which fails at once, changing
+ * nothing, while such a process holds it. */
 uint32_t rm__os_tx_link(const char *from, const char *to, int *err) {
-  wchar_t *wf = rm__win_path(from), *wt = rm__win_path(to);
-  BOOL ok = wf && wt && CreateHardLinkW(wt, wf, NULL);
-  DWORD e = ok ? 0 : GetLastError();
-  free(wf);
-  free(wt);
-  *err = (int)e;
-  if (ok) return RM_OK;
-  return (e == ERROR_NOT_SUPPORTED || e == ERROR_INVALID_FUNCTION)
-             ? RM__TX_UNSUPPORTED : RM_ERROR_ACCESS_DENIED;
+  (void)from;
+  (void)to;
+  *err = ERROR_NOT_SUPPORTED;
+  return RM__TX_UNSUPPORTED;
 }
 
 uint32_t rm__os_tx_rename(const char *from, const char *to, int noreplace,
@@ -417,9 +417,11 @@ uint32_t rm__os_tx_at_reboot(const char *from, const char *to, int *err) {
 #define PENDING_KEY L"SYSTEM\\CurrentControlSet\\Control\\Session Manager"
 #define PENDING_VALUE L"PendingFileRenameOperations"
 
-/* 1 when a pending entry ("\??\C:\dir\file", or "" for a deletion)
+/* 1 when a pending entry ("\??\C:\dir\file", "!\??\..." for a
+ * destination that is replaced, or "" for a deletion)
  * names path (wide, "\\?\"-prefixed or not). */
 static int names_path(const wchar_t *entry, const wchar_t *path) {
+  if (*entry == L'!') entry++;             /* a destination to replace */
   if (wcsncmp(entry, L"\\??\\", 4) == 0) entry += 4;
   if (wcsncmp(path, L"\\\\?\\", 4) == 0) path += 4;
   return *entry && rm__win_ieq(entry, path);
