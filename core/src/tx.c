@@ -15,41 +15,9 @@
  */
 #include "tx.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-uint32_t rm__tx_fail(rm_tx *tx, uint32_t rc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(tx->msg, sizeof tx->msg, fmt, ap);
-  va_end(ap);
-  return rc;
-}
-
-const char *rm_tx_message(const rm_tx *tx) { return tx ? tx->msg : ""; }
-
-void rm__tx_apps_free(rm__tx_app *v, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) rm__launch_free(&v[i].launch);
-  free(v);
-}
-
-void rm__tx_clear(rm_tx *tx) {
-  size_t i;
-  for (i = 0; i < tx->n; i++) {
-    free(tx->e[i].target);
-    free(tx->e[i].staged);
-    free(tx->e[i].backup);
-  }
-  free(tx->e);
-  tx->e = NULL;
-  tx->n = tx->cap = 0;
-  rm__tx_apps_free(tx->apps, tx->n_apps);
-  tx->apps = NULL;
-  tx->n_apps = 0;
-}
 
 uint32_t rm_tx_begin(uint32_t session_handle, uint32_t flags, rm_tx **out) {
   rm__handle *h;

@@ -4,7 +4,8 @@
  *
  * tx.c          rm_tx_begin, staging (files, data, removals, trees), end
  * tx_journal.c  the journal in the session store: format, parse, slots,
- *               the check that a target is not another transaction's
+ *               the check that a target is not another transaction's;
+ *               messages and freeing (rm__tx_fail, rm__tx_clear)
  * tx_commit.c   rm_tx_commit and the rollback after a failed swap
  * tx_swap.c     swapping one entry and putting it back, by identity
  * tx_recover.c  rm_tx_recover
@@ -126,10 +127,7 @@ uint32_t rm__tx_finish(rm__tx_entry *e, unsigned *removed);
 /* Removes the staged file of an entry that was never swapped. */
 void rm__tx_drop_staged(rm__tx_entry *e, unsigned *removed);
 
-/* }=====
- * {===== tx.c */
-
-/* Sets tx->msg and returns rc. */
+/* Sets tx->msg and returns rc (tx_journal.c). */
 uint32_t rm__tx_fail(rm_tx *tx, uint32_t rc, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

@@ -25,6 +25,9 @@
  * The parser trusts nothing: a staged or backup name must be a
  * ".NAME.rmtx-HEX" name in its target's own directory, so not even a
  * forged journal can make recovery rename or remove anything else.
+ *
+ * The transaction's messages and freeing are here too, below every
+ * other tx file.
  */
 #include "tx.h"
 
@@ -34,6 +37,41 @@
 #include <string.h>
 
 #define TX_SLOTS RM__TX_SLOTS
+
+/* {===== The transaction's own data: messages, freeing */
+
+uint32_t rm__tx_fail(rm_tx *tx, uint32_t rc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(tx->msg, sizeof tx->msg, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+const char *rm_tx_message(const rm_tx *tx) { return tx ? tx->msg : ""; }
+
+void rm__tx_apps_free(rm__tx_app *v, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) rm__launch_free(&v[i].launch);
+  free(v);
+}
+
+void rm__tx_clear(rm_tx *tx) {
+  size_t i;
+  for (i = 0; i < tx->n; i++) {
+    free(tx->e[i].target);
+    free(tx->e[i].staged);
+    free(tx->e[i].backup);
+  }
+  free(tx->e);
+  tx->e = NULL;
+  tx->n = tx->cap = 0;
+  rm__tx_apps_free(tx->apps, tx->n_apps);
+  tx->apps = NULL;
+  tx->n_apps = 0;
+}
+
+/* }===== */
 
 void rm__txj_name(char *buf, size_t cap, unsigned slot) {
   snprintf(buf, cap, "tx.%02u", slot);
