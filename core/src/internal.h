@@ -15,6 +15,8 @@
  * native.c    forwarding to the system's own Restart Manager (native.h)
  * error.c     names and sentences of the codes
  * util.c      allocation, string vectors, releases, the argument validators
+ * tx*.c       the upgrade transaction (tx.h has its files)
+ * trees.c     rm_register_trees: who uses anything under a directory
  * utf8.c      UTF-8 checks (the lowest file: it calls nothing of ours)
  * version.c   Debian's version order (calls nothing of ours either)
  * leftovers.c rm_get_stale_scripts, rm_get_kernel_info: what an upgrade

@@ -17,6 +17,8 @@
  * services.c  the service-manager dispatcher; svc_runit.c and
  *             svc_systemd.c behind its interface (services.h)
  * native.c    no native Restart Manager to forward to
+ * txfs.c      the transaction's renames, exchanges, links and removal;
+ *             txcopy.c its staged copies with their metadata
  */
 #ifndef RM_LINUX_H
 #define RM_LINUX_H
