@@ -464,6 +464,74 @@ static void test_codes(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
+/* On Linux a rename always succeeds: a holder that is not stopped (masked,
+ * or critical with RM_TX_ALLOW_REBOOT) keeps running the old file and is
+ * reported, and the commit says a reboot is required. */
+static void test_holder_not_stopped_keeps_old_file(void) {
+  const char *dir = rmt_tempdir();
+  char t[600], s2[600], buf[16];
+  rmt_child c;
+  rm_unique_process id;
+  rm_tx *tx;
+  rm_tx_report *rep = NULL;
+  uint32_t h;
+  FILE *self_hold;
+  unsigned i;
+  int found = 0;
+  rmt_fresh_store();
+  snprintf(t, sizeof t, "%s/held", dir);
+  snprintf(s2, sizeof s2, "%s/new", rmt_tempdir());
+  ASSERT_EQ(0, rmt_write_file(t, "old"));
+  ASSERT_EQ(0, rmt_write_file(s2, "new"));
+  APP(&c, &id, "--hold", t);
+  h = new_session();
+  ASSERT_OK(rm_add_filter(h, NULL, &id, NULL, RM_NO_SHUTDOWN));
+  ASSERT_OK(rm_tx_begin(h, 0, &tx));
+  ASSERT_OK(rm_tx_replace(tx, t, s2, 0));
+  ASSERT_EQ(RM_ERROR_SUCCESS_REBOOT_REQUIRED,
+            rm_tx_commit(tx, 0, 5000, NULL, NULL, &rep));
+  ASSERT_EQ(1, rep->committed);
+  read_at(dir, "held", buf, sizeof buf);
+  ASSERT_STR_EQ("new", buf);
+  ASSERT(child_running(&c));
+  for (i = 0; i < rep->n_apps; i++)
+    if (rep->apps[i].info.process.pid == (uint32_t)c.pid) {
+      found = 1;
+      ASSERT(rep->apps[i].info.app_status & RM_STATUS_SHUTDOWN_MASKED);
+      ASSERT_EQ(1, rep->apps[i].n_files);
+      ASSERT(rep->apps[i].files[0].how & RM_USE_OLDER_INODE);
+    }
+  ASSERT(found);
+  rm_tx_free_report(rep);
+  ASSERT_OK(rm_tx_end(tx));
+  ASSERT_OK(rm_end_session(h));
+
+  /* This process holds the target itself: critical (detected_self). */
+  self_hold = fopen(t, "r");
+  ASSERT(self_hold != NULL);
+  h = new_session();
+  ASSERT_OK(rm_tx_begin(h, 0, &tx));
+  ASSERT_OK(rm_tx_replace_data(tx, t, "newer", 5, 0));
+  ASSERT_EQ(RM_ERROR_FAIL_NOACTION_REBOOT,
+            rm_tx_commit(tx, 0, 5000, NULL, NULL, NULL));
+  read_at(dir, "held", buf, sizeof buf);
+  ASSERT_STR_EQ("new", buf);                 /* nothing replaced */
+  ASSERT_OK(rm_tx_end(tx));
+  ASSERT_OK(rm_tx_begin(h, 0, &tx));
+  ASSERT_OK(rm_tx_replace_data(tx, t, "newer", 5, 0));
+  ASSERT_EQ(RM_ERROR_SUCCESS_REBOOT_REQUIRED,
+            rm_tx_commit(tx, RM_TX_ALLOW_REBOOT, 5000, NULL, NULL, &rep));
+  ASSERT(rep->reboot_reasons & RM_REBOOT_REASON_DETECTED_SELF);
+  read_at(dir, "held", buf, sizeof buf);
+  ASSERT_STR_EQ("newer", buf);
+  rm_tx_free_report(rep);
+  fclose(self_hold);
+  ASSERT_OK(rm_tx_end(tx));
+  ASSERT_EQ(0, count_temps(dir));
+  ASSERT_EQ(0, count_journals());
+  ASSERT_OK(rm_end_session(h));
+}
+
 /* Who uses anything under a directory (rm_register_trees). */
 static void test_register_trees(void) {
   const char *dir = rmt_tempdir();
@@ -513,6 +581,7 @@ int main(int argc, char **argv) {
   RUN(test_third_of_five_swaps_fails_all_rolled_back);
   RUN(test_app_that_will_not_stop_nothing_replaced);
   RUN(test_app_that_fails_to_restart_keeps_new_files);
+  RUN(test_holder_not_stopped_keeps_old_file);
   RUN(test_register_trees);
   return rmt_finish();
 }
