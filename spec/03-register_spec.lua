@@ -32,7 +32,7 @@ describe("session:register{}", function()
   it("raises on an unknown option key", function()
     local s <close> = assert(rm.start_session())
     raises("bad argument #1 to 'register' (invalid option 'file'; valid: "
-           .. "files, processes, services)",
+           .. "files, processes, services, trees)",
            function() s:register{ file = { "/a" } } end)
     raises("invalid option key (a number)",
            function() s:register{ "/a" } end)

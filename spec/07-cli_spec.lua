@@ -184,7 +184,7 @@ describe("restartmgr who", function()
     local out, err, code = cli{ "who" }
     assert.equal(2, code)
     assert.equal("", out)
-    assert.equal("restartmgr: who needs at least one FILE (or -)\n",
+    assert.equal("restartmgr: who needs at least one FILE (or -, or --tree DIR)\n",
                  err:match("^[^\n]*\n"))
     out, err, code = cli{ "who", "--bogus", "/x" }
     assert.equal(2, code)

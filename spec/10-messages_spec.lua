@@ -150,6 +150,19 @@ describe("the REPL", function()
       restart = function(o) return s:restart(o) end,
       add_filter = function(o) return s:add_filter(o) end,
       remove_filter = function(o) return s:remove_filter(o) end,
+      transaction = function(o) return s:transaction(o) end,
+      replace = function(o)
+        local tx <close> = assert(s:transaction())
+        return tx:replace("/nonexistent/a", "/nonexistent/b", o)
+      end,
+      tree = function(o)
+        local tx <close> = assert(s:transaction())
+        return tx:tree("/nonexistent/a", "/nonexistent/b", o)
+      end,
+      commit = function(o)
+        local tx <close> = assert(s:transaction())
+        return tx:commit(o)
+      end,
     }
     local methods = {}
     for name, fn in pairs(calls) do

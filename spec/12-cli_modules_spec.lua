@@ -51,8 +51,8 @@ describe("restartmgr.cli modules", function()
     assert.equal("string", type(rm.version))
     assert.equal("restartmgr " .. rm.version, rm._VERSION)
     assert.equal(rm.version, cli.version)
-    assert.same({ "who", "stale", "shutdown", "restart", "session" },
-                cli.commands)
+    assert.same({ "who", "stale", "shutdown", "restart", "install",
+                  "recover", "session" }, cli.commands)
     for _, name in ipairs(cli.commands) do
       local m = require("restartmgr.cli." .. name)
       assert.equal("function", type(m.run))
@@ -85,7 +85,7 @@ describe("restartmgr.cli modules", function()
                     2 }, { out, err, code })
     end
     local cases = {
-      { who, {}, "who needs at least one FILE (or -)" },
+      { who, {}, "who needs at least one FILE (or -, or --tree DIR)" },
       { who, { "--json=yes", "/x" }, "--json=yes takes no value" },
       { stale, { "--dry-run" }, "--dry-run goes with --restart" },
       { stale, { "/x" }, "stale takes no FILE arguments" },

@@ -639,6 +639,228 @@ RM_EXTERN uint32_t rm_get_kernel_info(const char *root, rm_kernel_info *out);
 RM_EXTERN int rm_compare_versions(const char *a, const char *b);
 
 /* }===== */
+/* {===== Who uses a directory (extension): docs/transaction.md */
+
+/* Registers every regular file under the directories dirs[0..n_dirs)
+ * (absolute; walked now, without following links, at most 64 levels and
+ * 1,000,000 files), so that rm_get_list reports the processes that use
+ * anything under them: an extension (a directory given to
+ * rm_register_resources stays ACCESS_DENIED, Windows' rule).  Files that
+ * appear later are not registered; a file deleted before the walk is not
+ * found.  *n_files (may be NULL) receives how many files were registered.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL array or element, a path
+ * not absolute UTF-8, not a directory); RM_ERROR_FILE_NOT_FOUND (missing
+ * directory); RM_ERROR_ACCESS_DENIED (cannot be inspected); the codes of
+ * rm_register_resources. */
+RM_EXTERN uint32_t rm_register_trees(uint32_t session_handle, unsigned n_dirs,
+                                     const char *const dirs[],
+                                     unsigned *n_files);
+
+/* }===== */
+
+/* {===== The upgrade transaction (extension): docs/transaction.md
+ *
+ * Stage new files beside their targets, then commit: register the
+ * targets, list who uses them, shut those down, swap every target with
+ * its staged file keeping the old one as a backup, restart what was
+ * stopped, drop the backups.  Any failure after the first swap puts
+ * every old file back and restarts what was stopped.  A journal in the
+ * session store lets rm_tx_recover finish or undo a transaction whose
+ * installer died at any point. */
+
+/* Commit's result when the new files are in place but something still
+ * uses an old one until the next boot (a holder that was not stopped, a
+ * rename scheduled for the reboot on Windows): ERROR_SUCCESS_REBOOT_REQUIRED. */
+#define RM_ERROR_SUCCESS_REBOOT_REQUIRED 3010u
+
+/* A transaction (opaque).  Not thread-safe: one thread uses it. */
+typedef struct rm_tx rm_tx;
+
+/* rm_tx_begin flags. */
+#define RM_TX_DRY_RUN 0x1u        /* staging checks and plans but writes
+                                     nothing; commit lists who would be
+                                     stopped and stops nothing */
+
+/* Staging flags. */
+#define RM_TX_METADATA_FROM_SOURCE 0x1u  /* owner, group, mode and extended
+                                            attributes (ACLs, file
+                                            capabilities) from the source
+                                            instead of the target */
+#define RM_TX_REMOVE_MISSING       0x2u  /* rm_tx_tree: also remove what
+                                            the source tree lacks */
+
+/* rm_tx_commit flags: RM_FORCE_SHUTDOWN, RM_SHUTDOWN_ONLY_REGISTERED,
+ * and: */
+#define RM_TX_ALLOW_REBOOT 0x100u /* holders that cannot be stopped
+                                     (critical, masked) do not stop the
+                                     commit: files are replaced, they keep
+                                     the old ones, and the result is
+                                     RM_ERROR_SUCCESS_REBOOT_REQUIRED */
+
+/* Starts a transaction on a session (primary handle only).  *out is
+ * owned by the caller and released with rm_tx_end.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL out, unknown flags);
+ * RM_ERROR_INVALID_HANDLE; RM_ERROR_SESSION_CREDENTIAL_CONFLICT
+ * (secondary); RM_ERROR_REQUEST_OUT_OF_SEQUENCE (the session already
+ * has an open transaction); RM_ERROR_MAX_SESSIONS_REACHED (64
+ * transactions with journals in the store); RM_ERROR_SEM_TIMEOUT;
+ * RM_ERROR_WRITE_FAULT (journal not written); RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_tx_begin(uint32_t session_handle, uint32_t flags,
+                               rm_tx **out);
+
+/* Stages target (absolute; an existing file or link) to be replaced by a
+ * copy of source (absolute; a file, or a link staged as a link), written
+ * now beside the target under a fresh name, fsynced, with the target's
+ * owner, group, mode and extended attributes (RM_TX_METADATA_FROM_SOURCE:
+ * the source's).  Stops nothing.  On failure nothing of this call
+ * remains, and rm_tx_message names the culprit.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL tx, bad path, unknown
+ * flags, a target staged twice); RM_ERROR_FILE_NOT_FOUND (target or
+ * source missing); RM_ERROR_ACCESS_DENIED (EACCES, EPERM, EROFS; a
+ * directory in the way; a FIFO, device or unsafe directory: writable by
+ * other users); RM_ERROR_WRITE_FAULT (ENOSPC, EIO; the journal);
+ * RM_ERROR_REQUEST_OUT_OF_SEQUENCE (committed or ended transaction; the
+ * target belongs to another unfinished transaction: run rm_tx_recover,
+ * `restartmgr recover`); RM_ERROR_SEM_TIMEOUT; RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_tx_replace(rm_tx *tx, const char *target,
+                                 const char *source, uint32_t flags);
+
+/* rm_tx_replace from len bytes at data.  The same codes. */
+RM_EXTERN uint32_t rm_tx_replace_data(rm_tx *tx, const char *target,
+                                      const void *data, size_t len,
+                                      uint32_t flags);
+
+/* Stages a new file (or link, or whole directory) target, which must not
+ * exist, as a copy of source: the source's mode and extended attributes,
+ * the caller as owner (RM_TX_METADATA_FROM_SOURCE: the source's owner
+ * too).  The codes of rm_tx_replace; RM_ERROR_ACCESS_DENIED also when
+ * target exists. */
+RM_EXTERN uint32_t rm_tx_add(rm_tx *tx, const char *target,
+                             const char *source, uint32_t flags);
+
+/* Stages the removal of target (a file, link or directory with its
+ * content).  Nothing is written until commit.  The codes of
+ * rm_tx_replace. */
+RM_EXTERN uint32_t rm_tx_remove(rm_tx *tx, const char *target);
+
+/* Stages the directory dest to become the tree src: files and links that
+ * differ are replaced, those only in src added (new directories whole),
+ * and with RM_TX_REMOVE_MISSING those only in dest removed.  Links are
+ * kept as links; a file where the other tree has a directory (or the
+ * reverse) is RM_ERROR_ACCESS_DENIED.  *staged (may be NULL) receives
+ * how many entries it staged.  The codes of rm_tx_replace. */
+RM_EXTERN uint32_t rm_tx_tree(rm_tx *tx, const char *dest, const char *src,
+                              uint32_t flags, unsigned *staged);
+
+/* What happened to one staged entry: rm_tx_file.outcome. */
+#define RM_TX_FILE_STAGED   0u    /* not committed (dry run, or failure
+                                     before the swap): old file in place */
+#define RM_TX_FILE_NEW      1u    /* the new file is in place */
+#define RM_TX_FILE_OLD      2u    /* swapped, then rolled back */
+#define RM_TX_FILE_AT_REBOOT 3u   /* replaced at the next boot (Windows) */
+
+/* rm_tx_file.action */
+#define RM_TX_ACTION_REPLACE 1u
+#define RM_TX_ACTION_ADD     2u
+#define RM_TX_ACTION_REMOVE  3u
+
+/* One entry of a commit's report. */
+typedef struct rm_tx_file {
+  char *target;             /* owned by the report */
+  uint32_t action;          /* RM_TX_ACTION_* */
+  uint32_t outcome;         /* RM_TX_FILE_* */
+  int32_t error;            /* OS error of this entry's failure, or 0 */
+} rm_tx_file;
+
+/* A commit's report: allocated by the library, released with
+ * rm_tx_free_report. */
+typedef struct rm_tx_report {
+  uint32_t result;          /* what rm_tx_commit returned */
+  int committed;            /* 1: the new files are in place */
+  int rolled_back;          /* 1: swapped files were put back */
+  unsigned n_files;
+  rm_tx_file *files;
+  unsigned n_apps;
+  rm_app_info *apps;        /* the session's list after the commit: what
+                               was stopped, restarted (restart outcome),
+                               and holders still running old files */
+  uint32_t reboot_reasons;  /* of the holders that were not stopped */
+  char *message;            /* what happened, naming the culprit */
+} rm_tx_report;
+
+/* Commits (see above).  flags: RM_FORCE_SHUTDOWN,
+ * RM_SHUTDOWN_ONLY_REGISTERED, RM_TX_ALLOW_REBOOT.  timeout_ms: the
+ * shutdown timeout for apps and services (0: the session's).  status
+ * (may be NULL) gets 0..100 across shutdown and restart;
+ * rm_cancel_current_task on the session before the backups are dropped
+ * rolls everything back.  *report (may be NULL) receives the report,
+ * also on failure.  An app that fails to restart after a successful
+ * swap keeps the new files: RM_ERROR_FAIL_RESTART with committed = 1
+ * (docs/transaction.md, "When an app does not restart").
+ * Returns RM_OK; RM_ERROR_SUCCESS_REBOOT_REQUIRED; RM_ERROR_FAIL_RESTART;
+ * RM_ERROR_FAIL_NOACTION_REBOOT, RM_ERROR_FAIL_SHUTDOWN and
+ * RM_ERROR_CANCELLED (nothing replaced; what was stopped is restarted);
+ * RM_ERROR_ACCESS_DENIED (a swap failed: everything rolled back);
+ * RM_ERROR_BAD_ARGUMENTS; RM_ERROR_REQUEST_OUT_OF_SEQUENCE (committed
+ * or ended); RM_ERROR_INVALID_HANDLE; RM_ERROR_SEM_TIMEOUT;
+ * RM_ERROR_WRITE_FAULT (journal or store); RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_tx_commit(rm_tx *tx, uint32_t flags,
+                                uint32_t timeout_ms,
+                                rm_status_callback status, void *context,
+                                rm_tx_report **report);
+
+/* Drops everything staged (before commit).  Idempotent.
+ * Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL);
+ * RM_ERROR_REQUEST_OUT_OF_SEQUENCE (already committed);
+ * RM_ERROR_WRITE_FAULT (a staged file or the journal could not be
+ * removed; rm_tx_recover will). */
+RM_EXTERN uint32_t rm_tx_rollback(rm_tx *tx);
+
+/* Ends a transaction: rolls back an uncommitted one, frees tx.  NULL is
+ * a no-op.  Returns rm_tx_rollback's code, or RM_OK. */
+RM_EXTERN uint32_t rm_tx_end(rm_tx *tx);
+
+/* The last failure of tx as a sentence naming the culprit ("" when
+ * none).  Valid until the next call on tx. */
+RM_EXTERN const char *rm_tx_message(const rm_tx *tx);
+
+/* Releases a report.  NULL is a no-op. */
+RM_EXTERN void rm_tx_free_report(rm_tx_report *report);
+
+/* What rm_tx_recover did to one abandoned transaction. */
+#define RM_TX_RECOVERED_ROLLED_BACK 1u   /* the old files are in place */
+#define RM_TX_RECOVERED_COMPLETED   2u   /* the new files are in place */
+
+typedef struct rm_tx_recovered {
+  char key[RM_SESSION_KEY_CHARS + 1];   /* its session */
+  rm_unique_process owner;              /* the installer that died */
+  uint32_t decision;                    /* RM_TX_RECOVERED_* */
+  unsigned n_files;                     /* entries it had staged */
+  unsigned n_removed;                   /* staged and backup files removed */
+  unsigned n_restarted;                 /* apps and services started */
+  unsigned n_restart_failed;
+  unsigned n_reboot_cleared;            /* pending renames dropped
+                                           (Windows) */
+  char *message;                        /* a sentence */
+} rm_tx_recovered;
+
+/* Finishes or undoes every transaction of the caller's store whose
+ * installer died: before the last swap, every old file is put back;
+ * after it, the new ones stay.  Then starts every app and service the
+ * installer stopped (not those running again), removes staged and backup
+ * files and the journal.  Live installers' transactions are left alone.
+ * *out (NULL when *n is 0) is released with rm_tx_free_recovered.
+ * Returns RM_OK; RM_ERROR_FAIL_RESTART (done, but an app did not
+ * start); RM_ERROR_ACCESS_DENIED (a file could not be put back: the
+ * journal is kept for another try); RM_ERROR_BAD_ARGUMENTS (NULL
+ * pointer); RM_ERROR_SEM_TIMEOUT; RM_ERROR_WRITE_FAULT;
+ * RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_tx_recover(rm_tx_recovered **out, unsigned *n);
+
+/* Releases what rm_tx_recover returned.  NULL is a no-op. */
+RM_EXTERN void rm_tx_free_recovered(rm_tx_recovered *v, unsigned n);
+
+/* }===== */
 
 #ifdef __cplusplus
 }

@@ -35,7 +35,10 @@
   XX(1219, "ERROR_SESSION_CREDENTIAL_CONFLICT",                              \
      "The session key is not valid, the session has ended, or the caller "   \
      "is not the session's primary installer.")                              \
-  XX(1223, "ERROR_CANCELLED", "The operation was cancelled.")
+  XX(1223, "ERROR_CANCELLED", "The operation was cancelled.")                \
+  XX(3010, "ERROR_SUCCESS_REBOOT_REQUIRED",                                  \
+     "The new files are in place; something keeps using an old one until "   \
+     "the next boot.")
 
 const char *rm_error_name(uint32_t code) {
   switch (code) {

@@ -16,6 +16,8 @@
  * native.c    forwarding to the system's own Restart Manager (native.h)
  * error.c     names and sentences of the codes
  * util.c      allocation, string vectors, releases, the argument validators
+ * tx*.c       the upgrade transaction (tx.h has its files)
+ * trees.c     rm_register_trees: who uses anything under a directory
  * utf8.c      UTF-8 checks (the lowest file: it calls nothing of ours)
  * version.c   Debian's version order (calls nothing of ours either)
  * leftovers.c rm_get_stale_scripts, rm_get_kernel_info: what an upgrade
@@ -258,6 +260,16 @@ unsigned rm__lock_timeout(void);
 /* The shutdown timeouts in force for a handle. */
 unsigned rm__app_timeout(const rm__handle *h);
 unsigned rm__service_timeout(const rm__handle *h);
+
+/* }=====
+ * {===== shutdown.c: for the transaction */
+
+/* rm_shutdown with internal flags: RM__SHUTDOWN_PAST_REASONS stops what
+ * can be stopped even when an entry causes a reboot reason (critical
+ * entries are never acted on); the transaction's RM_TX_ALLOW_REBOOT. */
+#define RM__SHUTDOWN_PAST_REASONS 0x80000000u
+uint32_t rm__shutdown(uint32_t session_handle, uint32_t flags,
+                      rm_status_callback status, void *context);
 
 /* }=====
  * {===== list.c: the computed list */

@@ -13,6 +13,8 @@
 
 #include "restartmgr.h"
 
+struct rm__strv;
+
 /* {===== Process identity, time, randomness, threads */
 
 /* Fills buf with n bytes from the OS CSPRNG (getrandom, BCryptGenRandom).
@@ -326,6 +328,95 @@ void rm__script_verdicts_free(rm__script_verdict *v, size_t n);
 
 /* rm_get_kernel_info with root checked (absolute or NULL). */
 uint32_t rm__os_kernel_info(const char *root, rm_kernel_info *out);
+
+/* }=====
+ * {===== Transaction files (tx*.c): staging, swapping, removing
+ *
+ * Paths are absolute.  err receives the OS error (errno, GetLastError)
+ * of a failure, for the message; rm__os_tx_strerror names it. */
+
+/* Internal code: the operation does not exist here (ERROR_INVALID_FUNCTION). */
+#define RM__TX_UNSUPPORTED 1u
+
+/* What a path is, not following a final link. */
+#define RM__TX_NONE 0u                 /* nothing there */
+#define RM__TX_FILE 1u                 /* a regular file */
+#define RM__TX_DIR  2u
+#define RM__TX_LINK 3u                 /* a symbolic link */
+#define RM__TX_OTHER 4u                /* FIFO, device, socket */
+
+/* Type and identity of path (not following a final link).  RM_OK (type
+ * RM__TX_NONE when missing), RM_ERROR_ACCESS_DENIED. */
+uint32_t rm__os_tx_lstat(const char *path, uint32_t *type, rm__file_id *id,
+                         int *err);
+
+/* The offset of the last component of path (after its last separator). */
+size_t rm__os_tx_base(const char *path);
+
+/* Whether the directory dir may hold a transaction's files: a directory
+ * (reached as given), owned by the caller or the administrator, not
+ * writable by other users unless sticky.  RM_OK, RM_ERROR_FILE_NOT_FOUND,
+ * RM_ERROR_ACCESS_DENIED. */
+uint32_t rm__os_tx_dir_safe(const char *dir, int *err);
+
+/* Creates staged (exclusively, never through a link) as a copy of
+ * source (a file, a symbolic link kept as a link, or a directory copied
+ * whole), or of data[len] when source is NULL; with the owner, group,
+ * mode and extended attributes (ACLs, file capabilities) of meta (a path,
+ * not followed; NULL: the source's mode and the caller's owner), and
+ * makes it durable (fsync of the file and of its directory).  What it
+ * created is removed on failure.  *id receives its identity.  RM_OK,
+ * RM_ERROR_FILE_NOT_FOUND (source missing), RM_ERROR_ACCESS_DENIED
+ * (EACCES, EPERM, EROFS, EEXIST, a link or FIFO in the way),
+ * RM_ERROR_WRITE_FAULT (ENOSPC, EIO, ...), RM_ERROR_OUTOFMEMORY; *culprit
+ * receives the path that failed (one of the arguments, or inside a
+ * copied directory: malloc'd, may be NULL). */
+uint32_t rm__os_tx_copy(const char *staged, const char *source,
+                        const void *data, size_t len, const char *meta,
+                        rm__file_id *id, int *err, char **culprit);
+
+/* 1 when the regular files or links a and b have the same content (bytes,
+ * or link text); 0 when not or unreadable. */
+int rm__os_tx_same(const char *a, const char *b);
+
+/* The names in directory dir (no "." or ".."), not following a final
+ * link.  RM_OK, RM_ERROR_ACCESS_DENIED, RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_tx_list(const char *dir, struct rm__strv *names, int *err);
+
+/* Exchanges a and b atomically.  RM_OK; RM__TX_UNSUPPORTED when
+ * the file system or OS cannot (the caller falls back on link+rename);
+ * RM_ERROR_ACCESS_DENIED. */
+uint32_t rm__os_tx_exchange(const char *a, const char *b, int *err);
+
+/* A second name to for the file from (a hard link; never replaces).
+ * RM_OK, RM__TX_UNSUPPORTED (no hard links here),
+ * RM_ERROR_ACCESS_DENIED (also when to exists). */
+uint32_t rm__os_tx_link(const char *from, const char *to, int *err);
+
+/* Renames from to to atomically; replacing what is at to unless
+ * noreplace.  RM_OK, RM_ERROR_ACCESS_DENIED. */
+uint32_t rm__os_tx_rename(const char *from, const char *to, int noreplace,
+                          int *err);
+
+/* Removes path: a file, a link, or a directory with everything under it,
+ * never following a link.  Missing is RM_OK.  RM_ERROR_ACCESS_DENIED. */
+uint32_t rm__os_tx_remove(const char *path, int *err);
+
+/* Makes the directory entries of path's directory durable (fsync). */
+void rm__os_tx_sync_parent(const char *path);
+
+/* Ends the calling process at once, as kill -9 would (the journal's
+ * crash-test hook). */
+void rm__os_tx_die(void);
+
+/* A sentence for an OS error number.  Static or thread-local string. */
+const char *rm__os_tx_strerror(int err);
+
+/* Windows: schedules from to replace to at the next boot
+ * (MoveFileEx(MOVEFILE_DELAY_UNTIL_REBOOT)), and drops such entries
+ * naming path.  Linux never needs it: RM__TX_UNSUPPORTED. */
+uint32_t rm__os_tx_at_reboot(const char *from, const char *to, int *err);
+uint32_t rm__os_tx_clear_reboot(const char *path, unsigned *cleared);
 
 /* }===== */
 

@@ -465,6 +465,7 @@ static uint32_t shutdown_session(rm__handle *h, uint32_t flags,
   rm__record_free(&r);
   if (rc != RM_OK) return rc;
 
+  if (flags & RM__SHUTDOWN_PAST_REASONS) reasons = RM_REBOOT_REASON_NONE;
   if (reasons != RM_REBOOT_REASON_NONE || blocked) {
     rm__targets_free(&plan);
     rc = mark_called(h);
@@ -510,6 +511,16 @@ uint32_t rm_shutdown(uint32_t session_handle, uint32_t action_flags,
     rc = RM_ERROR_BAD_ARGUMENTS;
   else
     rc = shutdown_session(h, action_flags, status, context);
+  rm__leave(h, 1);
+  return rc;
+}
+
+uint32_t rm__shutdown(uint32_t session_handle, uint32_t flags,
+                      rm_status_callback status, void *context) {
+  rm__handle *h;
+  uint32_t rc = rm__enter(session_handle, 1, 1, &h);
+  if (rc != RM_OK) return rc;
+  rc = shutdown_session(h, flags, status, context);
   rm__leave(h, 1);
   return rc;
 }

@@ -7,7 +7,7 @@
 -- main(argv) dispatches argv[1] to the subcommand module
 -- restartmgr.cli.<name> and returns its exit code; nothing here or below
 -- calls os.exit.  Calls run one way: this module -> the subcommand
--- modules (who, stale, shutdown, restart, session) -> the helpers
+-- modules (who, stale, shutdown, restart, install, recover, session) -> the helpers
 -- (control, apps, args, json, proc, output); a subcommand never requires
 -- another one.
 --
@@ -30,7 +30,8 @@ local M = {}
 M.version = rm.version
 
 -- The subcommands, in the order the help lists them.
-M.commands = { "who", "stale", "shutdown", "restart", "session" }
+M.commands = { "who", "stale", "shutdown", "restart", "install", "recover",
+               "session" }
 
 M.help = [[
 usage: restartmgr COMMAND [options] [arguments]
@@ -40,6 +41,10 @@ usage: restartmgr COMMAND [options] [arguments]
                        files after an upgrade; --restart restarts them
   shutdown FILE...     stop the processes and services that use them
   restart FILE...      stop them, then start them again
+  install --from DIR TARGET... | --tree SRC DEST
+                       replace files as one transaction: stage, stop,
+                       swap, restart; all or nothing
+  recover              finish or undo the transactions of dead installers
   session              the sessions of this user's session store
 
 restartmgr COMMAND --help explains each; man restartmgr has it all.

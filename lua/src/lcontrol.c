@@ -3,8 +3,8 @@
  * lcontrol.c: s:shutdown{}, s:restart{}, s:cancel() and the filters.
  *
  * Progress callbacks (the luaexpat pattern; docs/lua.md, Progress): the core
- * calls progress_thunk on this thread with a context that lives on this
- * C stack and holds the lua_State of the current call (never one saved
+ * calls rm__lua_progress_thunk on this thread with a context that lives on
+ * this C stack and holds the lua_State of the current call (never one saved
  * in the session).  The thunk runs the Lua function under lua_pcall.  If
  * it raises, the error object goes into a reserved stack slot and the
  * task is cancelled; once the core has returned, the object is raised
@@ -31,21 +31,11 @@ const char *const rm__lua_remove_filter_keys[] = {"file", "process",
 /* }=====
  * {===== Progress callbacks */
 
-/* The context of one shutdown or restart call. */
-typedef struct progress_ctx {
-  lua_State *L;           /* the caller's state, for this call only */
-  int fn;                 /* stack index of the callable, 0: none */
-  int err;                /* stack index of the slot for a raised error */
-  uint32_t handle;
-  int raised;             /* the callback raised: object in slot err */
-  int stopped;            /* the callback returned false */
-} progress_ctx;
-
 /* Called by the core.  The stack has room (checked before the core call),
  * and pushing a value or an integer allocates nothing, so nothing here
  * can raise outside lua_pcall. */
-static void progress_thunk(unsigned percent, void *context) {
-  progress_ctx *c = context;
+void rm__lua_progress_thunk(unsigned percent, void *context) {
+  rm__lua_progress *c = context;
   lua_State *L = c->L;
   if (c->raised || c->stopped) return;             /* already cancelling */
   lua_pushvalue(L, c->fn);
@@ -66,8 +56,8 @@ static void progress_thunk(unsigned percent, void *context) {
 /* Reads the optional progress field of the options at arg (nil or a
  * table) and sets up the context: the callable and an error slot are
  * pushed on the stack. */
-static void progress_setup(lua_State *L, int arg, rm__lua_session *s,
-                           progress_ctx *c) {
+void rm__lua_progress_setup(lua_State *L, int arg, rm__lua_session *s,
+                            rm__lua_progress *c) {
   memset(c, 0, sizeof *c);
   c->L = L;
   c->handle = s->handle;
@@ -79,8 +69,8 @@ static void progress_setup(lua_State *L, int arg, rm__lua_session *s,
 }
 
 /* After the core returned: re-raise a callback's error, else report. */
-static int progress_finish(lua_State *L, progress_ctx *c, uint32_t rc,
-                           const char *what) {
+int rm__lua_progress_finish(lua_State *L, rm__lua_progress *c, uint32_t rc,
+                            const char *what) {
   if (c->raised) {
     lua_pushvalue(L, c->err);
     return lua_error(L);
@@ -97,7 +87,7 @@ static void check_opts(lua_State *L, int arg, const char *const keys[]) {
  * {===== Shutdown, restart, cancel */
 
 /* The timeout option in ms: seconds, positive, at most about 49 days. */
-static uint32_t timeout_ms(lua_State *L, int arg, lua_Number seconds) {
+uint32_t rm__lua_timeout_ms(lua_State *L, int arg, lua_Number seconds) {
   lua_Number ms = ceil(seconds * 1000);
   if (!(seconds > 0) || !(ms < (lua_Number)UINT32_MAX))
     luaL_argerror(L, arg, "field 'timeout' must be a positive number of "
@@ -112,7 +102,7 @@ int rm__lua_shutdown(lua_State *L) {
   int force = 0, only_registered = 0, in_place = 0, has_timeout = 0;
   lua_Number seconds = 0;
   uint32_t flags = 0, ms = 0, rc;
-  progress_ctx c;
+  rm__lua_progress c;
 
   check_opts(L, 2, rm__lua_shutdown_keys);
   if (!lua_isnoneornil(L, 2)) {
@@ -120,9 +110,9 @@ int rm__lua_shutdown(lua_State *L) {
     rm__lua_opt_boolean(L, 2, "only_registered", &only_registered);
     rm__lua_opt_boolean(L, 2, "services_in_place", &in_place);
     has_timeout = rm__lua_opt_number(L, 2, "timeout", &seconds);
-    if (has_timeout) ms = timeout_ms(L, 2, seconds);
+    if (has_timeout) ms = rm__lua_timeout_ms(L, 2, seconds);
   }
-  progress_setup(L, 2, s, &c);
+  rm__lua_progress_setup(L, 2, s, &c);
   if (force) flags |= RM_FORCE_SHUTDOWN;
   if (only_registered) flags |= RM_SHUTDOWN_ONLY_REGISTERED;
   if (in_place) flags |= RM_SHUTDOWN_SERVICES_IN_PLACE;
@@ -130,26 +120,26 @@ int rm__lua_shutdown(lua_State *L) {
   /* Nothing below raises until the core has returned. */
   if (has_timeout) (void)rm_set_timeouts(s->handle, ms, ms);
   s->busy = 1;
-  rc = rm_shutdown(s->handle, flags, c.fn ? progress_thunk : NULL, &c);
+  rc = rm_shutdown(s->handle, flags, c.fn ? rm__lua_progress_thunk : NULL, &c);
   s->busy = 0;
   if (has_timeout) (void)rm_set_timeouts(s->handle, 0, 0);
-  return progress_finish(L, &c, rc, "shutdown");
+  return rm__lua_progress_finish(L, &c, rc, "shutdown");
 }
 
 /* s:restart{ progress = } -> true | fail, msg, code (, failures when some
  * restarts failed: see lrestart.c) */
 int rm__lua_restart(lua_State *L) {
   rm__lua_session *s = rm__lua_check(L, 1);
-  progress_ctx c;
+  rm__lua_progress c;
   uint32_t rc;
   check_opts(L, 2, rm__lua_restart_keys);
-  progress_setup(L, 2, s, &c);
+  rm__lua_progress_setup(L, 2, s, &c);
   s->busy = 1;
-  rc = rm_restart(s->handle, 0, c.fn ? progress_thunk : NULL, &c);
+  rc = rm_restart(s->handle, 0, c.fn ? rm__lua_progress_thunk : NULL, &c);
   s->busy = 0;
   if (rc == RM_ERROR_FAIL_RESTART && !c.raised)
     return rm__lua_restart_failed(L, s->handle, rc);
-  return progress_finish(L, &c, rc, "restart");
+  return rm__lua_progress_finish(L, &c, rc, "restart");
 }
 
 /* s:cancel() -> true | fail, msg, code.  Allowed inside the session's own

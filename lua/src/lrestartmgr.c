@@ -210,6 +210,7 @@ static const luaL_Reg session_methods[] = {
   {"remove_filter", rm__lua_remove_filter},
   {"restart", rm__lua_restart},
   {"shutdown", rm__lua_shutdown},
+  {"transaction", rm__lua_transaction},
   {NULL, NULL}
 };
 
@@ -226,6 +227,7 @@ static const luaL_Reg module_functions[] = {
   {"exit_after", m_exit_after},
   {"join_session", m_join_session},
   {"process", m_process},
+  {"recover", rm__lua_recover},
   {"sessions", rm__lua_sessions},
   {"start_session", m_start_session},
   {"store_path", m_store_path},
@@ -243,7 +245,7 @@ static const uint32_t all_codes[] = {
   RM_ERROR_FAIL_NOACTION_REBOOT, RM_ERROR_FAIL_SHUTDOWN,
   RM_ERROR_FAIL_RESTART, RM_ERROR_MAX_SESSIONS_REACHED,
   RM_ERROR_REQUEST_OUT_OF_SEQUENCE, RM_ERROR_SESSION_CREDENTIAL_CONFLICT,
-  RM_ERROR_CANCELLED
+  RM_ERROR_CANCELLED, RM_ERROR_SUCCESS_REBOOT_REQUIRED
 };
 
 /* rm.errors: name -> number and number -> name. */
@@ -269,6 +271,10 @@ static const struct {
   {"restart", rm__lua_restart_keys},
   {"add_filter", rm__lua_add_filter_keys},
   {"remove_filter", rm__lua_remove_filter_keys},
+  {"transaction", rm__lua_transaction_keys},
+  {"replace", rm__lua_stage_keys},
+  {"tree", rm__lua_tree_keys},
+  {"commit", rm__lua_commit_keys},
 };
 
 static void push_options(lua_State *L) {
@@ -294,6 +300,7 @@ RM_LUA_EXPORT int luaopen_restartmgr(lua_State *L) {
   lua_pop(L, 1);
 
   rm__lua_show_init(L);
+  rm__lua_tx_init(L);
 
   luaL_newlib(L, module_functions);                /* rm */
   rm__lua_restart_functions(L);

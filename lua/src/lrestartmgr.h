@@ -212,6 +212,53 @@ extern const rm__lua_bit_name rm__lua_reboot_names[];
 void rm__lua_push_set(lua_State *L, uint32_t bits,
                       const rm__lua_bit_name *names);
 
+/* }=====
+ * {===== lcontrol.c: progress callbacks, shared with ltx.c */
+
+/* The context of one call that reports progress. */
+typedef struct rm__lua_progress {
+  lua_State *L;           /* the caller's state, for this call only */
+  int fn;                 /* stack index of the callable, 0: none */
+  int err;                /* stack index of the slot for a raised error */
+  uint32_t handle;
+  int raised;             /* the callback raised: object in slot err */
+  int stopped;            /* the callback returned false */
+} rm__lua_progress;
+
+/* Reads the progress field of the options at arg and pushes the callable
+ * and an error slot; the core's callback is rm__lua_progress_thunk with
+ * the context c; after the core returned, rm__lua_progress_finish
+ * re-raises a callback's error or reports rc. */
+void rm__lua_progress_setup(lua_State *L, int arg, rm__lua_session *s,
+                            rm__lua_progress *c);
+void rm__lua_progress_thunk(unsigned percent, void *context);
+int rm__lua_progress_finish(lua_State *L, rm__lua_progress *c, uint32_t rc,
+                            const char *what);
+
+/* The timeout option (seconds) in ms; raises unless positive and below
+ * about 49 days. */
+uint32_t rm__lua_timeout_ms(lua_State *L, int arg, lua_Number seconds);
+
+/* }=====
+ * {===== ltx.c: transactions */
+
+#define RM_LUA_TX "restartmgr.transaction"
+
+/* s:transaction{ dry_run = } and rm.recover(); rm__lua_tx_init creates
+ * the metatable (at luaopen). */
+int rm__lua_transaction(lua_State *L);
+int rm__lua_recover(lua_State *L);
+void rm__lua_tx_init(lua_State *L);
+
+/* The option keys of transaction, tree and commit (NULL-terminated). */
+extern const char *const rm__lua_transaction_keys[];
+extern const char *const rm__lua_stage_keys[];
+extern const char *const rm__lua_tree_keys[];
+extern const char *const rm__lua_commit_keys[];
+
+/* Pushes one app entry as s:list() shows it (lsession.c). */
+void rm__lua_push_app(lua_State *L, const rm_app_info *a);
+
 /* }===== */
 
 #endif /* LRESTARTMGR_H */

@@ -19,7 +19,7 @@
 
 /* The option keys of s:register (rm.options.register shows them). */
 const char *const rm__lua_register_keys[] = {"files", "processes",
-                                             "services", NULL};
+                                             "services", "trees", NULL};
 
 /* Checks that every element of the array at idx is a string. */
 static void check_strings(lua_State *L, int arg, int idx, lua_Integer n,
@@ -80,16 +80,19 @@ static int process_restart(lua_State *L, int idx, lua_Integer i,
   return bad;
 }
 
-/* s:register{ files =, processes =, services = } -> true | fail, msg, code
+/* s:register{ files =, processes =, services =, trees = }
+ *   -> true | fail, msg, code
+ * trees (an extension, rm_register_trees): every file under each
+ * directory, so list reports who uses anything under it.
  * A process given as a table may carry restart = { argv... } and cwd =:
  * its restart registration (lrestart.c), stored before the resources. */
 int rm__lua_register(lua_State *L) {
   static const char *const process_keys[] = {"restart", "cwd", NULL};
   rm__lua_session *s = rm__lua_check(L, 1);
-  lua_Integer nf, np, ns, i;
-  int fi, pi, si, bad = 0;
+  lua_Integer nf, np, ns, nt, i;
+  int fi, pi, si, ti, bad = 0;
   rm_unique_process *procs, dummy;
-  const char **files, **services, ***commands, **cwds;
+  const char **files, **services, ***commands, **cwds, **trees;
   uint32_t rc;
 
   rm__lua_check_keys(L, 2, 2, rm__lua_register_keys, NULL);
@@ -99,6 +102,10 @@ int rm__lua_register(lua_State *L) {
   pi = np < 0 ? 0 : lua_gettop(L);
   ns = rm__lua_opt_array(L, 2, "services");
   si = ns < 0 ? 0 : lua_gettop(L);
+  nt = rm__lua_opt_array(L, 2, "trees");
+  ti = nt < 0 ? 0 : lua_gettop(L);
+  if (nt < 0) nt = 0;
+  if (nt > 0xFFFF) luaL_argerror(L, 2, "too many trees in one call");
   if (nf < 0) nf = 0;
   if (np < 0) np = 0;
   if (ns < 0) ns = 0;
@@ -108,6 +115,7 @@ int rm__lua_register(lua_State *L) {
   /* Pass 1: types only. */
   check_strings(L, 2, fi, nf, "files");
   check_strings(L, 2, si, ns, "services");
+  check_strings(L, 2, ti, nt, "trees");
   for (i = 1; i <= np; i++) {
     lua_rawgeti(L, pi, i);
     lua_pushfstring(L, "processes[%I]", i);
@@ -126,6 +134,8 @@ int rm__lua_register(lua_State *L) {
   commands = (const char ***)(void *)(cwds + np + 1);
   get_strings(L, fi, nf, files);
   get_strings(L, si, ns, services);
+  trees = lua_newuserdatauv(L, (size_t)(nt + 1) * sizeof(char *), 0);
+  get_strings(L, ti, nt, trees);
   /* Pass 3: the first culprit, named (lcheck.c), before the core runs. */
   for (i = 1; i <= nf; i++) {
     size_t len;
@@ -135,6 +145,17 @@ int rm__lua_register(lua_State *L) {
     lua_pushfstring(L, "files[%I]", i);
     n = rm__lua_check_path(L, "register", lua_tostring(L, -1), files[i - 1],
                            len, 1);
+    if (n) return n;
+    lua_pop(L, 2);
+  }
+  for (i = 1; i <= nt; i++) {
+    size_t len;
+    int n;
+    lua_rawgeti(L, ti, i);
+    (void)lua_tolstring(L, -1, &len);
+    lua_pushfstring(L, "trees[%I]", i);
+    n = rm__lua_check_path(L, "register", lua_tostring(L, -1), trees[i - 1],
+                           len, 0);
     if (n) return n;
     lua_pop(L, 2);
   }
@@ -178,6 +199,8 @@ int rm__lua_register(lua_State *L) {
 
   rc = rm_register_resources(s->handle, (unsigned)nf, files, (unsigned)np,
                              procs, (unsigned)ns, services);
+  if (rc == RM_OK && nt > 0)
+    rc = rm_register_trees(s->handle, (unsigned)nt, trees, NULL);
   return rm__lua_result(L, rc, "register");
 }
 
@@ -205,7 +228,7 @@ static const rm__lua_bit_name use_names[] = {
 };
 
 /* Pushes one entry of the apps array. */
-static void push_app(lua_State *L, const rm_app_info *a) {
+void rm__lua_push_app(lua_State *L, const rm_app_info *a) {
   const rm_process_info *p = &a->info;
   unsigned k;
   lua_createtable(L, 0, 11);
@@ -261,7 +284,7 @@ static int build_list(lua_State *L) {
   unsigned i;
   lua_createtable(L, (int)r->n, 0);
   for (i = 0; i < r->n; i++) {
-    push_app(L, &r->apps[i]);
+    rm__lua_push_app(L, &r->apps[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   rm__lua_push_set(L, r->reasons, rm__lua_reboot_names);

@@ -19,6 +19,8 @@
  *             svc_systemd.c and svc_systemd_ctl.c behind its interface,
  *             pidwatch.c (services.h)
  * native.c    no native Restart Manager to forward to
+ * txfs.c      the transaction's renames, exchanges, links and removal;
+ *             txcopy.c its staged copies with their metadata
  */
 #ifndef RM_LINUX_H
 #define RM_LINUX_H

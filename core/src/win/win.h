@@ -18,6 +18,8 @@
  * launch.c    rm__os_capture, rm__os_launch
  * restartreg.c RegisterApplicationRestart: who Windows restarts, and how
  * native.c    RESTARTMGR_BACKEND=native: forwarding to Rstrtmgr.dll
+ * txfs.c      the transaction's files: staging, renames, removal, and
+ *             renames at the next boot (PendingFileRenameOperations)
  *
  * The public API is UTF-8; UTF-16 appears only in calls to Windows, through
  * the converters below.  Identity of a process is (pid, creation FILETIME)

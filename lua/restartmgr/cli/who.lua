@@ -26,6 +26,7 @@ local M = {}
 local WHO_HELP = [[
 usage: restartmgr who [--json] FILE...
        restartmgr who [--json] -        (newline-separated paths on stdin)
+       restartmgr who [--json] --tree DIR [FILE...]
 
 Lists the processes that use the files: one line per process and file,
 with PID, USER, TYPE, SERVICE, NAME, HOW and, for critical entries, the
@@ -45,6 +46,8 @@ still checked (a missing path may still be held as an older copy).
 Relative paths are taken from the current directory.  restartmgr leaves
 itself out.
 
+  --tree DIR  every file under DIR (repeatable): who uses anything under
+              it (an extension; the files are those there now)
   --json   one JSON object (fields: restartmgr(1))
 
 Exit status (as fuser's): 0 at least one file is in use, 1 none is,
@@ -52,9 +55,17 @@ Exit status (as fuser's): 0 at least one file is in use, 1 none is,
 ]]
 
 local function who(argv)
-  local opts, words, bad = parse(argv, { json = "flag", help = WHO_HELP },
-                                 WHO_HELP)
-  if #words == 0 then bad("who needs at least one FILE (or -)") end
+  local opts, words, bad = parse(argv, { json = "flag", tree = "list",
+                                         help = WHO_HELP }, WHO_HELP)
+  local trees = {}
+  for _, d in ipairs(opts.tree or {}) do
+    d = args.absolute(d)
+    if missing(d) then warn("%s: No such file or directory", d)
+    else trees[#trees + 1] = d end
+  end
+  if #words == 0 and not opts.tree then
+    bad("who needs at least one FILE (or -, or --tree DIR)")
+  end
   local files = file_args(words)
   local missing_files = {}
   for _, f in ipairs(files) do
@@ -64,16 +75,19 @@ local function who(argv)
     end
   end
   local s <close> = start_session()
-  local registered, skipped = register_files(s, files)
+  local registered, skipped = register_files(s, files,
+                                             #trees > 0 and { trees = trees }
+                                             or nil)
   local apps, reboot = {}, {}
-  if #registered > 0 then apps, reboot = list_others(s) end
+  if #registered + #trees > 0 then apps, reboot = list_others(s) end
 
   if opts.json then
     local procs = array()
     for _, a in ipairs(apps) do procs[#procs + 1] = app_json(a) end
     local sk = array()
     for _, x in ipairs(skipped) do sk[#sk + 1] = x end
-    print_json{ files = array(registered), missing = array(missing_files),
+    print_json{ files = array(registered), trees = array(trees),
+                missing = array(missing_files),
                 skipped = sk, in_use = #apps > 0, processes = procs,
                 reboot = array(sorted_keys(reboot)) }
   elseif #apps > 0 then

@@ -1,9 +1,9 @@
 -- SPDX-License-Identifier: MIT
 -- demoapp.lua: the small application that examples/installer.lua upgrades.
 --
---   ROOT/bin/demoapp ROOT/lib/demoapp.lua ROOT
+--   ROOT/demoapp ROOT/lib/demoapp.lua ROOT
 --
--- ROOT/bin/demoapp is the installed program (a copy of the Lua
+-- ROOT/demoapp is the installed program (a copy of the Lua
 -- interpreter, so that the process has an executable of its own that the
 -- upgrade replaces).  It keeps ROOT/share/demoapp/version.txt open for as
 -- long as it runs, the way a program keeps its libraries and data files,

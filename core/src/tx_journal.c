@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tx_journal.c: the transaction's journal in the session store.
+ *
+ * One file per transaction, "tx.NN" (NN 00..63) in the caller's session
+ * store, so it has the store's care: a directory only the owner can use,
+ * files 0600 opened without following links, replaced atomically (temp
+ * file, fsync, rename, fsync of the directory).  It is rewritten whole
+ * before each step (tx.h, RM__TXJ_*), so a kill at any instant leaves the
+ * last step complete.  The text form, one item per line, strings
+ * percent-escaped after ':' as in the session record:
+ *
+ *   restartmgr-tx 1
+ *   key :KEY
+ *   owner PID START
+ *   step N
+ *   entry ACTION TYPE OUTCOME NEWDEV NEWINO OLDDEV OLDINO :TARGET :STAGED
+ *         :BACKUP                        (OUTCOME 3: renamed at the next
+ *                                         boot, Windows)
+ *   app PID START TYPE STOPPED THROUGH_PID THROUGH_START :NAME :SERVICE
+ *   launch UID GID NOTES EXEDEV EXEINO :CWD :EXE   (belongs to the app)
+ *   group GID / arg :S / env :S                    (belong to the launch)
+ *   end
+ *
+ * The parser trusts nothing: a staged or backup name must be a
+ * ".NAME.rmtx-HEX" name in its target's own directory, so not even a
+ * forged journal can make recovery rename or remove anything else.
+ *
+ * The transaction's messages and freeing are here too, below every
+ * other tx file.
+ */
+#include "tx.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TX_SLOTS RM__TX_SLOTS
+
+/* {===== The transaction's own data: messages, freeing */
+
+uint32_t rm__tx_fail(rm_tx *tx, uint32_t rc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(tx->msg, sizeof tx->msg, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+const char *rm_tx_message(const rm_tx *tx) { return tx ? tx->msg : ""; }
+
+void rm__tx_apps_free(rm__tx_app *v, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) rm__launch_free(&v[i].launch);
+  free(v);
+}
+
+void rm__tx_clear(rm_tx *tx) {
+  size_t i;
+  for (i = 0; i < tx->n; i++) {
+    free(tx->e[i].target);
+    free(tx->e[i].staged);
+    free(tx->e[i].backup);
+  }
+  free(tx->e);
+  tx->e = NULL;
+  tx->n = tx->cap = 0;
+  rm__tx_apps_free(tx->apps, tx->n_apps);
+  tx->apps = NULL;
+  tx->n_apps = 0;
+}
+
+/* }===== */
+
+void rm__txj_name(char *buf, size_t cap, unsigned slot) {
+  snprintf(buf, cap, "tx.%02u", slot);
+}
+
+/* {===== Writing */
+
+typedef struct wbuf {
+  char *p;
+  size_t n, cap;
+  int oom;
+} wbuf;
+
+static void put(wbuf *b, const char *s, size_t n) {
+  if (b->oom) return;
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 4096;
+    char *p;
+    while (cap < b->n + n + 1) cap *= 2;
+    p = realloc(b->p, cap);
+    if (!p) {
+      b->oom = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = 0;
+}
+
+static void put_word(wbuf *b, const char *w) { put(b, w, strlen(w)); }
+
+static void put_num(wbuf *b, unsigned long long v) {
+  char tmp[24];
+  int n = snprintf(tmp, sizeof tmp, " %llu", v);
+  put(b, tmp, (size_t)n);
+}
+
+static void put_str(wbuf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *u = (const unsigned char *)(s ? s : "");
+  put(b, " :", 2);
+  for (; *u; u++) {
+    if (rm__store_needs_escape(*u)) {
+      char e[3];
+      e[0] = '%';
+      e[1] = hex[*u >> 4];
+      e[2] = hex[*u & 15];
+      put(b, e, 3);
+    } else {
+      put(b, (const char *)u, 1);
+    }
+  }
+}
+
+static uint32_t format(const rm_tx *tx, uint32_t step, wbuf *b) {
+  rm_unique_process self;
+  size_t i, k;
+  rm__os_self(&self);
+  put_word(b, "restartmgr-tx 1\nkey");
+  put_str(b, tx->key);
+  put_word(b, "\nowner");
+  put_num(b, self.pid);
+  put_num(b, self.start_time);
+  put_word(b, "\nstep");
+  put_num(b, step);
+  put_word(b, "\n");
+  for (i = 0; i < tx->n; i++) {
+    const rm__tx_entry *e = &tx->e[i];
+    put_word(b, "entry");
+    put_num(b, e->action);
+    put_num(b, e->type);
+    put_num(b, e->outcome == RM_TX_FILE_AT_REBOOT ? RM_TX_FILE_AT_REBOOT : 0);
+    put_num(b, e->new_id.dev);
+    put_num(b, e->new_id.ino);
+    put_num(b, e->old_id.dev);
+    put_num(b, e->old_id.ino);
+    put_str(b, e->target);
+    put_str(b, e->staged);
+    put_str(b, e->backup);
+    put_word(b, "\n");
+  }
+  for (i = 0; i < tx->n_apps; i++) {
+    const rm__tx_app *a = &tx->apps[i];
+    const rm__launch *l = &a->launch;
+    put_word(b, "app");
+    put_num(b, a->info.process.pid);
+    put_num(b, a->info.process.start_time);
+    put_num(b, (unsigned)a->info.app_type);
+    put_num(b, (unsigned)(a->stopped != 0));
+    put_num(b, a->through.pid);
+    put_num(b, a->through.start_time);
+    put_str(b, a->info.app_name);
+    put_str(b, a->info.service_short_name);
+    put_word(b, "\n");
+    if (!l->argv) continue;
+    put_word(b, "launch");
+    put_num(b, l->uid);
+    put_num(b, l->gid);
+    put_num(b, l->notes);
+    put_num(b, l->exe_id.dev);
+    put_num(b, l->exe_id.ino);
+    put_str(b, l->cwd);
+    put_str(b, l->exe);
+    put_word(b, "\n");
+    for (k = 0; k < l->n_groups; k++) {
+      put_word(b, "group");
+      put_num(b, l->groups[k]);
+      put_word(b, "\n");
+    }
+    for (k = 0; l->argv[k]; k++) {
+      put_word(b, "arg");
+      put_str(b, l->argv[k]);
+      put_word(b, "\n");
+    }
+    for (k = 0; l->envp && l->envp[k]; k++) {
+      put_word(b, "env");
+      put_str(b, l->envp[k]);
+      put_word(b, "\n");
+    }
+  }
+  put_word(b, "end\n");
+  return b->oom ? RM_ERROR_OUTOFMEMORY : RM_OK;
+}
+
+/* RESTARTMGR_TX_KILL_AT: the crash test's hook. */
+static unsigned writes_done;
+
+static void maybe_die(void) {
+  const char *at = rm__os_getenv("RESTARTMGR_TX_KILL_AT");
+  if (at && *at && strtoul(at, NULL, 10) == ++writes_done) rm__os_tx_die();
+}
+
+static uint32_t store_put(const char *name, const char *data, size_t len,
+                          int remove) {
+  rm__dir *d;
+  uint32_t rc = rm__os_store_open(&d);
+  if (rc != RM_OK) return rc;
+  rc = remove ? rm__os_store_remove(d, name)
+              : rm__os_store_write(d, name, data, len);
+  rm__os_store_close(d);
+  return rc;
+}
+
+uint32_t rm__txj_write(rm_tx *tx, uint32_t step) {
+  wbuf b = { NULL, 0, 0, 0 };
+  char name[16];
+  uint32_t rc;
+  if (tx->flags & RM_TX_DRY_RUN) return RM_OK;
+  rc = format(tx, step, &b);
+  rm__txj_name(name, sizeof name, tx->slot);
+  if (rc == RM_OK) rc = store_put(name, b.p, b.n, 0);
+  free(b.p);
+  if (rc == RM_OK) {
+    tx->step = step;
+    maybe_die();
+  }
+  return rc;
+}
+
+uint32_t rm__txj_remove(rm_tx *tx) {
+  char name[16];
+  uint32_t rc;
+  if (tx->flags & RM_TX_DRY_RUN) return RM_OK;
+  rm__txj_name(name, sizeof name, tx->slot);
+  rc = store_put(name, NULL, 0, 1);
+  if (rc == RM_OK) maybe_die();
+  return rc;
+}
+
+/* }=====
+ * {===== Parsing */
+
+typedef struct rcur {
+  const char *p, *end;
+  int bad;
+} rcur;
+
+static int hexv(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+static unsigned long long get_num(rcur *c, unsigned long long max) {
+  unsigned long long v = 0;
+  int digits = 0;
+  if (c->p < c->end && *c->p == ' ') c->p++;
+  else c->bad = 1;
+  while (!c->bad && c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+    unsigned d = (unsigned)(*c->p++ - '0');
+    if (v > max / 10 || (v == max / 10 && d > max % 10)) c->bad = 1;
+    v = v * 10 + d;
+    digits++;
+  }
+  if (!digits) c->bad = 1;
+  return c->bad ? 0 : v;
+}
+
+/* " :ESCAPED" → a new string ("" gives NULL when empty_null). */
+static char *get_str(rcur *c, int empty_null) {
+  const char *s;
+  char *out, *o;
+  if (c->bad || c->end - c->p < 2 || c->p[0] != ' ' || c->p[1] != ':') {
+    c->bad = 1;
+    return NULL;
+  }
+  c->p += 2;
+  s = c->p;
+  while (c->p < c->end && *c->p != ' ' && *c->p != '\n') c->p++;
+  if (empty_null && c->p == s) return NULL;
+  out = malloc((size_t)(c->p - s) + 1);
+  if (!out) {
+    c->bad = 1;
+    return NULL;
+  }
+  for (o = out; s < c->p; s++) {
+    if (*s == '%') {
+      int hi = c->p - s >= 3 ? hexv(s[1]) : -1, lo = hi >= 0 ? hexv(s[2]) : -1;
+      if (lo < 0 || (hi == 0 && lo == 0)) {
+        free(out);
+        c->bad = 1;
+        return NULL;
+      }
+      *o++ = (char)(hi * 16 + lo);
+      s += 2;
+    } else if (rm__store_needs_escape((unsigned char)*s)) {
+      free(out);
+      c->bad = 1;
+      return NULL;
+    } else {
+      *o++ = *s;
+    }
+  }
+  *o = 0;
+  return out;
+}
+
+static int word(rcur *c, const char *w) {
+  size_t n = strlen(w);
+  if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0) return 0;
+  if (c->p + n < c->end && c->p[n] != ' ' && c->p[n] != '\n') return 0;
+  c->p += n;
+  return 1;
+}
+
+static void eol(rcur *c) {
+  if (c->p < c->end && *c->p == '\n') c->p++;
+  else c->bad = 1;
+}
+
+/* A staged or backup name: ".SOMETHING.rmtx-HEX..." beside target. */
+static int sibling_ok(const char *target, const char *name) {
+  size_t bt, bn;
+  if (!name) return 1;
+  if (!rm__valid_path(name)) return 0;
+  bt = rm__os_tx_base(target);
+  bn = rm__os_tx_base(name);
+  return bt == bn && memcmp(target, name, bt) == 0 && name[bn] == '.' &&
+         strstr(name + bn, ".rmtx-") != NULL;
+}
+
+static int push_str(char ***v, size_t *n, char *s) {
+  char **nv = realloc(*v, (*n + 2) * sizeof **v);
+  if (!nv) return 0;
+  nv[(*n)++] = s;
+  nv[*n] = NULL;
+  *v = nv;
+  return 1;
+}
+
+uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
+                       rm_unique_process *owner) {
+  rcur c;
+  char *key;
+  size_t nargs = 0, nenv = 0;
+  c.p = text;
+  c.end = text + len;
+  c.bad = 0;
+  if (!word(&c, "restartmgr-tx") || get_num(&c, 1) != 1) c.bad = 1;
+  eol(&c);
+  if (!c.bad && !word(&c, "key")) c.bad = 1;
+  key = c.bad ? NULL : get_str(&c, 0);
+  if (c.bad) {
+    /* nothing */
+  } else if (!key || strlen(key) != RM_SESSION_KEY_CHARS) c.bad = 1;
+  else memcpy(tx->key, key, RM_SESSION_KEY_CHARS + 1);
+  free(key);
+  eol(&c);
+  if (!c.bad && !word(&c, "owner")) c.bad = 1;
+  owner->pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+  owner->start_time = get_num(&c, ~0ull);
+  eol(&c);
+  if (!c.bad && !word(&c, "step")) c.bad = 1;
+  tx->step = (uint32_t)get_num(&c, RM__TXJ_ROLLBACK);
+  if (tx->step == 0) c.bad = 1;
+  eol(&c);
+  while (!c.bad && c.p < c.end) {
+    if (word(&c, "end")) {
+      eol(&c);
+      return c.bad || c.p != c.end ? RM_ERROR_WRITE_FAULT : RM_OK;
+    } else if (word(&c, "entry")) {
+      rm__tx_entry e, *ne;
+      memset(&e, 0, sizeof e);
+      e.action = (uint32_t)get_num(&c, RM_TX_ACTION_REMOVE);
+      e.type = (uint32_t)get_num(&c, RM__TX_LINK);
+      e.outcome = (uint32_t)get_num(&c, RM_TX_FILE_AT_REBOOT);
+      e.new_id.dev = get_num(&c, ~0ull);
+      e.new_id.ino = get_num(&c, ~0ull);
+      e.old_id.dev = get_num(&c, ~0ull);
+      e.old_id.ino = get_num(&c, ~0ull);
+      e.target = get_str(&c, 0);
+      e.staged = get_str(&c, 1);
+      e.backup = get_str(&c, 1);
+      if (!c.bad && (!e.action || !e.type || !rm__valid_path(e.target) ||
+                     !sibling_ok(e.target, e.staged) ||
+                     !sibling_ok(e.target, e.backup)))
+        c.bad = 1;
+      if (!c.bad && tx->n == tx->cap) {
+        size_t cap = tx->cap ? tx->cap * 2 : 16;
+        ne = realloc(tx->e, cap * sizeof *ne);
+        if (!ne) c.bad = 1;
+        else {
+          tx->e = ne;
+          tx->cap = cap;
+        }
+      }
+      if (c.bad) {
+        free(e.target);
+        free(e.staged);
+        free(e.backup);
+      } else {
+        tx->e[tx->n++] = e;
+      }
+    } else if (word(&c, "app")) {
+      rm__tx_app *na = realloc(tx->apps, (tx->n_apps + 1) * sizeof *na), *a;
+      char *name, *svc;
+      if (!na) return RM_ERROR_OUTOFMEMORY;
+      tx->apps = na;
+      a = &tx->apps[tx->n_apps++];
+      memset(a, 0, sizeof *a);
+      a->info.process.pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+      a->info.process.start_time = get_num(&c, ~0ull);
+      a->info.app_type = (rm_app_type)get_num(&c, RM_APP_CONSOLE);
+      a->stopped = (int)get_num(&c, 1);
+      a->through.pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+      a->through.start_time = get_num(&c, ~0ull);
+      name = get_str(&c, 0);
+      svc = get_str(&c, 0);
+      if (!c.bad) {
+        if (strlen(name) > RM_MAX_APP_NAME || strlen(svc) > RM_MAX_SVC_NAME)
+          c.bad = 1;
+        else {
+          strcpy(a->info.app_name, name);
+          strcpy(a->info.service_short_name, svc);
+        }
+      }
+      free(name);
+      free(svc);
+      nargs = nenv = 0;
+    } else if (word(&c, "launch")) {
+      rm__launch *l;
+      if (!tx->n_apps || tx->apps[tx->n_apps - 1].launch.cwd) {
+        c.bad = 1;
+        break;
+      }
+      l = &tx->apps[tx->n_apps - 1].launch;
+      l->uid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+      l->gid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+      l->notes = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+      l->exe_id.dev = get_num(&c, ~0ull);
+      l->exe_id.ino = get_num(&c, ~0ull);
+      l->cwd = get_str(&c, 0);
+      l->exe = get_str(&c, 1);
+      if (!c.bad && (!rm__valid_path(l->cwd) ||
+                     (l->exe && !rm__valid_path(l->exe))))
+        c.bad = 1;
+    } else if (word(&c, "group") || word(&c, "arg") || word(&c, "env")) {
+      /* c.p is past the word; look back to tell which. */
+      rm__launch *l = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch : NULL;
+      char kind = c.p[-1];              /* 'p' group, 'g' arg, 'v' env */
+      if (!l || !l->cwd) {
+        c.bad = 1;
+        break;
+      }
+      if (kind == 'p') {
+        uint32_t *ng = realloc(l->groups, (l->n_groups + 1) * sizeof *ng);
+        if (!ng) return RM_ERROR_OUTOFMEMORY;
+        l->groups = ng;
+        l->groups[l->n_groups++] = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+      } else {
+        char *s = get_str(&c, 0);
+        if (s && !push_str(kind == 'g' ? &l->argv : &l->envp,
+                           kind == 'g' ? &nargs : &nenv, s)) {
+          free(s);
+          return RM_ERROR_OUTOFMEMORY;
+        }
+      }
+    } else {
+      c.bad = 1;
+      break;
+    }
+    eol(&c);
+  }
+  return RM_ERROR_WRITE_FAULT;
+}
+
+/* }=====
+ * {===== Slots */
+
+uint32_t rm__txj_read(rm__dir *d, unsigned i, rm_tx *out,
+                     rm_unique_process *owner) {
+  char name[16], *text = NULL;
+  size_t len = 0;
+  uint32_t rc;
+  rm__txj_name(name, sizeof name, i);
+  rc = rm__os_store_read(d, name, &text, &len);
+  if (rc != RM_OK) return rc;
+  memset(out, 0, sizeof *out);
+  out->slot = i;
+  rc = rm__txj_parse(text, len, out, owner);
+  free(text);
+  if (rc != RM_OK) rm__tx_clear(out);
+  return rc;
+}
+
+uint32_t rm__txj_claim(rm_tx *tx) {
+  rm__dir *d;
+  unsigned i, free_slot = TX_SLOTS;
+  uint32_t rc;
+  if (tx->flags & RM_TX_DRY_RUN) return RM_OK;
+  rc = rm__os_store_open(&d);
+  if (rc != RM_OK) return rc;
+  rc = rm__os_store_lock(d, rm__lock_timeout());
+  if (rc != RM_OK) {
+    rm__os_store_close(d);
+    return rc;
+  }
+  for (i = 0; i < TX_SLOTS && rc == RM_OK; i++) {
+    rm_tx other;
+    rm_unique_process owner;
+    uint32_t got = rm__txj_read(d, i, &other, &owner);
+    if (got == RM_ERROR_FILE_NOT_FOUND) {
+      if (free_slot == TX_SLOTS) free_slot = i;
+      continue;
+    }
+    if (got == RM_OK && strcmp(other.key, tx->key) == 0)
+      rc = rm__tx_fail(tx, RM_ERROR_REQUEST_OUT_OF_SEQUENCE,
+                       "session %s already has a transaction (journal "
+                       "tx.%02u)", tx->key, i);
+    if (got == RM_OK) rm__tx_clear(&other);
+  }
+  if (rc == RM_OK && free_slot == TX_SLOTS)
+    rc = rm__tx_fail(tx, RM_ERROR_MAX_SESSIONS_REACHED,
+                     "64 transactions already have journals in the store");
+  if (rc == RM_OK) {
+    tx->slot = free_slot;
+    rc = rm__txj_write(tx, RM__TXJ_STAGING);
+  }
+  rm__os_store_unlock(d);
+  rm__os_store_close(d);
+  return rc;
+}
+
+uint32_t rm__txj_check_free(rm_tx *tx, const char *path) {
+  rm__dir *d;
+  unsigned i;
+  uint32_t rc = RM_OK;
+  if (rm__os_store_open(&d) != RM_OK) return RM_OK;   /* begin wrote one */
+  for (i = 0; i < TX_SLOTS && rc == RM_OK; i++) {
+    rm_tx other;
+    rm_unique_process owner;
+    size_t k;
+    if ((!(tx->flags & RM_TX_DRY_RUN) && i == tx->slot) ||
+        rm__txj_read(d, i, &other, &owner) != RM_OK)
+      continue;
+    for (k = 0; k < other.n && rc == RM_OK; k++)
+      if (strcmp(other.e[k].target, path) == 0)
+        rc = rm__tx_fail(
+            tx, RM_ERROR_REQUEST_OUT_OF_SEQUENCE,
+            rm__os_alive(&owner)
+                ? "%s is a target of the transaction of pid %lu (journal "
+                  "tx.%02u), still running"
+                : "%s is a target of an unfinished transaction of pid %lu, "
+                  "which died (journal tx.%02u): run rm_tx_recover "
+                  "(`restartmgr recover`) first",
+            path, (unsigned long)owner.pid, i);
+    rm__tx_clear(&other);
+  }
+  rm__os_store_close(d);
+  return rc;
+}
+
+/* }===== */
