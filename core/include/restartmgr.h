@@ -407,6 +407,24 @@ typedef struct rm_restart_outcome {
   uint32_t notes;           /* RM_RESTART_NOTE_* bits */
 } rm_restart_outcome;
 
+/* What the list saw of a process beyond its type: traits bits. */
+#define RM_TRAIT_TERMINAL_HOST 0x1u  /* holds the master side of a pty
+                                        (tmux, screen, an sshd session, a
+                                        terminal emulator): it hosts
+                                        consoles, so it is a console app,
+                                        never restartable */
+#define RM_TRAIT_OWN_MOUNT_NS  0x2u  /* runs in a mount namespace of its own
+                                        (a sandbox): a plain app there is
+                                        not restartable, since a relaunch
+                                        could not put it back in it */
+#define RM_TRAIT_LEADER_EXITED 0x4u  /* its main thread has exited; seen
+                                        through a live thread, stopped as
+                                        a whole, never relaunched */
+#define RM_TRAIT_SELF          0x8u  /* the caller, an ancestor of it, or
+                                        the session leader or terminal
+                                        host of its terminal (with
+                                        RM_REBOOT_REASON_DETECTED_SELF) */
+
 /* One entry of rm_get_list_alloc: the rm_get_list entry plus the files
  * and the restart outcome. */
 typedef struct rm_app_info {
@@ -416,6 +434,8 @@ typedef struct rm_app_info {
   uint32_t reasons;         /* RM_REBOOT_REASON_* bits this entry causes
                                (why it is RM_APP_CRITICAL); 0 otherwise */
   rm_restart_outcome restart;  /* all 0 until rm_restart tried it */
+  uint32_t traits;          /* RM_TRAIT_* bits: why a live entry is typed
+                               or restartable as it is */
 } rm_app_info;
 
 /* rm_get_list without the two-call protocol, and with, for each entry,
@@ -426,6 +446,22 @@ typedef struct rm_app_info {
  * RM_ERROR_MORE_DATA. */
 RM_EXTERN uint32_t rm_get_list_alloc(uint32_t session_handle,
     rm_app_info **apps, unsigned *n_apps, uint32_t *reboot_reasons);
+
+/* Every process that still maps or runs an executable file that has been
+ * deleted or replaced since it was mapped (what a package upgrade leaves
+ * behind), without a session: like rm_get_list_alloc, but each entry's
+ * files are those deleted files, named by the text the kernel showed for
+ * them (escaped for display: control bytes, '\\' and bytes that are not
+ * UTF-8 as \\xHH) with how RM_USE_MAPPING or RM_USE_EXECUTABLE, plus
+ * RM_USE_OLDER_INODE.  A file counts by the identity (device, inode) its
+ * mapping has, never by its name (docs/linux.md, Stale processes).
+ * Processes that could not be inspected are counted in *n_uninspected
+ * (NULL: not wanted), not listed.  Linux only: elsewhere RM_OK with no
+ * entries.  Returns RM_OK; RM_ERROR_BAD_ARGUMENTS (NULL apps, n_apps or
+ * reboot_reasons); RM_ERROR_OUTOFMEMORY. */
+RM_EXTERN uint32_t rm_get_stale_list(rm_app_info **apps, unsigned *n_apps,
+                                     uint32_t *reboot_reasons,
+                                     unsigned *n_uninspected);
 
 /* Releases what rm_get_list_alloc returned.  NULL is a no-op. */
 RM_EXTERN void rm_free_list(rm_app_info *apps, unsigned n_apps);

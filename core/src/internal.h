@@ -77,6 +77,9 @@ void rm__launch_free(rm__launch *l);
  * (*to unchanged). */
 uint32_t rm__launch_copy(const rm__launch *from, rm__launch *to);
 void rm__found_free(rm__found *f, size_t n);
+void rm__stale_free(rm__stale *s, size_t n);
+/* Frees one record's uses and stale records (not the record). */
+void rm__found_parts_free(rm__found *f);
 
 /* 1 when a and b are equal ignoring ASCII case (service names). */
 int rm__ascii_ieq(const char *a, const char *b);
@@ -283,6 +286,7 @@ typedef struct rm__entry {
   int acted;                        /* index+1 into record.acted, or 0 */
   rm_unique_process through;        /* a worker of this master, or pid 0 */
   rm_filter_action filter;          /* filter that applies, or INVALID */
+  uint32_t traits;                  /* RM_TRAIT_* of a live entry */
 } rm__entry;
 
 /* Scans and merges: live entries from the scan, entries the session acted

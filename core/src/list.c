@@ -117,11 +117,13 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
       x->info = f->info;
       x->info.app_status = RM_STATUS_RUNNING;
       x->reasons = f->reasons;
+      x->traits = f->traits;
       x->through = f->through;
       x->filter = rm__filter_for(r, &f->info, f->has_exe ? &f->exe : NULL);
       *reasons |= f->reasons;
     } else {
       x->info.app_status |= RM_STATUS_RUNNING;
+      x->traits = f->traits;
     }
     x->uses = f->uses;
     x->n_uses = f->n_uses;
@@ -232,6 +234,7 @@ static uint32_t to_app_infos(const rm__record *r, const rm__entry *e,
     char *block, *str;
     a[i].info = e[i].info;
     a[i].reasons = e[i].reasons;
+    a[i].traits = e[i].traits;
     if (e[i].acted) a[i].restart = r->acted[e[i].acted - 1].outcome;
     if (e[i].n_uses == 0) continue;
     for (k = 0; k < e[i].n_uses; k++)

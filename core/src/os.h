@@ -146,6 +146,15 @@ typedef struct rm__use {
   uint32_t how;                        /* RM_USE_* bits */
 } rm__use;
 
+/* A deleted file a process still maps or runs (rm_get_stale_list). */
+typedef struct rm__stale {
+  uint64_t dev, ino;                   /* its identity, from maps */
+  uint32_t how;                        /* RM_USE_MAPPING or _EXECUTABLE,
+                                          with RM_USE_OLDER_INODE */
+  char *text;                          /* the name it had, escaped for
+                                          display (owned) */
+} rm__stale;
+
 /* One affected process or service, as the backend found and classified
  * it.  Every string is owned by the record; free with rm__found_free. */
 typedef struct rm__found {
@@ -159,6 +168,11 @@ typedef struct rm__found {
                                           service (not only files) */
   rm_unique_process through;           /* a worker: restartable through this
                                           listed master (pid 0: none) */
+  rm__stale *stale;                    /* rm__os_scan_stale: the deleted
+                                          files it maps or runs, each
+                                          identity once, sorted by it */
+  size_t n_stale;
+  uint32_t traits;                     /* RM_TRAIT_* bits */
 } rm__found;
 
 /* Scans the system.  One record per process (per service for services),
@@ -167,6 +181,14 @@ typedef struct rm__found {
  * RM_ERROR_CANCELLED, RM_ERROR_OUTOFMEMORY.  Registered paths that do not
  * exist match nothing. */
 uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out);
+
+/* Every process that maps or runs a file that has been deleted or
+ * replaced since (docs/linux.md, Stale processes), classified as
+ * rm__os_scan classifies, each with its rm__stale records.  Processes
+ * that could not be inspected are not entries: *n_uninspected counts
+ * them.  RM_OK, RM_ERROR_CANCELLED, RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__os_scan_stale(const volatile int *cancel, rm__found **out,
+                           size_t *n_out, size_t *n_uninspected);
 
 /* Identity of the file at path: Linux follows only links that root or
  * the caller made (docs/security.md, "Registration"); Windows follows

@@ -102,8 +102,27 @@ uint32_t rm__launch_copy(const rm__launch *from, rm__launch *to) {
 void rm__found_free(rm__found *f, size_t n) {
   size_t i;
   if (!f) return;
-  for (i = 0; i < n; i++) free(f[i].uses);
+  for (i = 0; i < n; i++) {
+    free(f[i].uses);
+    rm__stale_free(f[i].stale, f[i].n_stale);
+  }
   free(f);
+}
+
+void rm__found_parts_free(rm__found *f) {
+  free(f->uses);
+  f->uses = NULL;
+  f->n_uses = 0;
+  rm__stale_free(f->stale, f->n_stale);
+  f->stale = NULL;
+  f->n_stale = 0;
+}
+
+void rm__stale_free(rm__stale *s, size_t n) {
+  size_t i;
+  if (!s) return;
+  for (i = 0; i < n; i++) free(s[i].text);
+  free(s);
 }
 
 unsigned rm__env_ms(const char *name, unsigned dflt) {

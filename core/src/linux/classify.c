@@ -23,6 +23,7 @@
 #include "scan.h"
 #include "services.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -65,6 +66,84 @@ static uint32_t read_session_id(int dirfd) {
   return (uint32_t)v;
 }
 
+/* What the caller stands on (docs/linux.md, Never stop yourself): its
+ * ancestors up to PID 1 and the session leader of its terminal, each by
+ * identity, and the number of its pts (the terminal host holds that
+ * pty's master, found during detection).  RM_OK or RM_ERROR_OUTOFMEMORY. */
+static uint32_t keep_init(rm__self *self) {
+  rm__pstat st, own;
+  uint32_t pid = self->pid;
+  size_t cap = 16, hops = 0;
+  unsigned major, minor;
+  self->pts_index = -1;
+  self->keep = malloc(cap * sizeof *self->keep);
+  if (!self->keep) return RM_ERROR_OUTOFMEMORY;
+  if (rm__linux_read_stat(-1, pid, &own) != 0) return RM_OK;
+  major = ((unsigned)own.tty_nr >> 8) & 0xfffu;
+  minor = ((unsigned)own.tty_nr & 0xffu) | (((unsigned)own.tty_nr >> 12) & 0xfff00u);
+  if (own.tty_nr != 0 && major >= 136 && major < 144)
+    self->pts_index = (int)((major - 136) * 256 + minor);
+  st = own;
+  /* Ancestors below PID 1 (critical anyway); a cycle cannot happen, but
+   * a bound costs nothing. */
+  while (st.ppid > 1 && hops++ < 4096) {
+    uint32_t ppid = (uint32_t)st.ppid;
+    if (rm__linux_read_stat(-1, ppid, &st) != 0) break;
+    if (self->n_keep == cap) {
+      rm_unique_process *v = realloc(self->keep, 2 * cap * sizeof *v);
+      if (!v) return RM_ERROR_OUTOFMEMORY;
+      self->keep = v;
+      cap *= 2;
+    }
+    self->keep[self->n_keep].pid = ppid;
+    self->keep[self->n_keep++].start_time =
+        rm__linux_ticks_to_100ns(st.start_ticks);
+  }
+  if (own.tty_nr != 0 && own.session > 0 && (uint32_t)own.session != pid &&
+      rm__linux_read_stat(-1, (uint32_t)own.session, &st) == 0) {
+    if (self->n_keep == cap) {
+      rm_unique_process *v = realloc(self->keep, (cap + 1) * sizeof *v);
+      if (!v) return RM_ERROR_OUTOFMEMORY;
+      self->keep = v;
+    }
+    self->keep[self->n_keep].pid = (uint32_t)own.session;
+    self->keep[self->n_keep++].start_time =
+        rm__linux_ticks_to_100ns(st.start_ticks);
+  }
+  return RM_OK;
+}
+
+static int kept(const rm__self *self, uint32_t pid, uint64_t start) {
+  size_t i;
+  for (i = 0; i < self->n_keep; i++)
+    if (self->keep[i].pid == pid && self->keep[i].start_time == start)
+      return 1;
+  return 0;
+}
+
+void rm__classify_pty(const rm__self *self, int dirfd, rm__facts *facts) {
+  char buf[4096];
+  int fd_dir = openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_dir < 0) return;
+  for (;;) {
+    ssize_t got = getdents64(fd_dir, buf, sizeof buf), off = 0;
+    if (got <= 0) break;
+    while (off < got) {
+      const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+      struct statx sx;
+      off += e->d_reclen;
+      if (e->d_name[0] == '.' ||
+          statx(fd_dir, e->d_name, AT_STATX_DONT_SYNC, STATX_TYPE, &sx) != 0 ||
+          !rm__is_ptmx(&sx))
+        continue;
+      facts->terminal_host = 1;
+      if (rm__pty_is_ours(dirfd, e->d_name, self->pts_index))
+        facts->hosts_our_tty = 1;
+    }
+  }
+  close(fd_dir);
+}
+
 uint32_t rm__self_init(rm__self *self) {
   const char *extra = rm__os_getenv(CRITICAL_ENV);
   size_t n_default = 0, n_extra = 0, i, k = 0;
@@ -82,6 +161,7 @@ uint32_t rm__self_init(rm__self *self) {
     close(dirfd);
   }
   self->systemd = access("/run/systemd/system", F_OK) == 0;
+  if (keep_init(self) != RM_OK) return RM_ERROR_OUTOFMEMORY;
 
   while (default_critical[n_default]) n_default++;
   if (extra)
@@ -114,6 +194,9 @@ void rm__self_free(rm__self *self) {
     for (i = 0; self->critical[i]; i++) free(self->critical[i]);
   free(self->critical);
   self->critical = NULL;
+  free(self->keep);
+  self->keep = NULL;
+  self->n_keep = 0;
 }
 
 static int is_critical_name(const rm__self *self, const char *comm,
@@ -209,25 +292,26 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
   if (pid == 1 || (st->flags & RM_PF_KTHREAD) ||
       is_critical_name(self, st->comm, base))
     facts->always |= RM_REBOOT_REASON_CRITICAL_PROCESS;
-  if (pid == self->pid) facts->always |= RM_REBOOT_REASON_DETECTED_SELF;
+  /* What the caller stands on (docs/linux.md, Never stop yourself). */
+  if (pid == self->pid || facts->hosts_our_tty ||
+      kept(self, pid, f->info.process.start_time))
+    facts->always |= RM_REBOOT_REASON_DETECTED_SELF;
   /* A container (another pid namespace, or a machine of systemd-machined)
    * is not ours to stop or restart.  A mount namespace alone is not one:
    * systemd's and runit's sandboxing (ProtectSystem=, PrivateTmp=,
-   * unshare -m) gives services their own, and their manager, still ours,
-   * restarts them inside it; only a plain app there is one the host
-   * could not relaunch as it was.  Unreadable namespaces say nothing. */
+   * unshare -m) gives processes their own, and they are scanned and
+   * stopped like any other; only a plain app there is not restartable,
+   * since a relaunch could not put it back in it (own_mnt_ns).  The login
+   * (audit) session is reported as is and decides nothing: root acts on
+   * every login's programs, a user on their own from any login
+   * (docs/linux.md, Sessions).  Unreadable namespaces say nothing. */
   ns = rm__ns_inode(dirfd, "ns/pid");
   if ((ns && self->pid_ns && ns != self->pid_ns) ||
       (self->systemd && rm__linux_in_machine_slice(dirfd)))
     facts->always |= RM_REBOOT_REASON_SESSION_MISMATCH;
   ns = mnt_ns ? mnt_ns : rm__ns_inode(dirfd, "ns/mnt");
-  if (ns && self->mnt_ns && ns != self->mnt_ns)
-    facts->as_app |= RM_REBOOT_REASON_SESSION_MISMATCH;
+  facts->own_mnt_ns = ns && self->mnt_ns && ns != self->mnt_ns;
 
-  if (f->info.session_id != RM_INVALID_SESSION_ID &&
-      self->session_id != RM_INVALID_SESSION_ID &&
-      f->info.session_id != self->session_id)
-    facts->as_app |= RM_REBOOT_REASON_SESSION_MISMATCH;
   /* The caller may not signal it, so it cannot shut it down.  (One it
    * may signal but not inspect is not reported for files; see scan.c.) */
   if (kill((pid_t)pid, 0) != 0) {
@@ -235,7 +319,9 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
     if (errno == EPERM) facts->as_app |= RM_REBOOT_REASON_PERMISSION_DENIED;
   }
 
-  facts->console = st->tty_nr != 0;
+  /* A terminal host is treated as the consoles it hosts. */
+  facts->console = st->tty_nr != 0 || facts->terminal_host;
+  facts->leader_exited = st->live_tid != 0;
   facts->ppid = st->ppid > 0 ? (uint32_t)st->ppid : 0;
   return 0;
 }
@@ -245,7 +331,9 @@ void rm__classify_plain_app(const rm__self *self, int dirfd, rm__item *item,
                             rm__exe_cache *cache) {
   rm__facts *facts = &item->facts;
   rm__environ env;
-  if (service || facts->always || facts->as_app || facts->console) return;
+  if (service || facts->always || facts->as_app || facts->console ||
+      facts->own_mnt_ns || facts->leader_exited)
+    return;
   rm__linux_read_environ(dirfd, &env);
   facts->graphical = has_display(&env);
   facts->relaunch =
@@ -276,6 +364,10 @@ void rm__classify_finish(rm__item *item, const char *service) {
     reasons |= facts->as_app;
   }
   f->reasons = reasons;
+  f->traits = (facts->terminal_host ? RM_TRAIT_TERMINAL_HOST : 0) |
+              (facts->own_mnt_ns ? RM_TRAIT_OWN_MOUNT_NS : 0) |
+              (facts->leader_exited ? RM_TRAIT_LEADER_EXITED : 0) |
+              (reasons & RM_REBOOT_REASON_DETECTED_SELF ? RM_TRAIT_SELF : 0);
   if (reasons) {
     f->info.app_type = RM_APP_CRITICAL;
     f->info.restartable = 0;
@@ -286,6 +378,7 @@ void rm__classify_finish(rm__item *item, const char *service) {
     f->info.app_type = facts->console     ? RM_APP_CONSOLE
                        : facts->graphical ? RM_APP_MAIN_WINDOW
                                           : RM_APP_UNKNOWN;
-    f->info.restartable = facts->relaunch;
+    f->info.restartable = facts->relaunch && !facts->terminal_host &&
+                          !facts->own_mnt_ns && !facts->leader_exited;
   }
 }

@@ -22,6 +22,8 @@
 #define GATE_VMA "ffffffffff600000-"
 #define GATE_LEN (sizeof GATE_VMA - 1)
 #define DELETED " (deleted)"
+#define PTMX_MAJOR 5u                  /* /dev/ptmx, /dev/pts/ptmx */
+#define PTMX_MINOR 2u
 #define DELETED_LEN (sizeof DELETED - 1)
 
 /* What the link of a deleted inode said, by (dev, ino, mount): many
@@ -36,6 +38,11 @@ struct rm__older_entry {
 };
 
 static int refused(int err) { return err == EACCES || err == EPERM; }
+
+int rm__is_ptmx(const struct statx *sx) {
+  return (sx->stx_mask & STATX_TYPE) && S_ISCHR(sx->stx_mode) &&
+         sx->stx_rdev_major == PTMX_MAJOR && sx->stx_rdev_minor == PTMX_MINOR;
+}
 
 void rm__utoa(char *buf, uint32_t v) {
   char tmp[12];
@@ -61,14 +68,22 @@ uint64_t rm__ns_inode(int dirfd, const char *name) {
   return *p == ']' ? v : 0;
 }
 
-/* Whether the process sees our mount tree, so that a path it is shown
- * names the file we would name; asked only for deleted-inode candidates. */
-static int in_our_mount_ns(const rm__detector *d, rm__probe *p) {
+/* Whether a registered path's text, shown for a deleted inode of the
+ * process, names what the registered path names: always in our mount
+ * namespace; in another one (a sandboxed unit, unshare -m) only when the
+ * path is registered at all and its directory is, in the process's view,
+ * the directory it is in ours (PrivateTmp gives another /tmp; a bind
+ * mount another directory under the same name).  docs/linux.md, Mount
+ * namespaces. */
+static int names_what_we_name(const rm__detector *d, rm__probe *p,
+                              const char *text, size_t len) {
   if (p->same_ns < 0) {
     p->mnt_ns = rm__ns_inode(p->dirfd, "ns/mnt");
     p->same_ns = d->mnt_ns && p->mnt_ns == d->mnt_ns;
   }
-  return p->same_ns;
+  if (p->same_ns) return 1;
+  return rm__regset_match_path(d->set, text, len, NULL, 0) > 0 &&
+         rm__view_same_dir(p, text, len);
 }
 
 /* {===== The cache of deleted inodes' names */
@@ -128,11 +143,10 @@ static void match_older(rm__detector *d, rm__probe *p, int at,
   uint64_t mnt = (sx->stx_mask & STATX_MNT_ID) ? sx->stx_mnt_id : 0;
   struct rm__older_entry *e;
   ssize_t n;
-  if (!rm__regset_has_dev(d->set, dev) || !in_our_mount_ns(d, p))
-    return;
+  if (!rm__regset_has_dev(d->set, dev)) return;
   e = mnt ? older_slot(d, dev, sx->stx_ino, mnt) : NULL;
   if (e && e->used) {
-    if (e->text)
+    if (e->text && names_what_we_name(d, p, e->text, e->len))
       rm__regset_match_path(d->set, e->text, e->len, &d->uses,
                             how | RM_USE_OLDER_INODE);
     return;
@@ -142,8 +156,9 @@ static void match_older(rm__detector *d, rm__probe *p, int at,
     if ((size_t)n > DELETED_LEN &&
         memcmp(link + n - DELETED_LEN, DELETED, DELETED_LEN) == 0)
       n -= (ssize_t)DELETED_LEN;
-    rm__regset_match_path(d->set, link, (size_t)n, &d->uses,
-                          how | RM_USE_OLDER_INODE);
+    if (names_what_we_name(d, p, link, (size_t)n))
+      rm__regset_match_path(d->set, link, (size_t)n, &d->uses,
+                            how | RM_USE_OLDER_INODE);
   } else {
     n = -1;
   }
@@ -188,6 +203,28 @@ int rm__detect_exe(rm__detector *d, rm__probe *p) {
   return 0;
 }
 
+/* An fd on the pty multiplexer is the master side of a pty: the process
+ * hosts a terminal (tmux, screen, an sshd session, a terminal emulator).
+ * Which one its fdinfo says ("tty-index:"), read only when the caller
+ * has a pts of its own to compare (docs/linux.md, Never stop yourself). */
+int rm__pty_is_ours(int dirfd, const char *fd_name, int pts_index) {
+  char path[40], buf[512];
+  const char *at;
+  size_t len = strlen(fd_name);
+  if (pts_index < 0 || len > 16) return 0;
+  memcpy(path, "fdinfo/", 7);
+  memcpy(path + 7, fd_name, len + 1);
+  if (rm__linux_read_once(dirfd, path, buf, sizeof buf) <= 0) return 0;
+  at = strstr(buf, "tty-index:");
+  return at && strtol(at + 10, NULL, 10) == pts_index;
+}
+
+static void pty_master(rm__probe *p, const char *fd_name) {
+  p->pty_master = 1;
+  if (!p->hosts_tty) p->hosts_tty = rm__pty_is_ours(p->dirfd, fd_name,
+                                                      p->pts_index);
+}
+
 /* One fd: a statx through its link, and the hash lookup.  0; -1 when
  * there is no such fd; -2 when the kernel refuses (then it refuses all). */
 static int scan_fd(rm__detector *d, rm__probe *p, int fd_dir,
@@ -195,11 +232,12 @@ static int scan_fd(rm__detector *d, rm__probe *p, int fd_dir,
   struct statx sx;
   uint64_t dev;
   if (statx(fd_dir, name, AT_STATX_DONT_SYNC,
-            STATX_INO | STATX_NLINK | STATX_MNT_ID, &sx) != 0) {
+            STATX_TYPE | STATX_INO | STATX_NLINK | STATX_MNT_ID, &sx) != 0) {
     if (!refused(errno)) return -1;   /* closed meanwhile, or never open */
     p->denied = 1;
     return -2;
   }
+  if (rm__is_ptmx(&sx)) pty_master(p, name);
   dev = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor);
   if (!rm__regset_match_id(d->set, dev, sx.stx_ino, &d->uses,
                            RM_USE_OPEN_FILE) &&
@@ -298,7 +336,9 @@ static void maps_line(rm__detector *d, rm__probe *p, const char *s,
   uint64_t dev, ino = 0;
   unsigned long major, minor;
   uint32_t how;
+  int exec;
   s = skip_field(s, end);             /* address range */
+  exec = end - s > 2 && s[2] == 'x';
   s = skip_field(s, end);             /* perms */
   s = skip_field(s, end);             /* offset */
   major = hex_field(&s, end);
@@ -310,18 +350,22 @@ static void maps_line(rm__detector *d, rm__probe *p, const char *s,
     ino = ino * 10 + (uint64_t)(*s - '0');
   if (ino == 0) return;               /* anonymous */
   dev = (uint64_t)makedev(major, minor);
-  if (dev == *last_dev && ino == *last_ino) return;
+  if (dev == *last_dev && ino == *last_ino && !(d->stale && exec)) return;
   *last_dev = dev;
   *last_ino = ino;
   how = p->has_exe && dev == p->exe_dev && ino == p->exe_ino
             ? RM_USE_EXECUTABLE : RM_USE_MAPPING;
-  if (rm__regset_match_id(d->set, dev, ino, &d->uses, how)) return;
+  if (rm__regset_match_id(d->set, dev, ino, &d->uses, how) && !d->stale)
+    return;
   if ((size_t)(end - s) <= DELETED_LEN ||
       memcmp(end - DELETED_LEN, DELETED, DELETED_LEN) != 0)
     return;
-  if (!rm__regset_has_dev(d->set, dev) || !in_our_mount_ns(d, p))
-    return;
   while (s < end && *s == ' ') s++;
+  if (d->stale && exec && s < end && *s == '/')
+    rm__stale_note(d, p, dev, ino, how, s, (size_t)(end - s));
+  if (!rm__regset_has_dev(d->set, dev) ||
+      !names_what_we_name(d, p, s, (size_t)(end - s) - DELETED_LEN))
+    return;
   rm__regset_match_path(d->set, s, (size_t)(end - s) - DELETED_LEN,
                         &d->uses, how | RM_USE_OLDER_INODE);
 }
@@ -379,6 +423,9 @@ int rm__detector_init(rm__detector *d, const rm__regset *set,
 }
 
 void rm__detector_free(rm__detector *d) {
+  size_t n;
+  rm__stale *v = rm__stale_take(d, &n);
+  rm__stale_free(v, n);
   older_free(d);
   rm__uses_free(&d->uses);
   free(d->buf);

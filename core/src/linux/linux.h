@@ -43,6 +43,9 @@ typedef struct rm__pstat {
   int tty_nr;               /* controlling terminal, 0 if none */
   unsigned flags;           /* PF_* (PF_KTHREAD = 0x00200000) */
   uint64_t start_ticks;     /* field 22, clock ticks since boot */
+  uint32_t live_tid;        /* the leader has exited (pthread_exit) but
+                               this thread of its group lives: state is
+                               then 'S', not the leader's 'Z' */
 } rm__pstat;
 
 #define RM_PF_KTHREAD 0x00200000u
@@ -50,6 +53,11 @@ typedef struct rm__pstat {
 /* Parses /proc/PID/stat (after the last ')').  dirfd is an open /proc/PID
  * directory, or -1 to open by pid.  0 on success, -1 with errno. */
 int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out);
+
+/* A live thread (not the leader, not a zombie) of thread group pid, from
+ * its task directory (dirfd an open /proc/PID directory, or -1 to open by
+ * pid); 0 when there is none. */
+uint32_t rm__linux_live_thread(int dirfd, uint32_t pid);
 
 /* 1 when dirfd (an open /proc/PID directory) is still the live (not
  * zombie) process with identity p. */

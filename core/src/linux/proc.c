@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "linux.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -176,6 +177,25 @@ int rm__linux_same_identity(int dirfd, const rm_unique_process *p) {
          rm__linux_ticks_to_100ns(st.start_ticks) == p->start_time;
 }
 
+/* The state letter of a thread from its stat file (name relative to
+ * the task directory taskfd).  0, or -1 when unreadable. */
+static int thread_state(int taskfd, const char *name, char *state) {
+  char buf[1024];
+  const char *close_paren;
+  ssize_t len;
+  int fd = openat(taskfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -1;
+  do len = read(fd, buf, sizeof buf - 1); while (len < 0 && errno == EINTR);
+  close(fd);
+  if (len <= 0) return -1;
+  buf[len] = 0;
+  close_paren = strrchr(buf, ')');
+  if (!close_paren || close_paren[1] != ' ' || !close_paren[2]) return -1;
+  state[0] = close_paren[2];
+  state[1] = 0;
+  return 0;
+}
+
 int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out) {
   char buf[1024], path[32];
   const char *open_paren, *close_paren, *p;
@@ -241,7 +261,47 @@ int rm__linux_read_stat(int dirfd, uint32_t pid, rm__pstat *out) {
     }
     p = end;
   }
+  /* A thread group whose leader called pthread_exit is a zombie leader
+   * with live threads: the process lives on (docs/linux.md, Detection). */
+  out->live_tid = 0;
+  if (out->state == 'Z') {
+    out->live_tid = rm__linux_live_thread(dirfd, pid);
+    if (out->live_tid) out->state = 'S';
+  }
   return 0;
+}
+
+uint32_t rm__linux_live_thread(int dirfd, uint32_t pid) {
+  char buf[4096], path[48];
+  uint32_t found = 0;
+  int fd;
+  if (dirfd < 0) {
+    snprintf(path, sizeof path, "/proc/%u/task", (unsigned)pid);
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } else {
+    fd = openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  }
+  if (fd < 0) return 0;
+  while (!found) {
+    ssize_t got = getdents64(fd, buf, sizeof buf), off = 0;
+    if (got <= 0) break;
+    while (off < got && !found) {
+      const struct dirent64 *d = (const struct dirent64 *)(buf + off);
+      const char *s = d->d_name;
+      uint32_t tid = 0;
+      char state[8];
+      off += d->d_reclen;
+      for (; (unsigned)(*s - '0') < 10; s++) tid = tid * 10 + (uint32_t)(*s - '0');
+      if (*s || tid == 0 || tid == pid) continue;
+      /* "TID/stat" reads "TID (comm) S ...": alive unless Z or X. */
+      snprintf(path, sizeof path, "%u/stat", (unsigned)tid);
+      if (thread_state(fd, path, state) == 0 && state[0] != 'Z' &&
+          state[0] != 'X')
+        found = tid;
+    }
+  }
+  close(fd);
+  return found;
 }
 
 uint64_t rm__linux_ticks_to_100ns(uint64_t ticks) {

@@ -314,7 +314,7 @@ size_t rm__regset_match_path(const rm__regset *s, const char *path,
   while (s->paths[slot].text) {
     const rm__path_slot *p = &s->paths[slot];
     if (p->hash == h && p->len == len && memcmp(p->text, path, len) == 0) {
-      rm__uses_add(u, p->file, how);
+      if (u) rm__uses_add(u, p->file, how);
       hits++;
     }
     slot = (slot + 1) & s->path_mask;

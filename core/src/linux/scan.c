@@ -48,6 +48,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -64,6 +65,10 @@ typedef struct scan_ctx {
   uint32_t *pids;              /* what to scan */
   size_t n_pids;
   int proc_fd;
+  int stale;                   /* rm__os_scan_stale: every process, for its
+                                  deleted executable mappings */
+  uint64_t shm_dev;            /* see rm__detector */
+  size_t uninspected;          /* stale: processes refused, under lock */
   unsigned managers;           /* rm__linux_services_present(), per scan */
   pthread_mutex_t lock;
   size_t next;                 /* cursor into pids, under lock */
@@ -131,6 +136,22 @@ static uint32_t push_item(worker *w, const rm__item *item) {
   return RM_OK;
 }
 
+/* A thread group whose leader has exited (pthread_exit) shows nothing
+ * under /proc/PID but its stat: fds, maps and exe are reached through a
+ * live thread, /proc/PID/task/TID (docs/linux.md, Detection).  Replaces
+ * p->dirfd; 0, or -1 when that thread is gone too. */
+static int through_thread(rm__probe *p, uint32_t tid) {
+  char name[32];
+  int fd;
+  memcpy(name, "task/", 5);
+  rm__utoa(name + 5, tid);
+  fd = openat(p->dirfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  close(p->dirfd);
+  p->dirfd = fd;
+  return 0;
+}
+
 /* Detection and, on a match, classification of one process. */
 static void scan_one(worker *w, uint32_t pid) {
   scan_ctx *c = w->c;
@@ -139,11 +160,13 @@ static void scan_one(worker *w, uint32_t pid) {
   rm__probe p;
   rm__exe_seen exe_seen;
   char name[12];
-  int have_stat = 0, registered = 0, files = c->set.n_files > 0;
+  int have_stat = 0, registered = 0, fds_seen = 0;
+  int files = c->set.n_files > 0 || c->stale;
 
   rm__utoa(name, pid);
   memset(&p, 0, sizeof p);
   p.same_ns = -1;
+  p.pts_index = c->self.pts_index;
   p.dirfd = openat(c->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (p.dirfd < 0) return;                      /* gone */
   if (pid_registered(c, pid)) {
@@ -153,26 +176,47 @@ static void scan_one(worker *w, uint32_t pid) {
         is_registered(c, pid, rm__linux_ticks_to_100ns(st.start_ticks));
   }
   if (files && rm__detect_exe(&w->d, &p) != 0) {
-    /* No executable: a kernel thread or a zombie, which hold no files. */
+    /* No executable: a kernel thread or a zombie, which hold no files,
+     * or a group whose leader has exited. */
     if (!have_stat && rm__linux_read_stat(p.dirfd, pid, &st) != 0) goto done;
     have_stat = 1;
     files = !(st.flags & RM_PF_KTHREAD) && st.state != 'Z';
+    if (files && st.live_tid &&
+        (through_thread(&p, st.live_tid) != 0 ||
+         rm__detect_exe(&w->d, &p) != 0))
+      files = 0;
   }
   if (files) {
     rm__detect_fds(&w->d, &p);
     rm__detect_maps(&w->d, &p);
+    fds_seen = 1;
   }
-  if (w->d.uses.n == 0 && !registered && !p.denied) goto done;
+  if (w->d.uses.n == 0 && w->d.n_stale == 0 && !registered && !p.denied)
+    goto done;
+  if (c->stale && w->d.uses.n == 0 && w->d.n_stale == 0 && !registered) {
+    /* Refused: counted, not listed (rm_get_stale_list). */
+    pthread_mutex_lock(&c->lock);
+    c->uninspected++;
+    pthread_mutex_unlock(&c->lock);
+    goto done;
+  }
   if (!have_stat && rm__linux_read_stat(p.dirfd, pid, &st) != 0) goto done;
   if (st.state == 'Z' || ((st.flags & RM_PF_KTHREAD) && !registered))
     goto done;
-  if (w->d.uses.n == 0 && !registered && kill((pid_t)pid, 0) == 0)
+  if (w->d.uses.n == 0 && w->d.n_stale == 0 && !registered &&
+      kill((pid_t)pid, 0) == 0)
     goto done;          /* refused but signallable: see the file comment */
 
   memset(&item, 0, sizeof item);
   item.found.has_exe = p.has_exe;
   item.found.exe.dev = p.exe_dev;
   item.found.exe.ino = p.exe_ino;
+  if (fds_seen) {
+    item.facts.terminal_host = p.pty_master;
+    item.facts.hosts_our_tty = p.hosts_tty;
+  } else {
+    rm__classify_pty(&c->self, p.dirfd, &item.facts);
+  }
   exe_seen.link_state = 0;
   exe_seen.mode = p.exe_mode;
   if (rm__classify_probe(&c->self, p.dirfd, pid, &st, p.mnt_ns, &exe_seen,
@@ -193,8 +237,10 @@ static void scan_one(worker *w, uint32_t pid) {
   item.found.registered = registered;
   item.facts.uninspected = p.denied;
   item.found.uses = rm__uses_take(&w->d.uses, &item.found.n_uses);
-  if (w->d.uses.oom || push_item(w, &item) != RM_OK) {
+  item.found.stale = rm__stale_take(&w->d, &item.found.n_stale);
+  if (w->d.uses.oom || w->d.stale_oom || push_item(w, &item) != RM_OK) {
     free(item.found.uses);
+    rm__stale_free(item.found.stale, item.found.n_stale);
     fail(c, RM_ERROR_OUTOFMEMORY);
   }
 done:
@@ -202,6 +248,12 @@ done:
     size_t dropped;
     free(rm__uses_take(&w->d.uses, &dropped));
   }
+  if (w->d.n_stale) {
+    size_t dropped;
+    rm__stale *v = rm__stale_take(&w->d, &dropped);
+    rm__stale_free(v, dropped);
+  }
+  rm__probe_close(&p);
   close(p.dirfd);
 }
 
@@ -300,6 +352,8 @@ static uint32_t run_workers(scan_ctx *c, rm__item **items, size_t *n_items) {
       n = i;
       break;
     }
+    w[i].d.stale = c->stale;
+    w[i].d.shm_dev = c->shm_dev;
   }
   if (rc == RM_OK) {
     for (i = 1; i < n; i++)
@@ -319,7 +373,7 @@ static uint32_t run_workers(scan_ctx *c, rm__item **items, size_t *n_items) {
     size_t k;
     for (k = 0; k < w[i].n_items; k++) {
       if (rc == RM_OK) (*items)[(*n_items)++] = w[i].items[k];
-      else free(w[i].items[k].found.uses);
+      else rm__found_parts_free(&w[i].items[k].found);
     }
     free(w[i].items);
     free(w[i].exes);
@@ -432,7 +486,24 @@ static uint32_t attach_services(scan_ctx *c, rm__item **items, size_t *n) {
 
 /* }===== */
 
-uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
+/* The device of the kernel's internal shmem mount, where memfds, SysV
+ * shared memory and shared anonymous mappings live, all "(deleted)" by
+ * birth: ours tells it (0 when unknown). */
+static uint64_t shm_device(void) {
+  struct stat st;
+  uint64_t dev = 0;
+  int fd = memfd_create("restartmgr", MFD_CLOEXEC);
+  if (fd >= 0) {
+    if (fstat(fd, &st) == 0) dev = (uint64_t)st.st_dev;
+    close(fd);
+  }
+  return dev;
+}
+
+/* The whole scan; stale: rm__os_scan_stale's (no registered files, every
+ * process, *uninspected counted). */
+static uint32_t scan(const rm__scan_input *in, int stale, rm__found **out,
+                     size_t *n_out, size_t *uninspected) {
   scan_ctx c;
   rm__item *items = NULL;
   size_t n_items = 0, i;
@@ -443,6 +514,8 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   memset(&c, 0, sizeof c);
   c.in = in;
   c.proc_fd = -1;
+  c.stale = stale;
+  if (stale) c.shm_dev = shm_device();
   pthread_mutex_init(&c.lock, NULL);
   rc = rm__regset_build(&c.set, in->files, in->file_ids, in->n_files);
   /* Registered sockets: the sockfs inodes bound at them join the set
@@ -470,7 +543,7 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
     rc = RM_ERROR_ACCESS_DENIED;
     goto end;
   }
-  if (in->n_files) {
+  if (in->n_files || stale) {
     char *buf = malloc(RM_DETECT_BUF);
     rc = buf ? list_pids(&c, buf) : RM_ERROR_OUTOFMEMORY;
     free(buf);
@@ -496,8 +569,9 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   if (rc == RM_OK) {
     for (i = 0; i < n_items; i++) (*out)[i] = items[i].found;
     *n_out = n_items;
+    if (uninspected) *uninspected = c.uninspected;
   } else {
-    for (i = 0; i < n_items; i++) free(items[i].found.uses);
+    for (i = 0; i < n_items; i++) rm__found_parts_free(&items[i].found);
   }
 end:
   free(items);
@@ -508,6 +582,19 @@ end:
   rm__regset_free(&c.set);
   pthread_mutex_destroy(&c.lock);
   return rc;
+}
+
+uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
+  return scan(in, 0, out, n_out, NULL);
+}
+
+uint32_t rm__os_scan_stale(const volatile int *cancel, rm__found **out,
+                           size_t *n_out, size_t *n_uninspected) {
+  rm__scan_input in;
+  memset(&in, 0, sizeof in);
+  in.cancel = cancel;
+  *n_uninspected = 0;
+  return scan(&in, 1, out, n_out, n_uninspected);
 }
 
 /* The identity a path is registered under: a symlink only root or the

@@ -91,7 +91,8 @@ int rm__regset_has_dev(const rm__regset *s, uint64_t dev);
 
 /* Adds (file, how) to u for every registered file with this identity, or
  * with this path text (how | RM_USE_OLDER_INODE for a registered file's
- * former identity); returns how many matched. */
+ * former identity); returns how many matched.  u may be NULL for
+ * match_path: only counts. */
 size_t rm__regset_match_id(const rm__regset *s, uint64_t dev, uint64_t ino,
                            rm__uses *u, uint32_t how);
 size_t rm__regset_match_path(const rm__regset *s, const char *path,
@@ -124,6 +125,14 @@ typedef struct rm__detector {
   const rm__regset *set;
   uint64_t mnt_ns;             /* the caller's mount namespace inode */
   rm__uses uses;               /* what the current process holds */
+  int stale;                   /* also collect deleted executable mappings
+                                  (rm__os_scan_stale) */
+  uint64_t shm_dev;            /* the kernel's internal shmem device
+                                  (memfd, SysV, shared anonymous): its
+                                  "deleted" files are no upgrade's */
+  rm__stale *stale_list;       /* the current process's, unsorted */
+  size_t n_stale, cap_stale;
+  int stale_oom;
   struct rm__older_entry *older;  /* deleted inodes already read */
   size_t older_mask, n_older;  /* capacity - 1 (0: none yet), count */
   char *buf;                   /* RM_DETECT_BUF bytes */
@@ -138,6 +147,12 @@ typedef struct rm__probe {
   int has_exe;                 /* out: its executable's identity */
   uint64_t exe_dev, exe_ino;
   uint32_t exe_mode;           /* out: and its st_mode (0: unknown) */
+  int pty_master;              /* out: holds the master side of a pty */
+  int hosts_tty;               /* out: ... of the caller's terminal */
+  int pts_index;               /* in: the caller's pts number, or -1 */
+  int root_state;              /* its /proc/PID/root: 0 unopened, 1 open
+                                  (rootfd), -1 unreadable */
+  int rootfd;
 } rm__probe;
 
 /* 0, or -1 when out of memory. */
@@ -152,12 +167,40 @@ int rm__detect_exe(rm__detector *d, rm__probe *p);
 void rm__detect_fds(rm__detector *d, rm__probe *p);
 void rm__detect_maps(rm__detector *d, rm__probe *p);
 
+/* 1 when sx (of an fd) is the pty multiplexer: the fd is a pty master. */
+struct statx;
+int rm__is_ptmx(const struct statx *sx);
+/* 1 when the pty master fd fd_name of the process whose /proc directory
+ * is dirfd is the one of pts number pts_index (its fdinfo's tty-index);
+ * 0 otherwise or when pts_index is -1. */
+int rm__pty_is_ours(int dirfd, const char *fd_name, int pts_index);
+
 /* The inode number of a namespace, from the link dirfd/name ("ns/mnt"),
  * or 0 when unreadable. */
 uint64_t rm__ns_inode(int dirfd, const char *name);
 
 /* Decimal text of v into buf[11]. */
 void rm__utoa(char *buf, uint32_t v);
+
+/* }=====
+ * {===== stale.c */
+
+/* Records a mapping whose text (len bytes, as maps shows it, " (deleted)"
+ * included) marks its inode deleted, unless that text in the process's
+ * own view names this very (dev, ino): see stale.c. */
+void rm__stale_note(rm__detector *d, rm__probe *p, uint64_t dev,
+                    uint64_t ino, uint32_t how, const char *text,
+                    size_t len);
+/* Moves the collected records out, sorted by identity, each once
+ * (malloc'd, NULL when none), and resets. */
+rm__stale *rm__stale_take(rm__detector *d, size_t *n);
+/* Moves from's records into into's; 0, or -1 when out of memory. */
+int rm__stale_merge(rm__found *into, rm__found *from);
+/* 1 when the directory of the absolute path[len] is, in the process's own
+ * view (its root and mounts), the directory it is in ours. */
+int rm__view_same_dir(rm__probe *p, const char *path, size_t len);
+/* Closes what a probe opened for view lookups. */
+void rm__probe_close(rm__probe *p);
 
 /* }=====
  * {===== classify.c */
@@ -173,6 +216,10 @@ typedef struct rm__self {
   size_t n_restarts;
   int systemd;                 /* systemd is the service manager here (a
                                   machine.slice exists only under it) */
+  rm_unique_process *keep;     /* never stopped: its ancestors and the
+                                  session leader of its terminal */
+  size_t n_keep;
+  int pts_index;               /* its terminal's pts number, or -1 */
 } rm__self;
 
 /* Facts about one process, gathered on the worker thread that found it;
@@ -192,6 +239,10 @@ typedef struct rm__facts {
                                   restartable.c) */
   uint32_t ppid;
   int uninspected;             /* its fds, maps or exe were refused */
+  int terminal_host;           /* holds the master side of a pty */
+  int hosts_our_tty;           /* ... of the caller's terminal */
+  int own_mnt_ns;              /* a mount namespace other than ours */
+  int leader_exited;           /* seen through a live thread */
 } rm__facts;
 
 /* What one process the scan reports carries until the end of the scan. */
@@ -203,8 +254,14 @@ typedef struct rm__item {
 uint32_t rm__self_init(rm__self *self);
 void rm__self_free(rm__self *self);
 
+/* Sets facts->terminal_host (and hosts_our_tty) from the fds of the
+ * process whose /proc directory is dirfd, for one whose fds the
+ * detection did not look at. */
+void rm__classify_pty(const rm__self *self, int dirfd, rm__facts *facts);
+
 /* Fills item's identity, name, session, exe (unless has_exe is already
- * set) and facts (all but graphical) for the process whose /proc
+ * set) and facts (all but graphical; terminal_host and hosts_our_tty are
+ * the caller's to set) for the process whose /proc
  * directory is dirfd and whose stat is st; mnt_ns is the inode of its
  * ns/mnt when already known (else 0); x what is known of its exe (NULL:
  * nothing yet).  0, or -1 when it is gone. */

@@ -92,7 +92,7 @@ uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
                                  &main_item) == 0) {
         grown = realloc(*items, (*n + 1) * sizeof *grown);
         if (!grown) {
-          free(main_item.found.uses);
+          rm__found_parts_free(&main_item.found);
           free(gone);
           return RM_ERROR_OUTOFMEMORY;
         }
@@ -110,15 +110,13 @@ uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
         if (j == rep || gone[j] ||
             strcmp(f->info.service_short_name, r->info.service_short_name) != 0)
           continue;
-        if (merge_uses(r, f) != 0) {
+        if (merge_uses(r, f) != 0 || rm__stale_merge(r, f) != 0) {
           free(gone);
           return RM_ERROR_OUTOFMEMORY;
         }
         r->registered |= f->registered;
         r->reasons |= f->reasons;
-        free(f->uses);
-        f->uses = NULL;
-        f->n_uses = 0;
+        rm__found_parts_free(f);
         gone[j] = 1;
       }
       if (r->reasons) {

@@ -10,6 +10,12 @@
  *   bind PATH          a Unix stream socket bound at PATH, listening
  *   socket             an unbound Unix socket, kept open
  *   map PATH           open, mmap one page, close (held by the mapping)
+ *   map-exec PATH      the same, mapped executable (as a shared library)
+ *   memfd-exec         an executable mapping of a memfd (as JITs have)
+ *   ptmx FILE          open the master side of a new pty and keep it (a
+ *                      terminal host), writing the slave's path to FILE
+ *   leader-exit        (last) the main thread exits, another one lives on
+ *                      holding everything: /proc/PID shows a zombie
  *   write PATH TEXT    create or truncate a file with TEXT
  *   unlink PATH        remove a name
  *   ctty               acquire a controlling terminal (a new pty)
@@ -26,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +64,15 @@ static void acquire_tty(void) {
   if (!name) die("ptsname", NULL);
   slave = open(name, O_RDWR);        /* a session leader's first tty */
   if (slave < 0) die("open", name);
+}
+
+/* The thread that stays when the main thread exits (leader-exit). */
+static void *live_on(void *arg) {
+  (void)arg;
+  printf("ready\n");
+  fflush(stdout);
+  for (;;) pause();
+  return NULL;
 }
 
 static void private_namespace(void) {
@@ -127,6 +143,32 @@ int main(int argc, char **argv) {
         die("mmap", x);
       close(fd);
       i++;
+    } else if (strcmp(a, "map-exec") == 0 && x) {
+      int fd = open(x, O_RDONLY);
+      if (fd < 0) die("open", x);
+      if (mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) ==
+          MAP_FAILED)
+        die("mmap", x);
+      close(fd);
+      i++;
+    } else if (strcmp(a, "memfd-exec") == 0) {
+      int fd = memfd_create("jit", 0);
+      if (fd < 0 || ftruncate(fd, 4096) != 0 ||
+          mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0) ==
+              MAP_FAILED)
+        die("memfd", NULL);
+    } else if (strcmp(a, "ptmx") == 0 && x) {
+      int master = posix_openpt(O_RDWR | O_NOCTTY);
+      const char *name;
+      if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 ||
+          !(name = ptsname(master)))
+        die("openpt", NULL);
+      write_file(x, name);
+      i++;
+    } else if (strcmp(a, "leader-exit") == 0) {
+      pthread_t t;
+      if (pthread_create(&t, NULL, live_on, NULL) != 0) die("thread", NULL);
+      pthread_exit(NULL);
     } else if (strcmp(a, "write") == 0 && x && y) {
       write_file(x, y);
       i += 2;

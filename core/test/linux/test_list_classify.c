@@ -459,11 +459,14 @@ static void private_mount_namespaces(void) {
   snprintf(want, sizeof want, "%s (deleted)", file);
   expect_text(want, text);
 
+  /* A mount namespace of its own is no container: it is listed like any
+   * other, not restartable (a relaunch could not put it back in it). */
   list(&l);
   ASSERT_EQ(1, l.n);
-  ASSERT_EQ(RM_REBOOT_REASON_SESSION_MISMATCH, l.reasons);
+  ASSERT_EQ(0, l.reasons);
   ASSERT_EQ(host_and_ns.pid, l.apps[0].info.process.pid);
-  expect(&l.apps[0], "rm_holder", RM_APP_CRITICAL, 0, 1, RM_USE_OPEN_FILE);
+  expect(&l.apps[0], "rm_holder", RM_APP_UNKNOWN, 0, 1, RM_USE_OPEN_FILE);
+  ASSERT_EQ(RM_TRAIT_OWN_MOUNT_NS, l.apps[0].traits);
   ASSERT_STR_EQ(file, l.apps[0].files[0].file);
   finish(&l);
 }
@@ -520,23 +523,48 @@ static void login_sessions(void) {
   ASSERT_EQ(2, l.n);
   ASSERT_EQ(holder_session, find(&l, own_login.pid)->info.session_id);
   ASSERT_EQ(caller_session, find(&l, inherited.pid)->info.session_id);
-  if (caller_session == RM_INVALID_SESSION_ID) {
-    /* Only one side known: no mismatch. */
-    ASSERT_EQ(0, l.reasons);
-    expect(find(&l, own_login.pid), "rm_holder", RM_APP_UNKNOWN, 1, 1,
-           RM_USE_OPEN_FILE);
-  }
+  /* Another login than the caller's (when it has one) is no mismatch. */
+  ASSERT_EQ(0, l.reasons);
+  expect(find(&l, own_login.pid), "rm_holder", RM_APP_UNKNOWN, 1, 1,
+         RM_USE_OPEN_FILE);
   finish(&l);
 
-  /* A lister in a session of its own: both known and different. */
+  /* A lister in a session of its own, both known and different.  The
+   * login session is reported as is and decides nothing: the same
+   * answer as from outside any login (docs/linux.md, Sessions). */
   ASSERT_EQ(0, rmt_spawn_self(&lister, "list-new-login", "0", file));
   reasons = read_child_list(&lister, own_login.pid, &e, &found);
   ASSERT_EQ(1, found);
-  ASSERT_EQ(RM_APP_CRITICAL, e.type);
-  ASSERT_EQ(0, e.restartable);
+  ASSERT_EQ(RM_APP_UNKNOWN, e.type);
+  ASSERT_EQ(1, e.restartable);
   ASSERT_EQ(holder_session, e.session_id);
-  ASSERT_EQ(RM_REBOOT_REASON_SESSION_MISMATCH, reasons);
+  ASSERT_EQ(0, reasons);
   ASSERT_EQ(0, rmt_wait(&lister, 20000));
+  /* A user's own program, started from one of their logins, seen by
+   * them from another login: theirs to restart. */
+  {
+    static rmt_child users_own;
+    char uid[16], store[1200];
+    const char *dir = rmt_tempdir();
+    const char *script[] = { "loginuid", uid, "drop", uid, "open", file,
+                             NULL };
+    snprintf(uid, sizeof uid, "%u", (unsigned)LISTER_UID);
+    holder(&users_own, script);
+    snprintf(store, sizeof store, "%s/store", dir);
+    ASSERT_EQ(0, chmod(dir, 0755));
+    ASSERT_EQ(0, mkdir(store, 0700));
+    ASSERT_EQ(0, chown(store, LISTER_UID, LISTER_UID));
+    rmt_setenv("RESTARTMGR_STATE_DIR", store);
+    ASSERT_EQ(0, rmt_spawn_self(&lister, "list-new-login", uid, file));
+    reasons = read_child_list(&lister, users_own.pid, &e, &found);
+    ASSERT_EQ(1, found);
+    ASSERT(e.session_id != RM_INVALID_SESSION_ID);
+    ASSERT(e.session_id != holder_session);
+    ASSERT_EQ(RM_APP_UNKNOWN, e.type);
+    ASSERT_EQ(1, e.restartable);
+    ASSERT_EQ(0, reasons & RM_REBOOT_REASON_SESSION_MISMATCH);
+    ASSERT_EQ(0, rmt_wait(&lister, 20000));
+  }
 }
 
 int main(int argc, char **argv) {
