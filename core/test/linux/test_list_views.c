@@ -154,8 +154,8 @@ static void mount_namespace_older_inode(void) {
                              file, NULL };
     holder(&c, script);
   }
+  replace(file);                   /* before it is registered: no id kept */
   start_with(file);
-  replace(file);
   list(&l);
   a = entry(&l, c.pid);
   ASSERT(a != NULL);
