@@ -229,6 +229,7 @@ static const luaL_Reg module_functions[] = {
   {"process", m_process},
   {"recover", rm__lua_recover},
   {"sessions", rm__lua_sessions},
+  {"stale", rm__lua_stale},
   {"start_session", m_start_session},
   {"store_path", m_store_path},
   {"errors", NULL},                  /* placeholders, filled below */

@@ -60,6 +60,8 @@ typedef struct rm__lua_session {
 
 int rm__lua_register(lua_State *L);
 int rm__lua_list(lua_State *L);
+/* rm.stale() -> apps, reboot, uninspected | fail, msg, code */
+int rm__lua_stale(lua_State *L);
 
 /* The option keys of s:register (NULL-terminated), for it and rm.options. */
 extern const char *const rm__lua_register_keys[];

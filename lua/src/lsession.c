@@ -227,6 +227,15 @@ static const rm__lua_bit_name use_names[] = {
   {0, NULL}
 };
 
+/* The RM_TRAIT_* bits as the set app.traits shows them. */
+static const rm__lua_bit_name trait_names[] = {
+  {RM_TRAIT_TERMINAL_HOST, "terminal_host"},
+  {RM_TRAIT_OWN_MOUNT_NS, "own_mount_ns"},
+  {RM_TRAIT_LEADER_EXITED, "leader_exited"},
+  {RM_TRAIT_SELF, "self"},
+  {0, NULL}
+};
+
 /* Pushes one entry of the apps array. */
 void rm__lua_push_app(lua_State *L, const rm_app_info *a) {
   const rm_process_info *p = &a->info;
@@ -254,6 +263,8 @@ void rm__lua_push_app(lua_State *L, const rm_app_info *a) {
   lua_setfield(L, -2, "restartable");
   rm__lua_push_set(L, a->reasons, rm__lua_reboot_names);
   lua_setfield(L, -2, "reasons");
+  rm__lua_push_set(L, a->traits, trait_names);
+  lua_setfield(L, -2, "traits");
   luaL_setmetatable(L, RM_LUA_APP);                /* readable in a REPL */
   if (a->restart.failure || a->restart.notes || a->restart.error) {
     rm__lua_push_outcome(L, &a->restart);
@@ -311,6 +322,28 @@ int rm__lua_list(lua_State *L) {
   rm_free_list(apps, r.n);
   if (status != LUA_OK) return lua_error(L);
   return 2;
+}
+
+/* rm.stale() -> apps, reboot, uninspected | fail, msg, code: the
+ * processes that map or run deleted files (rm_get_stale_list); each
+ * app's files are those files, path being the escaped text shown. */
+int rm__lua_stale(lua_State *L) {
+  list_result r;
+  rm_app_info *apps = NULL;
+  unsigned uninspected = 0;
+  int status;
+  uint32_t rc;
+  luaL_checkstack(L, 5, NULL);
+  rc = rm_get_stale_list(&apps, &r.n, &r.reasons, &uninspected);
+  if (rc != RM_OK) return rm__lua_fail(L, rc, "stale");
+  r.apps = apps;
+  lua_pushcfunction(L, build_list);
+  lua_pushlightuserdata(L, &r);
+  status = lua_pcall(L, 1, 2, 0);
+  rm_free_list(apps, r.n);
+  if (status != LUA_OK) return lua_error(L);
+  lua_pushinteger(L, (lua_Integer)uninspected);
+  return 3;
 }
 
 /* }===== */
