@@ -51,6 +51,7 @@ local function app_json(a, extra)
     service = a.service or NULL, session_id = a.session_id or NULL,
     restartable = a.restartable, status = array(sorted_keys(a.status)),
     reasons = array(sorted_keys(a.reasons)), files = files,
+    traits = array(sorted_keys(a.traits or {})),
     uid = uid or NULL, user = uid and user_name(uid) or NULL,
   }
   for k, v in pairs(extra or {}) do o[k] = v end

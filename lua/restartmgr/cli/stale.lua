@@ -3,28 +3,26 @@
 -- which processes still run replaced or deleted files after an upgrade,
 -- and restarting them (docs/command.md).
 --
--- The deleted mappings come from /proc/PID/maps, read as untrusted text;
--- their paths are only ever handed to the module, which matches by file
--- identity, never by name (docs/linux.md, Who uses a file).
+-- The stale processes come from rm.stale(), which finds them by the
+-- identity of each deleted mapping; the names are only shown, escaped
+-- (docs/linux.md, Stale processes).
 
+local rm = require "restartmgr"
 local output = require "restartmgr.cli.output"
 local json = require "restartmgr.cli.json"
 local args = require "restartmgr.cli.args"
 local proc = require "restartmgr.cli.proc"
 local apps_ = require "restartmgr.cli.apps"
 local leftovers = require "restartmgr.cli.leftovers"
-local rm = require "restartmgr"
 
 local printf, die = output.printf, output.die
 local EXIT_FAILURE = output.EXIT_FAILURE
 local array, NULL, print_json = json.array, json.NULL, json.print
 local parse, absolute, check_timeout = args.parse, args.absolute,
                                        args.check_timeout
-local read_all, self_pid = proc.read_all, proc.self_pid
+local self_pid = proc.self_pid
 local user_name, process_uid = proc.user_name, proc.process_uid
-local start_session, register_files = apps_.start_session,
-                                      apps_.register_files
-local list_others, app_json = apps_.list_others, apps_.app_json
+local start_session, app_json = apps_.start_session, apps_.app_json
 local reason_words, cycle = apps_.reason_words, apps_.cycle
 
 local M = {}
@@ -45,8 +43,11 @@ required (kernel)" when a newer kernel is installed than the one
 running (not with --path).  Critical processes (PID 1, dbus, logind,
 gettys, display managers, the list in restartmgr(1), systemd units with
 RefuseManualStop) are shown but never restarted; neither are console
-programs (they have a terminal) nor, unless run as root, other users'
-processes.
+programs (they have a terminal), terminal hosts (tmux, screen, sshd
+sessions), sandboxed programs nor, unless run as root, other users'
+processes.  What this command stands on (itself, its parents, its
+terminal's session leader and host) is skipped as detected_self, and
+the rest goes ahead.
 
   --restart        shut down and start again every restartable one, in
                    one session: services restarted in place through
@@ -77,15 +78,9 @@ the time limit passed.
 -- only it can do; it is lifted before anything is stopped.
 local DEFAULT_TIME_LIMIT = 60
 
--- Paths of executable mappings that /proc/PID/maps marks "(deleted)":
--- the executable and libraries replaced by rename or removed.  Memory
--- file descriptors, SysV shared memory and devices are not files an
--- upgrade replaces and are left out.  A process whose maps cannot be
--- read (another user, without root) is counted in *unreadable.
-local NOT_FILES = { "^/memfd:", "^/SYSV", "^/dev/", "^/%[", "^/anon_hugepage",
-                    "^/proc/", "^/sys/" }
-
--- Only paths under one of the prefixes count, when prefixes are given.
+-- Only files under one of the prefixes count, when prefixes are given
+-- (the text shown for a file decides only what is shown, never what is
+-- stale: see stale_apps).
 local function under(path, prefixes)
   if #prefixes == 0 then return true end
   for _, p in ipairs(prefixes) do
@@ -95,43 +90,37 @@ local function under(path, prefixes)
   return false
 end
 
-local function deleted_mappings(prefixes)
-  local paths, seen, unreadable = {}, {}, 0
-  local p = assert(io.popen("ls -U /proc 2>/dev/null"))
-  local pids = {}
-  for name in p:lines() do
-    if name:match("^%d+$") then pids[#pids + 1] = name end
-  end
-  p:close()
-  for _, pid in ipairs(pids) do
-    local maps = io.open("/proc/" .. pid .. "/maps", "rb")
-    local text = maps and maps:read("a")
-    if maps then maps:close() end
-    if not text then
-      if read_all("/proc/" .. pid .. "/stat") then
-        unreadable = unreadable + 1
-      end
-    elseif tonumber(pid) ~= self_pid and text:find(" (deleted)\n", 1, true)
-    then
-      for line in text:gmatch("[^\n]+") do
-        -- address perms offset dev inode   path (deleted)
-        local perms, path = line:match("^%S+ (%S+) %S+ %S+ %S+ +(/.*) "
-                                       .. "%(deleted%)$")
-        if perms and perms:find("x", 1, true) and not seen[path] then
-          local skip = false
-          for _, pat in ipairs(NOT_FILES) do
-            if path:find(pat) then skip = true end
-          end
-          if not skip and under(path, prefixes) then
-            seen[path] = true
-            paths[#paths + 1] = path
-          end
+-- The processes that map or run a deleted or replaced executable file,
+-- from rm.stale(): found by the (device, inode) each mapping has, in
+-- every mount namespace, so no name is ever registered or resolved again
+-- (a user flipping a deleted name to a symlink changes nothing;
+-- docs/linux.md, Stale processes).  The files' paths are the escaped
+-- text the kernel showed.  Returns the entries (each with its uid, files
+-- under the prefixes only; never this process), the distinct file texts,
+-- and how many processes could not be read.
+local function stale_apps(prefixes)
+  local apps, reboot, unreadable = rm.stale()
+  if not apps then die(EXIT_FAILURE, "%s", reboot) end
+  local out, names, seen = {}, {}, {}
+  for _, a in ipairs(apps) do
+    local kept = {}
+    for _, f in ipairs(a.files) do
+      if under(f.path, prefixes) then
+        kept[#kept + 1] = f
+        if not seen[f.path] then
+          seen[f.path] = true
+          names[#names + 1] = f.path
         end
       end
     end
+    if #kept > 0 and a.pid ~= self_pid then
+      a.files = kept
+      a.uid = process_uid(a.pid, a.start_time)
+      out[#out + 1] = a
+    end
   end
-  table.sort(paths)
-  return paths, unreadable
+  table.sort(names)
+  return out, names, unreadable
 end
 
 -- An entry is stale when it holds an older copy of a registered path (a
@@ -171,10 +160,14 @@ local function group_stale(apps)
 end
 
 local function stale_reason(a)
+  local traits = a.traits or {}
   if a.type == "critical" then return reason_words(a) end
   if a.only_services then return "not a service" end
+  if traits.terminal_host then return "terminal host" end
   if a.type == "console" then return "console (has a terminal)" end
   if a.restartable then return a.script and leftovers.REASON or "-" end
+  if traits.own_mount_ns then return "sandboxed (own mount namespace)" end
+  if traits.leader_exited then return "main thread exited" end
   return "not restartable"
 end
 
@@ -201,15 +194,7 @@ local function stale(argv)
 
   local prefixes = {}
   for i, p in ipairs(opts.path or {}) do prefixes[i] = absolute(p) end
-  local paths, unreadable = deleted_mappings(prefixes)
-  local apps = {}
-  if #paths > 0 then
-    local s <close> = start_session()
-    register_files(s, paths)
-    for _, a in ipairs((list_others(s))) do
-      if #stale_files(a) > 0 then apps[#apps + 1] = a end
-    end
-  end
+  local apps, paths, unreadable = stale_apps(prefixes)
   local scripts = leftovers.add_scripts(apps, prefixes)
   local kernel = leftovers.kernel(prefixes)
   local services, programs, fixed = group_stale(apps)
