@@ -11,8 +11,6 @@
  * few runs, the CPU time above the N = 0 run, that per
  * 1,000 names, and the cost per name as a ratio to its cost at N = 1,000:
  * about 1 at every N when the cost is linear (quadratic: 10 at 10,000).
- * (The path-based `stale` it replaces took 49 s for 16,000 names: each
- * name it could not register re-registered the whole list.)
  *
  * Run: build/<dir>/core/bench/rm_bench_stale [-q]   (-q: 1 run each)
  * As root the holder runs as uid 65532, as a user's process would.
