@@ -40,7 +40,7 @@ describe("require 'restartmgr'", function()
     assert.same({ "compare_versions", "exit_after", "join_session", "kernel",
                   "process", "recover", "register_restart",
                   "restart_registration",
-                  "sessions", "stale_scripts", "start_session",
+                  "sessions", "stale", "stale_scripts", "start_session",
                   "store_path" },
                 names)
   end)
