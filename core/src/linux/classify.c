@@ -80,7 +80,8 @@ static uint32_t keep_init(rm__self *self) {
   if (!self->keep) return RM_ERROR_OUTOFMEMORY;
   if (rm__linux_read_stat(-1, pid, &own) != 0) return RM_OK;
   major = ((unsigned)own.tty_nr >> 8) & 0xfffu;
-  minor = ((unsigned)own.tty_nr & 0xffu) | (((unsigned)own.tty_nr >> 12) & 0xfff00u);
+  minor = ((unsigned)own.tty_nr & 0xffu) |
+          (((unsigned)own.tty_nr >> 12) & 0xfff00u);
   if (own.tty_nr != 0 && major >= 136 && major < 144)
     self->pts_index = (int)((major - 136) * 256 + minor);
   st = own;

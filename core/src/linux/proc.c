@@ -291,7 +291,8 @@ uint32_t rm__linux_live_thread(int dirfd, uint32_t pid) {
       uint32_t tid = 0;
       char state[8];
       off += d->d_reclen;
-      for (; (unsigned)(*s - '0') < 10; s++) tid = tid * 10 + (uint32_t)(*s - '0');
+      for (; (unsigned)(*s - '0') < 10; s++)
+        tid = tid * 10 + (uint32_t)(*s - '0');
       if (*s || tid == 0 || tid == pid) continue;
       /* "TID/stat" reads "TID (comm) S ...": alive unless Z or X. */
       snprintf(path, sizeof path, "%u/stat", (unsigned)tid);

@@ -349,10 +349,13 @@ static void bad_arguments(void) {
   rm_app_info *apps;
   unsigned n;
   uint32_t reasons;
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_get_stale_list(NULL, &n, &reasons, NULL));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_get_stale_list(&apps, NULL, &reasons, NULL));
-  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS, rm_get_stale_list(&apps, &n, NULL, NULL));
-  ASSERT_OK(rm_get_stale_list(&apps, &n, &reasons, NULL));   /* count optional */
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_get_stale_list(NULL, &n, &reasons, NULL));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_get_stale_list(&apps, NULL, &reasons, NULL));
+  ASSERT_EQ(RM_ERROR_BAD_ARGUMENTS,
+            rm_get_stale_list(&apps, &n, NULL, NULL));
+  ASSERT_OK(rm_get_stale_list(&apps, &n, &reasons, NULL));  /* count optional */
   rm_free_list(apps, n);
 }
 
