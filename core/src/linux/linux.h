@@ -6,7 +6,8 @@
  * store.c     the session store directory (lock, atomic writes, sweep)
  * store_path.c where the store is, and the checks of its path
  * scan.c      rm__os_scan: who uses the registered files, with regset.c,
- *             detect.c, sockets.c, classify.c and svc_entries.c (scan.h)
+ *             detect.c, sockets.c, classify.c and svc_entries.c (scan.h);
+ *             rm__os_scan_stale, with stale.c
  * stop.c      rm__os_stop_apps: pidfd signalling and waiting
  * restartable.c  whether a found process can be started again (list
  *             time; scan.h)

@@ -14,10 +14,13 @@
  *    hash set of registered (dev, ino), so the cost does not grow with the
  *    number of registered files;
  *  - a readlink only for an inode that is deleted (nlink 0 through an fd
- *    or the exe, or marked " (deleted)" in maps), lives on a registered
- *    file's device, and belongs to a process in the caller's mount
- *    namespace, where the text names the same file it names for us: that
- *    is how an older inode of a registered path is recognised;
+ *    or the exe, or marked " (deleted)" in maps) and lives on a registered
+ *    file's device; its text, where it equals a registered path, names
+ *    that path in the caller's mount namespace, or in another one when
+ *    the path's directory is the same in both views (detect.c): that is
+ *    how an older inode of a registered path is recognised;
+ *  - a thread group whose leader has exited is read through a live
+ *    thread (/proc/PID/task/TID);
  *  - only matched processes are classified (classify.c), on the worker
  *    that found them, service lookup included (rm__linux_service_of only
  *    reads /proc, and must stay thread-safe); registered services are
@@ -35,6 +38,10 @@
  * to let it inspect is not reported: PID 1 in containers and non-dumpable
  * processes refuse even root, and reporting them would turn every list on
  * such machines into "reboot required".
+ *
+ * rm__os_scan_stale is the same walk with no registered files: every
+ * process, for its deleted executable mappings (stale.c); refused
+ * processes are counted, not listed (docs/linux.md, Stale processes).
  */
 #define _GNU_SOURCE
 #include "scan.h"

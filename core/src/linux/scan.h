@@ -8,7 +8,9 @@
  * sockets.c   the sockfs inodes of the sockets bound at registered
  *             Unix socket paths, added to those sets
  * detect.c    which registered files one process holds, and how: its
- *             executable, open fds and memory mappings
+ *             executable, open fds and memory mappings; pty masters
+ * stale.c     deleted executable mappings by identity (rm__os_scan_stale),
+ *             and paths looked up in a process's own view (its root)
  * scan.c      rm__os_scan: walks /proc (split over worker threads),
  *             detection, classification, services
  * classify.c  app type, name, session, reboot reasons of the processes
