@@ -152,9 +152,11 @@ typedef struct rm__probe {
   int pty_master;              /* out: holds the master side of a pty */
   int hosts_tty;               /* out: ... of the caller's terminal */
   int pts_index;               /* in: the caller's pts number, or -1 */
-  int root_state;              /* its /proc/PID/root: 0 unopened, 1 open
-                                  (rootfd), -1 unreadable */
+  int root_state;              /* its /proc/PID/root and whom its view
+                                  trusts: 0 not read, 1 read (rootfd,
+                                  trust), -1 unreadable */
   int rootfd;
+  rm__view_trust trust;        /* root, its user; its FUSE mounts */
 } rm__probe;
 
 /* 0, or -1 when out of memory. */

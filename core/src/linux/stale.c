@@ -9,11 +9,13 @@
  * the only sign the kernel gives that also holds on overlayfs (where the
  * inode seen through the mapping keeps nlink 1), but anyone can name a
  * file "x (deleted)".  So the text only proposes: the mapping is stale
- * unless that very text, looked up in the process's own root (openat2
- * RESOLVE_IN_ROOT from /proc/PID/root, no final symlink followed), names
- * the mapped (device, inode), which means the file is live under a name
- * that happens to end so.  Nothing else is ever resolved: the identity
- * of what is stale is the (device, inode) of maps, and the text is kept
+ * unless that very text, looked up in the process's own root from
+ * /proc/PID/root the way view_path.c looks up (one component at a time,
+ * never through a link or directory another user controls, never into a
+ * FUSE mount whose server could make the lookup wait), names the mapped
+ * (device, inode): the file is then live under a name that happens to
+ * end so.  Nothing else is ever resolved: the identity of what is stale
+ * is the (device, inode) of maps, and the text is kept
  * only to show, escaped.  Each candidate costs one lookup, so any number
  * of hostile names costs linear time.
  */
@@ -32,31 +34,55 @@
 #define DELETED " (deleted)"
 #define DELETED_LEN (sizeof DELETED - 1)
 
-/* {===== Paths in a process's view */
+/* {===== Paths in a process's view
+ *
+ * A registered path's directory (rm__view_same_dir) is opened with
+ * openat2 (RESOLVE_IN_ROOT), and only in a view without FUSE mounts. */
 
-/* Its root directory, opened once per probe; -1 when unreadable. */
+/* Its root directory and whom its view trusts (root, and its user when
+ * all its uids agree; its FUSE mounts, where a lookup could wait on a
+ * user's server forever), read once per probe; -1 when unreadable. */
 static int view_root(rm__probe *p) {
-  if (p->root_state == 0) {
-    p->rootfd = openat(p->dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    p->root_state = p->rootfd >= 0 ? 1 : -1;
+  char status[4096];
+  rm__creds creds;
+  if (p->root_state != 0) return p->root_state > 0 ? p->rootfd : -1;
+  p->root_state = -1;
+  p->trust.uids[0] = 0;
+  p->trust.n_uids = 1;
+  p->trust.unsafe = NULL;
+  p->trust.n_unsafe = 0;
+  if (rm__linux_read_small(p->dirfd, "status", status, sizeof status) <= 0 ||
+      rm__linux_parse_creds(status, &creds) != 0)
+    return -1;
+  if (creds.uid[0] == creds.uid[1] && creds.uid[1] == creds.uid[2] &&
+      creds.uid[2] == creds.uid[3] && creds.uid[0] != 0)
+    p->trust.uids[p->trust.n_uids++] = creds.uid[0];
+  if (rm__view_unsafe_mounts(p->dirfd, &p->trust) != RM_OK) return -1;
+  p->rootfd = openat(p->dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (p->rootfd < 0) {
+    free(p->trust.unsafe);
+    p->trust.unsafe = NULL;
+    return -1;
   }
-  return p->root_state > 0 ? p->rootfd : -1;
+  p->root_state = 1;
+  return p->rootfd;
 }
 
-/* Opens the absolute path (a NUL-terminated copy) in its view as O_PATH,
- * never following a final symlink nor leaving its root.  An fd or -1. */
-static int view_open(rm__probe *p, const char *path, int dir) {
+/* Opens the directory path (a NUL-terminated copy) in its view as
+ * O_PATH, never leaving its root nor following magic links; never in a
+ * view with a FUSE mount (the lookup could wait on it).  An fd or -1. */
+static int view_open_dir(rm__probe *p, const char *path) {
 #ifdef SYS_openat2
   struct open_how how;
   int root = view_root(p);
-  if (root < 0 || path[0] != '/') return -1;
+  if (root < 0 || path[0] != '/' || p->trust.n_unsafe > 0) return -1;
   memset(&how, 0, sizeof how);
-  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW | (dir ? O_DIRECTORY : 0);
+  how.flags = O_PATH | O_CLOEXEC | O_DIRECTORY;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   return (int)syscall(SYS_openat2, root, path[1] ? path + 1 : ".", &how,
                       sizeof how);
 #else
-  (void)p; (void)path; (void)dir;
+  (void)p; (void)path;
   errno = ENOSYS;
   return -1;
 #endif
@@ -82,7 +108,11 @@ static char *maps_unescape(const char *text, size_t len) {
 }
 
 void rm__probe_close(rm__probe *p) {
-  if (p->root_state > 0) close(p->rootfd);
+  if (p->root_state > 0) {
+    close(p->rootfd);
+    free(p->trust.unsafe);
+    p->trust.unsafe = NULL;
+  }
   p->root_state = 0;
 }
 
@@ -96,7 +126,7 @@ int rm__view_same_dir(rm__probe *p, const char *path, size_t len) {
   if (!dir) return 0;
   memcpy(dir, path, (size_t)(slash - path) + 1);
   dir[slash - path + 1] = 0;
-  fd = view_open(p, dir, 1);
+  fd = view_open_dir(p, dir);
   if (fd >= 0) {
     same = fstat(fd, &theirs) == 0 && stat(dir, &ours) == 0 &&
            S_ISDIR(ours.st_mode) && ours.st_dev == theirs.st_dev &&
@@ -107,15 +137,22 @@ int rm__view_same_dir(rm__probe *p, const char *path, size_t len) {
   return same;
 }
 
-/* 1 when name (NUL-terminated, absolute) in its view is (dev, ino). */
+/* 1 when name (NUL-terminated, absolute) in its view is (dev, ino): a
+ * live file.  Looked up one component at a time as view_path.c does
+ * (links and directories only root or its user controls, never into a
+ * FUSE mount); anything it cannot decide counts as not live. */
 static int view_names(rm__probe *p, const char *name, uint64_t dev,
                       uint64_t ino) {
-  struct stat st;
-  int fd = view_open(p, name, 0), same;
-  if (fd < 0) return 0;
-  same = fstat(fd, &st) == 0 && (uint64_t)st.st_dev == dev &&
-         (uint64_t)st.st_ino == ino;
-  close(fd);
+  rm__view_file *f;
+  int root = view_root(p), same = 0;
+  if (root < 0) return 0;
+  f = malloc(sizeof *f);
+  if (!f) return 0;
+  if (rm__view_resolve(&p->trust, root, -1, NULL, name, f) == 0) {
+    same = (uint64_t)f->st.st_dev == dev && (uint64_t)f->st.st_ino == ino;
+    close(f->fd);
+  }
+  free(f);
   return same;
 }
 
