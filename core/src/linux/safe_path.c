@@ -25,8 +25,13 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
 
 #define MAX_LINKS 40
 
@@ -59,6 +64,16 @@ static int open_root(unsigned flags, uint32_t uid, struct stat *st) {
     return -1;
   }
   return fd;
+}
+
+/* A link in /proc (root, cwd, exe, fd/N, self) is a magic link: its
+ * text ("/", "socket:[..]") says nothing of where the kernel goes, and
+ * /proc/PID/root is another mount namespace's view.  Such a link,
+ * trusted like any other (its owner and its directory), is followed by
+ * the kernel itself. */
+static int in_proc(int dirfd) {
+  struct statfs fs;
+  return fstatfs(dirfd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
 }
 
 static int fail(int fd, int err) {
@@ -116,6 +131,24 @@ int rm__linux_walk(int at, const char *path, uint32_t uid, unsigned flags,
       if (++links > MAX_LINKS) {
         close(fd);
         return fail(cur, ELOOP);
+      }
+      if (in_proc(cur)) {
+        close(fd);
+        fd = openat(cur, name, O_PATH | O_CLOEXEC);
+        if (fd < 0) return fail(cur, errno);
+        if (fstat(fd, &st) != 0) {
+          int err = errno;
+          close(fd);
+          return fail(cur, err);
+        }
+        if ((flags & RM_WALK_STRICT) && !strict_ok(&st, uid, last)) {
+          close(fd);
+          return fail(cur, EPERM);
+        }
+        close(cur);
+        cur = fd;
+        cur_st = st;
+        continue;
       }
       len = readlinkat(fd, "", target, sizeof target - 1);
       close(fd);
