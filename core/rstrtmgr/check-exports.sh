@@ -38,7 +38,7 @@ echo "imports:" $imports
 for d in $imports; do
   case $(printf '%s' "$d" | tr 'A-Z' 'a-z') in
     kernel32.dll|advapi32.dll|user32.dll|bcrypt.dll|psapi.dll|shell32.dll|\
-    msvcrt.dll|ntdll.dll|api-ms-win-*) ;;
+    msvcrt.dll|ntdll.dll|version.dll|api-ms-win-*) ;;
     *) echo "FAIL: imports $d" >&2; exit 1 ;;
   esac
 done

@@ -33,6 +33,7 @@
  */
 #define _GNU_SOURCE
 #include "win/win.h"
+#include "appname.h"
 #include "native.h"
 
 #include <restartmanager.h>
@@ -194,6 +195,16 @@ static void to_info(RM_PROCESS_INFO *out, const rm_process_info *in) {
   put_utf8(out->strServiceShortName, CCH_RM_MAX_SVC_NAME + 1,
            in->service_short_name);
   out->ApplicationType = (RM_APP_TYPE)in->app_type;
+  /* As Windows describes apps: the version resource's FileDescription and
+   * the shell by being the shell (appname.c).  A service keeps its
+   * display name, an app acted on and gone its recorded name. */
+  if (in->app_type != RM_APP_SERVICE && (in->app_status & RM_STATUS_RUNNING)) {
+    wchar_t *friendly = rm__dropin_friendly_name(&in->process);
+    if (friendly) put_wide(out->strAppName, CCH_RM_MAX_APP_NAME + 1, friendly);
+    free(friendly);
+    if (in->app_type != RM_APP_CRITICAL && rm__dropin_is_shell(&in->process))
+      out->ApplicationType = RmExplorer;
+  }
   out->AppStatus = in->app_status;
   out->TSSessionId = in->session_id;
   out->bRestartable = in->restartable ? TRUE : FALSE;
@@ -275,8 +286,15 @@ DWORD WINAPI RmGetList(DWORD dwSessionHandle, UINT *pnProcInfoNeeded,
                        UINT *pnProcInfo, RM_PROCESS_INFO rgAffectedApps[],
                        LPDWORD lpdwRebootReasons) {
   rm_process_info *apps = NULL;
+  rm__handle *session;
   unsigned cap, needed = 0, n, i, zero = 0, tries;
   uint32_t reasons = 0, rc = RM_OK;
+  /* Windows lets only the primary installer list ("a secondary installer
+   * cannot perform any other getlist, shutdown, restart or filter
+   * operations"); the library's own API lists for secondaries too. */
+  rc = rm__enter(dwSessionHandle, 1, 0, &session);
+  if (rc != RM_OK) return rc;
+  rm__leave(session, 0);
   if (!pnProcInfoNeeded || !pnProcInfo || !lpdwRebootReasons ||
       (*pnProcInfo > 0 && !rgAffectedApps)) {
     /* The engine's answer for the handle first, then for the arguments. */

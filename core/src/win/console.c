@@ -24,10 +24,22 @@
  * handler thread may run after the caller has detached).  The console
  * juggling is process-wide, so deliveries are serialised; other threads
  * of the caller should not use the console meanwhile.
+ *
+ * Under Wine (8.0) that path often does not reach the target: a program
+ * started from a Unix shell has no console another process can attach to,
+ * and a GUI caller's Ctrl-C, when it arrives, can take seconds.  Windows
+ * itself delivers a control event by starting a thread in the target at
+ * kernel32's CtrlRoutine, which runs the target's handlers (the default
+ * one exits); under Wine the caller does the same with CreateRemoteThread,
+ * and only falls back to the console when it cannot (another width, whose
+ * kernel32 is elsewhere).  Only a process whose parameters name a
+ * console gets it (a detached one gets no control events on Windows).  Measured and chosen in docs/windows.md,
+ * Console applications under Wine.
  */
 #define _GNU_SOURCE
 #include "win.h"
 
+#include <psapi.h>
 #include <stdlib.h>
 
 #define SWALLOW_MS 5000u
@@ -96,6 +108,47 @@ static int deliver_away(DWORD pid, const DWORD *others, DWORD n) {
   return sent;
 }
 
+/* 1 when the process has kernelbase.dll loaded at the caller's address
+ * (same width, same mapping): only then is the caller's CtrlRoutine
+ * address valid in it. */
+static int shares_kernelbase(HANDLE process, HMODULE kernelbase) {
+  HMODULE mods[512];
+  DWORD need = 0, k;
+  if (!EnumProcessModulesEx(process, mods, sizeof mods, &need,
+                            LIST_MODULES_DEFAULT))
+    return 0;
+  if (need > sizeof mods) need = sizeof mods;
+  for (k = 0; k < need / sizeof mods[0]; k++)
+    if (mods[k] == kernelbase) return 1;
+  return 0;
+}
+
+int rm__win_ctrl_routine_thread(DWORD pid, DWORD event) {
+  const DWORD access = PROCESS_CREATE_THREAD | PROCESS_QUERY_INFORMATION |
+                       PROCESS_VM_OPERATION | PROCESS_VM_READ |
+                       PROCESS_VM_WRITE;
+  HMODULE kernelbase = GetModuleHandleW(L"kernelbase.dll");
+  FARPROC routine = kernelbase ? GetProcAddress(kernelbase, "CtrlRoutine")
+                               : NULL;
+  HANDLE process, thread = NULL;
+  BOOL self_wow64 = FALSE, target_wow64 = TRUE;
+  if (!routine) return 0;
+  process = OpenProcess(access, FALSE, pid);
+  if (!process) return 0;
+  /* A process with no console gets no control events on Windows either. */
+  if (rm__win_has_console(process) &&
+      IsWow64Process(GetCurrentProcess(), &self_wow64) &&
+      IsWow64Process(process, &target_wow64) && self_wow64 == target_wow64 &&
+      shares_kernelbase(process, kernelbase))
+    thread = CreateRemoteThread(process, NULL, 0,
+                                (LPTHREAD_START_ROUTINE)(void (*)(void))routine,
+                                (void *)(ULONG_PTR)event, 0, NULL);
+  CloseHandle(process);
+  if (!thread) return 0;
+  CloseHandle(thread);
+  return 1;
+}
+
 int rm__win_send_ctrl_c(DWORD pid) {
   static const DWORD std_ids[3] = { STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
                                     STD_ERROR_HANDLE };
@@ -103,6 +156,9 @@ int rm__win_send_ctrl_c(DWORD pid) {
   DWORD *list = NULL, n, k;
   int sent = 0, shared = 0, i;
 
+  if (rm__win_ntdll()->wine_get_version &&
+      rm__win_ctrl_routine_thread(pid, CTRL_C_EVENT))
+    return 1;
   AcquireSRWLockExclusive(&console_lock);
   if (!handler_installed)
     handler_installed = SetConsoleCtrlHandler(swallow, TRUE);

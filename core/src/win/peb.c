@@ -191,6 +191,16 @@ int rm__win_read_params(HANDLE process, rm__win_params *p) {
   return p->cwd && p->image && p->command && p->env;
 }
 
+int rm__win_has_console(HANDLE process) {
+  target t;
+  uint64_t params, console = 0;
+  int width;
+  /* ConsoleHandle is at 0x10 in both layouts; NULL when the process has
+   * no console (DETACHED_PROCESS, or FreeConsole). */
+  return locate(process, &t, &params, &width) &&
+         read_ptr(&t, params + 0x10, width, &console) && console != 0;
+}
+
 void rm__win_params_free(rm__win_params *p) {
   free(p->image);
   free(p->command);

@@ -233,6 +233,10 @@ void rm__win_params_free(rm__win_params *p);
  * caller cannot reach a 64-bit process's under Wine 8.0: peb.c). */
 int rm__win_params_reachable(HANDLE process);
 
+/* 1 when the process's parameters name a console (ConsoleHandle not
+ * NULL); 0 when they do not or cannot be read. */
+int rm__win_has_console(HANDLE process);
+
 /* }=====
  * {===== restartreg.c: RegisterApplicationRestart */
 
@@ -266,6 +270,13 @@ wchar_t *rm__win_restart_command(const wchar_t *image, const wchar_t *args);
 /* Sends Ctrl-C to the console the process is attached to (see console.c
  * for what that does to the caller's own console).  1 when sent. */
 int rm__win_send_ctrl_c(DWORD pid);
+
+/* Runs the process's console control handlers for event, as Windows
+ * delivers it: a thread started in it at kernel32's CtrlRoutine.  Only
+ * for a process of the caller's width with kernelbase.dll where the
+ * caller has it; 1 when the thread was started.  (What console.c uses
+ * under Wine.) */
+int rm__win_ctrl_routine_thread(DWORD pid, DWORD event);
 
 /* }===== */
 

@@ -52,6 +52,32 @@ echo "== rm_rstrtmgr_client dropin: the drop-in, WINEDLLOVERRIDES=rstrtmgr=n,b"
 RM_WINE_RSTRTMGR=n,b RESTARTMGR_BACKEND=native RESTARTMGR_NATIVE_ON_WINE=1 \
   sh "$run" "$prefix" "$wine" "$client" dropin
 
+# A console app started from the Unix shell, as a user would start one:
+# it is on a console no other process can attach to, where Ctrl-C through
+# the console never arrives (docs/windows.md, Console applications under
+# Wine).  RmShutdown without force must still stop it within a second.
+echo "== rm_rstrtmgr_client console: a console app started from the shell"
+held=$RM_TEST_BIN/rstrtmgr-console-held.txt
+out=$RM_TEST_BIN/rstrtmgr-console-holder.out
+echo held >"$held"
+: >"$out"
+# Straight from this shell, not through wine-run.sh, which shows a
+# program's output only when it exits.
+WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d" \
+  "$wine" "$RM_TEST_BIN/rm_winapp.exe" --hold "Z:$(printf '%s' "$held" | tr / '\\')" \
+  </dev/null >"$out" 2>&1 &
+holder=$!
+tries=0
+until grep -q '^ready' "$out" || [ $tries -ge 600 ]; do sleep 0.1; tries=$((tries + 1)); done
+pid=$(sed -n 's/^ready \([0-9]*\).*/\1/p' "$out")
+status=0
+RM_WINE_RSTRTMGR=n,b sh "$run" "$prefix" "$wine" "$client" console \
+  "Z:$(printf '%s' "$held" | tr / '\\')" "${pid:-0}" || status=$?
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+rm -f "$held" "$out"
+[ "$status" = 0 ]
+
 echo "== rm_rstrtmgr_client stub: Wine's own rstrtmgr, WINEDLLOVERRIDES=rstrtmgr=b"
 RM_WINE_RSTRTMGR=b sh "$run" "$prefix" "$wine" "$client" stub
 

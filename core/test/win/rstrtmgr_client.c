@@ -91,20 +91,22 @@ static DWORD WINAPI canceller(void *arg) {
 
 /* A second installer process that joins by key and registers a file. */
 static int run_secondary(const WCHAR *key, const WCHAR *file) {
-  DWORD h = 0xFFFFFFFF, reasons = 0, rc;
-  RM_PROCESS_INFO *info;
-  UINT n;
+  DWORD h = 0xFFFFFFFF, reasons = 0;
+  UINT needed = 7, have = 0;
   LPCWSTR files[1];
   BYTE buf[64];
   DWORD need = 0;
   files[0] = file;
   CHECK_RC(RmJoinSession(&h, key), ERROR_SUCCESS);
   CHECK_RC(RmRegisterResources(h, 1, files, 0, NULL, 0, NULL), ERROR_SUCCESS);
-  rc = get_list(h, &info, &n, &reasons);
-  CHECK_RC(rc, ERROR_SUCCESS);
-  say("secondary: joined, registered %ls, sees %u affected", file, n);
-  free(info);
-  /* Only the primary shuts down, restarts, cancels and filters. */
+  say("secondary: joined, registered %ls", file);
+  /* Only the primary lists, shuts down, restarts, cancels and filters
+   * (Microsoft's secondary-installer sample). */
+  CHECK_RC(RmGetList(h, &needed, &have, NULL, &reasons),
+           ERROR_SESSION_CREDENTIAL_CONFLICT);
+  CHECK(needed == 7 && have == 0 && reasons == 0);   /* untouched */
+  CHECK_RC(RmRemoveFilter(h, NULL, NULL, L"Spooler"),
+           ERROR_SESSION_CREDENTIAL_CONFLICT);
   CHECK_RC(RmShutdown(h, RmForceShutdown, NULL), ERROR_SESSION_CREDENTIAL_CONFLICT);
   CHECK_RC(RmRestart(h, 0, NULL), ERROR_SESSION_CREDENTIAL_CONFLICT);
   CHECK_RC(RmCancelCurrentTask(h), ERROR_SESSION_CREDENTIAL_CONFLICT);
@@ -412,6 +414,7 @@ static int run_dropin(void) {
   check_bad_input();
   check_cancel();
   check_service();
+  check_names();
 
   swprintf(args, 3 * MAX_PATH, L"--hold \"%ls\" --report \"%ls\"", held, report);
   con = winapp(args, CREATE_NEW_CONSOLE);
@@ -557,6 +560,8 @@ int wmain(int argc, wchar_t **argv) {
   int rc;
   if (argc == 4 && wcscmp(argv[1], L"secondary") == 0)
     return run_secondary(argv[2], argv[3]);
+  if (argc == 4 && wcscmp(argv[1], L"console") == 0)
+    return run_console_stop(argv[2], wcstoul(argv[3], NULL, 10));
   if (!dir || argc != 2) {
     say("usage: RM_TEST_BIN=DIR [RM_TEST_OTHER_BIN=DIR] rm_rstrtmgr_client "
         "dropin|stub|wow64");

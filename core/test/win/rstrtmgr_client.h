@@ -31,7 +31,7 @@ typedef struct child {
   DWORD pid;
   FILETIME created;
 } child;
-extern child children[8];
+extern child children[16];
 extern int n_children;
 /* $RM_TEST_BIN as a Windows path, and this run's work directory in it. */
 extern WCHAR bin[MAX_PATH], work[MAX_PATH];
@@ -63,5 +63,10 @@ int count_in(const WCHAR *path, const char *what, int want);
 /* "wow64 OTHER-BIN": against apps of the other width
  * (rstrtmgr_client_wow64.c).  0 when every check passed. */
 int run_wow64(const WCHAR *other);
+
+/* rstrtmgr_client_aswin.c: names and the shell (part of dropin), and the
+ * console part (a console app on a console nobody can attach to). */
+void check_names(void);
+int run_console_stop(const WCHAR *file, DWORD pid);
 
 #endif

@@ -52,7 +52,7 @@ void windows_dir(WCHAR *out, const char *dir) {
 
 /* {===== Children */
 
-child children[8];
+child children[16];
 int n_children;
 WCHAR bin[MAX_PATH], work[MAX_PATH];
 
@@ -77,7 +77,9 @@ child *start(const WCHAR *exe, const WCHAR *args, DWORD flags) {
   FILETIME x1, x2, x3;
   char line[256];
   DWORD got, at = 0;
-  child *c = &children[n_children];
+  child *c;
+  if (n_children == (int)(sizeof children / sizeof children[0])) return NULL;
+  c = &children[n_children];
   swprintf(cmd, 4096, L"\"%ls\" %ls", exe, args);
   if (!CreatePipe(&rd, &wr, &sa, 0)) return NULL;
   SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
