@@ -380,6 +380,14 @@ typedef struct rm_file_use {
                                                start the service */
 #define RM_RESTART_FAILED_MASTER        8u  /* a worker whose master process
                                                did not restart */
+#define RM_RESTART_FAILED_CONTEXT       9u  /* its context (resource limits,
+                                               no_new_privs, capability
+                                               bounding set, a session
+                                               keyring of its own, ...) could
+                                               not be restored, or was never
+                                               captured; it is not started
+                                               with less confinement than it
+                                               had; error: errno */
 
 /* What a restart did besides succeeding or failing: notes bits. */
 #define RM_RESTART_NOTE_REGISTERED    0x01u  /* ran its registered restart
@@ -436,7 +444,20 @@ typedef struct rm_app_info {
   rm_restart_outcome restart;  /* all 0 until rm_restart tried it */
   uint32_t traits;          /* RM_TRAIT_* bits: why a live entry is typed
                                or restartable as it is */
+  uint32_t not_restartable; /* RM_NOT_RESTARTABLE_* bits: a confinement
+                               that keeps a listed process from being
+                               restartable (0: none found) */
 } rm_app_info;
+
+/* Why a listed process is not restartable, beyond the restart rules: its
+ * confinement could not be reproduced by a relaunch (docs/linux.md,
+ * "Relaunch context"). */
+#define RM_NOT_RESTARTABLE_SECCOMP   0x01u  /* it runs under a seccomp
+                                               filter or strict mode */
+#define RM_NOT_RESTARTABLE_LSM_LABEL 0x02u  /* it runs confined by an LSM
+                                               label (AppArmor, SELinux,
+                                               ...) that is not
+                                               "unconfined" */
 
 /* rm_get_list without the two-call protocol, and with, for each entry,
  * which registered files it holds and how (like PowerToys' File

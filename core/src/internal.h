@@ -287,6 +287,7 @@ typedef struct rm__entry {
   rm_unique_process through;        /* a worker of this master, or pid 0 */
   rm_filter_action filter;          /* filter that applies, or INVALID */
   uint32_t traits;                  /* RM_TRAIT_* of a live entry */
+  uint32_t not_restartable;         /* RM_NOT_RESTARTABLE_* (live entries) */
 } rm__entry;
 
 /* Scans and merges: live entries from the scan, entries the session acted

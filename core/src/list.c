@@ -118,6 +118,7 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
       x->info.app_status = RM_STATUS_RUNNING;
       x->reasons = f->reasons;
       x->traits = f->traits;
+      x->not_restartable = f->not_restartable;
       x->through = f->through;
       x->filter = rm__filter_for(r, &f->info, f->has_exe ? &f->exe : NULL);
       *reasons |= f->reasons;
@@ -235,6 +236,7 @@ static uint32_t to_app_infos(const rm__record *r, const rm__entry *e,
     a[i].info = e[i].info;
     a[i].reasons = e[i].reasons;
     a[i].traits = e[i].traits;
+    a[i].not_restartable = e[i].not_restartable;
     if (e[i].acted) a[i].restart = r->acted[e[i].acted - 1].outcome;
     if (e[i].n_uses == 0) continue;
     for (k = 0; k < e[i].n_uses; k++)

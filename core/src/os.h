@@ -173,6 +173,7 @@ typedef struct rm__found {
                                           identity once, sorted by it */
   size_t n_stale;
   uint32_t traits;                     /* RM_TRAIT_* bits */
+  uint32_t not_restartable;            /* RM_NOT_RESTARTABLE_* */
 } rm__found;
 
 /* Scans the system.  One record per process (per service for services),
@@ -202,6 +203,28 @@ void rm__os_file_ids(const char *const *paths, size_t n, rm__file_id *ids);
 /* }=====
  * {===== Stopping and starting */
 
+/* The process context a relaunch restores (docs/linux.md, "Relaunch
+ * context"): what the Linux capture reads; zero elsewhere. */
+#define RM_LAUNCH_LIMITS 16                 /* RLIMIT_* 0..15 */
+#define RM_LAUNCH_NO_PERSONALITY 0xFFFFFFFFu
+typedef struct rm__launch_ctx {
+  int captured;                        /* 1: the fields below are filled */
+  int32_t nice;                        /* -20..19 */
+  uint32_t umask;
+  uint32_t no_new_privs;               /* 0 or 1 */
+  int32_t oom_score_adj;               /* -1000..1000 */
+  uint32_t personality;                /* RM_LAUNCH_NO_PERSONALITY: unread */
+  uint64_t cap_bounding;               /* capability bounding set */
+  uint32_t n_limits;
+  uint64_t limit_cur[RM_LAUNCH_LIMITS], limit_max[RM_LAUNCH_LIMITS];
+  char *cgroup;                        /* its cgroup, or NULL */
+  rm__file_id cgroup_id;               /* that cgroup directory's identity */
+  char *stdio[2];                      /* stdout, stderr: a regular file or
+                                          the null device to reopen as its
+                                          user; NULL: the null device */
+  rm__file_id stdio_id[2];
+} rm__launch_ctx;
+
 /* What is needed to start an application again. */
 typedef struct rm__launch {
   char **argv;                         /* NULL-terminated */
@@ -215,6 +238,7 @@ typedef struct rm__launch {
   size_t n_groups;
   uint32_t notes;                      /* RM_RESTART_NOTE_REGISTERED when
                                           argv is a registered command */
+  rm__launch_ctx ctx;                  /* its context (Linux) */
 } rm__launch;
 
 /* Captures how to start a live process again, before it is stopped: its

@@ -216,7 +216,7 @@ const char *rm_restart_failure_name(uint32_t failure) {
   static const char *const names[] = {
     "none", "not_captured", "no_executable", "credentials_refused",
     "exec_failed", "exited", "launch_failed", "service_failed",
-    "master_failed"
+    "master_failed", "context_refused"
   };
   return failure < sizeof names / sizeof names[0] ? names[failure]
                                                   : "unknown";

@@ -27,6 +27,12 @@
  *   launch UID GID :CWD              (belongs to the acted line above)
  *   exe DEV INO NOTES :PATH          (optional; belongs to the launch)
  *   group GID                        (one per supplementary group; likewise)
+ *   context NICE+20 UMASK NNP OOM+1000 PERSONALITY CAPBND
+ *                                    (the launch's context, at most one;
+ *                                     a launch without it is not started)
+ *   limit RESOURCE CUR MAX 0         (after context, in resource order)
+ *   cgroup DEV INO :PATH             (after context; optional)
+ *   stdio FD DEV INO 0 :PATH         (after context; FD 1 or 2, optional)
  *   arg :ESCAPED / env :ESCAPED      (likewise)
  *   end
  *
@@ -394,7 +400,7 @@ static void parse_outcome(cursor *c, rm__record *r) {
     c->bad = 1;
     return;
   }
-  a->outcome.failure = (uint32_t)get_num(c, 0, RM_RESTART_FAILED_MASTER);
+  a->outcome.failure = (uint32_t)get_num(c, 0, RM_RESTART_FAILED_CONTEXT);
   a->outcome.error = (int32_t)(uint32_t)get_num(c, 0, 0xFFFFFFFFull);
   a->outcome.notes = (uint32_t)get_num(c, 0, 0x7F);
   a->through.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
@@ -435,6 +441,81 @@ static void parse_group(cursor *c, rm__record *r) {
     return;
   }
   a->launch.groups[a->launch.n_groups++] = gid;
+}
+
+/* "context ...": the launch's context (rm__launch_ctx), at most one. */
+static void parse_context(cursor *c, rm__record *r) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  rm__launch_ctx *x;
+  if (!a || !a->launch.argv || a->launch.ctx.captured) {
+    c->bad = 1;
+    return;
+  }
+  x = &a->launch.ctx;
+  x->captured = 1;
+  x->nice = (int32_t)get_num(c, 0, 39) - 20;
+  x->umask = (uint32_t)get_num(c, 0, 0777);
+  x->no_new_privs = (uint32_t)get_num(c, 0, 1);
+  x->oom_score_adj = (int32_t)get_num(c, 0, 2000) - 1000;
+  x->personality = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
+  x->cap_bounding = get_num(c, 0, ~0ull);
+}
+
+/* The context of the launch above, for its limit, cgroup and stdio
+ * lines; NULL (and c->bad) when there is none. */
+static rm__launch_ctx *context_of(cursor *c, rm__record *r) {
+  rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
+  if (!a || !a->launch.argv || !a->launch.ctx.captured) {
+    c->bad = 1;
+    return NULL;
+  }
+  return &a->launch.ctx;
+}
+
+/* "limit RESOURCE CUR MAX 0", resources in order from 0. */
+static void parse_limit(cursor *c, rm__record *r) {
+  rm__launch_ctx *x = context_of(c, r);
+  if (!x || x->n_limits >= RM_LAUNCH_LIMITS) {
+    c->bad = 1;
+    return;
+  }
+  (void)get_num(c, x->n_limits, x->n_limits);
+  x->limit_cur[x->n_limits] = get_num(c, 0, ~0ull);
+  x->limit_max[x->n_limits] = get_num(c, 0, ~0ull);
+  (void)get_num(c, 0, 0);
+  if (!c->bad && x->limit_cur[x->n_limits] > x->limit_max[x->n_limits])
+    c->bad = 1;
+  x->n_limits++;
+}
+
+/* "cgroup DEV INO :PATH", at most one. */
+static void parse_cgroup(cursor *c, rm__record *r) {
+  rm__launch_ctx *x = context_of(c, r);
+  if (!x || x->cgroup) {
+    c->bad = 1;
+    return;
+  }
+  x->cgroup_id.dev = get_num(c, 0, ~0ull);
+  x->cgroup_id.ino = get_num(c, 0, ~0ull);
+  x->cgroup = get_str(c);
+  if (x->cgroup && x->cgroup[0] != '/') c->bad = 1;
+}
+
+/* "stdio FD DEV INO 0 :PATH", FD 1 or 2, each at most once. */
+static void parse_stdio(cursor *c, rm__record *r) {
+  rm__launch_ctx *x = context_of(c, r);
+  unsigned fd;
+  if (!x) return;
+  fd = (unsigned)get_num(c, 1, 2);
+  if (c->bad || x->stdio[fd - 1]) {
+    c->bad = 1;
+    return;
+  }
+  x->stdio_id[fd - 1].dev = get_num(c, 0, ~0ull);
+  x->stdio_id[fd - 1].ino = get_num(c, 0, ~0ull);
+  (void)get_num(c, 0, 0);
+  x->stdio[fd - 1] = get_str(c);
+  if (x->stdio[fd - 1] && x->stdio[fd - 1][0] != '/') c->bad = 1;
 }
 
 static void parse_arg(cursor *c, rm__record *r, parse_state *st, int is_arg) {
@@ -518,6 +599,14 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
       parse_group(&c, r);
     } else if (get_word(&c, "launch")) {
       parse_launch(&c, r, &st);
+    } else if (get_word(&c, "context")) {
+      parse_context(&c, r);
+    } else if (get_word(&c, "limit")) {
+      parse_limit(&c, r);
+    } else if (get_word(&c, "cgroup")) {
+      parse_cgroup(&c, r);
+    } else if (get_word(&c, "stdio")) {
+      parse_stdio(&c, r);
     } else if (get_word(&c, "arg")) {
       parse_arg(&c, r, &st, 1);
     } else if (get_word(&c, "env")) {

@@ -85,6 +85,36 @@ static void out_str(outbuf *b, const char *s) {
   }
 }
 
+/* The context lines of a launch (store.c, the format). */
+static void out_context(outbuf *b, const rm__launch_ctx *x) {
+  size_t k;
+  out_raw(b, "context", 7);
+  out_nums(b, (unsigned long long)(x->nice + 20), x->umask);
+  out_nums(b, x->no_new_privs, (unsigned long long)(x->oom_score_adj + 1000));
+  out_nums(b, x->personality, x->cap_bounding);
+  out_raw(b, "\n", 1);
+  for (k = 0; k < x->n_limits; k++) {
+    out_raw(b, "limit", 5);
+    out_nums(b, k, x->limit_cur[k]);
+    out_nums(b, x->limit_max[k], 0);
+    out_raw(b, "\n", 1);
+  }
+  if (x->cgroup) {
+    out_raw(b, "cgroup", 6);
+    out_nums(b, x->cgroup_id.dev, x->cgroup_id.ino);
+    out_str(b, x->cgroup);
+    out_raw(b, "\n", 1);
+  }
+  for (k = 0; k < 2; k++) {
+    if (!x->stdio[k]) continue;
+    out_raw(b, "stdio", 5);
+    out_nums(b, k + 1, x->stdio_id[k].dev);
+    out_nums(b, x->stdio_id[k].ino, 0);
+    out_str(b, x->stdio[k]);
+    out_raw(b, "\n", 1);
+  }
+}
+
 /* }=====
  * {===== Format */
 
@@ -156,6 +186,7 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
       }
       for (k = 0; k < a->launch.n_groups; k++)
         out_line(&b, "group", a->launch.groups[k], 0);
+      if (a->launch.ctx.captured) out_context(&b, &a->launch.ctx);
       for (k = 0; a->launch.argv[k]; k++) {
         out_raw(&b, "arg", 3);
         out_str(&b, a->launch.argv[k]);

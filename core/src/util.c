@@ -69,6 +69,9 @@ void rm__launch_free(rm__launch *l) {
   free(l->cwd);
   free(l->exe);
   free(l->groups);
+  free(l->ctx.cgroup);
+  free(l->ctx.stdio[0]);
+  free(l->ctx.stdio[1]);
   memset(l, 0, sizeof *l);
 }
 
@@ -83,6 +86,10 @@ uint32_t rm__launch_copy(const rm__launch *from, rm__launch *to) {
   l.gid = from->gid;
   l.exe_id = from->exe_id;
   l.notes = from->notes;
+  l.ctx = from->ctx;
+  l.ctx.cgroup = from->ctx.cgroup ? rm__strdup(from->ctx.cgroup) : NULL;
+  l.ctx.stdio[0] = from->ctx.stdio[0] ? rm__strdup(from->ctx.stdio[0]) : NULL;
+  l.ctx.stdio[1] = from->ctx.stdio[1] ? rm__strdup(from->ctx.stdio[1]) : NULL;
   l.n_groups = from->n_groups;
   if (from->n_groups) {
     l.groups = malloc(from->n_groups * sizeof *l.groups);
@@ -90,7 +97,9 @@ uint32_t rm__launch_copy(const rm__launch *from, rm__launch *to) {
       memcpy(l.groups, from->groups, from->n_groups * sizeof *l.groups);
   }
   if (!l.argv || !l.envp || !l.cwd || (from->exe && !l.exe) ||
-      (from->n_groups && !l.groups)) {
+      (from->n_groups && !l.groups) || (from->ctx.cgroup && !l.ctx.cgroup) ||
+      (from->ctx.stdio[0] && !l.ctx.stdio[0]) ||
+      (from->ctx.stdio[1] && !l.ctx.stdio[1])) {
     rm__launch_free(&l);
     return RM_ERROR_OUTOFMEMORY;
   }

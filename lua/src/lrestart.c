@@ -183,6 +183,10 @@ static void push_reason(lua_State *L, const rm_restart_outcome *o) {
   case RM_RESTART_FAILED_MASTER:
     lua_pushstring(L, "its master process did not restart");
     break;
+  case RM_RESTART_FAILED_CONTEXT:
+    lua_pushfstring(L, "its context (limits, no_new_privs, keyring, ...) "
+                       "could not be restored (%s)", strerror(o->error));
+    break;
   default:
     lua_pushstring(L, "unknown reason");
     break;

@@ -219,6 +219,14 @@ static const char *type_name(rm_app_type t) {
   }
 }
 
+/* Why a listed process is not restartable (docs/linux.md, "Relaunch
+ * context"). */
+static const rm__lua_bit_name confinement_names[] = {
+  {RM_NOT_RESTARTABLE_SECCOMP, "seccomp"},
+  {RM_NOT_RESTARTABLE_LSM_LABEL, "lsm_label"},
+  {0, NULL}
+};
+
 static const rm__lua_bit_name use_names[] = {
   {RM_USE_OPEN_FILE, "open_file"},
   {RM_USE_MAPPING, "mapping"},
@@ -265,6 +273,10 @@ void rm__lua_push_app(lua_State *L, const rm_app_info *a) {
   lua_setfield(L, -2, "reasons");
   rm__lua_push_set(L, a->traits, trait_names);
   lua_setfield(L, -2, "traits");
+  if (a->not_restartable) {
+    rm__lua_push_set(L, a->not_restartable, confinement_names);
+    lua_setfield(L, -2, "not_restartable");
+  }
   luaL_setmetatable(L, RM_LUA_APP);                /* readable in a REPL */
   if (a->restart.failure || a->restart.notes || a->restart.error) {
     rm__lua_push_outcome(L, &a->restart);

@@ -338,7 +338,8 @@ void rm__classify_plain_app(const rm__self *self, int dirfd, rm__item *item,
   rm__linux_read_environ(dirfd, &env);
   facts->graphical = has_display(&env);
   facts->relaunch =
-      rm__relaunch_probe(self, dirfd, &item->found, x, &env, cache);
+      rm__relaunch_probe(self, dirfd, &item->found, x, &env, cache,
+                         &item->found.not_restartable);
   rm__environ_free(&env);
 }
 

@@ -9,7 +9,9 @@
  * check does, so what is captured is always the recorded process's.  It
  * keeps the executable's path (without a " (deleted)" mark) and inode,
  * the credentials from "Uid:", "Gid:" and "Groups:" (refused when real,
- * effective, saved and filesystem ids differ), and, when the process has
+ * effective, saved and filesystem ids differ), its context (context.c:
+ * limits, nice, umask, ..., its cgroup and stdout/stderr files), and,
+ * when the process has
  * a restart registration, that command and directory instead of its own
  * command line (which a daemon may have rewritten).
  */
@@ -96,6 +98,10 @@ uint32_t rm__os_capture(const rm_unique_process *p, const rm__restart_reg *reg,
     rc = RM_ERROR_FILE_NOT_FOUND;
   if (rc == RM_OK && !rm__linux_creds_uniform(&creds))
     rc = RM_ERROR_ACCESS_DENIED;
+  /* Its context (context.c): what a confinement that cannot be
+   * reproduced refuses here too, should it have changed since the list. */
+  if (rc == RM_OK)
+    rc = rm__linux_capture_context(dirfd, p->pid, status, &l.ctx);
   /* Everything read through dirfd belongs to the process it was opened
    * on; make sure that is still the recorded one. */
   if (rc == RM_OK && !rm__linux_same_identity(dirfd, p)) rc = RM_ERROR_FILE_NOT_FOUND;

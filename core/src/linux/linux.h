@@ -211,6 +211,44 @@ uint32_t rm__linux_kernel_pick(const char *root, const char *running,
                                rm_kernel_info *out);
 
 /* }=====
+ * {===== context.c, placement.c, relaunch_env.c: a relaunch's context */
+
+/* Why a process's confinement cannot be reproduced by a relaunch:
+ * RM_NOT_RESTARTABLE_* bits from its status text (Seccomp:) and its LSM
+ * label (dirfd/attr/current); 0 when nothing stands in the way. */
+uint32_t rm__linux_unreproducible(int dirfd, const char *status);
+
+/* Reads the context of the process open as dirfd (status its status
+ * text).  RM_OK, RM_ERROR_ACCESS_DENIED (unreproducible, or its limits
+ * unreadable), RM_ERROR_FILE_NOT_FOUND, RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__linux_capture_context(int dirfd, uint32_t pid,
+                                   const char *status, rm__launch_ctx *x);
+
+/* In the new process (async-signal-safe), before it takes on its user's
+ * credentials: nice, oom score adjustment, limits, capability bounding
+ * set.  0 or an errno. */
+int rm__linux_apply_context_caller(const rm__launch_ctx *x);
+
+/* ... and after: a session keyring of its own, umask, personality,
+ * no_new_privs, stdout/stderr files reopened as the user.  0 or an
+ * errno. */
+int rm__linux_apply_context_user(const rm__launch_ctx *x);
+
+/* The cgroup of the process open as dirfd into x->cgroup/cgroup_id
+ * (left NULL when there is no tracking hierarchy).  0, -1 out of
+ * memory. */
+int rm__linux_capture_cgroup(int dirfd, rm__launch_ctx *x);
+
+/* Puts the new process pid (of user uid) back into its captured cgroup,
+ * else a scope or cgroup of its own (placement.c).  0, or -1 when it
+ * stays with the caller. */
+int rm__linux_place(const rm__launch_ctx *x, uint32_t uid, uint32_t pid);
+
+/* 1 when an environment entry ("NAME=value") is one root drops when it
+ * relaunches a root process (docs/security.md, "Relaunch environment"). */
+int rm__linux_env_dropped(const char *entry);
+
+/* }=====
  * {===== store_path.c */
 
 /* The store directory by the location rule: its path

@@ -27,10 +27,16 @@
  *    close-on-exec descriptor, is executed by path after re-checking
  *    that the path still names the checked inode.)
  *  - The environment is the captured one, except when root relaunches a
- *    root process: then the variables glibc's secure mode drops for
- *    setuid programs (its "unsecvars") are removed first
- *    (RM_RESTART_NOTE_ENV_SANITIZED), because a root daemon's initial
+ *    root process: then every variable that makes the loader or an
+ *    interpreter load code is removed first (relaunch_env.c,
+ *    RM_RESTART_NOTE_ENV_SANITIZED), because a root daemon's initial
  *    environment may have been handed to it by a less trusted user.
+ *  - Its context, not the caller's (context.c, placement.c): limits,
+ *    nice, oom score adjustment and bounding set before the credentials,
+ *    a session keyring of its own, umask, personality, no_new_privs and
+ *    its stdout/stderr files after them, and its cgroup, set by the
+ *    caller before the go byte.  A launch without a captured context is
+ *    not started (RM_RESTART_FAILED_CONTEXT).
  *
  * How it runs: the caller forks an intermediate process that makes
  * itself a child subreaper and forks the application.  The application
@@ -66,17 +72,6 @@
 #include <unistd.h>
 
 #define SETTLE_MS 200u
-
-/* glibc's UNSECURE_ENVVARS (sysdeps/generic/unsecvars.h, with the x86-64
- * extra and GLIBC_TUNABLES, which secure mode also filters). */
-static const char *const unsecvars[] = {
-  "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LD_AUDIT",
-  "LD_DEBUG", "LD_DEBUG_OUTPUT", "LD_DYNAMIC_WEAK", "LD_HWCAP_MASK",
-  "LD_LIBRARY_PATH", "LD_ORIGIN_PATH", "LD_PRELOAD", "LD_PROFILE",
-  "LD_SHOW_AUXV", "LD_USE_LOAD_BIAS", "LD_PREFER_MAP_32BIT_EXEC",
-  "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH",
-  "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR", NULL
-};
 
 /* What the application reports on its close-on-exec pipe. */
 typedef struct app_report {
@@ -134,7 +129,7 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
   sigset_t none;
   char go, xattr_path[32];
   uint32_t notes = pl->notes;
-  int sig, exe_fd, fd;
+  int sig, exe_fd, fd, err;
   ssize_t got;
 
   memset(&dfl, 0, sizeof dfl);
@@ -147,6 +142,11 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
   dup2(pl->null_fd, 1);
   dup2(pl->null_fd, 2);
 
+  /* 0. The context that needs the caller's privilege. */
+  if ((err = rm__linux_apply_context_caller(&l->ctx)) != 0) {
+    report(info_fd, RM_RESTART_FAILED_CONTEXT, err, notes);
+    _exit(127);
+  }
   /* 1. Credentials, before any path. */
   if (pl->as_root) {
     uid_t r, e, s;
@@ -161,6 +161,11 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
       report(info_fd, RM_RESTART_FAILED_CREDENTIALS, EPERM, notes);
       _exit(127);
     }
+  }
+  /* 1b. The rest of its context, as its user. */
+  if ((err = rm__linux_apply_context_user(&l->ctx)) != 0) {
+    report(info_fd, RM_RESTART_FAILED_CONTEXT, err, notes);
+    _exit(127);
   }
   /* 2. Its directory, as its user. */
   if (chdir(l->cwd) != 0) {
@@ -298,16 +303,6 @@ static void be_intermediate(const plan *pl, int go_fd, int info_fd,
 /* }=====
  * {===== The caller's side */
 
-/* 1 when the caller has exactly the captured credentials. */
-static int is_unsecvar(const char *entry) {
-  size_t i;
-  for (i = 0; unsecvars[i]; i++) {
-    size_t n = strlen(unsecvars[i]);
-    if (strncmp(entry, unsecvars[i], n) == 0 && entry[n] == '=') return 1;
-  }
-  return 0;
-}
-
 /* Fills everything the children need.  0, or -1 (out of memory). */
 static int prepare(const rm__launch *l, plan *pl, char *home, size_t cap) {
   struct passwd pw, *found = NULL;
@@ -325,7 +320,7 @@ static int prepare(const rm__launch *l, plan *pl, char *home, size_t cap) {
     pl->envp = calloc(n + 1, sizeof *pl->envp);
     if (!pl->envp) return -1;
     for (i = 0; i < n; i++)
-      if (!is_unsecvar(l->envp[i])) pl->envp[kept++] = l->envp[i];
+      if (!rm__linux_env_dropped(l->envp[i])) pl->envp[kept++] = l->envp[i];
     if (kept != n) pl->notes |= RM_RESTART_NOTE_ENV_SANITIZED;
   }
   pl->groups = calloc(l->n_groups + 1, sizeof *pl->groups);
@@ -378,6 +373,11 @@ uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
     outcome->error = EPERM;
     return RM_ERROR_FAIL_RESTART;
   }
+  if (!l->ctx.captured) {
+    outcome->failure = RM_RESTART_FAILED_CONTEXT;
+    outcome->error = ENODATA;
+    return RM_ERROR_FAIL_RESTART;
+  }
   if (prepare(l, &pl, home, sizeof home) != 0 ||
       pipe2(info, O_CLOEXEC) != 0 || pipe2(pid_pipe, O_CLOEXEC) != 0 ||
       /* A socket, so that a release sent to an app that already died is
@@ -409,6 +409,11 @@ uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
      * cannot be read means no application. */
     outcome->failure = RM_RESTART_FAILED_LAUNCH;
     outcome->error = EAGAIN;
+  } else if (rm__linux_place(&l->ctx, l->uid, app_pid) != 0 &&
+             geteuid() == 0 && l->ctx.cgroup) {
+    /* Root never leaves a program in its own cgroup (placement.c). */
+    outcome->failure = RM_RESTART_FAILED_CONTEXT;
+    outcome->error = ESRCH;
   } else if (send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
     /* It died before the go byte: its report below says why. */
     outcome->failure = RM_RESTART_FAILED_LAUNCH;

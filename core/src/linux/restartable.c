@@ -31,6 +31,10 @@
  *        tclsh and their versioned names), a script argument (argv[1]
  *        when it is not an option) still exists as a regular file.
  *
+ *  4. Its confinement can be reproduced (context.c): no seccomp filter,
+ *     no LSM label other than "unconfined".  Else it is not restartable
+ *     and says why (RM_NOT_RESTARTABLE_*).
+ *
  * Workers: an app that fails the rule, whose parent is a listed,
  * restartable app running the same executable (nginx's workers under
  * their master), is restartable through it: stopped with it, never
@@ -298,7 +302,7 @@ static int program_ok(int dirfd, const rm__found *f, rm__exe_seen *x,
 
 int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f,
                        rm__exe_seen *x, const rm__environ *env,
-                       rm__exe_cache *cache) {
+                       rm__exe_cache *cache, uint32_t *why) {
   char status[8192];
   rm__creds c;
   const rm__restart_reg *reg;
@@ -306,6 +310,9 @@ int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f,
       rm__linux_parse_creds(status, &c) != 0 || !rm__linux_creds_uniform(&c) ||
       !rm__linux_can_become(&c))
     return 0;
+  /* Rule 4: a confinement it cannot be started again with. */
+  *why = rm__linux_unreproducible(dirfd, status);
+  if (*why) return 0;
   reg = rm__restart_find(self->restarts, self->n_restarts, &f->info.process);
   if (reg) return registered_ok(reg, &c);
   return program_ok(dirfd, f, x, env, &c, cache);
@@ -326,6 +333,7 @@ void rm__mark_workers(rm__item *items, size_t n) {
           m->exe.dev != w->exe.dev || m->exe.ino != w->exe.ino)
         continue;
       w->info.restartable = 1;
+      w->not_restartable = 0;            /* its master sets it up again */
       w->through = m->info.process;
       break;
     }

@@ -325,10 +325,11 @@ uint32_t rm__merge_service_items(const rm__self *self, int proc_fd,
  * decided at list time: see restartable.c for the rule.  dirfd is its
  * /proc/PID directory, f its record with identity and exe filled, x what
  * classification saw of its exe, env its environ when already read (else
- * NULL). */
+ * NULL).  A confinement a relaunch cannot reproduce sets *why
+ * (RM_NOT_RESTARTABLE_*). */
 int rm__relaunch_probe(const rm__self *self, int dirfd, const rm__found *f,
                        rm__exe_seen *x, const rm__environ *env,
-                       rm__exe_cache *cache);
+                       rm__exe_cache *cache, uint32_t *why);
 
 /* Marks workers: a found app that is not restartable itself, whose parent
  * is a found, restartable app (not a worker, not a service) running the

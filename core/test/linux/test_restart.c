@@ -297,6 +297,16 @@ static void launch_of_a_missing_program_fails(void) {
     for (i = 0; i < n; i++) mine[i] = (uint32_t)groups[i];
     l.groups = mine;
     l.n_groups = n > 0 ? (size_t)n : 0;
+    /* No context captured: never started (it would get the caller's). */
+    ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
+    ASSERT_EQ(RM_RESTART_FAILED_CONTEXT, why.failure);
+    /* A context that changes nothing of ours. */
+    l.ctx.captured = 1;
+    l.ctx.nice = 0;
+    l.ctx.umask = 022;
+    l.ctx.oom_score_adj = 0;
+    l.ctx.personality = RM_LAUNCH_NO_PERSONALITY;
+    l.ctx.cap_bounding = ~0ull;
     ASSERT_EQ(RM_ERROR_FAIL_RESTART, rm__os_launch(&l, &got, &why));
     ASSERT_EQ(RM_RESTART_FAILED_NO_EXECUTABLE, why.failure);
     ASSERT_EQ(ENOENT, why.error);
@@ -359,11 +369,10 @@ int main(int argc, char **argv) {
   rmt_init(argc, argv);
   rmt_setenv("DISPLAY", NULL);
   rmt_setenv("WAYLAND_DISPLAY", NULL);
-  /* Root relaunching root drops glibc's unsecvars (TMPDIR among them);
-   * the environment check below wants an environment kept whole. */
-  rmt_setenv("TMPDIR", NULL);
-  rmt_setenv("LD_PRELOAD", NULL);
-  rmt_setenv("LD_LIBRARY_PATH", NULL);
+  /* Root relaunching root drops the loader's and interpreters' variables
+   * (TMPDIR among them); the environment check below wants an
+   * environment kept whole. */
+  drop_relaunch_dropped_env();
   atexit(foreign_kill_all);
   RUN(relaunch_is_detached_with_original_argv_cwd_env);
   RUN(restart_after_partial_failure);

@@ -426,11 +426,10 @@ int main(int argc, char **argv) {
     return child_launch_as_root();
   rmt_setenv("DISPLAY", NULL);
   rmt_setenv("WAYLAND_DISPLAY", NULL);
-  /* Root relaunching root drops glibc's unsecvars, which would add
-   * RM_RESTART_NOTE_ENV_SANITIZED to the exact notes checked here. */
-  rmt_setenv("TMPDIR", NULL);
-  rmt_setenv("LD_PRELOAD", NULL);
-  rmt_setenv("LD_LIBRARY_PATH", NULL);
+  /* Root relaunching root drops the loader's and interpreters'
+   * variables, which would add RM_RESTART_NOTE_ENV_SANITIZED to the
+   * exact notes checked here. */
+  drop_relaunch_dropped_env();
   atexit(foreign_kill_all);
   RUN(mixed_ids_are_not_restartable_and_nothing_they_name_runs);
   RUN(another_users_app_is_relaunched_as_exactly_that_user);

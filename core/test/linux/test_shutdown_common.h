@@ -22,7 +22,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* {===== Apps */
+/* {===== Environment */
+
+/* Root relaunching root drops the variables that make an interpreter or
+ * the loader run code (linux/relaunch_env.c); the tests that want an
+ * environment kept whole run without them, whatever the machine sets
+ * (PYTHONUNBUFFERED, NODE_EXTRA_CA_CERTS, ...). */
+int rm__linux_env_dropped(const char *entry);
+extern char **environ;
+static inline void drop_relaunch_dropped_env(void) {
+  size_t i = 0;
+  while (environ[i]) {
+    if (rm__linux_env_dropped(environ[i])) {
+      char name[256];
+      size_t n = strcspn(environ[i], "=");
+      if (n >= sizeof name) {
+        i++;
+        continue;
+      }
+      memcpy(name, environ[i], n);
+      name[n] = 0;
+      unsetenv(name);
+      i = 0;
+    } else {
+      i++;
+    }
+  }
+}
+
+/* }=====
+ * {===== Apps */
 
 /* Starts exe (an rm_app) with the given arguments and waits for its
  * "ready"; fills its identity. */
