@@ -11,6 +11,7 @@
  *                       nginx
  * sd_host_view.c        the container seen from the host
  * sd_hostile.c          a user's runsv named like a system unit
+ * sd_relaunch_scope.c   a user's program relaunched into its own scope
  */
 #ifndef RM_SD_TEST_H
 #define RM_SD_TEST_H
@@ -61,6 +62,9 @@ void one_service_entry(uint32_t h, const char *short_name, uint32_t pid,
                        uint32_t status);
 /* rm_shutdown then rm_restart of a session whose only entry is the unit. */
 void shutdown_and_restart(uint32_t h, const char *unit, uint32_t pid);
+
+/* sd_relaunch_scope.c */
+void user_program_relaunched_into_its_scope(void);
 
 /* sd_host_view.c: the cases run on the host (--child host-view). */
 int host_view_main(void);

@@ -552,6 +552,7 @@ int main(int argc, char **argv) {
   RUN(known_critical_units);
   RUN(debian_nginx);
   RUN(users_runsv_named_like_a_unit);
+  RUN(user_program_relaunched_into_its_scope);
   return rmt_finish();
 }
 
