@@ -295,8 +295,18 @@ describe("restartmgr shutdown and restart", function()
                  .. "--service\n", err:match("^[^\n]*\n"))
     _, err, code = cli{ "shutdown", "--timeout", "-1", "/x" }
     assert.equal(2, code)
-    assert.equal("restartmgr: --timeout needs a positive number\n",
-                 err:match("^[^\n]*\n"))
+    assert.equal("restartmgr: --timeout needs a positive number of seconds "
+                 .. "up to 4294967, not -1\n", err:match("^[^\n]*\n"))
+    -- Out of the library's range: a usage error, not a traceback.
+    local out2
+    out2, err, code = cli{ "shutdown", "--timeout", "1e300", "/x" }
+    assert.same({ "", 2 }, { out2, code })
+    assert.equal("restartmgr: --timeout needs a positive number of seconds "
+                 .. "up to 4294967, not 1e300\n", err:match("^[^\n]*\n"))
+    out2, err, code = cli{ "shutdown", "--pid", "99999999999", "/x" }
+    assert.same({ "", 2 }, { out2, code })
+    assert.equal("restartmgr: --pid needs a process id (1 to 4294967295), "
+                 .. "not 99999999999\n", err:match("^[^\n]*\n"))
   end)
 end)
 

@@ -92,9 +92,20 @@ describe("restartmgr.cli modules", function()
       { stale, { "--timeout" }, "--timeout needs a value" },
       { shutdown, {}, "nothing to shutdown: give FILEs, --pid or --service" },
       { restart, {}, "nothing to restart: give FILEs, --pid or --service" },
-      { shutdown, { "--pid", "0" }, "--pid needs a process id, not 0" },
+      { shutdown, { "--pid", "0" },
+        "--pid needs a process id (1 to 4294967295), not 0" },
+      { shutdown, { "--pid", "4294967296" },
+        "--pid needs a process id (1 to 4294967295), not 4294967296" },
+      { shutdown, { "--pid", "99999999999999999999" },
+        "--pid needs a process id (1 to 4294967295), not 99999999999999999999" },
       { restart, { "--timeout", "-1", "/x" },
-        "--timeout needs a positive number" },
+        "--timeout needs a positive number of seconds up to 4294967, not -1" },
+      { restart, { "--timeout", "1e300", "/x" },
+        "--timeout needs a positive number of seconds up to 4294967, not 1e300" },
+      { restart, { "--timeout", "nan", "/x" },
+        "--timeout needs a positive number of seconds up to 4294967, not nan" },
+      { stale, { "--restart", "--timeout", "4294968" },
+        "--timeout needs a positive number of seconds up to 4294967, not 4294968" },
       { session, { "extra" }, "session takes no arguments" },
     }
     for _, c in ipairs(cases) do
@@ -201,12 +212,14 @@ describe("restartmgr.cli helpers", function()
     end)
   end)
 
-  it("prints JSON with sorted keys, marked arrays and bytes as \\u00XX",
+  it("prints JSON with sorted keys, marked arrays and bytes as \\udcXX",
      function()
-    assert.equal('{"a":[1,"x",2.5],"b":null,"c":"\\u00ff\\n","d":{},'
+    assert.equal('{"a":[1,"x",2.5],"b":null,"c":"\\udcff\\n","d":{},'
                  .. '"e":[]}',
                  json.encode{ a = json.array{ 1, "x", 2.5 }, b = json.NULL,
                               c = "\255\n", d = {}, e = json.array() })
+    -- a backslash after an invalid byte (the old encoder's bug)
+    assert.equal('"\\udcff\\\\x"', json.encode("\255\\x"))
   end)
 
   it("escapes what a terminal would interpret, and quotes for sh",

@@ -90,12 +90,28 @@ function M.file_args(words)
   return files
 end
 
--- --timeout, when given, must be a positive number.
+-- The longest --timeout: the library counts milliseconds in 32 bits.
+M.MAX_TIMEOUT = (0xFFFFFFFF - 1) // 1000
+
+-- --timeout, when given, must be a positive number of seconds, at most
+-- M.MAX_TIMEOUT (a usage error, not the module's argument error).
 function M.check_timeout(opts, bad)
   if opts.timeout then
     local t = tonumber(opts.timeout)
-    if not t or t <= 0 then bad("--timeout needs a positive number") end
+    if not t or not (t > 0) or not (t <= M.MAX_TIMEOUT) then
+      bad("--timeout needs a positive number of seconds up to %d, not %s",
+          M.MAX_TIMEOUT, opts.timeout)
+    end
   end
+end
+
+-- A --pid value: a process id, 1 to 4294967295 (a usage error else).
+function M.check_pid(p, bad)
+  local n = p:match("^%d+$") and math.tointeger(tonumber(p))
+  if not n or n <= 0 or n > 0xFFFFFFFF then
+    bad("--pid needs a process id (1 to 4294967295), not %s", p)
+  end
+  return n
 end
 
 return M

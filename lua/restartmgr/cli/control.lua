@@ -58,9 +58,7 @@ local function control(name, argv, again)
   check_timeout(opts, bad)
   local pids = {}
   for _, p in ipairs(opts.pid or {}) do
-    local n = math.tointeger(tonumber(p))
-    if not n or n <= 0 then bad("--pid needs a process id, not %s", p) end
-    pids[#pids + 1] = n
+    pids[#pids + 1] = args.check_pid(p, bad)
   end
   local files = file_args(words)
   if #files + #pids + #(opts.service or {}) == 0 then

@@ -1,8 +1,12 @@
 -- SPDX-License-Identifier: MIT
 -- restartmgr.cli.json: the JSON the command prints (docs/command.md):
 -- objects with sorted keys, arrays marked explicitly (M.array), null as
--- M.NULL.  Strings that are not UTF-8 (a path is bytes) are written with
--- their bytes >= 0x80 as \u00XX.
+-- M.NULL.  Valid JSON for any input: a string is bytes (a path, a process
+-- name), and each byte that is not part of valid UTF-8 is written as the
+-- lone low surrogate \udcXX (XX the byte, 80 to ff), Python's
+-- "surrogateescape": lossless, and unambiguous, since valid UTF-8 never
+-- decodes to a lone surrogate (docs/command.md, "JSON strings").
+-- Numbers that JSON cannot hold (NaN, infinities) are null.
 
 local output = require "restartmgr.cli.output"
 
@@ -16,6 +20,32 @@ local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b",
                   ["\f"] = "\\f", ["\n"] = "\\n", ["\r"] = "\\r",
                   ["\t"] = "\\t" }
 
+-- The escaped text of a run of valid UTF-8.
+local function plain(s)
+  return (s:gsub('[%c"\\]', function(c)
+    return escapes[c] or ("\\u%04x"):format(c:byte())
+  end))
+end
+
+-- A string as a JSON string: valid UTF-8 runs escaped, every other byte
+-- \udcXX.  utf8.len (strict in Lua 5.4: no surrogates, nothing above
+-- U+10FFFF, no overlong forms) finds the first byte that is not.
+local function string_json(s)
+  local parts, pos = { '"' }, 1
+  while pos <= #s do
+    local ok, bad = utf8.len(s, pos)
+    if ok then
+      parts[#parts + 1] = plain(s:sub(pos))
+      break
+    end
+    parts[#parts + 1] = plain(s:sub(pos, bad - 1))
+    parts[#parts + 1] = ("\\udc%02x"):format(s:byte(bad))
+    pos = bad + 1
+  end
+  parts[#parts + 1] = '"'
+  return table.concat(parts)
+end
+
 local function encode(v, out)
   local t = type(v)
   if v == nil or v == NULL then
@@ -23,23 +53,15 @@ local function encode(v, out)
   elseif t == "boolean" then
     out[#out + 1] = tostring(v)
   elseif t == "number" then
-    out[#out + 1] = math.type(v) == "integer" and ("%d"):format(v)
-                    or ("%.17g"):format(v)
-  elseif t == "string" then
-    -- JSON text is UTF-8: a string that is not (a skipped path) has its
-    -- bytes >= 0x80 as \u00XX, as if it were Latin-1.
-    if not utf8.len(v) then
-      v = v:gsub("[\128-\255]", function(c)
-        return ("\\u%04x"):format(c:byte())
-      end)
-      out[#out + 1] = '"' .. v:gsub('[%c"]', function(c)
-        return escapes[c] or ("\\u%04x"):format(c:byte())
-      end) .. '"'
-      return out
+    if math.type(v) == "integer" then
+      out[#out + 1] = ("%d"):format(v)
+    elseif v ~= v or v == math.huge or v == -math.huge then
+      out[#out + 1] = "null"
+    else
+      out[#out + 1] = ("%.17g"):format(v)
     end
-    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
-      return escapes[c] or ("\\u%04x"):format(c:byte())
-    end) .. '"'
+  elseif t == "string" then
+    out[#out + 1] = string_json(v)
   elseif getmetatable(v) == ARRAY then
     out[#out + 1] = "["
     for i, x in ipairs(v) do
