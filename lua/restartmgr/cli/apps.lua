@@ -89,6 +89,35 @@ local function register_files(s, files, extra)
   end
 end
 
+-- Registers services and processes, leaving out (with a warning) each
+-- one the module refuses (a service name it cannot take, a process gone
+-- since it was listed), so that one bad entry never stops the rest.
+-- Returns the services and processes registered and a table of what was
+-- skipped: skipped.services[name] and skipped.processes[pid] = reason.
+local function register_plan(s, services, processes)
+  local kept_s, kept_p = table.move(services, 1, #services, 1, {}),
+                         table.move(processes, 1, #processes, 1, {})
+  local skipped = { services = {}, processes = {} }
+  while true do
+    local ok, msg = s:register{ services = kept_s, processes = kept_p }
+    if ok then return kept_s, kept_p, skipped end
+    local i = tonumber(msg:match("^register: services%[(%d+)%]"))
+    local k = tonumber(msg:match("^register: processes%[(%d+)%]"))
+    local reason = msg:match("^register: %a+%[%d+%][^:]*: (.*)$") or msg
+    if i and kept_s[i] then
+      warn("service %s: %s; not restarted", kept_s[i], reason)
+      skipped.services[kept_s[i]] = reason
+      table.remove(kept_s, i)
+    elseif k and kept_p[k] then
+      warn("process %d: %s; not restarted", kept_p[k].pid, reason)
+      skipped.processes[kept_p[k].pid] = reason
+      table.remove(kept_p, k)
+    else
+      die(EXIT_FAILURE, "%s", msg)
+    end
+  end
+end
+
 -- True when the path does not exist.  rename(p, p) is specified to do
 -- nothing when p exists, and fails with ENOENT (2) or ENOTDIR (20) when
 -- it does not; unlike opening, it never blocks (a FIFO) or reads.
@@ -141,6 +170,7 @@ end
 
 M.how_words, M.reason_words, M.app_json = how_words, reason_words, app_json
 M.start_session, M.register_files = start_session, register_files
+M.register_plan = register_plan
 M.missing, M.list_others, M.cycle = missing, list_others, cycle
 
 return M

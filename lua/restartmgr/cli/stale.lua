@@ -24,6 +24,7 @@ local self_pid = proc.self_pid
 local user_name, process_uid = proc.user_name, proc.process_uid
 local start_session, app_json = apps_.start_session, apps_.app_json
 local reason_words, cycle = apps_.reason_words, apps_.cycle
+local register_plan = apps_.register_plan
 
 local M = {}
 
@@ -165,6 +166,11 @@ local function stale_reason(a)
   if a.only_services then return "not a service" end
   if traits.terminal_host then return "terminal host" end
   if a.type == "console" then return "console (has a terminal)" end
+  -- A confinement a relaunch cannot reproduce (docs/linux.md, "Relaunch
+  -- context").
+  local nr = a.not_restartable or {}
+  if nr.seccomp then return "not restartable (seccomp filter)" end
+  if nr.lsm_label then return "not restartable (LSM label)" end
   if a.restartable then return a.script and leftovers.REASON or "-" end
   if traits.own_mount_ns then return "sandboxed (own mount namespace)" end
   if traits.leader_exited then return "main thread exited" end
@@ -218,16 +224,20 @@ local function stale(argv)
 
   local outcome, failure = {}, nil
   rm.exit_after(0)                      -- never ends a restart half-way
+  local skipped = { services = {}, processes = {} }
   if opts.restart and not opts["dry-run"]
      and #plan_services + #plan_pids > 0 then
     local s <close> = start_session()
-    local ok, msg = s:register{ services = plan_services,
-                                processes = plan_pids }
-    if not ok then die(EXIT_FAILURE, "%s", msg) end
+    -- One entry the module refuses (a service name it cannot take, a
+    -- process gone since the list) is reported and left out; the rest
+    -- goes ahead.
+    local kept_s, kept_p
+    kept_s, kept_p, skipped = register_plan(s, plan_services, plan_pids)
     opts.only_registered = true        -- never stop what cannot come back
     opts.in_place = true               -- the files are already replaced:
                                        -- services restart in one step
-    local rok, rmsg, rcode = cycle(s, opts, true)
+    local rok, rmsg, rcode = true, nil, nil
+    if #kept_s + #kept_p > 0 then rok, rmsg, rcode = cycle(s, opts, true) end
     if not rok then failure = { message = rmsg, code = rcode } end
     -- A restarted program's entry takes the new process's identity, so
     -- programs are matched by name, in order; services by name.
@@ -249,6 +259,9 @@ local function stale(argv)
 
   local function state_of(key)
     local a = outcome[key]
+    if skipped.services[key] or skipped.processes[key] then
+      return "skipped"
+    end
     if not a then return nil end
     if a.status.restarted then return "restarted" end
     if a.status.error_on_restart then return "restart failed" end
