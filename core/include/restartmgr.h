@@ -399,9 +399,12 @@ typedef struct rm_file_use {
                                                 in the user's home */
 #define RM_RESTART_NOTE_CWD_ROOT      0x08u  /* ... nor the home: in "/" */
 #define RM_RESTART_NOTE_ENV_SANITIZED 0x10u  /* root relaunching root: the
-                                                loader variables glibc drops
-                                                for setuid programs
-                                                (LD_PRELOAD, ...) removed */
+                                                variables that make the
+                                                loader or an interpreter
+                                                load code (LD_*, PYTHON*,
+                                                PERL*, ..., docs/security.md,
+                                                "Relaunch environment")
+                                                removed */
 #define RM_RESTART_NOTE_DAEMONIZED    0x20u  /* it went to the background:
                                                 the entry follows the process
                                                 it left running */

@@ -33,6 +33,10 @@ static const char *const base_lines[] = {
   "filter 1 3 0 0 :nginx",
   "acted 7 8 1000 255 4294967295 1 4294967295 31 :caf\xc3\xa9 :",
   "launch 0 0 :/",
+  "context 39 511 1 2000 4294967295 18446744073709551615",
+  "limit 0 1 18446744073709551615 0",
+  "cgroup 18446744073709551615 5 :/user.slice/u%20x",
+  "stdio 2 1 2 0 :/var/log/a%20b",
   "arg :/bin/app",
   "arg :a%20b",
   "env :X=1%0a2",
@@ -327,6 +331,64 @@ static void deep_escapes_and_huge_counts(void) {
   free(text);
 }
 
+/* A launch's context (store.c: context, limit, cgroup, stdio): exact
+ * values back, ranges and places checked, and format/parse inverse. */
+static void launch_context_lines(void) {
+  rm__record r, back;
+  const rm__launch_ctx *x;
+  char *text, *again;
+  size_t len, len2;
+  text = mutate(-1, NULL, &len);
+  ASSERT_OK(rm__record_parse(text, len, &r));
+  free(text);
+  x = &r.acted[0].launch.ctx;
+  ASSERT_EQ(1, x->captured);
+  ASSERT_EQ(19, x->nice);
+  ASSERT_EQ(0777, x->umask);
+  ASSERT_EQ(1, x->no_new_privs);
+  ASSERT_EQ(1000, x->oom_score_adj);
+  ASSERT_EQ(RM_LAUNCH_NO_PERSONALITY, x->personality);
+  ASSERT_EQ(~0ull, x->cap_bounding);
+  ASSERT_EQ(1, x->n_limits);
+  ASSERT_EQ(1, x->limit_cur[0]);
+  ASSERT_EQ(~0ull, x->limit_max[0]);
+  ASSERT_STR_EQ("/user.slice/u x", x->cgroup);
+  ASSERT_EQ(~0ull, x->cgroup_id.dev);
+  ASSERT_EQ(5, x->cgroup_id.ino);
+  ASSERT(x->stdio[0] == NULL);
+  ASSERT_STR_EQ("/var/log/a b", x->stdio[1]);
+  ASSERT_EQ(1, x->stdio_id[1].dev);
+  ASSERT_EQ(2, x->stdio_id[1].ino);
+  ASSERT_EQ(0, r.acted[1].launch.ctx.captured);
+  /* Written and read again: the same. */
+  ASSERT_OK(rm__record_format(&r, &again, &len2));
+  ASSERT_OK(rm__record_parse(again, len2, &back));
+  free(again);
+  ASSERT_EQ(-20 + 39, back.acted[0].launch.ctx.nice);
+  ASSERT_EQ(1, back.acted[0].launch.ctx.n_limits);
+  ASSERT_STR_EQ("/user.slice/u x", back.acted[0].launch.ctx.cgroup);
+  ASSERT_STR_EQ("/var/log/a b", back.acted[0].launch.ctx.stdio[1]);
+  rm__record_free(&back);
+  rm__record_free(&r);
+  /* Out of range, out of order, out of place. */
+  REFUSED("context", "context 40 0 0 0 0 0");                 /* nice */
+  REFUSED("context", "context 0 512 0 0 0 0");                /* umask */
+  REFUSED("context", "context 0 0 2 0 0 0");                  /* nnp */
+  REFUSED("context", "context 0 0 0 2001 0 0");               /* oom */
+  REFUSED("context", "context 0 0 0 0 4294967296 0");
+  REFUSED("context", "context 0 0 0 0 0");
+  REFUSED("limit", "limit 1 0 0 0");               /* not in order from 0 */
+  REFUSED("limit", "limit 0 2 1 0");                       /* cur > max */
+  REFUSED("limit", "context 0 0 0 0 0 0");                   /* twice */
+  REFUSED("cgroup", "cgroup 0 0 :relative");
+  REFUSED("stdio", "stdio 0 0 0 0 :/x");                       /* fd 0 */
+  REFUSED("stdio", "stdio 3 0 0 0 :/x");
+  REFUSED("stdio", "stdio 2 0 0 1 :/x");
+  REFUSED("stdio", "stdio 2 0 0 0 :x");
+  REFUSED("arg :/bin", "stdio 2 0 0 0 :/y");                /* twice */
+  REFUSED("acted 9", "limit 0 0 0 0");              /* no launch above */
+}
+
 /* Formatting and parsing are inverse on what the engine writes. */
 static void format_parse_round_trip_keeps_identities(void) {
   rm__record back;
@@ -358,5 +420,6 @@ int main(int argc, char **argv) {
   RUN(journal_lines_are_checked);
   RUN(deep_escapes_and_huge_counts);
   RUN(format_parse_round_trip_keeps_identities);
+  RUN(launch_context_lines);
   return rmt_finish();
 }

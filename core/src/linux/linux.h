@@ -16,6 +16,10 @@
  * launch.c    rm__os_capture
  * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
  * relaunch_all.c  rm__os_launch_begin_all: many starts at once
+ * context.c   a relaunch's context (limits, nice, keyring, ...), and what
+ *             confinement cannot be reproduced
+ * placement.c the relaunched program's cgroup
+ * relaunch_env.c  the variables root drops relaunching root
  * services.c  the service-manager dispatcher; svc_runit.c,
  *             svc_systemd.c and svc_systemd_ctl.c behind its interface,
  *             pidwatch.c (services.h)
