@@ -238,6 +238,9 @@ int rm__linux_apply_context_caller(const rm__launch_ctx *x);
  * errno. */
 int rm__linux_apply_context_user(const rm__launch_ctx *x);
 
+/* }=====
+ * {===== placement.c: the relaunched program's cgroup */
+
 /* The cgroup of the process open as dirfd into x->cgroup/cgroup_id
  * (left NULL when there is no tracking hierarchy).  0, -1 out of
  * memory. */
@@ -247,6 +250,9 @@ int rm__linux_capture_cgroup(int dirfd, rm__launch_ctx *x);
  * else a scope or cgroup of its own (placement.c).  0, or -1 when it
  * stays with the caller. */
 int rm__linux_place(const rm__launch_ctx *x, uint32_t uid, uint32_t pid);
+
+/* }=====
+ * {===== relaunch_env.c */
 
 /* 1 when an environment entry ("NAME=value") is one root drops when it
  * relaunches a root process (docs/security.md, "Relaunch environment"). */
