@@ -10,7 +10,9 @@
  *    adjustment, personality and RLIMIT_NOFILE are the target's;
  *  - a process under a seccomp filter is not restartable, and says so
  *    (RM_NOT_RESTARTABLE_SECCOMP); an installer's shutdown of only
- *    restartable processes refuses it;
+ *    restartable processes refuses it; an LSM label other than
+ *    "unconfined" (checked on /proc-like directories: no LSM runs here)
+ *    is not reproducible either;
  *  - stdout that went to a regular file goes there again, opened as the
  *    user; swapped for a symlink to a root-only file or for a FIFO after
  *    the stop, it is never written through and never blocks;
@@ -23,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include "test_restart_common.h"
+#include "linux/linux.h"
 
 #include <linux/magic.h>
 #include <sys/resource.h>
@@ -232,6 +235,42 @@ static void seccomp_confined_process_is_not_restartable(void) {
             rm_shutdown(h, RM_SHUTDOWN_ONLY_REGISTERED, NULL, NULL));
   ASSERT(child_running(&t.c));
   ASSERT_OK(rm_end_session(h));
+}
+
+/* An LSM label cannot be set up here (this machine runs no LSM: the read
+ * of attr/current fails, and every process is "unconfined"), so the rule
+ * is checked on /proc-like directories: status and attr/current as an
+ * AppArmor or SELinux kernel writes them. */
+static uint32_t verdict_of_dir(const char *status, const char *label) {
+  const char *dir = rmt_tempdir();
+  char attr[700];
+  uint32_t why;
+  int fd;
+  snprintf(attr, sizeof attr, "%s/attr", dir);
+  if (label) {
+    ASSERT_EQ(0, mkdir(attr, 0755));
+    ASSERT_EQ(0, rmt_write_file(rmt_path(attr, "current"), label));
+  }
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT(fd >= 0);
+  why = rm__linux_unreproducible(fd, status);
+  close(fd);
+  return why;
+}
+
+static void lsm_label_other_than_unconfined_is_not_reproducible(void) {
+  const char *plain = "Name:\tx\nSeccomp:\t0\nSeccomp_filters:\t0\n";
+  ASSERT_EQ(0, verdict_of_dir(plain, NULL));              /* no LSM */
+  ASSERT_EQ(0, verdict_of_dir(plain, "unconfined\n"));    /* AppArmor */
+  ASSERT_EQ(0, verdict_of_dir(plain, ""));
+  ASSERT_EQ(RM_NOT_RESTARTABLE_LSM_LABEL,
+            verdict_of_dir(plain, "docker-default (enforce)\n"));
+  ASSERT_EQ(RM_NOT_RESTARTABLE_LSM_LABEL,
+            verdict_of_dir(plain, "system_u:system_r:httpd_t:s0"));
+  ASSERT_EQ(RM_NOT_RESTARTABLE_SECCOMP | RM_NOT_RESTARTABLE_LSM_LABEL,
+            verdict_of_dir("Name:\tx\nSeccomp:\t2\n", "p (complain)\n"));
+  ASSERT_EQ(RM_NOT_RESTARTABLE_SECCOMP,
+            verdict_of_dir("Name:\tx\nSeccomp:\t1\n", NULL));
 }
 
 /* }=====
@@ -475,6 +514,7 @@ int main(int argc, char **argv) {
   atexit(foreign_kill_all);
   RUN(relaunch_restores_the_targets_context_not_the_callers);
   RUN(seccomp_confined_process_is_not_restartable);
+  RUN(lsm_label_other_than_unconfined_is_not_reproducible);
   RUN(stdout_file_is_reopened_as_its_user);
   RUN(stdout_swapped_for_a_symlink_is_never_written_through);
   RUN(stdout_swapped_for_a_fifo_never_blocks);
