@@ -193,6 +193,59 @@ describe("restartmgr stale", function()
     assert.is_false(helper.gone(svc.first_pid))
   end)
 
+  it("leaves a program under a seccomp filter alone, and says why",
+     function()
+    local dir <close> = helper.tmpdir()
+    local lib = helper.library(dir, "libseccomp.so")
+    -- python3 maps the library (r-x, as the loader would), then installs
+    -- a seccomp filter (one that allows everything: a relaunch still
+    -- could not give it back).
+    local script = dir:file("confined.py", [[
+import ctypes, mmap, os, sys, time
+f = open(sys.argv[1], "rb")
+m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE,
+              prot=mmap.PROT_READ | mmap.PROT_EXEC)    # like a library
+f.close()
+class Insn(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
+                ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Insn))]
+allow = (Insn * 1)(Insn(0x06, 0, 0, 0x7fff0000))
+prog = Prog(1, allow)
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.prctl(38, 1, 0, 0, 0) == 0                 # no_new_privs
+assert libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0  # the filter
+print(os.getpid(), flush=True)
+time.sleep(1000)
+]])
+    local pipe = assert(io.popen(("exec setsid python3 %s %s </dev/null")
+      :format(helper.quote(script), helper.quote(lib)), "r"))
+    local pid = assert(tonumber(pipe:read("l")))
+    finally(function()
+      helper.kill(pid)
+      pipe:close()
+    end)
+    helper.replace(lib)
+    local out, _, code = cli{ "stale", "--restart", "--json", "--path",
+                              dir.path }
+    assert.equal(1, code)
+    local j = decode(out)
+    finally(function()                  -- should a relaunch have happened
+      for _, p in ipairs(j.programs) do
+        if p.new_pid ~= dkjson.null then helper.kill(p.new_pid) end
+      end
+    end)
+    assert.same({}, j.programs)
+    assert.equal(1, #j.not_restartable)
+    assert.equal(pid, j.not_restartable[1].pid)
+    assert.equal("not restartable (seccomp filter)", j.not_restartable[1].why)
+    assert.is_false(helper.gone(pid))
+    out, _, code = cli{ "stale", "--path", dir.path }
+    assert.equal(1, code)
+    assert.truthy(out:find("not restartable (seccomp filter)", 1, true), out)
+  end)
+
   it("never restarts a critical service, nor programs with --services-only",
      function()
     local dir <close> = helper.tmpdir()
