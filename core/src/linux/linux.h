@@ -215,7 +215,7 @@ uint32_t rm__linux_kernel_pick(const char *root, const char *running,
                                rm_kernel_info *out);
 
 /* }=====
- * {===== context.c, placement.c, relaunch_env.c: a relaunch's context */
+ * {===== context.c: a relaunch's context */
 
 /* Why a process's confinement cannot be reproduced by a relaunch:
  * RM_NOT_RESTARTABLE_* bits from its status text (Seccomp:) and its LSM
