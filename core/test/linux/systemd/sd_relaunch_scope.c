@@ -17,6 +17,7 @@
 #include "sd_test.h"
 #include "test_restart_common.h"
 
+#include <dirent.h>
 #include <pwd.h>
 
 /* The systemd cgroup of pid, from /proc/PID/cgroup (the unified line
@@ -72,12 +73,40 @@ static uint32_t user_scope(rmt_child *c, const char *unit, const char *script,
   return (uint32_t)c->pid;
 }
 
+/* Waits until pid holds path open (the program opens it after it
+ * appears in its scope). */
+static void wait_holds(uint32_t pid, const char *path) {
+  unsigned waited = 0;
+  for (;;) {
+    char dir[64], name[320], link[700];
+    struct dirent *de;
+    DIR *d;
+    int found = 0;
+    snprintf(dir, sizeof dir, "/proc/%u/fd", (unsigned)pid);
+    d = opendir(dir);
+    while (d && !found && (de = readdir(d))) {
+      ssize_t n;
+      snprintf(name, sizeof name, "%s/%s", dir, de->d_name);
+      n = readlink(name, link, sizeof link - 1);
+      if (n <= 0) continue;
+      link[n] = 0;
+      found = strcmp(link, path) == 0;
+    }
+    if (d) closedir(d);
+    if (found) return;
+    ASSERT(waited < 10000);
+    rmt_sleep_ms(20);
+    waited += 20;
+  }
+}
+
 /* Stops and restarts the program holding file (pid); the new pid. */
 static uint32_t relaunch_holder(const char *file, uint32_t pid, uint32_t *h,
                                 void (*between)(void)) {
   alist l;
   const rm_app_info *e;
   uint32_t now;
+  wait_holds(pid, file);
   *h = session_with_file(file, 5000, 5000);
   alist_now(*h, &l);
   ASSERT_EQ(1, l.n);
