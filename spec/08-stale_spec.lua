@@ -164,35 +164,6 @@ describe("restartmgr stale", function()
     assert.equal(0, code)
   end)
 
-  it("--restart skips a service whose name cannot be registered, and goes on",
-     function()
-    local dir <close> = helper.tmpdir()
-    local lib = helper.library(dir, "libbad.so")
-    -- A runit service directory whose name the library refuses to
-    -- register (a backslash), beside a stale program.
-    local svc <close> = helper.runit_service(dir, "rm-bad\\svc",
-      holder_command(lib, dir.path .. "/svc.fifo"))
-    local h <close> = helper.spawn_holder{ dir = dir, path = lib, mode = "map" }
-    local env = { SVDIR = svc.svdir }
-    helper.replace(lib)
-    local out, err, code = cli({ "stale", "--restart", "--json", "--path",
-                                 dir.path }, { env = env })
-    -- The program is restarted; the service is reported, not restarted,
-    -- so something is still stale: 1, not 3 with nothing done.
-    assert.equal(1, code)
-    assert.truthy(err:find("rm-bad\\svc", 1, true), err)
-    local j = decode(out)
-    assert.equal(1, #j.programs)
-    assert.equal(h.pid, j.programs[1].pid)
-    assert.equal("restarted", j.programs[1].result)
-    finally(function() helper.kill(j.programs[1].new_pid) end)
-    assert.same({ nil, "signal", 15 }, { h:reap() })
-    assert.equal(1, #j.services)
-    assert.equal("rm-bad\\svc", j.services[1].name)
-    assert.equal("skipped", j.services[1].result)
-    assert.is_false(helper.gone(svc.first_pid))
-  end)
-
   it("leaves a program under a seccomp filter alone, and says why",
      function()
     local dir <close> = helper.tmpdir()

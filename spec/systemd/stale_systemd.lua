@@ -376,6 +376,50 @@ describe("restartmgr stale under systemd", function()
 
   -- Never restarted: a unit systemd itself protects (RefuseManualStop=yes
   -- makes it critical) is listed with its reason and left running.
+  it("--restart skips a unit whose name cannot be registered, and goes on",
+     function()
+    -- systemd-escape gives real units backslashes ("dev-disk-by\\x2duuid"),
+    -- which a service name the library takes may not hold.
+    local bad = "rmt-bad\\x2dsvc"
+    local path = "/etc/systemd/system/" .. bad .. ".service"
+    local dir <close> = helper.tmpdir()
+    local lib = helper.library(dir, "libbad.so")
+    local f = assert(io.open(path, "wb"))
+    f:write(table.concat({ "[Service]", "Type=notify",
+      ("ExecStart=%s --map %s"):format(unitd, lib), "" }, "\n"))
+    f:close()
+    local h <close> = helper.spawn_holder{ dir = dir, path = lib, mode = "map" }
+    local j
+    finally(function()
+      for _, p in ipairs(j and j.programs or {}) do
+        if p.new_pid ~= dkjson.null then helper.kill(p.new_pid) end
+      end
+      systemctl("stop", bad)
+      os.remove(path)
+      systemctl("daemon-reload")
+    end)
+    assert.equal(0, select(2, systemctl("daemon-reload")))
+    assert.equal(0, select(2, systemctl("start", bad)))
+    local v = systemctl("show", "--value", "--property=MainPID", bad)
+    local pid = assert(tonumber(v))
+    helper.replace(lib)
+    local out, err, code = cli{ "stale", "--restart", "--json", "--path",
+                                dir.path }
+    j = decode(out)
+    -- The program is restarted; the unit is reported and skipped, so
+    -- something is still stale: 1 (not 3 with nothing done).
+    assert.equal(1, code)
+    assert.truthy(err:find(bad, 1, true), err)
+    assert.equal(1, #j.programs)
+    assert.equal(h.pid, j.programs[1].pid)
+    assert.equal("restarted", j.programs[1].result)
+    assert.equal(1, #j.services)
+    assert.equal(bad, j.services[1].name)
+    assert.equal("skipped", j.services[1].result)
+    assert.equal(pid, assert(tonumber((systemctl("show", "--value",
+      "--property=MainPID", bad)))))
+  end)
+
   it("--restart leaves a RefuseManualStop unit alone", function()
     local dir <close> = helper.tmpdir()
     local lib = helper.library(dir, "librefuse.so")
