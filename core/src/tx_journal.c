@@ -112,6 +112,39 @@ static void put_num(wbuf *b, unsigned long long v) {
   put(b, tmp, (size_t)n);
 }
 
+static void put_str(wbuf *b, const char *s);
+
+/* The launch's context (docs/linux.md, "Relaunch context"): "ctx NICE+20
+ * UMASK NNP OOM+1000 PERSONALITY CAPBND CGDEV CGINO OUTDEV OUTINO ERRDEV
+ * ERRINO :CGROUP :STDOUT :STDERR" (an empty string: none), then one
+ * "lim CUR MAX" per resource in order. */
+static void put_context(wbuf *b, const rm__launch_ctx *x) {
+  size_t k;
+  put_word(b, "ctx");
+  put_num(b, (unsigned long long)(x->nice + 20));
+  put_num(b, x->umask);
+  put_num(b, x->no_new_privs);
+  put_num(b, (unsigned long long)(x->oom_score_adj + 1000));
+  put_num(b, x->personality);
+  put_num(b, x->cap_bounding);
+  put_num(b, x->cgroup_id.dev);
+  put_num(b, x->cgroup_id.ino);
+  for (k = 0; k < 2; k++) {
+    put_num(b, x->stdio_id[k].dev);
+    put_num(b, x->stdio_id[k].ino);
+  }
+  put_str(b, x->cgroup);
+  put_str(b, x->stdio[0]);
+  put_str(b, x->stdio[1]);
+  put_word(b, "\n");
+  for (k = 0; k < x->n_limits; k++) {
+    put_word(b, "lim");
+    put_num(b, x->limit_cur[k]);
+    put_num(b, x->limit_max[k]);
+    put_word(b, "\n");
+  }
+}
+
 static void put_str(wbuf *b, const char *s) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *u = (const unsigned char *)(s ? s : "");
@@ -184,6 +217,7 @@ static uint32_t format(const rm_tx *tx, uint32_t step, wbuf *b) {
       put_num(b, l->groups[k]);
       put_word(b, "\n");
     }
+    if (l->ctx.captured) put_context(b, &l->ctx);
     for (k = 0; l->argv[k]; k++) {
       put_word(b, "arg");
       put_str(b, l->argv[k]);
@@ -451,6 +485,45 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
       if (!c.bad && (!rm__valid_path(l->cwd) ||
                      (l->exe && !rm__valid_path(l->exe))))
         c.bad = 1;
+    } else if (word(&c, "ctx")) {
+      rm__launch_ctx *x = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch.ctx
+                                     : NULL;
+      size_t k;
+      if (!x || !tx->apps[tx->n_apps - 1].launch.cwd || x->captured) {
+        c.bad = 1;
+        break;
+      }
+      x->captured = 1;
+      x->nice = (int32_t)get_num(&c, 39) - 20;
+      x->umask = (uint32_t)get_num(&c, 0777);
+      x->no_new_privs = (uint32_t)get_num(&c, 1);
+      x->oom_score_adj = (int32_t)get_num(&c, 2000) - 1000;
+      x->personality = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+      x->cap_bounding = get_num(&c, ~0ull);
+      x->cgroup_id.dev = get_num(&c, ~0ull);
+      x->cgroup_id.ino = get_num(&c, ~0ull);
+      for (k = 0; k < 2; k++) {
+        x->stdio_id[k].dev = get_num(&c, ~0ull);
+        x->stdio_id[k].ino = get_num(&c, ~0ull);
+      }
+      x->cgroup = get_str(&c, 1);
+      x->stdio[0] = get_str(&c, 1);
+      x->stdio[1] = get_str(&c, 1);
+      if (!c.bad && ((x->cgroup && x->cgroup[0] != '/') ||
+                     (x->stdio[0] && x->stdio[0][0] != '/') ||
+                     (x->stdio[1] && x->stdio[1][0] != '/')))
+        c.bad = 1;
+    } else if (word(&c, "lim")) {
+      rm__launch_ctx *x = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch.ctx
+                                     : NULL;
+      if (!x || !x->captured || x->n_limits >= RM_LAUNCH_LIMITS) {
+        c.bad = 1;
+        break;
+      }
+      x->limit_cur[x->n_limits] = get_num(&c, ~0ull);
+      x->limit_max[x->n_limits] = get_num(&c, ~0ull);
+      if (x->limit_cur[x->n_limits] > x->limit_max[x->n_limits]) c.bad = 1;
+      x->n_limits++;
     } else if (word(&c, "group") || word(&c, "arg") || word(&c, "env")) {
       /* c.p is past the word; look back to tell which. */
       rm__launch *l = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch : NULL;
