@@ -125,6 +125,7 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
     } else {
       x->info.app_status |= RM_STATUS_RUNNING;
       x->traits = f->traits;
+      x->not_restartable = f->not_restartable;
     }
     x->uses = f->uses;
     x->n_uses = f->n_uses;

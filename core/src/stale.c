@@ -29,6 +29,7 @@ static uint32_t to_app_infos(const rm__found *f, size_t n, rm_app_info **out) {
     a[i].info.app_status = RM_STATUS_RUNNING;
     a[i].reasons = f[i].reasons;
     a[i].traits = f[i].traits;
+    a[i].not_restartable = f[i].not_restartable;
     if (f[i].n_stale == 0) continue;
     for (k = 0; k < f[i].n_stale; k++) bytes += strlen(f[i].stale[k].text) + 1;
     block = malloc(bytes);
