@@ -114,6 +114,64 @@ static uint32_t keep_init(rm__self *self) {
   return RM_OK;
 }
 
+/* The path of hierarchy `id` (the text before the second ':') in a
+ * /proc/PID/cgroup text, or NULL; *len gets its length. */
+static const char *cgroup_path(const char *text, const char *id, size_t idlen,
+                               size_t *len) {
+  const char *line = text;
+  while (line && *line) {
+    const char *end = strchr(line, '\n'), *colon = strchr(line, ':');
+    if (!end) end = line + strlen(line);
+    if (colon && colon < end)
+      colon = memchr(colon + 1, ':', (size_t)(end - colon - 1));
+    if (colon && (size_t)(colon - line) == idlen &&
+        memcmp(line, id, idlen) == 0) {
+      *len = (size_t)(end - colon - 1);
+      return colon + 1;
+    }
+    line = *end ? end + 1 : NULL;
+  }
+  return NULL;
+}
+
+/* Whether the caller sits in the cgroup of the process whose /proc
+ * directory is dirfd, or below it, in the hierarchies that place units
+ * (0:: and name=systemd).  Stopping a service through its manager ends
+ * the processes of its cgroup only: an sshd whose session forked the
+ * admin's shell into a scope of its own is not what the shell stands
+ * on, but a unit the caller runs inside is.  Unknown: yes. */
+static int holds_caller(const rm__self *self, int dirfd) {
+  char text[1024];
+  const char *line;
+  ssize_t got;
+  if (!self->cgroup[0]) return 1;
+  got = rm__linux_read_once(dirfd, "cgroup", text, sizeof text - 1);
+  if (got <= 0) return 1;
+  text[got] = 0;
+  for (line = text; line && *line;) {
+    const char *end = strchr(line, '\n'), *c1 = strchr(line, ':');
+    const char *c2, *mine;
+    size_t idlen, plen, mlen;
+    if (!end) end = line + strlen(line);
+    c2 = c1 && c1 < end ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+    if (c2 && (c2 == c1 + 1 ||
+               ((size_t)(c2 - c1 - 1) == 12 &&
+                memcmp(c1 + 1, "name=systemd", 12) == 0))) {
+      idlen = (size_t)(c2 - line);
+      plen = (size_t)(end - c2 - 1);
+      mine = cgroup_path(self->cgroup, line, idlen, &mlen);
+      if (!mine) return 1;
+      /* "/" holds everything; else equal, or a prefix ending at a '/'. */
+      if (!(plen == 1 && c2[1] == '/') &&
+          !(mlen >= plen && memcmp(mine, c2 + 1, plen) == 0 &&
+            (mlen == plen || mine[plen] == '/')))
+        return 0;
+    }
+    line = *end ? end + 1 : NULL;
+  }
+  return 1;
+}
+
 static int kept(const rm__self *self, uint32_t pid, uint64_t start) {
   size_t i;
   for (i = 0; i < self->n_keep; i++)
@@ -159,6 +217,9 @@ uint32_t rm__self_init(rm__self *self) {
     self->session_id = read_session_id(dirfd);
     self->mnt_ns = rm__ns_inode(dirfd, "ns/mnt");
     self->pid_ns = rm__ns_inode(dirfd, "ns/pid");
+    if (rm__linux_read_once(dirfd, "cgroup", self->cgroup,
+                            sizeof self->cgroup) <= 0)
+      self->cgroup[0] = 0;
     close(dirfd);
   }
   self->systemd = access("/run/systemd/system", F_OK) == 0;
@@ -294,9 +355,18 @@ int rm__classify_probe(const rm__self *self, int dirfd, uint32_t pid,
       is_critical_name(self, st->comm, base))
     facts->always |= RM_REBOOT_REASON_CRITICAL_PROCESS;
   /* What the caller stands on (docs/linux.md, Never stop yourself). */
-  if (pid == self->pid || facts->hosts_our_tty ||
-      kept(self, pid, f->info.process.start_time))
+  if (pid == self->pid || facts->hosts_our_tty)
     facts->always |= RM_REBOOT_REASON_DETECTED_SELF;
+  else if (kept(self, pid, f->info.process.start_time))
+    /* An ancestor outside the caller's cgroup is the caller's ground as
+     * a program (signalled itself), not as a service (its manager stops
+     * its cgroup only). */
+  {
+    if (holds_caller(self, dirfd))
+      facts->always |= RM_REBOOT_REASON_DETECTED_SELF;
+    else
+      facts->as_app |= RM_REBOOT_REASON_DETECTED_SELF;
+  }
   /* A container (another pid namespace, or a machine of systemd-machined)
    * is not ours to stop or restart.  A mount namespace alone is not one:
    * systemd's and runit's sandboxing (ProtectSystem=, PrivateTmp=,

@@ -224,6 +224,7 @@ typedef struct rm__self {
                                   session leader of its terminal */
   size_t n_keep;
   int pts_index;               /* its terminal's pts number, or -1 */
+  char cgroup[1024];           /* its /proc/self/cgroup, "" when unread */
 } rm__self;
 
 /* Facts about one process, gathered on the worker thread that found it;
