@@ -49,7 +49,7 @@
 #define KEYCTL_GET_KEYRING_ID 0
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #define KEYCTL_READ 11
-#define KEY_SPEC_SESSION_KEYRING (-3)
+#define SESSION_KEYRING_ID (-3)
 
 static void die(const char *what, const char *arg) __attribute__((noreturn));
 static void report(const char *dir, const char *key_text)
@@ -104,7 +104,7 @@ static void report(const char *dir, const char *key_text) {
   if (!f) die("create", tmp);
   fprintf(f, "keyring %ld\n",
           (long)syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID,
-                        KEY_SPEC_SESSION_KEYRING, 0));
+                        SESSION_KEYRING_ID, 0));
   fprintf(f, "key %d\n",
           syscall(SYS_keyctl, KEYCTL_READ, key, buf, sizeof buf) >= 0);
   errno = 0;

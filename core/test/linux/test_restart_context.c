@@ -34,7 +34,7 @@
 
 #define KEYCTL_GET_KEYRING_ID 0
 #define KEYCTL_JOIN_SESSION_KEYRING 1
-#define KEY_SPEC_SESSION_KEYRING (-3)
+#define SESSION_KEYRING_ID (-3)
 
 /* {===== The test's user */
 
@@ -200,7 +200,7 @@ static void relaunch_restores_the_targets_context_not_the_callers(void) {
   /* A session keyring of its own: not root's, root's key unreadable. */
   snprintf(mine, sizeof mine, "%ld",
            (long)syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID,
-                         KEY_SPEC_SESSION_KEYRING, 0));
+                         SESSION_KEYRING_ID, 0));
   report_value(&t, pid, "keyring", theirs, sizeof theirs);
   ASSERT(strcmp(mine, theirs) != 0);
   ASSERT(atol(theirs) > 0);
@@ -509,7 +509,7 @@ int main(int argc, char **argv) {
   /* A session keyring of the test's own, with a key in it. */
   ASSERT(syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "rmt-ctx") > 0);
   root_key = (long)syscall(SYS_add_key, "user", "rmt-ctx-secret", "s3cret",
-                           (size_t)6, KEY_SPEC_SESSION_KEYRING);
+                           (size_t)6, SESSION_KEYRING_ID);
   ASSERT(root_key > 0);
   atexit(foreign_kill_all);
   RUN(relaunch_restores_the_targets_context_not_the_callers);
