@@ -85,6 +85,7 @@ static void every_listed_variable_is_dropped(void) {
   char line[64];
   static rmt_child c;
   const rm_app_info *e;
+  const char *restartee;
   alist l;
   uint32_t h;
   long pid;
@@ -93,10 +94,13 @@ static void every_listed_variable_is_dropped(void) {
   dir = open_dir();
   held = rmt_path(dir, "held");
   ASSERT_EQ(0, rmt_write_file(held, "x\n"));
+  /* Before TMPDIR points nowhere: a checkout other users cannot reach
+   * gets its helpers copied into a temp dir. */
+  restartee = rmt_helper("rm_restartee");
   for (i = 0; listed[i]; i++) rmt_setenv(listed[i], "/nonexistent/rmt");
   rmt_setenv("RMT_KEPT", "kept");
   {
-    char *argv[] = { (char *)(uintptr_t)rmt_helper("rm_restartee"),
+    char *argv[] = { (char *)(uintptr_t)restartee,
                      (char *)(uintptr_t)"--open", (char *)(uintptr_t)held,
                      (char *)(uintptr_t)"--exec",
                      (char *)(uintptr_t)"/bin/sleep",
