@@ -31,7 +31,8 @@ done
 # The upgrade: the same .deb files installed again (new inodes).
 make_stale() {
   DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 \
-    dpkg -i /run/rmt-debs/*.deb >/dev/null 2>&1 || { echo "dpkg -i failed" >&2; exit 1; }
+    dpkg -i /run/rmt-debs/*.deb >/tmp/dpkg.out 2>&1 ||
+    { tail -n 20 /tmp/dpkg.out >&2; echo "dpkg -i failed" >&2; exit 1; }
 }
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
