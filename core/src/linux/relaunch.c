@@ -352,7 +352,7 @@ uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
   char home[RM_PATH_MAX];
   int info[2] = { -1, -1 }, go[2] = { -1, -1 }, pid_pipe[2] = { -1, -1 };
   uint32_t app_pid = 0;
-  rm_unique_process app;
+  rm_unique_process app = { 0, 0 };
   pid_t mid;
   plan pl;
   int err = 0;
