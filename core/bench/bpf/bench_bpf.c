@@ -236,7 +236,7 @@ static void phases(char **files, long n, long runs) {
   double open_ms[MAX_RUNS], load_ms[MAX_RUNS], reg_ms[MAX_RUNS];
   double files_ms[MAX_RUNS], maps_ms[MAX_RUNS], close_ms[MAX_RUNS];
   double all_ms[MAX_RUNS], all_cpu[MAX_RUNS];
-  double kept_wall[MAX_RUNS], kept_cpu[MAX_RUNS];
+  double kept_wall[MAX_RUNS], kept_cpu[MAX_RUNS], btf_ms[MAX_RUNS];
   long k, found = 0;
   held_scan *s;
   for (k = -1; k < runs; k++) {   /* -1: warm-up */
@@ -273,12 +273,16 @@ static void phases(char **files, long n, long runs) {
     kept_cpu[k] = cpu_self_ms() - c0;
   }
   held_scan_close(s);
+  for (k = 0; k < runs; k++)
+    if ((btf_ms[k] = held_btf_parse_ms()) < 0) die("btf__load_vmlinux_btf");
   printf("\nInside this process (medians of %ld; %ld processes found):\n",
          runs, found);
   printf("  %-58s %8.1f\n", "open: parse the embedded object, the kernel's "
          "BTF", median(open_ms, runs));
   printf("  %-58s %8.1f\n", "load: relocate (CO-RE), create the map, verify",
          median(load_ms, runs));
+  printf("  %-58s %8.1f\n", "  of which libbpf parses the kernel's BTF (alone, again)",
+         median(btf_ms, runs));
   printf("  %-58s %8.1f\n", "register the files (stat, map update each)",
          median(reg_ms, runs));
   printf("  %-58s %8.1f\n", "iter/task_file: attach, read to the end",

@@ -19,6 +19,7 @@
 #include "held_files.skel.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -165,6 +166,15 @@ fail:
   *pids = NULL;
   errno = (int)i;
   return -1;
+}
+
+double held_btf_parse_ms(void) {
+  double t0 = clock_ms();
+  struct btf *btf = btf__load_vmlinux_btf();
+  double ms = clock_ms() - t0;
+  if (!btf) return -1;
+  btf__free(btf);
+  return ms;
 }
 
 void held_scan_close(held_scan *s) {

@@ -28,5 +28,9 @@ int held_scan_register(held_scan *s, const struct stat *st);
  * caller frees it).  Their count, or -1 with errno set. */
 long held_scan_run(held_scan *s, int mappings, long **pids, held_times *t);
 void held_scan_close(held_scan *s);
+/* What libbpf's parse of the running kernel's BTF alone costs (part of
+ * the load: it needs it to relocate and to find the iterators' attach
+ * points), in ms; -1 when it fails. */
+double held_btf_parse_ms(void);
 
 #endif
