@@ -15,9 +15,12 @@
  *   rm list        rm_bench_list --list (session, register, one
  *                  rm_get_list, end), default threads and one thread
  *   BPF iterator   this program's --iter: load the programs of
- *                  held_files.bpf.c, register the files' (dev, ino) in
- *                  their hash map, run iter/task_file and iter/task_vma,
- *                  print the pids, exit; --iter-files: open files only
+ *                  held_files.bpf.c through libbpf, register the files'
+ *                  (dev, ino) in their hash map, run iter/task_file and
+ *                  iter/task_vma, print the pids, exit; --iter-light: the
+ *                  same loaded through the light skeleton (no BTF parsed
+ *                  in the process, held_files_load.h); --iter-files:
+ *                  libbpf, open files only
  * then, inside this process, what each phase of the BPF scan costs, and
  * what a request costs when the programs stay loaded (a resident helper).
  *
@@ -52,10 +55,10 @@ extern char **environ;
 
 #define SKIP 77                 /* not privileged enough to load BPF */
 
-/* --iter / --iter-files FILE...: the whole BPF scan as one process.
+/* --iter / --iter-light / --iter-files FILE...: the whole BPF scan as one process.
  * Prints the pids of the processes holding one of the files. */
-static int iter_main(int n, char **files, int mappings) {
-  held_scan *s = held_scan_open(n, NULL);
+static int iter_main(int n, char **files, int light, int mappings) {
+  held_scan *s = held_scan_open(light, n, NULL);
   struct stat st;
   long *pids, found, i;
   if (!s) {
@@ -136,11 +139,13 @@ static long spawn_pids(char *const argv[], long **pids) {
 /* Compares the pids printed by the leanest scan and by --iter (both
  * separate processes); prints both counts and the first difference. */
 static int same_processes(char **lean_argv, char **bpf_argv) {
+  const char *how = strcmp(bpf_argv[1], "--iter-light") == 0 ?
+                    "light skeleton" : "libbpf";
   long *lean = NULL, *bpf = NULL, n_lean, n_bpf, i = 0, j = 0, differ = 0;
   n_lean = spawn_pids(lean_argv, &lean);
   n_bpf = spawn_pids(bpf_argv, &bpf);
   printf("cross-check: the leanest scan finds %ld processes, the BPF "
-         "iterators %ld\n", n_lean, n_bpf);
+         "iterators (%s) %ld\n", n_lean, how, n_bpf);
   if (n_lean < 0 || n_bpf < 0) differ = 1;
   while (!differ && (i < n_lean || j < n_bpf)) {
     if (j >= n_bpf || (i < n_lean && lean[i] < bpf[j])) {
@@ -162,7 +167,8 @@ static int same_processes(char **lean_argv, char **bpf_argv) {
 /* }=====
  * {===== The whole processes, side by side */
 
-enum { LEAN, RM_DEFAULT, RM_ONE, BPF_ALL, BPF_FILES, N_CONTENDERS };
+enum { LEAN, RM_DEFAULT, RM_ONE, BPF_ALL, BPF_LIGHT, BPF_FILES,
+       N_CONTENDERS };
 
 static char **words(char *const *prefix, char **files, long n) {
   size_t np = 0, i;
@@ -202,15 +208,18 @@ static void side_by_side(contender *t, long runs) {
     printf("  %-36s %8.1f %8.1f %9ld %9.2f %9.2f\n", t[i].label, wall[i],
            cpu[i], t[i].found, wall[i] / wall[LEAN], cpu[i] / cpu[LEAN]);
   }
-  if (t[BPF_ALL].missing || t[RM_DEFAULT].missing || t[RM_ONE].missing)
-    return;
-  printf("  ratios (medians of this run)              wall     CPU\n");
-  printf("  %-36s %8.2f %8.2f\n", "BPF iterators / leanest scan",
-         wall[BPF_ALL] / wall[LEAN], cpu[BPF_ALL] / cpu[LEAN]);
-  printf("  %-36s %8.2f %8.2f\n", "BPF iterators / rm (default threads)",
-         wall[BPF_ALL] / wall[RM_DEFAULT], cpu[BPF_ALL] / cpu[RM_DEFAULT]);
-  printf("  %-36s %8.2f %8.2f\n", "BPF iterators / rm (1 thread)",
-         wall[BPF_ALL] / wall[RM_ONE], cpu[BPF_ALL] / cpu[RM_ONE]);
+  if (t[RM_DEFAULT].missing || t[RM_ONE].missing) return;
+  printf("  ratios (medians of this run)                   wall     CPU\n");
+  for (i = BPF_ALL; i <= BPF_LIGHT; i++) {
+    const char *who = i == BPF_ALL ? "BPF (libbpf)" : "BPF (light)";
+    if (t[i].missing) continue;
+    printf("  %-12s / leanest scan              %8.2f %8.2f\n", who,
+           wall[i] / wall[LEAN], cpu[i] / cpu[LEAN]);
+    printf("  %-12s / rm (default threads)      %8.2f %8.2f\n", who,
+           wall[i] / wall[RM_DEFAULT], cpu[i] / cpu[RM_DEFAULT]);
+    printf("  %-12s / rm (1 thread)             %8.2f %8.2f\n", who,
+           wall[i] / wall[RM_ONE], cpu[i] / cpu[RM_ONE]);
+  }
   printf("  (rm also reports holders of the replaced files' older inodes, "
          "and classifies each process; the others match inodes only)\n");
 }
@@ -232,11 +241,11 @@ static void register_all(held_scan *s, char **files, long n) {
       die(files[i]);
 }
 
-static void phases(char **files, long n, long runs) {
-  double open_ms[MAX_RUNS], load_ms[MAX_RUNS], reg_ms[MAX_RUNS];
-  double files_ms[MAX_RUNS], maps_ms[MAX_RUNS], close_ms[MAX_RUNS];
-  double all_ms[MAX_RUNS], all_cpu[MAX_RUNS];
-  double kept_wall[MAX_RUNS], kept_cpu[MAX_RUNS], btf_ms[MAX_RUNS];
+static void phases(int light, char **files, long n, long runs) {
+  double load_ms[MAX_RUNS], reg_ms[MAX_RUNS], files_ms[MAX_RUNS];
+  double maps_ms[MAX_RUNS], close_ms[MAX_RUNS], all_ms[MAX_RUNS];
+  double all_cpu[MAX_RUNS], kept_wall[MAX_RUNS], kept_cpu[MAX_RUNS];
+  double btf_ms[MAX_RUNS];
   long k, found = 0;
   held_scan *s;
   for (k = -1; k < runs; k++) {   /* -1: warm-up */
@@ -244,7 +253,7 @@ static void phases(char **files, long n, long runs) {
     long *pids;
     double w0 = now_ms(), c0 = cpu_self_ms(), t0;
     check_interrupt();
-    if (!(s = held_scan_open(n, &t))) die("held_scan_open");
+    if (!(s = held_scan_open(light, n, &t))) die("held_scan_open");
     t0 = now_ms();
     register_all(s, files, n);
     if (k >= 0) reg_ms[k] = now_ms() - t0;
@@ -254,14 +263,13 @@ static void phases(char **files, long n, long runs) {
     held_scan_close(s);
     if (k < 0) continue;
     close_ms[k] = now_ms() - t0;
-    open_ms[k] = t.open;
     load_ms[k] = t.load;
     files_ms[k] = t.files;
     maps_ms[k] = t.mappings;
     all_ms[k] = now_ms() - w0;
     all_cpu[k] = cpu_self_ms() - c0;
   }
-  if (!(s = held_scan_open(n, NULL))) die("held_scan_open");
+  if (!(s = held_scan_open(light, n, NULL))) die("held_scan_open");
   register_all(s, files, n);
   for (k = -1; k < runs; k++) {
     long *pids;
@@ -273,16 +281,21 @@ static void phases(char **files, long n, long runs) {
     kept_cpu[k] = cpu_self_ms() - c0;
   }
   held_scan_close(s);
-  for (k = 0; k < runs; k++)
-    if ((btf_ms[k] = held_btf_parse_ms()) < 0) die("btf__load_vmlinux_btf");
-  printf("\nInside this process (medians of %ld; %ld processes found):\n",
-         runs, found);
-  printf("  %-58s %8.1f\n", "open: parse the embedded object, the kernel's "
-         "BTF", median(open_ms, runs));
-  printf("  %-58s %8.1f\n", "load: relocate (CO-RE), create the map, verify",
-         median(load_ms, runs));
-  printf("  %-58s %8.1f\n", "  of which libbpf parses the kernel's BTF (alone, again)",
-         median(btf_ms, runs));
+  printf("\nInside this process, %s (medians of %ld; %ld processes "
+         "found), ms:\n", light ? "light skeleton" : "libbpf skeleton", runs,
+         found);
+  if (light)
+    printf("  %-58s %8.1f\n", "load: the loader program creates the map, "
+           "relocates, loads", median(load_ms, runs));
+  else {
+    for (k = 0; k < runs; k++)
+      if ((btf_ms[k] = held_btf_parse_ms()) < 0)
+        die("btf__load_vmlinux_btf");
+    printf("  %-58s %8.1f\n", "load: parse, relocate (CO-RE), create the "
+           "map, verify", median(load_ms, runs));
+    printf("  %-58s %8.1f\n", "  of which libbpf parses the kernel's BTF "
+           "(timed apart)", median(btf_ms, runs));
+  }
   printf("  %-58s %8.1f\n", "register the files (stat, map update each)",
          median(reg_ms, runs));
   printf("  %-58s %8.1f\n", "iter/task_file: attach, read to the end",
@@ -290,9 +303,9 @@ static void phases(char **files, long n, long runs) {
   printf("  %-58s %8.1f\n", "iter/task_vma: attach, read to the end",
          median(maps_ms, runs));
   printf("  %-58s %8.1f\n", "unload", median(close_ms, runs));
-  printf("  %-58s %8.1f ms wall, %.1f ms CPU\n", "all of it",
+  printf("  %-58s %8.1f wall, %.1f CPU\n", "all of it",
          median(all_ms, runs), median(all_cpu, runs));
-  printf("  %-58s %8.1f ms wall, %.1f ms CPU\n",
+  printf("  %-58s %8.1f wall, %.1f CPU\n",
          "per request, programs kept loaded (a resident helper)",
          median(kept_wall, runs), median(kept_cpu, runs));
 }
@@ -325,6 +338,7 @@ int main(int argc, char **argv) {
   char *lean_w[] = { list, (char *)(uintptr_t)"--lean", NULL };
   char *list_w[] = { list, (char *)(uintptr_t)"--list", NULL };
   char *iter_w[] = { self, (char *)(uintptr_t)"--iter", NULL };
+  char *light_w[] = { self, (char *)(uintptr_t)"--iter-light", NULL };
   char *files_w[] = { self, (char *)(uintptr_t)"--iter-files", NULL };
   contender t[N_CONTENDERS];
   config c;
@@ -335,9 +349,11 @@ int main(int argc, char **argv) {
   int opt, smoke = 0, rc = 0;
 
   if (argc > 1 && strcmp(argv[1], "--iter") == 0)
-    return iter_main(argc - 2, argv + 2, 1);
+    return iter_main(argc - 2, argv + 2, 0, 1);
+  if (argc > 1 && strcmp(argv[1], "--iter-light") == 0)
+    return iter_main(argc - 2, argv + 2, 1, 1);
   if (argc > 1 && strcmp(argv[1], "--iter-files") == 0)
-    return iter_main(argc - 2, argv + 2, 0);
+    return iter_main(argc - 2, argv + 2, 0, 0);
   memset(&c, 0, sizeof c);
   c.procs = 500, c.per_proc = 40, c.mapped = 8, c.pool = 2000;
   c.registered = 100, c.runs = 9;
@@ -401,14 +417,17 @@ int main(int argc, char **argv) {
   t[RM_ONE].label = "rm list (SCAN_THREADS=1)";
   t[RM_ONE].argv = words(list_w, files, c.registered);
   t[RM_ONE].envp = env_one;
-  t[BPF_ALL].label = "BPF iterators (files + mappings)";
+  t[BPF_ALL].label = "BPF, libbpf (files + mappings)";
   t[BPF_ALL].argv = words(iter_w, files, c.registered);
-  t[BPF_FILES].label = "BPF iter/task_file only";
+  t[BPF_LIGHT].label = "BPF, light skeleton (files + mappings)";
+  t[BPF_LIGHT].argv = words(light_w, files, c.registered);
+  t[BPF_FILES].label = "BPF, libbpf, iter/task_file only";
   t[BPF_FILES].argv = words(files_w, files, c.registered);
-  t[LEAN].envp = t[BPF_ALL].envp = t[BPF_FILES].envp = environ;
+  t[LEAN].envp = t[BPF_ALL].envp = t[BPF_LIGHT].envp = environ;
+  t[BPF_FILES].envp = environ;
 
   {
-    held_scan *probe = held_scan_open(1, NULL);
+    held_scan *probe = held_scan_open(0, 1, NULL);
     if (!probe) {
       int err = errno;
       printf("the BPF iterators cannot be loaded here: %s%s\n",
@@ -418,14 +437,17 @@ int main(int argc, char **argv) {
     }
     held_scan_close(probe);
   }
-  if (rc == 0 && same_processes(t[LEAN].argv, t[BPF_ALL].argv) != 0) rc = 1;
+  if (rc == 0 && (same_processes(t[LEAN].argv, t[BPF_ALL].argv) != 0 ||
+                  same_processes(t[LEAN].argv, t[BPF_LIGHT].argv) != 0))
+    rc = 1;
   if (rc == 0 && !smoke) {
     printf("\n%ld processes x %ld files (%ld mapped then closed; every "
            "10th of %ld pool files replaced by rename), %ld registered, "
            "median of %ld round-robin runs, each a separate process:\n",
            c.procs, c.per_proc, c.mapped, c.pool, c.registered, c.runs);
     side_by_side(t, c.runs);
-    phases(files, c.registered, c.runs);
+    phases(0, files, c.registered, c.runs);
+    phases(1, files, c.registered, c.runs);
   }
   for (i = 0; i < N_CONTENDERS; i++) free(t[i].argv);
   for (i = 0; i < c.registered; i++) free(files[i]);

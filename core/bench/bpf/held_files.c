@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * held_files.c: load the BPF iterators of held_files.bpf.c (embedded in
- * this program by bpftool's skeleton), register (dev, ino) pairs, run
- * them, collect the processes that hold a registered file.  A benchmark
- * only (docs/performance.md, "What bounds it, and what is not reached").
+ * this program by bpftool's skeletons; this file: libbpf's, and what both
+ * loaders share, held_files_load.h), register (dev, ino) pairs, run them,
+ * collect the processes that hold a registered file.  A benchmark only
+ * (docs/performance.md, "What bounds it, and what is not reached").
  *
  * Loading needs CAP_BPF and CAP_PERFMON (or root: iterators are tracing
- * programs), a kernel with BTF (/sys/kernel/btf/vmlinux, read by libbpf
- * to relocate the programs' field offsets) and iter/task_file (Linux
- * 5.8) and iter/task_vma (5.12).
+ * programs), a kernel with BTF (/sys/kernel/btf/vmlinux) and
+ * iter/task_file (Linux 5.8) and iter/task_vma (5.12).
  */
 #define _GNU_SOURCE
 #include "held_files_load.h"
@@ -31,10 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct held_scan {
-  struct held_files *skel;
-};
-
 static double clock_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -51,28 +47,35 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt,
   return vfprintf(stderr, fmt, args);
 }
 
-held_scan *held_scan_open(long capacity, held_times *t) {
+held_scan *held_scan_open(int light, long capacity, held_times *t) {
   held_scan *s = calloc(1, sizeof *s);
+  struct held_files *skel = NULL;
   double t0 = clock_ms();
   int err;
   if (!s) return NULL;
-  libbpf_set_print(quiet_libbpf);
-  s->skel = held_files__open();
-  if (!s->skel) goto fail;
-  if (t) t->open = clock_ms() - t0;
-  t0 = clock_ms();
-  err = bpf_map__set_max_entries(s->skel->maps.registered,
-                                 (__u32)(capacity > 0 ? capacity : 1));
-  if (err == 0) err = held_files__load(s->skel);
-  if (err) {
-    errno = -err;
-    goto fail;
+  s->light = light;
+  if (light) {
+    if (held_light_load(s, capacity) != 0) goto fail;
+  } else {
+    libbpf_set_print(quiet_libbpf);
+    if (!(skel = held_files__open())) goto fail;
+    err = bpf_map__set_max_entries(skel->maps.registered,
+                                   (__u32)(capacity > 0 ? capacity : 1));
+    if (err == 0) err = held_files__load(skel);
+    if (err) {
+      errno = -err;
+      goto fail;
+    }
+    s->skel = skel;
+    s->map_fd = bpf_map__fd(skel->maps.registered);
+    s->files_prog = bpf_program__fd(skel->progs.held_open_files);
+    s->mappings_prog = bpf_program__fd(skel->progs.held_mappings);
   }
   if (t) t->load = clock_ms() - t0;
   return s;
 fail:
   err = errno;
-  if (s->skel) held_files__destroy(s->skel);
+  if (skel) held_files__destroy(skel);
   free(s);
   errno = err;
   return NULL;
@@ -85,10 +88,7 @@ int held_scan_register(held_scan *s, const struct stat *st) {
   /* The kernel's dev_t: 20 bits of minor (MKDEV in linux/kdev_t.h). */
   key.dev = ((__u64)major(st->st_dev) << 20) | minor(st->st_dev);
   key.ino = st->st_ino;
-  if (bpf_map__update_elem(s->skel->maps.registered, &key, sizeof key, &one,
-                           sizeof one, BPF_ANY) != 0)
-    return -1;
-  return 0;
+  return bpf_map_update_elem(s->map_fd, &key, &one, BPF_ANY) == 0 ? 0 : -1;
 }
 
 static int cmp_pid(const void *a, const void *b) {
@@ -96,22 +96,21 @@ static int cmp_pid(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Runs one iterator: attach, create an instance, read it to the end;
- * the tgids of its records are appended to *pids. */
-static int run_iter(struct bpf_program *prog, long **pids, long *n,
-                    long *cap) {
-  struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+/* Runs one iterator: attach (a BPF link), create an instance, read it to
+ * the end; the tgids of its records are appended to *pids. */
+static int run_iter(int prog_fd, long **pids, long *n, long *cap) {
+  int link = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, NULL);
   union {
     struct held_hit hit[512];
     char bytes[512 * sizeof(struct held_hit)];
   } buf;
   size_t have = 0, i;
   int fd, err = 0;
-  if (!link) return -1;
-  fd = bpf_iter_create(bpf_link__fd(link));
+  if (link < 0) return -1;
+  fd = bpf_iter_create(link);
   if (fd < 0) {
     err = errno;
-    bpf_link__destroy(link);
+    close(link);
     errno = err;
     return -1;
   }
@@ -140,7 +139,7 @@ static int run_iter(struct bpf_program *prog, long **pids, long *n,
     memmove(buf.bytes, buf.bytes + whole * sizeof(struct held_hit), have);
   }
   close(fd);
-  bpf_link__destroy(link);
+  close(link);
   if (err) errno = err;
   return err ? -1 : 0;
 }
@@ -149,11 +148,11 @@ long held_scan_run(held_scan *s, int mappings, long **pids, held_times *t) {
   long n = 0, cap = 0, i, distinct = 0;
   double t0 = clock_ms();
   *pids = NULL;
-  if (run_iter(s->skel->progs.held_open_files, pids, &n, &cap) != 0)
+  if (run_iter(s->files_prog, pids, &n, &cap) != 0)
     goto fail;
   if (t) t->files = clock_ms() - t0;
   t0 = clock_ms();
-  if (mappings && run_iter(s->skel->progs.held_mappings, pids, &n, &cap) != 0)
+  if (mappings && run_iter(s->mappings_prog, pids, &n, &cap) != 0)
     goto fail;
   if (t) t->mappings = mappings ? clock_ms() - t0 : 0;
   qsort(*pids, (size_t)n, sizeof **pids, cmp_pid);
@@ -179,6 +178,7 @@ double held_btf_parse_ms(void) {
 
 void held_scan_close(held_scan *s) {
   if (!s) return;
-  held_files__destroy(s->skel);
+  if (s->light) held_light_unload(s);
+  else held_files__destroy(s->skel);
   free(s);
 }
