@@ -55,8 +55,8 @@ extern char **environ;
 
 #define SKIP 77                 /* not privileged enough to load BPF */
 
-/* --iter / --iter-light / --iter-files FILE...: the whole BPF scan as one process.
- * Prints the pids of the processes holding one of the files. */
+/* --iter / --iter-light / --iter-files FILE...: the whole BPF scan as one
+ * process.  Prints the pids of the processes holding one of the files. */
 static int iter_main(int n, char **files, int light, int mappings) {
   held_scan *s = held_scan_open(light, n, NULL);
   struct stat st;
@@ -71,12 +71,14 @@ static int iter_main(int n, char **files, int light, int mappings) {
     if (stat(files[i], &st) == 0 && held_scan_register(s, &st) != 0) {
       fprintf(stderr, "rm_bench_bpf: registering %s: %s\n", files[i],
               strerror(errno));
+      held_scan_close(s);
       return 1;
     }
   found = held_scan_run(s, mappings, &pids, NULL);
   if (found < 0) {
     fprintf(stderr, "rm_bench_bpf: running the iterators: %s\n",
             strerror(errno));
+    held_scan_close(s);
     return 1;
   }
   for (i = 0; i < found; i++) printf("%ld\n", pids[i]);
