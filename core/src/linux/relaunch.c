@@ -273,6 +273,7 @@ static void be_intermediate(const rm__relaunch_plan *pl) {
   uint64_t began;
   int32_t kind, value = 0;
   int status = 0, exited = 0, lo, hi, children = 1;
+  sigset_t chld;
   void *stack;
   pid_t app;
   /* Only this application's socket and /dev/null stay open. */
@@ -295,10 +296,15 @@ static void be_intermediate(const rm__relaunch_plan *pl) {
   app = clone(app_main, (char *)stack + APP_STACK,
               CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
   if (app < 0) _exit(1);        /* no pid message: the caller's EOF */
-  munmap(stack, APP_STACK);
+  /* Asleep until a child changes state or the time is up: SIGCHLD is
+   * blocked here (the launcher's mask), so it waits as pending. */
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
   began = rm__os_now_ms();
   for (;;) {
     int st;
+    uint64_t now;
+    struct timespec left;
     /* With no child left none can come (orphans come from children). */
     pid_t r = children ? waitpid(-1, &st, WNOHANG) : 0;
     if (r == app) {
@@ -307,11 +313,11 @@ static void be_intermediate(const rm__relaunch_plan *pl) {
     }
     if (r > 0) continue;
     if (r < 0) children = 0;
-    if (rm__os_now_ms() - began >= pl->settle_ms) break;
-    {
-      struct timespec ts = { 0, 5 * 1000000L };
-      nanosleep(&ts, NULL);
-    }
+    now = rm__os_now_ms();
+    if (now - began >= pl->settle_ms) break;
+    left.tv_sec = (time_t)((pl->settle_ms - (now - began)) / 1000u);
+    left.tv_nsec = (long)((pl->settle_ms - (now - began)) % 1000u) * 1000000L;
+    sigtimedwait(&chld, NULL, &left);
   }
   if (!exited) {
     kind = RM__MSG_RUNNING;
