@@ -292,9 +292,18 @@ static void be_intermediate(const rm__relaunch_plan *pl) {
   if (stack == MAP_FAILED) _exit(1);
   start.pl = pl;
   start.sock = pl->app_end;
-  /* Returns once the application has exec'd or died (CLONE_VFORK). */
-  app = clone(app_main, (char *)stack + APP_STACK,
-              CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  /* Sharing our memory, the app returns to us once it has exec'd or died
+   * (CLONE_VFORK).  Once it has dropped to its user, that user may
+   * ptrace it only where fs.suid_dumpable is 1 (the kernel makes a
+   * process that changed credentials undumpable otherwise): there it
+   * gets memory of its own, or it could write into ours. */
+  if (pl->own_memory) {
+    app = _Fork();
+    if (app == 0) become_app(pl, pl->app_end);
+  } else {
+    app = clone(app_main, (char *)stack + APP_STACK,
+                CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  }
   if (app < 0) _exit(1);        /* no pid message: the caller's EOF */
   /* Asleep until a child changes state or the time is up: SIGCHLD is
    * blocked here (the launcher's mask), so it waits as pending. */

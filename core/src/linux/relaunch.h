@@ -19,6 +19,8 @@ typedef struct rm__relaunch_plan {
   const char *home;           /* the user's home, or NULL */
   gid_t *groups;
   int as_root;                /* the caller is root: set credentials */
+  int own_memory;             /* fork the app instead of sharing memory
+                                 (relaunch.c, be_intermediate) */
   int null_fd;                /* /dev/null, shared by the batch */
   unsigned settle_ms;
   uint32_t notes;

@@ -58,16 +58,31 @@ static const char *home_of(uint32_t uid, const rm__relaunch_plan *earlier,
   return *owned;
 }
 
+/* 1 when a process that dropped root may be ptraced by its new user
+ * (fs.suid_dumpable 1, or unknown): then the app is forked (relaunch.c,
+ * be_intermediate). */
+static int user_may_trace_dropped(void) {
+  char v[8];
+  ssize_t got;
+  int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  got = read(fd, v, sizeof v);
+  close(fd);
+  return got < 1 || (v[0] != '0' && v[0] != '2');
+}
+
 /* Fills plan for l (plans[0..at) are the batch's earlier ones).  0, or
  * -1 (out of memory, or no socket). */
 static int prepare(const rm__launch *l, rm__relaunch_plan *plans, size_t at,
-                   int null_fd, unsigned settle_ms, char **home) {
+                   int null_fd, unsigned settle_ms, int traceable,
+                   char **home) {
   rm__relaunch_plan *pl = &plans[at];
   size_t i, n = 0, kept = 0;
   int sv[2];
   memset(pl, 0, sizeof *pl);
   pl->app_end = pl->caller_end = -1;
   pl->as_root = geteuid() == 0;
+  pl->own_memory = pl->as_root && l->uid != 0 && traceable;
   pl->notes = l->notes;
   pl->settle_ms = settle_ms;
   pl->null_fd = null_fd;
@@ -179,7 +194,7 @@ void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
   int *keep = calloc(n + 2, sizeof *keep);
   unsigned settle = rm__env_ms("RESTARTMGR_RESTART_SETTLE_MS", SETTLE_MS);
   size_t i, n_keep = 0, last = n;
-  int null_fd = -1, err = 0;
+  int null_fd = -1, err = 0, traceable = user_may_trace_dropped();
   pid_t launcher = -1;
   sigset_t all, was;
 
@@ -196,7 +211,7 @@ void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
   for (i = 0; i < n && !err && !*cancel; i++) {
     begun[i] = 1;
     if ((rcs[i] = refused(l[i], outcomes[i])) != RM_OK) continue;
-    if (prepare(l[i], plans, i, null_fd, settle, &homes[i]) != 0) {
+    if (prepare(l[i], plans, i, null_fd, settle, traceable, &homes[i]) != 0) {
       outcomes[i]->failure = RM_RESTART_FAILED_LAUNCH;
       outcomes[i]->error = errno ? errno : ENOMEM;
       rcs[i] = RM_ERROR_FAIL_RESTART;
