@@ -9,7 +9,7 @@
  * rm_start_session, rm_register_resources, the two-call rm_get_list
  * loop, rm_shutdown, rm_restart, rm_end_session.  The same N apps are
  * then run as runit services (a runsvdir this program starts over a temp
- * dir, as root and re-parented to init as the system's is, SVDIR
+ * dir on tmpfs, as root and re-parented to init as the system's is, SVDIR
  * pointing there) and cycled the same way.  Medians of the
  * runs, one row per N, and the slope per app of shutdown and restart
  * (the restart's cost in settle times: restarting is launching, then one
@@ -162,7 +162,10 @@ static void start_services(long n, char **files, char *svdir, size_t cap) {
   char self[4096], path[4400], script[8800];
   long i, waited;
   beside_me(self, sizeof self, "rm_bench_list");
-  snprintf(svdir, cap, "%s/sv", work_dir);
+  /* On tmpfs where there is one: runsv rewrites supervise/ at every
+   * change (write, rename), which on a disk file system waits for
+   * writeback; Debian's runit keeps supervise/ in /run/runit. */
+  snprintf(svdir, cap, "%s/sv", shm_dir[0] ? shm_dir : work_dir);
   if (mkdir(svdir, 0700) != 0 && errno != EEXIST) die(svdir);
   for (i = 0; i < n; i++) {
     snprintf(path, sizeof path, "%s/s%04ld", svdir, i);
@@ -408,7 +411,8 @@ void cycle_tables(long runs) {
     close(fd);
     if (!(files[i] = strdup(buf))) die("strdup");
   }
-  snprintf(env_svdir, sizeof env_svdir, "SVDIR=%s/sv", work_dir);
+  snprintf(env_svdir, sizeof env_svdir, "SVDIR=%s/sv",
+           shm_dir[0] ? shm_dir : work_dir);
   env_runit = environment(env_svdir);
   printf("\nThe whole cycle, N cooperative apps each holding its own "
          "registered file (each run a separate process: start, register, "
