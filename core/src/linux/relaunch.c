@@ -41,7 +41,8 @@
  *
  * How it runs (docs/performance.md, Restart and the whole cycle): the
  * caller (relaunch_all.c) prepares every application of a batch, then
- * forks one launcher (async-signal-safe calls only from there on).  The
+ * forks one launcher (or one per CPU; async-signal-safe calls only from
+ * there on).  The
  * launcher, single-threaded, forks (_Fork: no fork handlers to run, no
  * malloc locks to take and release), per application, an
  * intermediate process that makes itself a child subreaper and starts
@@ -344,7 +345,7 @@ static void be_intermediate(const rm__relaunch_plan *pl) {
 /* }=====
  * {===== The launcher (async-signal-safe only) */
 
-void rm__relaunch_launcher(rm__relaunch_plan *plans, size_t n,
+void rm__relaunch_launcher(rm__relaunch_plan *plans, size_t n, int which,
                            const int *keep, size_t n_keep) {
   size_t i;
   int prev = 2;
@@ -357,7 +358,7 @@ void rm__relaunch_launcher(rm__relaunch_plan *plans, size_t n,
   close_between(prev + 1, 0x7fffffff);
   for (i = 0; i < n; i++) {
     pid_t mid;
-    if (plans[i].app_end < 0) continue;
+    if (plans[i].app_end < 0 || plans[i].launcher != which) continue;
     mid = _Fork();
     if (mid == 0) be_intermediate(&plans[i]);
     /* Only its intermediate holds it now: its EOF is theirs. */

@@ -27,6 +27,7 @@ typedef struct rm__relaunch_plan {
   int app_end;                /* the socket end of the app and its
                                  intermediate, -1: not started */
   int caller_end;             /* the caller's end */
+  int launcher;               /* which launcher of the batch starts it */
 } rm__relaunch_plan;
 
 /* What travels on an application's socket, to the caller: first the
@@ -47,11 +48,11 @@ typedef struct rm__relaunch_msg {
   int32_t value;
 } rm__relaunch_msg;
 
-/* The launcher: forked once per batch by the caller, it forks one
- * intermediate per plan with app_end >= 0 (plans[0..n)), waits for them
- * and exits.  keep[0..n_keep) are the only descriptors it keeps open
+/* A launcher: forked by the caller (one per CPU at most), it forks one
+ * intermediate per plan of plans[0..n) with app_end >= 0 and launcher
+ * which, waits for them and exits.  keep[0..n_keep) are the only descriptors it keeps open
  * besides 0, 1 and 2, sorted.  Never returns. */
-void rm__relaunch_launcher(rm__relaunch_plan *plans, size_t n,
+void rm__relaunch_launcher(rm__relaunch_plan *plans, size_t n, int which,
                            const int *keep, size_t n_keep);
 
 #endif

@@ -10,7 +10,8 @@
  * a copy-on-write fault and a TLB flush on each CPU it runs on.  So the
  * caller prepares every application of a batch first (environment,
  * groups, home directory, one socket each), forks one launcher for the
- * batch, and the launcher makes the rest; the caller itself starts no
+ * batch (one per CPU for bigger batches, so that their forks run on every
+ * CPU), and the launchers make the rest; the caller itself starts no
  * thread.  It then takes the applications in order: reads the pid each
  * one reports, its identity, puts it in its cgroup, and sends it the go
  * byte; meanwhile the later ones set themselves up, so the waits
@@ -32,6 +33,20 @@
 #include <unistd.h>
 
 #define SETTLE_MS 200u
+#define MAX_LAUNCHERS 8
+#define APPS_PER_LAUNCHER 8       /* fewer: a fork more costs more */
+
+/* One launcher per CPU that is online, for at least APPS_PER_LAUNCHER
+ * apps each: its forks are serial, so more launchers make the batch's
+ * forks run on every CPU. */
+static size_t launcher_count(size_t apps) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t k = apps / APPS_PER_LAUNCHER;
+  if (cpus < 1) cpus = 1;
+  if (k > (size_t)cpus) k = (size_t)cpus;
+  if (k > MAX_LAUNCHERS) k = MAX_LAUNCHERS;
+  return k ? k : 1;
+}
 
 /* fd moved to 3 or above (the application's stdio goes on 0-2). */
 static int above_stdio(int fd) {
@@ -193,9 +208,10 @@ void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
   char **homes = calloc(n + 1, sizeof *homes);
   int *keep = calloc(n + 2, sizeof *keep);
   unsigned settle = rm__env_ms("RESTARTMGR_RESTART_SETTLE_MS", SETTLE_MS);
-  size_t i, n_keep = 0, last = n;
+  size_t i, j, n_apps = 0, n_launchers = 0, last[MAX_LAUNCHERS];
   int null_fd = -1, err = 0, traceable = user_may_trace_dropped();
-  pid_t launcher = -1;
+  pid_t launchers[MAX_LAUNCHERS];
+  int failed[MAX_LAUNCHERS];
   sigset_t all, was;
 
   for (i = 0; i < n; i++) {
@@ -220,28 +236,36 @@ void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
       plans[i].l = NULL;            /* nobody borrows its home */
       continue;
     }
-    keep[n_keep++] = plans[i].app_end;
+    n_apps++;
   }
-  if (!err && n_keep > 0) {
+  if (!err && n_apps > 0) n_launchers = launcher_count(n_apps);
+  for (i = 0, j = 0; i < n && n_launchers; i++)
+    if (plans[i].caller_end >= 0) plans[i].launcher = (int)(j++ % n_launchers);
+  /* No handler of ours runs in a launcher, nor in what it starts (the
+   * application resets its signals before it unblocks them). */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &was);
+  for (j = 0; j < n_launchers; j++) {
+    size_t n_keep = 0;
+    for (i = 0; i < n; i++)
+      if (plans[i].caller_end >= 0 && plans[i].launcher == (int)j)
+        keep[n_keep++] = plans[i].app_end;
     keep[n_keep++] = null_fd;
     qsort(keep, n_keep, sizeof *keep, by_value);
-    /* No handler of ours runs in the launcher, nor in what it starts
-     * (the application resets its signals before it unblocks them). */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &was);
-    launcher = fork();
-    if (launcher == 0) rm__relaunch_launcher(plans, n, keep, n_keep);
-    if (launcher < 0) err = errno;
-    pthread_sigmask(SIG_SETMASK, &was, NULL);
+    launchers[j] = fork();
+    if (launchers[j] == 0) rm__relaunch_launcher(plans, n, (int)j, keep, n_keep);
+    failed[j] = launchers[j] < 0 ? errno : 0;
+    last[j] = n;
   }
+  pthread_sigmask(SIG_SETMASK, &was, NULL);
   for (i = 0; i < n; i++) {
     rm__relaunch_plan *pl = plans ? &plans[i] : NULL;
     if (!pl || pl->caller_end < 0) continue;
     close(pl->app_end);
     pl->app_end = -1;
-    if (err) {
+    if (failed[pl->launcher]) {
       outcomes[i]->failure = RM_RESTART_FAILED_LAUNCH;
-      outcomes[i]->error = err;
+      outcomes[i]->error = failed[pl->launcher];
       rcs[i] = RM_ERROR_FAIL_RESTART;
     } else if (*cancel) {
       begun[i] = 0;                 /* no go byte: it exits, unseen */
@@ -249,14 +273,16 @@ void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
       release_app(pl, &runs[i], outcomes[i]);
       rcs[i] = RM_OK;
       pl->caller_end = -1;          /* the run's now */
-      last = i;
+      last[pl->launcher] = i;
     }
   }
-  /* The last application's end reaps the launcher (it exits once every
-   * intermediate has); with none begun, it is reaped here. */
-  if (launcher > 0) {
-    if (last < n) runs[last].waiter = launcher;
-    else while (waitpid(launcher, NULL, 0) < 0 && errno == EINTR) {}
+  /* The end of a launcher's last application reaps it (it exits once
+   * every intermediate of its own has); with none begun, it is reaped
+   * here. */
+  for (j = 0; j < n_launchers; j++) {
+    if (launchers[j] <= 0) continue;
+    if (last[j] < n) runs[last[j]].waiter = launchers[j];
+    else while (waitpid(launchers[j], NULL, 0) < 0 && errno == EINTR) {}
   }
   for (i = 0; plans && i < n; i++)
     if (plans[i].l) release(&plans[i], homes[i]);
