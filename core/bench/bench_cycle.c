@@ -99,6 +99,7 @@ static pid_t runsvdir_pid;             /* init's child, not ours */
 static char runsvdir_start[32];        /* its start time (stat field 22) */
 static char runit_dir[4200];           /* its directory, "" when none */
 static long runit_services;
+static void cycle_stop_runit(void);
 
 /* The start time of pid from /proc/PID/stat into out[32]; 0 or -1. */
 static int start_time_of(pid_t pid, char *out, long *ppid) {
@@ -218,6 +219,7 @@ static void start_services(long n, char **files, char *svdir, size_t cap) {
       die("runsvdir did not start");
     snprintf(runit_dir, sizeof runit_dir, "%s", svdir);
     runit_services = n;
+    cleanup_hook = cycle_stop_runit;
     if (ppid != 1) {
       errno = EPERM;
       die("runsvdir is not init's child (a subreaper above this bench?)");
@@ -251,7 +253,7 @@ static void start_services(long n, char **files, char *svdir, size_t cap) {
  * (SIGHUP: it sends TERM to every runsv, which stops its service and
  * exits), and waits (bounded) until every runsv has let go of its
  * supervise/lock. */
-void cycle_stop_runit(void) {
+static void cycle_stop_runit(void) {
   char now[32], path[4400];
   long ppid = 0, i, waited;
   if (runsvdir_pid <= 0) return;
