@@ -288,9 +288,6 @@ static void be_intermediate(const rm__relaunch_plan *pl) {
   dfl.sa_handler = SIG_DFL;
   sigaction(SIGCHLD, &dfl, NULL);
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  stack = mmap(NULL, APP_STACK, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) _exit(1);
   start.pl = pl;
   start.sock = pl->app_end;
   /* Sharing our memory, the app returns to us once it has exec'd or died
@@ -302,6 +299,9 @@ static void be_intermediate(const rm__relaunch_plan *pl) {
     app = _Fork();
     if (app == 0) become_app(pl, pl->app_end);
   } else {
+    stack = mmap(NULL, APP_STACK, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) _exit(1);
     app = clone(app_main, (char *)stack + APP_STACK,
                 CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
   }
