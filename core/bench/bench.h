@@ -38,6 +38,8 @@ void on_signal(int sig);
 void die(const char *what);            /* cleans up, exits 1 */
 void check_interrupt(void);            /* after SIGINT/SIGTERM: clean, exit */
 void cleanup(void);
+/* Run by cleanup() first when set (the cycle tables' runsvdir). */
+extern void (*cleanup_hook)(void);
 double now_ms(void);
 double tv_ms(struct timeval tv);
 double median(const double *v, long n);

@@ -9,7 +9,8 @@
  * rm_start_session, rm_register_resources, the two-call rm_get_list
  * loop, rm_shutdown, rm_restart, rm_end_session.  The same N apps are
  * then run as runit services (a runsvdir this program starts over a temp
- * dir, SVDIR pointing there) and cycled the same way.  Medians of the
+ * dir on tmpfs, as root and re-parented to init as the system's is, SVDIR
+ * pointing there) and cycled the same way.  Medians of the
  * runs, one row per N, and the slope per app of shutdown and restart
  * (the restart's cost in settle times: restarting is launching, then one
  * settle time for all).
@@ -29,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,7 +95,34 @@ int cycle_main(int n, char **files) {
 /* }=====
  * {===== Setting up the apps */
 
-static pid_t runsvdir_pid;
+static pid_t runsvdir_pid;             /* init's child, not ours */
+static char runsvdir_start[32];        /* its start time (stat field 22) */
+static char runit_dir[4200];           /* its directory, "" when none */
+static long runit_services;
+static void cycle_stop_runit(void);
+
+/* The start time of pid from /proc/PID/stat into out[32]; 0 or -1. */
+static int start_time_of(pid_t pid, char *out, long *ppid) {
+  char path[64], buf[1024], *p;
+  int field;
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  f = fopen(path, "r");
+  if (!f) return -1;
+  if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+  fclose(f);
+  p = strrchr(buf, ')');
+  if (!p) return -1;
+  /* p + 2 is field 3 (state); field 4 the parent, 22 the start time. */
+  for (p += 2, field = 3; field < 22 && p; field++) {
+    if (field == 4) *ppid = strtol(p, NULL, 10);
+    p = strchr(p, ' ');
+    if (p) p++;
+  }
+  if (!p) return -1;
+  snprintf(out, 32, "%.*s", (int)strcspn(p, " "), p);
+  return 0;
+}
 
 /* "DIR/cycle/fNNNN" */
 static void cycle_file(char *buf, size_t cap, long i) {
@@ -133,7 +163,10 @@ static void start_services(long n, char **files, char *svdir, size_t cap) {
   char self[4096], path[4400], script[8800];
   long i, waited;
   beside_me(self, sizeof self, "rm_bench_list");
-  snprintf(svdir, cap, "%s/sv", work_dir);
+  /* On tmpfs where there is one: runsv rewrites supervise/ at every
+   * change (write, rename), which on a disk file system waits for
+   * writeback; Debian's runit keeps supervise/ in /run/runit. */
+  snprintf(svdir, cap, "%s/sv", shm_dir[0] ? shm_dir : work_dir);
   if (mkdir(svdir, 0700) != 0 && errno != EEXIST) die(svdir);
   for (i = 0; i < n; i++) {
     snprintf(path, sizeof path, "%s/s%04ld", svdir, i);
@@ -147,16 +180,50 @@ static void start_services(long n, char **files, char *svdir, size_t cap) {
     }
     if (chmod(path, 0700) != 0) die(path);
   }
-  runsvdir_pid = fork();
-  if (runsvdir_pid < 0) die("fork");
-  if (runsvdir_pid == 0) {
-    int null_fd = open("/dev/null", O_RDWR);
-    setsid();
-    dup2(null_fd, 0);
-    dup2(null_fd, 1);
-    dup2(null_fd, 2);
-    execl("/usr/bin/runsvdir", "runsvdir", svdir, (char *)NULL);
-    _exit(127);
+  /* As the system runs it: root's, a child of init (only such a
+   * runsvdir's services are services, docs/security.md, "Services").  We
+   * are a child subreaper, so the double fork re-parents it to init only
+   * while we are not one. */
+  {
+    int p[2];
+    long ppid = 0;
+    pid_t mid;
+    if (pipe2(p, O_CLOEXEC) != 0) die("pipe");
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    mid = fork();
+    if (mid < 0) die("fork");
+    if (mid == 0) {
+      pid_t c;
+      setsid();
+      c = fork();
+      if (c == 0) {
+        int null_fd = open("/dev/null", O_RDWR);
+        dup2(null_fd, 0);
+        dup2(null_fd, 1);
+        dup2(null_fd, 2);
+        execl("/usr/bin/runsvdir", "runsvdir", svdir, (char *)NULL);
+        _exit(127);
+      }
+      if (write(p[1], &c, sizeof c) != (ssize_t)sizeof c) _exit(1);
+      _exit(0);
+    }
+    close(p[1]);
+    if (read(p[0], &runsvdir_pid, sizeof runsvdir_pid) !=
+        (ssize_t)sizeof runsvdir_pid)
+      runsvdir_pid = 0;
+    close(p[0]);
+    while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {}
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (runsvdir_pid <= 0 ||
+        start_time_of(runsvdir_pid, runsvdir_start, &ppid) != 0)
+      die("runsvdir did not start");
+    snprintf(runit_dir, sizeof runit_dir, "%s", svdir);
+    runit_services = n;
+    cleanup_hook = cycle_stop_runit;
+    if (ppid != 1) {
+      errno = EPERM;
+      die("runsvdir is not init's child (a subreaper above this bench?)");
+    }
   }
   /* Up, and past runsv's one-second pause for young services. */
   for (waited = 0, i = 0; i < n && waited < 20000;) {
@@ -182,16 +249,46 @@ static void start_services(long n, char **files, char *svdir, size_t cap) {
   usleep(1200000);
 }
 
-/* Ends runsvdir (SIGHUP: it sends TERM to every runsv, which stops its
- * service and exits), then every child we adopted, and reaps them all. */
+/* Ends our runsvdir by pid once its start time says it is still ours
+ * (SIGHUP: it sends TERM to every runsv, which stops its service and
+ * exits), and waits (bounded) until every runsv has let go of its
+ * supervise/lock. */
+static void cycle_stop_runit(void) {
+  char now[32], path[4400];
+  long ppid = 0, i, waited;
+  if (runsvdir_pid <= 0) return;
+  if (start_time_of(runsvdir_pid, now, &ppid) == 0 &&
+      strcmp(now, runsvdir_start) == 0)
+    kill(runsvdir_pid, SIGHUP);
+  for (waited = 0; waited < 10000; waited += 20) {
+    if (start_time_of(runsvdir_pid, now, &ppid) != 0 ||
+        strcmp(now, runsvdir_start) != 0)
+      break;
+    usleep(20000);
+  }
+  runsvdir_pid = 0;
+  for (i = 0, waited = 0; i < runit_services && waited < 10000;) {
+    int fd;
+    snprintf(path, sizeof path, "%s/s%04ld/supervise/lock", runit_dir, i);
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      if (fd >= 0) close(fd);
+      i++;
+      continue;
+    }
+    close(fd);
+    usleep(20000);
+    waited += 20;
+  }
+  runit_services = 0;
+}
+
+/* Ends runit's processes, then every child we adopted, and reaps them
+ * all. */
 static void stop_all(void) {
   char path[64], buf[65536];
   int fd, round;
-  if (runsvdir_pid > 0) {
-    kill(runsvdir_pid, SIGHUP);
-    while (waitpid(runsvdir_pid, NULL, 0) < 0 && errno == EINTR) {}
-    runsvdir_pid = 0;
-  }
+  cycle_stop_runit();
   for (round = 0; round < 50; round++) {
     ssize_t got;
     long pid;
@@ -316,7 +413,8 @@ void cycle_tables(long runs) {
     close(fd);
     if (!(files[i] = strdup(buf))) die("strdup");
   }
-  snprintf(env_svdir, sizeof env_svdir, "SVDIR=%s/sv", work_dir);
+  snprintf(env_svdir, sizeof env_svdir, "SVDIR=%s/sv",
+           shm_dir[0] ? shm_dir : work_dir);
   env_runit = environment(env_svdir);
   printf("\nThe whole cycle, N cooperative apps each holding its own "
          "registered file (each run a separate process: start, register, "

@@ -59,8 +59,11 @@ void stop_holders(void) {
   }
 }
 
+void (*cleanup_hook)(void);
+
 void cleanup(void) {
   stop_holders();
+  if (cleanup_hook) cleanup_hook();
   if (work_dir[0]) nftw(work_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   work_dir[0] = 0;
   if (shm_dir[0]) nftw(shm_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -14,8 +14,9 @@
  * credcheck.c the credential and executable checks shared by
  *             restartable.c and the launchers, rm__os_may_register
  * launch.c    rm__os_capture
- * relaunch.c  rm__os_launch: credentials, cwd, executable by identity
- * relaunch_all.c  rm__os_launch_begin_all: many starts at once
+ * relaunch.c  the launcher, intermediate and application of a relaunch:
+ *             credentials, cwd, executable by identity
+ * relaunch_all.c  rm__os_launch*: the caller's side, many starts at once
  * context.c   a relaunch's context (limits, nice, keyring, ...), and what
  *             confinement cannot be reproduced
  * placement.c the relaunched program's cgroup

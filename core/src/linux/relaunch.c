@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * relaunch.c: rm__os_launch, starting a captured application again
- * (rm__os_launch_begin/_end: many at once, one settle time for all).
+ * relaunch.c: the processes that start a captured application again:
+ * the launcher, the intermediate and the application itself (the
+ * caller's side, rm__os_launch*, is relaunch_all.c).
  *
  * Safety first (docs/linux.md, Restart):
  *
@@ -38,31 +39,40 @@
  *    caller before the go byte.  A launch without a captured context is
  *    not started (RM_RESTART_FAILED_CONTEXT).
  *
- * How it runs: the caller forks an intermediate process that makes
- * itself a child subreaper and forks the application.  The application
- * sets itself up (session, stdio on /dev/null, credentials, cwd,
- * executable), then waits for a go byte so that the caller reads its
- * identity before it can exit, then execs; a close-on-exec pipe carries
- * any setup or exec failure back.  The intermediate watches the
- * application for the settle time (200 ms, RESTARTMGR_RESTART_SETTLE_MS):
- * still running is success; an exit with status 0 that left exactly one
- * process behind (a daemon that forked into the background, whose orphans
- * the subreaper collects) is success with the entry following that
- * process (RM_RESTART_NOTE_DAEMONIZED); anything else is
- * RM_RESTART_FAILED_EXITED.  The intermediate then exits, so the
- * application is not the caller's child (no zombie, no SIGCHLD).
+ * How it runs (docs/performance.md, Restart and the whole cycle): the
+ * caller (relaunch_all.c) prepares every application of a batch, then
+ * forks one launcher (or one per CPU; async-signal-safe calls only from
+ * there on).  The
+ * launcher, single-threaded, forks (_Fork: no fork handlers to run, no
+ * malloc locks to take and release), per application, an
+ * intermediate process that makes itself a child subreaper and starts
+ * the application with a vfork-style clone (CLONE_VM | CLONE_VFORK: no
+ * copy of the address space; the intermediate sleeps until the
+ * application has exec'd or died, so the application alone runs in that
+ * memory).  The application reports its own pid on its socket, sets
+ * itself up (session, stdio on /dev/null, credentials, cwd, executable),
+ * then waits for a go byte on that socket so that the caller reads its
+ * identity and places it before it can exec; any setup or exec failure
+ * goes back the same way.  The intermediate then watches the
+ * application for the settle time (200 ms, RESTARTMGR_RESTART_SETTLE_MS)
+ * from its exec: still running is success; an exit with status 0 that
+ * left exactly one process behind (a daemon that forked into the
+ * background, whose orphans the subreaper collects) is success with the
+ * entry following that process (RM_RESTART_NOTE_DAEMONIZED); anything
+ * else is RM_RESTART_FAILED_EXITED.  The intermediate then exits, so the
+ * application is not the caller's child (no zombie, no SIGCHLD), and the
+ * launcher exits once every intermediate has.
  */
 #define _GNU_SOURCE
-#include "linux.h"
+#include "relaunch.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
+#include <sched.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -71,43 +81,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SETTLE_MS 200u
-
-/* What the application reports on its close-on-exec pipe. */
-typedef struct app_report {
-  uint32_t failure;           /* RM_RESTART_FAILED_*, 0: only notes */
-  int32_t error;
-  uint32_t notes;
-} app_report;
-
-/* What the intermediate reports after the settle time. */
-enum { SETTLED_RUNNING = 1, SETTLED_EXITED = 2, SETTLED_DAEMON = 3 };
-typedef struct settle_report {
-  int32_t kind;
-  int32_t value;              /* exit status or -signal; daemon pid */
-} settle_report;
-
-/* Everything the children need, prepared before fork (after fork only
- * async-signal-safe calls are allowed). */
-typedef struct plan {
-  const rm__launch *l;
-  char **envp;                /* l->envp, or a filtered copy of pointers */
-  const char *home;
-  gid_t *groups;
-  int as_root;                /* the caller is root: set credentials */
-  int null_fd;
-  unsigned settle_ms;
-  uint32_t notes;
-} plan;
+/* The application's stack while it shares the intermediate's memory
+ * (it needs a few KB: become_app and the context calls). */
+#define APP_STACK (256u * 1024u)
 
 /* {===== The application's side (async-signal-safe only) */
 
+static void send_msg(int fd, int32_t kind, uint32_t failure, int error,
+                     uint32_t notes, int32_t value) {
+  rm__relaunch_msg m;
+  memset(&m, 0, sizeof m);
+  m.kind = kind;
+  m.failure = failure;
+  m.error = error;
+  m.notes = notes;
+  m.value = value;
+  /* A socket: a caller that went away is EPIPE, not a SIGPIPE. */
+  if (send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0) {}
+}
+
 static void report(int fd, uint32_t failure, int error, uint32_t notes) {
-  app_report r;
-  r.failure = failure;
-  r.error = error;
-  r.notes = notes;
-  if (write(fd, &r, sizeof r) < 0) {}
+  send_msg(fd, RM__MSG_REPORT, failure, error, notes, 0);
 }
 
 /* "/proc/self/fd/N" into buf[32]. */
@@ -122,7 +116,8 @@ static void fd_path(char *buf, int fd) {
   *buf = 0;
 }
 
-static void become_app(const plan *pl, int go_fd, int info_fd) {
+/* The application: sock is its end of the socket (close-on-exec). */
+static void become_app(const rm__relaunch_plan *pl, int sock) {
   const rm__launch *l = pl->l;
   struct sigaction dfl;
   struct stat st;
@@ -132,6 +127,8 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
   int sig, exe_fd, fd, err;
   ssize_t got;
 
+  /* Who we are, first: the caller places us by this pid. */
+  send_msg(sock, RM__MSG_PID, 0, 0, 0, (int32_t)getpid());
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   for (sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
@@ -144,7 +141,7 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
 
   /* 0. The context that needs the caller's privilege. */
   if ((err = rm__linux_apply_context_caller(&l->ctx)) != 0) {
-    report(info_fd, RM_RESTART_FAILED_CONTEXT, err, notes);
+    report(sock, RM_RESTART_FAILED_CONTEXT, err, notes);
     _exit(127);
   }
   /* 1. Credentials, before any path. */
@@ -153,18 +150,18 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
     if (setgroups(l->n_groups, pl->groups) != 0 ||
         setresgid((gid_t)l->gid, (gid_t)l->gid, (gid_t)l->gid) != 0 ||
         setresuid((uid_t)l->uid, (uid_t)l->uid, (uid_t)l->uid) != 0) {
-      report(info_fd, RM_RESTART_FAILED_CREDENTIALS, errno, notes);
+      report(sock, RM_RESTART_FAILED_CREDENTIALS, errno, notes);
       _exit(127);
     }
     if (getresuid(&r, &e, &s) != 0 || r != l->uid || e != l->uid ||
         s != l->uid || (l->uid != 0 && setuid(0) == 0)) {
-      report(info_fd, RM_RESTART_FAILED_CREDENTIALS, EPERM, notes);
+      report(sock, RM_RESTART_FAILED_CREDENTIALS, EPERM, notes);
       _exit(127);
     }
   }
   /* 1b. The rest of its context, as its user. */
   if ((err = rm__linux_apply_context_user(&l->ctx)) != 0) {
-    report(info_fd, RM_RESTART_FAILED_CONTEXT, err, notes);
+    report(sock, RM_RESTART_FAILED_CONTEXT, err, notes);
     _exit(127);
   }
   /* 2. Its directory, as its user. */
@@ -174,19 +171,19 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
     } else if (chdir("/") == 0) {
       notes |= RM_RESTART_NOTE_CWD_ROOT;
     } else {
-      report(info_fd, RM_RESTART_FAILED_LAUNCH, errno, notes);
+      report(sock, RM_RESTART_FAILED_LAUNCH, errno, notes);
       _exit(127);
     }
   }
   /* 3. The executable, checked by identity. */
   exe_fd = open(l->exe, O_PATH | O_CLOEXEC);
   if (exe_fd < 0 || fstat(exe_fd, &st) != 0) {
-    report(info_fd, RM_RESTART_FAILED_NO_EXECUTABLE, errno, notes);
+    report(sock, RM_RESTART_FAILED_NO_EXECUTABLE, errno, notes);
     _exit(127);
   }
   fd_path(xattr_path, exe_fd);
   if (rm__linux_plain_executable(&st, xattr_path) != 0) {
-    report(info_fd, RM_RESTART_FAILED_NO_EXECUTABLE, errno, notes);
+    report(sock, RM_RESTART_FAILED_NO_EXECUTABLE, errno, notes);
     _exit(127);
   }
   if ((l->exe_id.dev || l->exe_id.ino) &&
@@ -195,21 +192,21 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
     notes |= RM_RESTART_NOTE_UPGRADED;
 
   /* Wait until the caller has our identity; no go byte, no exec. */
-  while ((got = read(go_fd, &go, 1)) < 0 && errno == EINTR) {}
+  while ((got = read(sock, &go, 1)) < 0 && errno == EINTR) {}
   if (got != 1) _exit(127);
-  /* Keep stdio, the report pipe as 3 and the executable as 4. */
-  info_fd = fcntl(info_fd, F_DUPFD_CLOEXEC, 5);
+  /* Keep stdio, the socket as 3 and the executable as 4. */
+  sock = fcntl(sock, F_DUPFD_CLOEXEC, 5);
   exe_fd = fcntl(exe_fd, F_DUPFD_CLOEXEC, 5);
-  if (info_fd < 0 || exe_fd < 0 || dup3(info_fd, 3, O_CLOEXEC) < 0 ||
+  if (sock < 0 || exe_fd < 0 || dup3(sock, 3, O_CLOEXEC) < 0 ||
       dup3(exe_fd, 4, O_CLOEXEC) < 0)
     _exit(127);
-  info_fd = 3;
+  sock = 3;
   exe_fd = 4;
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, 5u, ~0u, 0u) != 0)
 #endif
     for (fd = 5; fd < 1024; fd++) close(fd);
-  report(info_fd, 0, 0, notes);
+  report(sock, 0, 0, notes);
   fexecve(exe_fd, l->argv, pl->envp);
   if (errno == ENOENT) {
     /* A script: the interpreter cannot open a close-on-exec descriptor,
@@ -219,8 +216,20 @@ static void become_app(const plan *pl, int go_fd, int info_fd) {
         again.st_ino == st.st_ino)
       execve(l->exe, l->argv, pl->envp);
   }
-  report(info_fd, RM_RESTART_FAILED_EXEC, errno, notes);
+  report(sock, RM_RESTART_FAILED_EXEC, errno, notes);
   _exit(127);
+}
+
+/* clone's entry point: the plan, and the socket in the intermediate. */
+typedef struct app_start {
+  const rm__relaunch_plan *pl;
+  int sock;
+} app_start;
+
+static int app_main(void *arg) {
+  const app_start *a = arg;
+  become_app(a->pl, a->sock);
+  return 127;
 }
 
 /* }=====
@@ -248,241 +257,115 @@ static pid_t first_child(void) {
   return v;
 }
 
-static void be_intermediate(const plan *pl, int go_fd, int info_fd,
-                            int pid_fd) {
-  settle_report out;
-  uint64_t start;
-  pid_t app;
-  uint32_t v;
-  int status = 0, exited = 0;
+/* Closes [first, last], nothing when first > last. */
+static void close_between(int first, int last) {
+  int fd;
+  if (first > last || first < 0) return;
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, (unsigned)first, (unsigned)last, 0u) == 0)
+    return;
+#endif
+  for (fd = first; fd <= last && fd < 1024; fd++) close(fd);
+}
+
+static void be_intermediate(const rm__relaunch_plan *pl) {
   struct sigaction dfl;
+  app_start start;
+  uint64_t began;
+  int32_t kind, value = 0;
+  int status = 0, exited = 0, lo, hi, children = 1;
+  sigset_t chld;
+  void *stack;
+  pid_t app;
+  /* Only this application's socket and /dev/null stay open. */
+  lo = pl->app_end < pl->null_fd ? pl->app_end : pl->null_fd;
+  hi = pl->app_end < pl->null_fd ? pl->null_fd : pl->app_end;
+  close_between(3, lo - 1);
+  close_between(lo + 1, hi - 1);
+  close_between(hi + 1, 0x7fffffff);
   /* The caller may ignore SIGCHLD, which would reap the app unseen. */
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   sigaction(SIGCHLD, &dfl, NULL);
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  app = fork();
-  if (app == 0) {
-    close(pid_fd);
-    become_app(pl, go_fd, info_fd);
+  start.pl = pl;
+  start.sock = pl->app_end;
+  /* Sharing our memory, the app returns to us once it has exec'd or died
+   * (CLONE_VFORK).  Once it has dropped to its user, that user may
+   * ptrace it only where fs.suid_dumpable is 1 (the kernel makes a
+   * process that changed credentials undumpable otherwise): there it
+   * gets memory of its own, or it could write into ours. */
+  if (pl->own_memory) {
+    app = _Fork();
+    if (app == 0) become_app(pl, pl->app_end);
+  } else {
+    stack = mmap(NULL, APP_STACK, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) _exit(1);
+    app = clone(app_main, (char *)stack + APP_STACK,
+                CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
   }
-  if (app < 0) _exit(1);
-  close(go_fd);
-  close(info_fd);
-  v = (uint32_t)app;
-  if (write(pid_fd, &v, sizeof v) < 0) _exit(1);
-  start = rm__os_now_ms();
+  if (app < 0) _exit(1);        /* no pid message: the caller's EOF */
+  /* Asleep until a child changes state or the time is up: SIGCHLD is
+   * blocked here (the launcher's mask), so it waits as pending. */
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  began = rm__os_now_ms();
   for (;;) {
     int st;
-    pid_t r = waitpid(-1, &st, WNOHANG);
+    uint64_t now;
+    struct timespec left;
+    /* With no child left none can come (orphans come from children). */
+    pid_t r = children ? waitpid(-1, &st, WNOHANG) : 0;
     if (r == app) {
       exited = 1;
       status = st;
     }
     if (r > 0) continue;
-    if (rm__os_now_ms() - start >= pl->settle_ms) break;
-    {
-      struct timespec ts = { 0, 5 * 1000000L };
-      nanosleep(&ts, NULL);
-    }
+    if (r < 0) children = 0;
+    now = rm__os_now_ms();
+    if (now - began >= pl->settle_ms) break;
+    left.tv_sec = (time_t)((pl->settle_ms - (now - began)) / 1000u);
+    left.tv_nsec = (long)((pl->settle_ms - (now - began)) % 1000u) * 1000000L;
+    sigtimedwait(&chld, NULL, &left);
   }
-  out.value = 0;
   if (!exited) {
-    out.kind = SETTLED_RUNNING;
+    kind = RM__MSG_RUNNING;
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-             (out.value = (int32_t)first_child()) > 0) {
-    out.kind = SETTLED_DAEMON;
+             (value = (int32_t)first_child()) > 0) {
+    kind = RM__MSG_DAEMON;
   } else {
-    out.kind = SETTLED_EXITED;
-    out.value = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    kind = RM__MSG_EXITED;
+    value = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
-  if (write(pid_fd, &out, sizeof out) < 0) {}
+  send_msg(pl->app_end, kind, 0, 0, 0, value);
   _exit(0);
 }
 
 /* }=====
- * {===== The caller's side */
+ * {===== The launcher (async-signal-safe only) */
 
-/* Fills everything the children need.  0, or -1 (out of memory). */
-static int prepare(const rm__launch *l, plan *pl, char *home, size_t cap) {
-  struct passwd pw, *found = NULL;
-  char buf[4096];
-  size_t i, n = 0, kept = 0;
-  memset(pl, 0, sizeof *pl);
-  pl->l = l;
-  pl->null_fd = -1;
-  pl->as_root = geteuid() == 0;
-  pl->notes = l->notes;
-  pl->settle_ms = rm__env_ms("RESTARTMGR_RESTART_SETTLE_MS", SETTLE_MS);
-  pl->envp = l->envp;
-  if (pl->as_root && l->uid == 0) {
-    while (l->envp[n]) n++;
-    pl->envp = calloc(n + 1, sizeof *pl->envp);
-    if (!pl->envp) return -1;
-    for (i = 0; i < n; i++)
-      if (!rm__linux_env_dropped(l->envp[i])) pl->envp[kept++] = l->envp[i];
-    if (kept != n) pl->notes |= RM_RESTART_NOTE_ENV_SANITIZED;
+void rm__relaunch_launcher(rm__relaunch_plan *plans, size_t n, int which,
+                           const int *keep, size_t n_keep) {
+  size_t i;
+  int prev = 2;
+  /* Every signal is blocked here (the caller forked with all blocked).
+   * Nothing of the caller's stays open here: no lock, no socket. */
+  for (i = 0; i < n_keep; i++) {
+    close_between(prev + 1, keep[i] - 1);
+    if (keep[i] > prev) prev = keep[i];
   }
-  pl->groups = calloc(l->n_groups + 1, sizeof *pl->groups);
-  if (!pl->groups) return -1;
-  for (i = 0; i < l->n_groups; i++) pl->groups[i] = (gid_t)l->groups[i];
-  if (getpwuid_r((uid_t)l->uid, &pw, buf, sizeof buf, &found) == 0 && found &&
-      pw.pw_dir && pw.pw_dir[0] == '/' && strlen(pw.pw_dir) < cap) {
-    memcpy(home, pw.pw_dir, strlen(pw.pw_dir) + 1);
-    pl->home = home;
+  close_between(prev + 1, 0x7fffffff);
+  for (i = 0; i < n; i++) {
+    pid_t mid;
+    if (plans[i].app_end < 0 || plans[i].launcher != which) continue;
+    mid = _Fork();
+    if (mid == 0) be_intermediate(&plans[i]);
+    /* Only its intermediate holds it now: its EOF is theirs. */
+    close(plans[i].app_end);
   }
-  pl->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  return pl->null_fd < 0 ? -1 : 0;
-}
-
-static void release(plan *pl) {
-  if (pl->envp != pl->l->envp) free(pl->envp);
-  free(pl->groups);
-  if (pl->null_fd >= 0) close(pl->null_fd);
-}
-
-static ssize_t read_full(int fd, void *buf, size_t n) {
-  ssize_t got;
-  while ((got = read(fd, buf, n)) < 0 && errno == EINTR) {}
-  return got;
-}
-
-uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
-                             rm_restart_outcome *outcome) {
-  char home[RM_PATH_MAX];
-  int info[2] = { -1, -1 }, go[2] = { -1, -1 }, pid_pipe[2] = { -1, -1 };
-  uint32_t app_pid = 0;
-  rm_unique_process app = { 0, 0 };
-  pid_t mid;
-  plan pl;
-  int err = 0;
-
-  memset(outcome, 0, sizeof *outcome);
-  memset(run, 0, sizeof *run);
-  run->waiter = run->info_fd = run->report_fd = -1;
-  outcome->notes = l->notes;
-  if (!l->argv || !l->argv[0] || !l->cwd || !l->envp || !l->exe ||
-      l->exe[0] != '/') {
-    outcome->failure = RM_RESTART_FAILED_NO_EXECUTABLE;
-    outcome->error = ENOENT;
-    return RM_ERROR_FAIL_RESTART;
-  }
-  if (geteuid() != 0 &&
-      !rm__linux_is_caller(l->uid, l->gid, l->groups, l->n_groups)) {
-    outcome->failure = RM_RESTART_FAILED_CREDENTIALS;
-    outcome->error = EPERM;
-    return RM_ERROR_FAIL_RESTART;
-  }
-  if (!l->ctx.captured) {
-    outcome->failure = RM_RESTART_FAILED_CONTEXT;
-    outcome->error = ENODATA;
-    return RM_ERROR_FAIL_RESTART;
-  }
-  if (prepare(l, &pl, home, sizeof home) != 0 ||
-      pipe2(info, O_CLOEXEC) != 0 || pipe2(pid_pipe, O_CLOEXEC) != 0 ||
-      /* A socket, so that a release sent to an app that already died is
-       * EPIPE, not a SIGPIPE in the caller. */
-      socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
-    err = errno;
-    goto fail_setup;
-  }
-  mid = fork();
-  if (mid == 0) {
-    close(info[0]);
-    close(go[1]);
-    close(pid_pipe[0]);
-    be_intermediate(&pl, go[0], info[1], pid_pipe[1]);
-  }
-  err = errno;
-  close(info[1]);
-  close(go[0]);
-  close(pid_pipe[1]);
-  info[1] = go[0] = pid_pipe[1] = -1;
-  if (mid < 0) goto fail_setup;
-
-  outcome->notes = pl.notes;
-  if (read_full(pid_pipe[0], &app_pid, sizeof app_pid) !=
-          (ssize_t)sizeof app_pid ||
-      rm__os_identity(app_pid, &app) != RM_OK) {
-    /* The application waits for the go byte (or died already trying to
-     * set itself up, which the report pipe says), so an identity that
-     * cannot be read means no application. */
-    outcome->failure = RM_RESTART_FAILED_LAUNCH;
-    outcome->error = EAGAIN;
-  } else if (rm__linux_place(&l->ctx, l->uid, app_pid) != 0 &&
-             geteuid() == 0 && l->ctx.cgroup) {
-    /* Root never leaves a program in its own cgroup (placement.c). */
-    outcome->failure = RM_RESTART_FAILED_CONTEXT;
-    outcome->error = ESRCH;
-  } else if (send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
-    /* It died before the go byte: its report below says why. */
-    outcome->failure = RM_RESTART_FAILED_LAUNCH;
-    outcome->error = errno;
-  }
-  close(go[1]);                  /* without the go byte, the app exits */
-  go[1] = -1;
-  release(&pl);
-  /* The settle time runs in the intermediate already: rm__os_launch_end
-   * reads the app's setup report and the intermediate's. */
-  run->waiter = mid;
-  run->info_fd = info[0];
-  run->report_fd = pid_pipe[0];
-  run->app = app;
-  return RM_OK;
-
-fail_setup:
-  {
-    int *fds[] = { &info[0], &info[1], &go[0], &go[1], &pid_pipe[0],
-                   &pid_pipe[1] };
-    size_t i;
-    for (i = 0; i < sizeof fds / sizeof fds[0]; i++)
-      if (*fds[i] >= 0) close(*fds[i]);
-  }
-  if (pl.l) release(&pl);
-  outcome->failure = RM_RESTART_FAILED_LAUNCH;
-  outcome->error = err;
-  return RM_ERROR_FAIL_RESTART;
-}
-
-uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
-                           rm_restart_outcome *outcome) {
-  settle_report settled;
-  app_report rep;
-  int status;
-  if (run->waiter <= 0) return outcome->failure ? RM_ERROR_FAIL_RESTART : RM_OK;
-  while (read_full(run->info_fd, &rep, sizeof rep) == (ssize_t)sizeof rep) {
-    outcome->notes |= rep.notes;
-    if (rep.failure) {
-      outcome->failure = rep.failure;
-      outcome->error = rep.error;
-    }
-  }
-  close(run->info_fd);
-  if (read_full(run->report_fd, &settled, sizeof settled) !=
-      (ssize_t)sizeof settled)
-    settled.kind = 0;
-  while (waitpid((pid_t)run->waiter, &status, 0) < 0 && errno == EINTR) {}
-  close(run->report_fd);
-  run->waiter = run->info_fd = run->report_fd = -1;
-  if (!outcome->failure) {
-    if (settled.kind == SETTLED_RUNNING && rm__os_alive(&run->app)) {
-      *started = run->app;
-    } else if (settled.kind == SETTLED_DAEMON &&
-               rm__os_identity((uint32_t)settled.value, started) == RM_OK) {
-      outcome->notes |= RM_RESTART_NOTE_DAEMONIZED;
-    } else {
-      outcome->failure = RM_RESTART_FAILED_EXITED;
-      outcome->error = settled.kind == SETTLED_EXITED ? settled.value : 0;
-    }
-  }
-  return outcome->failure ? RM_ERROR_FAIL_RESTART : RM_OK;
-}
-
-uint32_t rm__os_launch(const rm__launch *l, rm_unique_process *started,
-                       rm_restart_outcome *outcome) {
-  rm__launching run;
-  (void)rm__os_launch_begin(l, &run, outcome);
-  return rm__os_launch_end(&run, started, outcome);
+  while (waitpid(-1, NULL, 0) > 0) {}
+  _exit(0);
 }
 
 /* }===== */

@@ -3,11 +3,17 @@
  * test_restart_parallel.c: rm_restart launches every application of a
  * kind before waiting, so they settle together (docs/performance.md,
  * Restart); progress stays strictly increasing from 0 to 100, and a
- * cancel still stops what was not launched yet.  Real rm_app processes
- * holding a real file, stopped by a real shutdown.
+ * cancel still stops what was not launched yet; a batch big enough for
+ * several launchers (linux/relaunch_all.c: one per 8 apps, at most one
+ * per CPU) brings every app back, none of them the caller's child, and
+ * leaves the caller no child either.  Real rm_app processes holding a
+ * real file, stopped by a real shutdown.
  */
 #define _GNU_SOURCE
 #include "test_shutdown_common.h"
+
+#include <stdio.h>
+#include <sys/syscall.h>
 
 #define N_APPS 5
 
@@ -116,9 +122,71 @@ static void cancel_mid_way_launches_nothing_more(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
+/* The number of children of this thread (the one that called
+ * rm_restart): launchers and intermediates must all be reaped. */
+static int own_children(void) {
+  char path[64], buf[256];
+  FILE *f;
+  int n = 0;
+  char *p = buf;
+  snprintf(path, sizeof path, "/proc/self/task/%ld/children",
+           (long)syscall(SYS_gettid));
+  f = fopen(path, "r");
+  ASSERT(f != NULL);
+  buf[0] = 0;
+  if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+  fclose(f);
+  while (*p) {
+    while (*p == ' ' || *p == '\n') p++;
+    if (!*p) break;
+    n++;
+    while (*p && *p != ' ') p++;
+  }
+  return n;
+}
+
+/* 24 apps: with two CPUs or more, two launchers or more start them. */
+static void many_apps_through_several_launchers(void) {
+  enum { MANY = 24 };
+  rmt_child c[MANY];
+  rm_unique_process id[MANY];
+  const char *file;
+  listing l;
+  uint32_t h;
+  unsigned i;
+  int k;
+  rmt_fresh_store();
+  rmt_at_cleanup(kill_relaunched, NULL);
+  file = temp_file("many");
+  for (k = 0; k < MANY; k++) APP(&c[k], &id[k], "--hold", file);
+  h = session_with_file(file, 5000, 5000);
+  ASSERT_OK(rm_shutdown(h, 0, NULL, NULL));
+  for (k = 0; k < MANY; k++) ASSERT_EQ(SIGTERM, reap_child(&c[k], 5000));
+  ASSERT_EQ(0, own_children());
+  ASSERT_OK(rm_restart(h, 0, NULL, NULL));
+  ASSERT_EQ(0, own_children());
+  list_now(h, &l);
+  for (i = 0; i < l.n; i++) foreign_track(&l.v[i].process);
+  ASSERT_EQ(MANY, l.n);
+  for (i = 0; i < l.n; i++) {
+    rm__pstat st;
+    ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED | RM_STATUS_RUNNING,
+              l.v[i].app_status);
+    ASSERT(rm__os_alive(&l.v[i].process));
+    ASSERT_EQ(0, rm__linux_read_stat(-1, l.v[i].process.pid, &st));
+    ASSERT(st.ppid != (long)getpid());
+    for (k = 0; k < MANY; k++) ASSERT(l.v[i].process.pid != id[k].pid ||
+                                      l.v[i].process.start_time !=
+                                          id[k].start_time);
+  }
+  foreign_kill_all();
+  ASSERT_OK(rm_end_session(h));
+}
+
 int main(int argc, char **argv) {
   rmt_init(argc, argv);
   RUN(apps_are_launched_before_any_settles);
   RUN(cancel_mid_way_launches_nothing_more);
+  RUN(many_apps_through_several_launchers);
   return rmt_finish();
 }
