@@ -264,6 +264,7 @@ typedef struct rm__launching {
   rm_unique_process app;               /* the started process */
   long waiter;                         /* backend's: its watcher, or -1 */
   int info_fd, report_fd;              /* backend's: its reports, or -1 */
+  uint64_t deadline_ms;                /* backend's: when to give up on it */
 } rm__launching;
 uint32_t rm__os_launch_begin(const rm__launch *l, rm__launching *run,
                              rm_restart_outcome *outcome);

@@ -25,14 +25,21 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define SETTLE_MS 200u
+/* From its go byte to its exec an application runs as its user, who may
+ * stop it there (SIGSTOP) for ever: the caller waits that long at most,
+ * then kills it (docs/security.md, Relaunch deadline). */
+#define EXEC_BOUND_MS 10000u
+#define KILLED_GRACE_MS 5000u
 #define MAX_LAUNCHERS 8
 #define APPS_PER_LAUNCHER 8       /* fewer: a fork more costs more */
 
@@ -197,6 +204,39 @@ static void release_app(const rm__relaunch_plan *pl, rm__launching *run,
   if (outcome->failure) shutdown(pl->caller_end, SHUT_WR);
   run->app = app;
   run->info_fd = pl->caller_end;
+  run->deadline_ms = rm__os_now_ms() + pl->settle_ms +
+                     rm__env_ms("RESTARTMGR_RELAUNCH_EXEC_BOUND_MS",
+                                EXEC_BOUND_MS);
+}
+
+/* Waits until fd is readable or deadline_ms passes: 1 readable, 0 not. */
+static int readable_by(int fd, uint64_t deadline_ms) {
+  for (;;) {
+    struct pollfd pfd;
+    uint64_t now = rm__os_now_ms();
+    int r;
+    if (now >= deadline_ms) return 0;
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    r = poll(&pfd, 1, (int)(deadline_ms - now > 60000 ? 60000
+                                                      : deadline_ms - now));
+    if (r > 0) return 1;
+    if (r < 0 && errno != EINTR) return 1;    /* let read() report it */
+  }
+}
+
+/* The application, still not exec'd past its deadline: killed, by a
+ * pidfd checked against its identity (it is its intermediate's unreaped
+ * child until then, so the pid is still its own). */
+static void kill_app(const rm_unique_process *app) {
+  rm_unique_process now;
+  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)app->pid, 0u);
+  if (pidfd < 0) return;
+  if (rm__os_identity(app->pid, &now) == RM_OK &&
+      now.start_time == app->start_time)
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0u);
+  close(pidfd);
 }
 
 void rm__os_launch_begin_all(const rm__launch *const *l, size_t n,
@@ -305,9 +345,23 @@ uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
                            rm_restart_outcome *outcome) {
   rm__relaunch_msg m;
   int32_t settled = 0, value = 0;
+  int timed_out = 0, gave_up = 0;
   if (run->info_fd < 0) return outcome->failure ? RM_ERROR_FAIL_RESTART : RM_OK;
-  /* The app's reports, then its intermediate's verdict (EOF: none). */
-  while (read_full(run->info_fd, &m, sizeof m) == (ssize_t)sizeof m) {
+  /* The app's reports, then its intermediate's verdict (EOF: none);
+   * past the deadline the app is killed and its verdict waited for a
+   * little more, then given up. */
+  for (;;) {
+    if (!readable_by(run->info_fd, run->deadline_ms)) {
+      if (timed_out) {
+        gave_up = 1;
+        break;
+      }
+      timed_out = 1;
+      kill_app(&run->app);
+      run->deadline_ms = rm__os_now_ms() + KILLED_GRACE_MS;
+      continue;
+    }
+    if (read_full(run->info_fd, &m, sizeof m) != (ssize_t)sizeof m) break;
     if (m.kind == RM__MSG_REPORT) {
       outcome->notes |= m.notes;
       if (m.failure) {
@@ -321,9 +375,16 @@ uint32_t rm__os_launch_end(rm__launching *run, rm_unique_process *started,
     }
   }
   close(run->info_fd);
+  /* Its launcher exits once its intermediates have; one that has not
+   * after the grace is left unreaped rather than waited for. */
   if (run->waiter > 0)
-    while (waitpid((pid_t)run->waiter, NULL, 0) < 0 && errno == EINTR) {}
+    while (waitpid((pid_t)run->waiter, NULL, gave_up ? WNOHANG : 0) < 0 &&
+           errno == EINTR) {}
   run->waiter = run->info_fd = run->report_fd = -1;
+  if (timed_out) {
+    outcome->failure = RM_RESTART_FAILED_LAUNCH;
+    outcome->error = ETIMEDOUT;
+  }
   if (!outcome->failure) {
     if (settled == RM__MSG_RUNNING && rm__os_alive(&run->app)) {
       *started = run->app;

@@ -10,6 +10,8 @@
  *    root-only directory is never entered;
  *  - an executable replaced by rename (an upgrade): restartable, and
  *    relaunched from the new file;
+ *  - a relaunch its user stops before its exec: given up after the exec
+ *    bound, killed, reported (never holding up the restart);
  *
  * Cases that need root say so and are skipped without it.  Every process
  * is killed by pid and waited for, also on failure (atexit).  The nginx
@@ -18,6 +20,11 @@
  */
 #define _GNU_SOURCE
 #include "test_restart_common.h"
+
+#include <dirent.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 /* {===== Credentials */
 
@@ -85,6 +92,7 @@ static void mixed_ids_are_not_restartable_and_nothing_they_name_runs(void) {
 /* A holder running as nobody with groups 4242 and 4343, in work/. */
 typedef struct user_app {
   const char *dir, *work, *held, *exe;
+  unsigned uid;                       /* 0: nobody */
   rmt_child c;
   rm_unique_process p;
 } user_app;
@@ -98,10 +106,11 @@ static void user_app_start(user_app *u) {
   /* The checkout may be under a 0700 directory: nobody runs a copy. */
   rmt_copy_exe(rmt_helper("rm_restartee"), u->exe);
   ASSERT_EQ(0, mkdir(u->work, 0755));
-  ASSERT_EQ(0, chown(u->work, NOBODY, NOBODY));
+  if (!u->uid) u->uid = NOBODY;
+  ASSERT_EQ(0, chown(u->work, u->uid, u->uid));
   ASSERT_EQ(0, rmt_write_file(u->held, "x\n"));
   ASSERT_EQ(0, chmod(u->held, 0644));
-  snprintf(uid_text, sizeof uid_text, "%u", NOBODY);
+  snprintf(uid_text, sizeof uid_text, "%u", u->uid);
   ASSERT(getcwd(old_cwd, sizeof old_cwd) != NULL);
   ASSERT_EQ(0, chdir(u->work));
   /* Loader variables stay: the relaunch runs as nobody, not as root. */
@@ -417,6 +426,132 @@ static void spoofed_argv0_is_not_restartable(void) {
   rmt_kill(&c);
 }
 
+/* A uid of its own, so that stopping all of its processes stops no
+ * other test's. */
+#define STOPPER_UID 64123u
+
+/* Every process of uid, killed (the stopper's leftovers, also after a
+ * failed assertion). */
+static void kill_uid(unsigned uid) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  char line[256];
+  if (!d) return;
+  while ((e = readdir(d)) != NULL) {
+    long pid = strtol(e->d_name, NULL, 10);
+    char path[64];
+    FILE *f;
+    if (pid <= 0) continue;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    if (!(f = fopen(path, "r"))) continue;
+    while (fgets(line, sizeof line, f))
+      if (strncmp(line, "Uid:", 4) == 0 &&
+          strtoul(line + 4, NULL, 10) == uid)
+        kill((pid_t)pid, SIGKILL);
+    fclose(f);
+  }
+  closedir(d);
+}
+
+static int uid_has_processes(unsigned uid) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  char line[256];
+  int found = 0;
+  ASSERT(d != NULL);
+  while (!found && (e = readdir(d)) != NULL) {
+    long pid = strtol(e->d_name, NULL, 10);
+    char path[64];
+    FILE *f;
+    if (pid <= 0) continue;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    if (!(f = fopen(path, "r"))) continue;
+    while (fgets(line, sizeof line, f))
+      if (strncmp(line, "State:", 6) == 0 && strchr(line, 'Z')) break;
+      else if (strncmp(line, "Uid:", 4) == 0 &&
+               strtoul(line + 4, NULL, 10) == uid)
+        found = 1;
+    fclose(f);
+  }
+  closedir(d);
+  return found;
+}
+
+static void kill_stopper_uid(void) { kill_uid(STOPPER_UID); }
+
+/* The hostile user: as uid, SIGSTOP to every process she may signal,
+ * without pause, until killed. */
+static pid_t start_stopper(unsigned uid) {
+  pid_t pid = fork();
+  ASSERT(pid >= 0);
+  if (pid == 0) {
+    if (setgroups(0, NULL) != 0 || setresgid(uid, uid, uid) != 0 ||
+        setresuid(uid, uid, uid) != 0)
+      _exit(1);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (;;) kill(-1, SIGSTOP);
+  }
+  return pid;
+}
+
+/* Between dropping to its user and its exec a relaunched app is that
+ * user's to signal: she stops it there (SIGSTOP to all of her processes,
+ * in a loop), and rm_restart used to wait for its exec for ever, holding
+ * up root's upgrade.  Now it waits the exec bound, kills the app by
+ * identity, and reports it (docs/security.md, Relaunch deadline).  The
+ * stopper may also miss that window and stop the app only after its
+ * exec (then it is restarted, stopped); so up to 30 rounds, each exact,
+ * and at least one must be caught before the exec. */
+static void a_relaunch_its_user_stops_does_not_hold_up_restart(void) {
+  int round, caught = 0;
+  if (skip_unless_root("starts processes as another user")) return;
+  atexit(kill_stopper_uid);
+  rmt_setenv("RESTARTMGR_RELAUNCH_EXEC_BOUND_MS", "1000");
+  for (round = 0; round < 30 && !caught; round++) {
+    static user_app u;
+    alist l;
+    uint32_t h, rc;
+    uint64_t t0, took;
+    pid_t stopper;
+    rmt_fresh_store();
+    memset(&u, 0, sizeof u);
+    u.uid = STOPPER_UID;
+    user_app_start(&u);
+    h = user_app_stop(&u);
+    stopper = start_stopper(STOPPER_UID);
+    rmt_sleep_ms(50);                      /* she is looping */
+    t0 = rm__os_now_ms();
+    rc = rm_restart(h, 0, NULL, NULL);
+    took = rm__os_now_ms() - t0;
+    kill(stopper, SIGKILL);
+    ASSERT_EQ(stopper, waitpid(stopper, NULL, 0));
+    alist_now(h, &l);
+    ASSERT_EQ(1, l.n);
+    if (rc == RM_ERROR_FAIL_RESTART) {
+      printf("round %d: stopped before its exec, given up after %llu ms\n",
+             round, (unsigned long long)took);
+      caught = 1;
+      ASSERT_EQ(RM_RESTART_FAILED_LAUNCH, l.v[0].restart.failure);
+      ASSERT_EQ(ETIMEDOUT, l.v[0].restart.error);
+      ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_ERROR_ON_RESTART,
+                l.v[0].info.app_status);
+      ASSERT(took >= 1000 && took < 1000 + 200 + 5000);
+      ASSERT(!uid_has_processes(STOPPER_UID));   /* the app was killed */
+    } else {
+      printf("round %d: stopped only after its exec (%llu ms)\n", round,
+             (unsigned long long)took);
+      ASSERT_EQ(RM_OK, rc);
+      ASSERT_EQ(RM_STATUS_STOPPED | RM_STATUS_RESTARTED | RM_STATUS_RUNNING,
+                l.v[0].info.app_status);
+      kill_uid(STOPPER_UID);
+    }
+    alist_free(&l);
+    ASSERT_OK(rm_end_session(h));
+  }
+  rmt_setenv("RESTARTMGR_RELAUNCH_EXEC_BOUND_MS", NULL);
+  ASSERT(caught);
+}
+
 /* }===== */
 
 int main(int argc, char **argv) {
@@ -439,5 +574,6 @@ int main(int argc, char **argv) {
   RUN(replaced_executable_is_relaunched_from_the_new_file);
   RUN(root_relaunch_of_root_drops_loader_variables);
   RUN(spoofed_argv0_is_not_restartable);
+  RUN(a_relaunch_its_user_stops_does_not_hold_up_restart);
   return rmt_finish();
 }
