@@ -179,6 +179,28 @@ uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r);
  * raw. */
 int rm__store_needs_escape(unsigned char c);
 
+/* A growing text buffer (zero it to start): an append that cannot grow
+ * it sets oom and every later one does nothing, so the writer checks
+ * once at the end; p is NUL-terminated, the caller frees it. */
+typedef struct rm__outbuf {
+  char *p;
+  size_t n, cap;
+  int oom;
+} rm__outbuf;
+
+/* Appends n bytes of s. */
+void rm__out_raw(rm__outbuf *b, const char *s, size_t n);
+
+/* Appends a NUL-terminated word as it is. */
+void rm__out_word(rm__outbuf *b, const char *word);
+
+/* Appends " N" in decimal. */
+void rm__out_num(rm__outbuf *b, unsigned long long v);
+
+/* Appends " :ESCAPED": s (NULL: "") with every byte
+ * rm__store_needs_escape names written %xx. */
+void rm__out_str(rm__outbuf *b, const char *s);
+
 /* Serialises a record (without its files).  RM_OK or
  * RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);

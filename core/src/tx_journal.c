@@ -79,157 +79,105 @@ void rm__txj_name(char *buf, size_t cap, unsigned slot) {
 
 /* {===== Writing */
 
-typedef struct wbuf {
-  char *p;
-  size_t n, cap;
-  int oom;
-} wbuf;
-
-static void put(wbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    char *p;
-    while (cap < b->n + n + 1) cap *= 2;
-    p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-  b->p[b->n] = 0;
-}
-
-static void put_word(wbuf *b, const char *w) { put(b, w, strlen(w)); }
-
-static void put_num(wbuf *b, unsigned long long v) {
-  char tmp[24];
-  int n = snprintf(tmp, sizeof tmp, " %llu", v);
-  put(b, tmp, (size_t)n);
-}
-
-static void put_str(wbuf *b, const char *s);
-
 /* The launch's context (docs/linux.md, "Relaunch context"): "ctx NICE+20
  * UMASK NNP OOM+1000 PERSONALITY CAPBND CGDEV CGINO OUTDEV OUTINO ERRDEV
  * ERRINO :CGROUP :STDOUT :STDERR" (an empty string: none), then one
  * "lim CUR MAX" per resource in order. */
-static void put_context(wbuf *b, const rm__launch_ctx *x) {
+static void put_context(rm__outbuf *b, const rm__launch_ctx *x) {
   size_t k;
-  put_word(b, "ctx");
-  put_num(b, (unsigned long long)(x->nice + 20));
-  put_num(b, x->umask);
-  put_num(b, x->no_new_privs);
-  put_num(b, (unsigned long long)(x->oom_score_adj + 1000));
-  put_num(b, x->personality);
-  put_num(b, x->cap_bounding);
-  put_num(b, x->cgroup_id.dev);
-  put_num(b, x->cgroup_id.ino);
+  rm__out_word(b, "ctx");
+  rm__out_num(b, (unsigned long long)(x->nice + 20));
+  rm__out_num(b, x->umask);
+  rm__out_num(b, x->no_new_privs);
+  rm__out_num(b, (unsigned long long)(x->oom_score_adj + 1000));
+  rm__out_num(b, x->personality);
+  rm__out_num(b, x->cap_bounding);
+  rm__out_num(b, x->cgroup_id.dev);
+  rm__out_num(b, x->cgroup_id.ino);
   for (k = 0; k < 2; k++) {
-    put_num(b, x->stdio_id[k].dev);
-    put_num(b, x->stdio_id[k].ino);
+    rm__out_num(b, x->stdio_id[k].dev);
+    rm__out_num(b, x->stdio_id[k].ino);
   }
-  put_str(b, x->cgroup);
-  put_str(b, x->stdio[0]);
-  put_str(b, x->stdio[1]);
-  put_word(b, "\n");
+  rm__out_str(b, x->cgroup);
+  rm__out_str(b, x->stdio[0]);
+  rm__out_str(b, x->stdio[1]);
+  rm__out_word(b, "\n");
   for (k = 0; k < x->n_limits; k++) {
-    put_word(b, "lim");
-    put_num(b, x->limit_cur[k]);
-    put_num(b, x->limit_max[k]);
-    put_word(b, "\n");
+    rm__out_word(b, "lim");
+    rm__out_num(b, x->limit_cur[k]);
+    rm__out_num(b, x->limit_max[k]);
+    rm__out_word(b, "\n");
   }
 }
 
-static void put_str(wbuf *b, const char *s) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *u = (const unsigned char *)(s ? s : "");
-  put(b, " :", 2);
-  for (; *u; u++) {
-    if (rm__store_needs_escape(*u)) {
-      char e[3];
-      e[0] = '%';
-      e[1] = hex[*u >> 4];
-      e[2] = hex[*u & 15];
-      put(b, e, 3);
-    } else {
-      put(b, (const char *)u, 1);
-    }
-  }
-}
-
-static uint32_t format(const rm_tx *tx, uint32_t step, wbuf *b) {
+static uint32_t format(const rm_tx *tx, uint32_t step, rm__outbuf *b) {
   rm_unique_process self;
   size_t i, k;
   rm__os_self(&self);
-  put_word(b, "restartmgr-tx 1\nkey");
-  put_str(b, tx->key);
-  put_word(b, "\nowner");
-  put_num(b, self.pid);
-  put_num(b, self.start_time);
-  put_word(b, "\nstep");
-  put_num(b, step);
-  put_word(b, "\n");
+  rm__out_word(b, "restartmgr-tx 1\nkey");
+  rm__out_str(b, tx->key);
+  rm__out_word(b, "\nowner");
+  rm__out_num(b, self.pid);
+  rm__out_num(b, self.start_time);
+  rm__out_word(b, "\nstep");
+  rm__out_num(b, step);
+  rm__out_word(b, "\n");
   for (i = 0; i < tx->n; i++) {
     const rm__tx_entry *e = &tx->e[i];
-    put_word(b, "entry");
-    put_num(b, e->action);
-    put_num(b, e->type);
-    put_num(b, e->outcome == RM_TX_FILE_AT_REBOOT ? RM_TX_FILE_AT_REBOOT : 0);
-    put_num(b, e->new_id.dev);
-    put_num(b, e->new_id.ino);
-    put_num(b, e->old_id.dev);
-    put_num(b, e->old_id.ino);
-    put_str(b, e->target);
-    put_str(b, e->staged);
-    put_str(b, e->backup);
-    put_word(b, "\n");
+    rm__out_word(b, "entry");
+    rm__out_num(b, e->action);
+    rm__out_num(b, e->type);
+    rm__out_num(b, e->outcome == RM_TX_FILE_AT_REBOOT ? RM_TX_FILE_AT_REBOOT : 0);
+    rm__out_num(b, e->new_id.dev);
+    rm__out_num(b, e->new_id.ino);
+    rm__out_num(b, e->old_id.dev);
+    rm__out_num(b, e->old_id.ino);
+    rm__out_str(b, e->target);
+    rm__out_str(b, e->staged);
+    rm__out_str(b, e->backup);
+    rm__out_word(b, "\n");
   }
   for (i = 0; i < tx->n_apps; i++) {
     const rm__tx_app *a = &tx->apps[i];
     const rm__launch *l = &a->launch;
-    put_word(b, "app");
-    put_num(b, a->info.process.pid);
-    put_num(b, a->info.process.start_time);
-    put_num(b, (unsigned)a->info.app_type);
-    put_num(b, (unsigned)(a->stopped != 0));
-    put_num(b, a->through.pid);
-    put_num(b, a->through.start_time);
-    put_str(b, a->info.app_name);
-    put_str(b, a->info.service_short_name);
-    put_word(b, "\n");
+    rm__out_word(b, "app");
+    rm__out_num(b, a->info.process.pid);
+    rm__out_num(b, a->info.process.start_time);
+    rm__out_num(b, (unsigned)a->info.app_type);
+    rm__out_num(b, (unsigned)(a->stopped != 0));
+    rm__out_num(b, a->through.pid);
+    rm__out_num(b, a->through.start_time);
+    rm__out_str(b, a->info.app_name);
+    rm__out_str(b, a->info.service_short_name);
+    rm__out_word(b, "\n");
     if (!l->argv) continue;
-    put_word(b, "launch");
-    put_num(b, l->uid);
-    put_num(b, l->gid);
-    put_num(b, l->notes);
-    put_num(b, l->exe_id.dev);
-    put_num(b, l->exe_id.ino);
-    put_str(b, l->cwd);
-    put_str(b, l->exe);
-    put_word(b, "\n");
+    rm__out_word(b, "launch");
+    rm__out_num(b, l->uid);
+    rm__out_num(b, l->gid);
+    rm__out_num(b, l->notes);
+    rm__out_num(b, l->exe_id.dev);
+    rm__out_num(b, l->exe_id.ino);
+    rm__out_str(b, l->cwd);
+    rm__out_str(b, l->exe);
+    rm__out_word(b, "\n");
     for (k = 0; k < l->n_groups; k++) {
-      put_word(b, "group");
-      put_num(b, l->groups[k]);
-      put_word(b, "\n");
+      rm__out_word(b, "group");
+      rm__out_num(b, l->groups[k]);
+      rm__out_word(b, "\n");
     }
     if (l->ctx.captured) put_context(b, &l->ctx);
     for (k = 0; l->argv[k]; k++) {
-      put_word(b, "arg");
-      put_str(b, l->argv[k]);
-      put_word(b, "\n");
+      rm__out_word(b, "arg");
+      rm__out_str(b, l->argv[k]);
+      rm__out_word(b, "\n");
     }
     for (k = 0; l->envp && l->envp[k]; k++) {
-      put_word(b, "env");
-      put_str(b, l->envp[k]);
-      put_word(b, "\n");
+      rm__out_word(b, "env");
+      rm__out_str(b, l->envp[k]);
+      rm__out_word(b, "\n");
     }
   }
-  put_word(b, "end\n");
+  rm__out_word(b, "end\n");
   return b->oom ? RM_ERROR_OUTOFMEMORY : RM_OK;
 }
 
@@ -253,7 +201,7 @@ static uint32_t store_put(const char *name, const char *data, size_t len,
 }
 
 uint32_t rm__txj_write(rm_tx *tx, uint32_t step) {
-  wbuf b = { NULL, 0, 0, 0 };
+  rm__outbuf b = { NULL, 0, 0, 0 };
   char name[16];
   uint32_t rc;
   if (tx->flags & RM_TX_DRY_RUN) return RM_OK;
