@@ -319,6 +319,16 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
                           rm__entry **out, size_t *n, uint32_t *reasons);
 void rm__entries_free(rm__entry *e, size_t n);
 
+/* The k-th file of an entry being copied out, and its RM_USE_* bits. */
+typedef const char *rm__use_text_fn(const void *ctx, size_t k, uint32_t *how);
+
+/* Gives a the n files text_of names, as rm_get_list_alloc hands them
+ * out: one block holding the rm_file_use records and then the texts
+ * they point to, which rm_free_list releases.  RM_OK (a untouched when n
+ * is 0) or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__app_files(rm_app_info *a, size_t n, rm__use_text_fn *text_of,
+                       const void *ctx);
+
 /* The filter action that applies to a live or acted entry. */
 rm_filter_action rm__filter_for(const rm__record *r,
                                 const rm_process_info *info,
