@@ -66,6 +66,8 @@ typedef struct rm__strv {
 } rm__strv;
 
 char *rm__strdup(const char *s);
+/* A new "dir/name", or NULL when out of memory. */
+char *rm__path_join(const char *dir, const char *name);
 uint32_t rm__strv_push(rm__strv *sv, const char *s);   /* copies s */
 void rm__strv_free(rm__strv *sv);
 /* Copies a NULL-terminated char* array (NULL gives an empty one). */
