@@ -283,6 +283,9 @@ uint32_t rm__read_files(rm__dir *d, unsigned slot, rm__record *r);
 void rm__journal_name(char *buf, size_t cap, unsigned slot, uint64_t gen);
 /* The store lock's bound: RESTARTMGR_LOCK_TIMEOUT_MS, else 5 s. */
 unsigned rm__lock_timeout(void);
+/* Opens the store and takes its lock within that bound (nothing is left
+ * open on failure).  Codes of rm__os_store_open and rm__os_store_lock. */
+uint32_t rm__store_open_locked(rm__dir **d);
 
 /* The shutdown timeouts in force for a handle. */
 unsigned rm__app_timeout(const rm__handle *h);

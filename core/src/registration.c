@@ -317,13 +317,8 @@ static uint32_t store_registration(const rm_unique_process *p,
   size_t n = 0, len;
   char *data;
   rm__dir *d;
-  uint32_t rc = rm__os_store_open(&d);
+  uint32_t rc = rm__store_open_locked(&d);
   if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, rm__lock_timeout());
-  if (rc != RM_OK) {
-    rm__os_store_close(d);
-    return rc;
-  }
   rc = read_all(d, &v, &n);
   if (rc == RM_OK) prune(v, &n, p);
   if (rc == RM_OK && argv) {

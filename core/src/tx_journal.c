@@ -526,13 +526,8 @@ uint32_t rm__txj_claim(rm_tx *tx) {
   unsigned i, free_slot = TX_SLOTS;
   uint32_t rc;
   if (tx->flags & RM_TX_DRY_RUN) return RM_OK;
-  rc = rm__os_store_open(&d);
+  rc = rm__store_open_locked(&d);
   if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, rm__lock_timeout());
-  if (rc != RM_OK) {
-    rm__os_store_close(d);
-    return rc;
-  }
   for (i = 0; i < TX_SLOTS && rc == RM_OK; i++) {
     rm_tx other;
     rm_unique_process owner;
