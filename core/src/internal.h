@@ -203,6 +203,30 @@ void rm__out_num(rm__outbuf *b, unsigned long long v);
  * rm__store_needs_escape names written %xx. */
 void rm__out_str(rm__outbuf *b, const char *s);
 
+/* A read position in a store text [p, end): bad becomes 1 at the first
+ * malformed item, 2 when out of memory, and stays (the parser checks it
+ * once at the end). */
+typedef struct rm__cursor {
+  const char *p, *end;
+  int bad;                          /* 1 malformed, 2 out of memory */
+} rm__cursor;
+
+/* " N" with min <= N <= max, exactly; 0 when bad. */
+unsigned long long rm__cur_num(rm__cursor *c, unsigned long long min,
+                               unsigned long long max);
+
+/* " :ESCAPED" decoded into a new string; NULL (and c->bad) when bad
+ * already, malformed (%00, a raw byte rm__store_needs_escape names) or
+ * out of memory. */
+char *rm__cur_str(rm__cursor *c);
+
+/* 1, moving past it, when word stands next, followed by a space, a
+ * newline or the end; else 0. */
+int rm__cur_word(rm__cursor *c, const char *word);
+
+/* Moves past the newline that must stand next (else c->bad). */
+void rm__cur_eol(rm__cursor *c);
+
 /* Serialises a record (without its files).  RM_OK or
  * RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_format.c: a session record written in the store's text form, the
- * record and its registered files' journal lines.  The format, and the
- * parser that trusts none of it, are in store.c; what is written here is
- * exactly what that parser accepts (strings percent-escaped after a ':',
+ * store_format.c: the store's text form, item by item: writing (a
+ * session record and its registered files' journal lines, and the
+ * buffer the restart registrations and a transaction's journal are
+ * written with too) and reading one item at a time (the cursor every
+ * parser of the store uses).  The session format, and the parser that
+ * trusts none of it, are in store.c; what is written here is exactly
+ * what those parsers accept (strings percent-escaped after a ':',
  * numbers in decimal, one item per line).
  */
 #include "internal.h"
@@ -226,6 +229,92 @@ uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
   *out = b.p;
   *len = b.n;
   return RM_OK;
+}
+
+/* }=====
+ * {===== Reading items (internal.h, rm__cursor) */
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* v * 10 + d > max is tested without computing anything that can wrap. */
+unsigned long long rm__cur_num(rm__cursor *c, unsigned long long min,
+                               unsigned long long max) {
+  unsigned long long v = 0;
+  int digits = 0;
+  if (c->p < c->end && *c->p == ' ') c->p++;
+  else c->bad = 1;
+  while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+    unsigned d = (unsigned)(*c->p - '0');
+    if (v > max / 10 || (v == max / 10 && d > max % 10)) {
+      c->bad = 1;
+      return 0;
+    }
+    v = v * 10 + d;
+    c->p++;
+    digits++;
+  }
+  if (!digits || v < min) {
+    c->bad = 1;
+    return 0;
+  }
+  return v;
+}
+
+char *rm__cur_str(rm__cursor *c) {
+  const char *s;
+  char *out, *o;
+  if (c->bad) return NULL;
+  if (c->end - c->p < 2 || c->p[0] != ' ' || c->p[1] != ':') {
+    c->bad = 1;
+    return NULL;
+  }
+  c->p += 2;
+  s = c->p;
+  while (c->p < c->end && *c->p != ' ' && *c->p != '\n') c->p++;
+  out = malloc((size_t)(c->p - s) + 1);
+  if (!out) {
+    c->bad = 2;
+    return NULL;
+  }
+  for (o = out; s < c->p; s++) {
+    if (*s == '%') {
+      int hi, lo;
+      if (c->p - s < 3 || (hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
+          (hi == 0 && lo == 0)) {
+        free(out);
+        c->bad = 1;
+        return NULL;
+      }
+      *o++ = (char)(hi * 16 + lo);
+      s += 2;
+    } else if (rm__store_needs_escape((unsigned char)*s)) {
+      free(out);                   /* a raw byte the writer escapes: NUL */
+      c->bad = 1;
+      return NULL;
+    } else {
+      *o++ = *s;
+    }
+  }
+  *o = 0;
+  return out;
+}
+
+int rm__cur_word(rm__cursor *c, const char *word) {
+  size_t n = strlen(word);
+  if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0) return 0;
+  if (c->p + n < c->end && c->p[n] != ' ' && c->p[n] != '\n') return 0;
+  c->p += n;
+  return 1;
+}
+
+void rm__cur_eol(rm__cursor *c) {
+  if (c->p < c->end && *c->p == '\n') c->p++;
+  else c->bad = 1;
 }
 
 /* }===== */

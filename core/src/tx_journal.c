@@ -127,7 +127,8 @@ static uint32_t format(const rm_tx *tx, uint32_t step, rm__outbuf *b) {
     rm__out_word(b, "entry");
     rm__out_num(b, e->action);
     rm__out_num(b, e->type);
-    rm__out_num(b, e->outcome == RM_TX_FILE_AT_REBOOT ? RM_TX_FILE_AT_REBOOT : 0);
+    rm__out_num(b,
+                e->outcome == RM_TX_FILE_AT_REBOOT ? RM_TX_FILE_AT_REBOOT : 0);
     rm__out_num(b, e->new_id.dev);
     rm__out_num(b, e->new_id.ino);
     rm__out_num(b, e->old_id.dev);
@@ -229,82 +230,14 @@ uint32_t rm__txj_remove(rm_tx *tx) {
 /* }=====
  * {===== Parsing */
 
-typedef struct rcur {
-  const char *p, *end;
-  int bad;
-} rcur;
-
-static int hexv(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-static unsigned long long get_num(rcur *c, unsigned long long max) {
-  unsigned long long v = 0;
-  int digits = 0;
-  if (c->p < c->end && *c->p == ' ') c->p++;
-  else c->bad = 1;
-  while (!c->bad && c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-    unsigned d = (unsigned)(*c->p++ - '0');
-    if (v > max / 10 || (v == max / 10 && d > max % 10)) c->bad = 1;
-    v = v * 10 + d;
-    digits++;
+/* " :ESCAPED" (rm__cur_str); with empty_null, "" gives NULL. */
+static char *get_str(rm__cursor *c, int empty_null) {
+  char *s = rm__cur_str(c);
+  if (s && empty_null && !*s) {
+    free(s);
+    s = NULL;
   }
-  if (!digits) c->bad = 1;
-  return c->bad ? 0 : v;
-}
-
-/* " :ESCAPED" → a new string ("" gives NULL when empty_null). */
-static char *get_str(rcur *c, int empty_null) {
-  const char *s;
-  char *out, *o;
-  if (c->bad || c->end - c->p < 2 || c->p[0] != ' ' || c->p[1] != ':') {
-    c->bad = 1;
-    return NULL;
-  }
-  c->p += 2;
-  s = c->p;
-  while (c->p < c->end && *c->p != ' ' && *c->p != '\n') c->p++;
-  if (empty_null && c->p == s) return NULL;
-  out = malloc((size_t)(c->p - s) + 1);
-  if (!out) {
-    c->bad = 1;
-    return NULL;
-  }
-  for (o = out; s < c->p; s++) {
-    if (*s == '%') {
-      int hi = c->p - s >= 3 ? hexv(s[1]) : -1, lo = hi >= 0 ? hexv(s[2]) : -1;
-      if (lo < 0 || (hi == 0 && lo == 0)) {
-        free(out);
-        c->bad = 1;
-        return NULL;
-      }
-      *o++ = (char)(hi * 16 + lo);
-      s += 2;
-    } else if (rm__store_needs_escape((unsigned char)*s)) {
-      free(out);
-      c->bad = 1;
-      return NULL;
-    } else {
-      *o++ = *s;
-    }
-  }
-  *o = 0;
-  return out;
-}
-
-static int word(rcur *c, const char *w) {
-  size_t n = strlen(w);
-  if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0) return 0;
-  if (c->p + n < c->end && c->p[n] != ' ' && c->p[n] != '\n') return 0;
-  c->p += n;
-  return 1;
-}
-
-static void eol(rcur *c) {
-  if (c->p < c->end && *c->p == '\n') c->p++;
-  else c->bad = 1;
+  return s;
 }
 
 /* A staged or backup name: ".SOMETHING.rmtx-HEX..." beside target. */
@@ -329,44 +262,45 @@ static int push_str(char ***v, size_t *n, char *s) {
 
 uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
                        rm_unique_process *owner) {
-  rcur c;
+  rm__cursor c;
   char *key;
   size_t nargs = 0, nenv = 0;
   c.p = text;
   c.end = text + len;
   c.bad = 0;
-  if (!word(&c, "restartmgr-tx") || get_num(&c, 1) != 1) c.bad = 1;
-  eol(&c);
-  if (!c.bad && !word(&c, "key")) c.bad = 1;
+  if (!rm__cur_word(&c, "restartmgr-tx") || rm__cur_num(&c, 0, 1) != 1)
+    c.bad = 1;
+  rm__cur_eol(&c);
+  if (!c.bad && !rm__cur_word(&c, "key")) c.bad = 1;
   key = c.bad ? NULL : get_str(&c, 0);
   if (c.bad) {
     /* nothing */
   } else if (!key || strlen(key) != RM_SESSION_KEY_CHARS) c.bad = 1;
   else memcpy(tx->key, key, RM_SESSION_KEY_CHARS + 1);
   free(key);
-  eol(&c);
-  if (!c.bad && !word(&c, "owner")) c.bad = 1;
-  owner->pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-  owner->start_time = get_num(&c, ~0ull);
-  eol(&c);
-  if (!c.bad && !word(&c, "step")) c.bad = 1;
-  tx->step = (uint32_t)get_num(&c, RM__TXJ_ROLLBACK);
+  rm__cur_eol(&c);
+  if (!c.bad && !rm__cur_word(&c, "owner")) c.bad = 1;
+  owner->pid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+  owner->start_time = rm__cur_num(&c, 0, ~0ull);
+  rm__cur_eol(&c);
+  if (!c.bad && !rm__cur_word(&c, "step")) c.bad = 1;
+  tx->step = (uint32_t)rm__cur_num(&c, 0, RM__TXJ_ROLLBACK);
   if (tx->step == 0) c.bad = 1;
-  eol(&c);
+  rm__cur_eol(&c);
   while (!c.bad && c.p < c.end) {
-    if (word(&c, "end")) {
-      eol(&c);
+    if (rm__cur_word(&c, "end")) {
+      rm__cur_eol(&c);
       return c.bad || c.p != c.end ? RM_ERROR_WRITE_FAULT : RM_OK;
-    } else if (word(&c, "entry")) {
+    } else if (rm__cur_word(&c, "entry")) {
       rm__tx_entry e, *ne;
       memset(&e, 0, sizeof e);
-      e.action = (uint32_t)get_num(&c, RM_TX_ACTION_REMOVE);
-      e.type = (uint32_t)get_num(&c, RM__TX_LINK);
-      e.outcome = (uint32_t)get_num(&c, RM_TX_FILE_AT_REBOOT);
-      e.new_id.dev = get_num(&c, ~0ull);
-      e.new_id.ino = get_num(&c, ~0ull);
-      e.old_id.dev = get_num(&c, ~0ull);
-      e.old_id.ino = get_num(&c, ~0ull);
+      e.action = (uint32_t)rm__cur_num(&c, 0, RM_TX_ACTION_REMOVE);
+      e.type = (uint32_t)rm__cur_num(&c, 0, RM__TX_LINK);
+      e.outcome = (uint32_t)rm__cur_num(&c, 0, RM_TX_FILE_AT_REBOOT);
+      e.new_id.dev = rm__cur_num(&c, 0, ~0ull);
+      e.new_id.ino = rm__cur_num(&c, 0, ~0ull);
+      e.old_id.dev = rm__cur_num(&c, 0, ~0ull);
+      e.old_id.ino = rm__cur_num(&c, 0, ~0ull);
       e.target = get_str(&c, 0);
       e.staged = get_str(&c, 1);
       e.backup = get_str(&c, 1);
@@ -390,19 +324,19 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
       } else {
         tx->e[tx->n++] = e;
       }
-    } else if (word(&c, "app")) {
+    } else if (rm__cur_word(&c, "app")) {
       rm__tx_app *na = realloc(tx->apps, (tx->n_apps + 1) * sizeof *na), *a;
       char *name, *svc;
       if (!na) return RM_ERROR_OUTOFMEMORY;
       tx->apps = na;
       a = &tx->apps[tx->n_apps++];
       memset(a, 0, sizeof *a);
-      a->info.process.pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      a->info.process.start_time = get_num(&c, ~0ull);
-      a->info.app_type = (rm_app_type)get_num(&c, RM_APP_CONSOLE);
-      a->stopped = (int)get_num(&c, 1);
-      a->through.pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      a->through.start_time = get_num(&c, ~0ull);
+      a->info.process.pid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      a->info.process.start_time = rm__cur_num(&c, 0, ~0ull);
+      a->info.app_type = (rm_app_type)rm__cur_num(&c, 0, RM_APP_CONSOLE);
+      a->stopped = (int)rm__cur_num(&c, 0, 1);
+      a->through.pid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      a->through.start_time = rm__cur_num(&c, 0, ~0ull);
       name = get_str(&c, 0);
       svc = get_str(&c, 0);
       if (!c.bad) {
@@ -416,24 +350,24 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
       free(name);
       free(svc);
       nargs = nenv = 0;
-    } else if (word(&c, "launch")) {
+    } else if (rm__cur_word(&c, "launch")) {
       rm__launch *l;
       if (!tx->n_apps || tx->apps[tx->n_apps - 1].launch.cwd) {
         c.bad = 1;
         break;
       }
       l = &tx->apps[tx->n_apps - 1].launch;
-      l->uid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      l->gid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      l->notes = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      l->exe_id.dev = get_num(&c, ~0ull);
-      l->exe_id.ino = get_num(&c, ~0ull);
+      l->uid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      l->gid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      l->notes = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      l->exe_id.dev = rm__cur_num(&c, 0, ~0ull);
+      l->exe_id.ino = rm__cur_num(&c, 0, ~0ull);
       l->cwd = get_str(&c, 0);
       l->exe = get_str(&c, 1);
       if (!c.bad && (!rm__valid_path(l->cwd) ||
                      (l->exe && !rm__valid_path(l->exe))))
         c.bad = 1;
-    } else if (word(&c, "ctx")) {
+    } else if (rm__cur_word(&c, "ctx")) {
       rm__launch_ctx *x = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch.ctx
                                      : NULL;
       size_t k;
@@ -442,17 +376,17 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
         break;
       }
       x->captured = 1;
-      x->nice = (int32_t)get_num(&c, 39) - 20;
-      x->umask = (uint32_t)get_num(&c, 0777);
-      x->no_new_privs = (uint32_t)get_num(&c, 1);
-      x->oom_score_adj = (int32_t)get_num(&c, 2000) - 1000;
-      x->personality = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      x->cap_bounding = get_num(&c, ~0ull);
-      x->cgroup_id.dev = get_num(&c, ~0ull);
-      x->cgroup_id.ino = get_num(&c, ~0ull);
+      x->nice = (int32_t)rm__cur_num(&c, 0, 39) - 20;
+      x->umask = (uint32_t)rm__cur_num(&c, 0, 0777);
+      x->no_new_privs = (uint32_t)rm__cur_num(&c, 0, 1);
+      x->oom_score_adj = (int32_t)rm__cur_num(&c, 0, 2000) - 1000;
+      x->personality = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      x->cap_bounding = rm__cur_num(&c, 0, ~0ull);
+      x->cgroup_id.dev = rm__cur_num(&c, 0, ~0ull);
+      x->cgroup_id.ino = rm__cur_num(&c, 0, ~0ull);
       for (k = 0; k < 2; k++) {
-        x->stdio_id[k].dev = get_num(&c, ~0ull);
-        x->stdio_id[k].ino = get_num(&c, ~0ull);
+        x->stdio_id[k].dev = rm__cur_num(&c, 0, ~0ull);
+        x->stdio_id[k].ino = rm__cur_num(&c, 0, ~0ull);
       }
       x->cgroup = get_str(&c, 1);
       x->stdio[0] = get_str(&c, 1);
@@ -461,18 +395,19 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
                      (x->stdio[0] && x->stdio[0][0] != '/') ||
                      (x->stdio[1] && x->stdio[1][0] != '/')))
         c.bad = 1;
-    } else if (word(&c, "lim")) {
+    } else if (rm__cur_word(&c, "lim")) {
       rm__launch_ctx *x = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch.ctx
                                      : NULL;
       if (!x || !x->captured || x->n_limits >= RM_LAUNCH_LIMITS) {
         c.bad = 1;
         break;
       }
-      x->limit_cur[x->n_limits] = get_num(&c, ~0ull);
-      x->limit_max[x->n_limits] = get_num(&c, ~0ull);
+      x->limit_cur[x->n_limits] = rm__cur_num(&c, 0, ~0ull);
+      x->limit_max[x->n_limits] = rm__cur_num(&c, 0, ~0ull);
       if (x->limit_cur[x->n_limits] > x->limit_max[x->n_limits]) c.bad = 1;
       x->n_limits++;
-    } else if (word(&c, "group") || word(&c, "arg") || word(&c, "env")) {
+    } else if (rm__cur_word(&c, "group") || rm__cur_word(&c, "arg") ||
+               rm__cur_word(&c, "env")) {
       /* c.p is past the word; look back to tell which. */
       rm__launch *l = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch : NULL;
       char kind = c.p[-1];              /* 'p' group, 'g' arg, 'v' env */
@@ -484,7 +419,7 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
         uint32_t *ng = realloc(l->groups, (l->n_groups + 1) * sizeof *ng);
         if (!ng) return RM_ERROR_OUTOFMEMORY;
         l->groups = ng;
-        l->groups[l->n_groups++] = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+        l->groups[l->n_groups++] = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
       } else {
         char *s = get_str(&c, 0);
         if (s && !push_str(kind == 'g' ? &l->argv : &l->envp,
@@ -497,7 +432,7 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
       c.bad = 1;
       break;
     }
-    eol(&c);
+    rm__cur_eol(&c);
   }
   return RM_ERROR_WRITE_FAULT;
 }
