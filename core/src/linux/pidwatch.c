@@ -23,21 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #define MAX_DEPTH 8          /* nested cgroups below a unit (delegation) */
-
-static int pidfd_of(uint32_t pid) {
-#ifdef SYS_pidfd_open
-  return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0u);
-#else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
 
 void rm__pidwatch_init(rm__pidwatch *w) {
   memset(w, 0, sizeof *w);
@@ -76,7 +65,7 @@ int rm__pidwatch_add(rm__pidwatch *w, uint32_t pid) {
   }
   /* The pidfd first, then the stat: the identity read after opening is
    * the one the pidfd holds (it cannot change under an open pidfd). */
-  fd = pidfd_of(pid);
+  fd = rm__linux_pidfd_open(pid);
   if (fd < 0 && errno == ESRCH) return 0;
   if (rm__linux_read_stat(-1, pid, &st) != 0 || st.state == 'Z' ||
       st.state == 'X') {
