@@ -199,6 +199,19 @@ static inline void progress_record(unsigned percent, void *ctx) {
   if (p->n < 256) p->v[p->n++] = percent;
 }
 
+/* A progress callback that records and cancels the call on handle h at
+ * the first step after 0: once something was acted on. */
+typedef struct cancel_ctx {
+  uint32_t h;
+  progress_log log;
+} cancel_ctx;
+
+static inline void cancel_after_first_step(unsigned percent, void *arg) {
+  cancel_ctx *c = arg;
+  progress_record(percent, &c->log);
+  if (percent > 0) ASSERT_OK(rm_cancel_current_task(c->h));
+}
+
 /* Strictly increasing, within 0..100, the first one 0 (before anything
  * was acted on), the last one 100. */
 static inline void assert_progress_complete(const progress_log *p) {
