@@ -66,6 +66,8 @@ typedef struct rm__strv {
 } rm__strv;
 
 char *rm__strdup(const char *s);
+/* A new "dir/name", or NULL when out of memory. */
+char *rm__path_join(const char *dir, const char *name);
 uint32_t rm__strv_push(rm__strv *sv, const char *s);   /* copies s */
 void rm__strv_free(rm__strv *sv);
 /* Copies a NULL-terminated char* array (NULL gives an empty one). */
@@ -179,6 +181,52 @@ uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r);
  * raw. */
 int rm__store_needs_escape(unsigned char c);
 
+/* A growing text buffer (zero it to start): an append that cannot grow
+ * it sets oom and every later one does nothing, so the writer checks
+ * once at the end; p is NUL-terminated, the caller frees it. */
+typedef struct rm__outbuf {
+  char *p;
+  size_t n, cap;
+  int oom;
+} rm__outbuf;
+
+/* Appends n bytes of s. */
+void rm__out_raw(rm__outbuf *b, const char *s, size_t n);
+
+/* Appends a NUL-terminated word as it is. */
+void rm__out_word(rm__outbuf *b, const char *word);
+
+/* Appends " N" in decimal. */
+void rm__out_num(rm__outbuf *b, unsigned long long v);
+
+/* Appends " :ESCAPED": s (NULL: "") with every byte
+ * rm__store_needs_escape names written %xx. */
+void rm__out_str(rm__outbuf *b, const char *s);
+
+/* A read position in a store text [p, end): bad becomes 1 at the first
+ * malformed item, 2 when out of memory, and stays (the parser checks it
+ * once at the end). */
+typedef struct rm__cursor {
+  const char *p, *end;
+  int bad;                          /* 1 malformed, 2 out of memory */
+} rm__cursor;
+
+/* " N" with min <= N <= max, exactly; 0 when bad. */
+unsigned long long rm__cur_num(rm__cursor *c, unsigned long long min,
+                               unsigned long long max);
+
+/* " :ESCAPED" decoded into a new string; NULL (and c->bad) when bad
+ * already, malformed (%00, a raw byte rm__store_needs_escape names) or
+ * out of memory. */
+char *rm__cur_str(rm__cursor *c);
+
+/* 1, moving past it, when word stands next, followed by a space, a
+ * newline or the end; else 0. */
+int rm__cur_word(rm__cursor *c, const char *word);
+
+/* Moves past the newline that must stand next (else c->bad). */
+void rm__cur_eol(rm__cursor *c);
+
 /* Serialises a record (without its files).  RM_OK or
  * RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);
@@ -259,6 +307,9 @@ uint32_t rm__read_files(rm__dir *d, unsigned slot, rm__record *r);
 void rm__journal_name(char *buf, size_t cap, unsigned slot, uint64_t gen);
 /* The store lock's bound: RESTARTMGR_LOCK_TIMEOUT_MS, else 5 s. */
 unsigned rm__lock_timeout(void);
+/* Opens the store and takes its lock within that bound (nothing is left
+ * open on failure).  Codes of rm__os_store_open and rm__os_store_lock. */
+uint32_t rm__store_open_locked(rm__dir **d);
 
 /* The shutdown timeouts in force for a handle. */
 unsigned rm__app_timeout(const rm__handle *h);
@@ -296,6 +347,16 @@ typedef struct rm__entry {
 uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
                           rm__entry **out, size_t *n, uint32_t *reasons);
 void rm__entries_free(rm__entry *e, size_t n);
+
+/* The k-th file of an entry being copied out, and its RM_USE_* bits. */
+typedef const char *rm__use_text_fn(const void *ctx, size_t k, uint32_t *how);
+
+/* Gives a the n files text_of names, as rm_get_list_alloc hands them
+ * out: one block holding the rm_file_use records and then the texts
+ * they point to, which rm_free_list releases.  RM_OK (a untouched when n
+ * is 0) or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__app_files(rm_app_info *a, size_t n, rm__use_text_fn *text_of,
+                       const void *ctx);
 
 /* The filter action that applies to a live or acted entry. */
 rm_filter_action rm__filter_for(const rm__record *r,

@@ -221,42 +221,61 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
   return rc;
 }
 
-/* Copies entries into the caller's array: per app one block holding its
- * rm_file_use records followed by the path strings they point to. */
+uint32_t rm__app_files(rm_app_info *a, size_t n, rm__use_text_fn *text_of,
+                       const void *ctx) {
+  size_t bytes = n * sizeof(rm_file_use), k;
+  uint32_t how;
+  char *block, *str;
+  if (n == 0) return RM_OK;
+  for (k = 0; k < n; k++) bytes += strlen(text_of(ctx, k, &how)) + 1;
+  block = malloc(bytes);
+  if (!block) return RM_ERROR_OUTOFMEMORY;
+  a->files = (rm_file_use *)(void *)block;
+  a->n_files = (unsigned)n;
+  str = block + n * sizeof(rm_file_use);
+  for (k = 0; k < n; k++) {
+    const char *text = text_of(ctx, k, &a->files[k].how);
+    size_t len = strlen(text) + 1;
+    memcpy(str, text, len);
+    a->files[k].file = str;
+    str += len;
+  }
+  return RM_OK;
+}
+
+/* The files of one computed entry: paths of the record. */
+typedef struct entry_files {
+  const rm__record *r;
+  const rm__entry *e;
+} entry_files;
+
+static const char *entry_file(const void *ctx, size_t k, uint32_t *how) {
+  const entry_files *f = ctx;
+  *how = f->e->uses[k].how;
+  return f->r->files.v[f->e->uses[k].file];
+}
+
+/* Copies entries into the caller's array (rm__app_files). */
 static uint32_t to_app_infos(const rm__record *r, const rm__entry *e,
                              size_t n, rm_app_info **out) {
   rm_app_info *a;
-  size_t i, k;
+  size_t i;
   *out = NULL;
   if (n == 0) return RM_OK;
   a = calloc(n, sizeof *a);
   if (!a) return RM_ERROR_OUTOFMEMORY;
   for (i = 0; i < n; i++) {
-    size_t bytes = e[i].n_uses * sizeof(rm_file_use);
-    char *block, *str;
+    entry_files f;
     a[i].info = e[i].info;
     a[i].reasons = e[i].reasons;
     a[i].traits = e[i].traits;
     a[i].not_restartable = e[i].not_restartable;
     if (e[i].acted) a[i].restart = r->acted[e[i].acted - 1].outcome;
-    if (e[i].n_uses == 0) continue;
-    for (k = 0; k < e[i].n_uses; k++)
-      bytes += strlen(r->files.v[e[i].uses[k].file]) + 1;
-    block = malloc(bytes);
-    if (!block) {
+    f.r = r;
+    f.e = &e[i];
+    if (rm__app_files(&a[i], e[i].n_uses, entry_file, &f) != RM_OK) {
       rm_free_list(a, (unsigned)n);
       return RM_ERROR_OUTOFMEMORY;
-    }
-    a[i].files = (rm_file_use *)(void *)block;
-    a[i].n_files = (unsigned)e[i].n_uses;
-    str = block + e[i].n_uses * sizeof(rm_file_use);
-    for (k = 0; k < e[i].n_uses; k++) {
-      const char *path = r->files.v[e[i].uses[k].file];
-      size_t len = strlen(path) + 1;
-      memcpy(str, path, len);
-      a[i].files[k].file = str;
-      a[i].files[k].how = e[i].uses[k].how;
-      str += len;
     }
   }
   *out = a;

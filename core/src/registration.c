@@ -87,67 +87,29 @@ const rm__restart_reg *rm__restart_find(const rm__restart_reg *v, size_t n,
   return NULL;
 }
 
-/* A growable text buffer. */
-typedef struct text {
-  char *p;
-  size_t n, cap;
-  int oom;
-} text;
-
-static void put(text *t, const char *s, size_t n) {
-  if (t->oom) return;
-  if (t->n + n + 1 > t->cap) {
-    size_t cap = t->cap ? t->cap : 512;
-    char *p;
-    while (cap < t->n + n + 1) cap *= 2;
-    p = realloc(t->p, cap);
-    if (!p) {
-      t->oom = 1;
-      return;
-    }
-    t->p = p;
-    t->cap = cap;
-  }
-  memcpy(t->p + t->n, s, n);
-  t->n += n;
-  t->p[t->n] = 0;
-}
-
-static void put_str(text *t, const char *word, const char *s) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *u = (const unsigned char *)s;
-  put(t, word, strlen(word));
-  put(t, " :", 2);
-  for (; *u; u++) {
-    if (*u <= 0x20 || *u == '%' || *u == 0x7f) {
-      char e[3];
-      e[0] = '%';
-      e[1] = hex[*u >> 4];
-      e[2] = hex[*u & 15];
-      put(t, e, 3);
-    } else {
-      put(t, (const char *)u, 1);
-    }
-  }
-  put(t, "\n", 1);
+/* "WORD :ESCAPED\n" */
+static void put_str(rm__outbuf *t, const char *word, const char *s) {
+  rm__out_word(t, word);
+  rm__out_str(t, s);
+  rm__out_raw(t, "\n", 1);
 }
 
 static uint32_t format(const rm__restart_reg *v, size_t n, char **out,
                        size_t *len) {
-  text t = { NULL, 0, 0, 0 };
+  rm__outbuf t = { NULL, 0, 0, 0 };
   size_t i, k;
-  put(&t, "restartmgr-restarts 1\n", 22);
+  rm__out_raw(&t, "restartmgr-restarts 1\n", 22);
   for (i = 0; i < n; i++) {
     char line[96];
     int m = snprintf(line, sizeof line, "reg %u %llu %u\n",
                      (unsigned)v[i].process.pid,
                      (unsigned long long)v[i].process.start_time,
                      (unsigned)v[i].flags);
-    put(&t, line, (size_t)m);
+    rm__out_raw(&t, line, (size_t)m);
     if (v[i].cwd) put_str(&t, "cwd", v[i].cwd);
     for (k = 0; v[i].argv[k]; k++) put_str(&t, "arg", v[i].argv[k]);
   }
-  put(&t, "end\n", 4);
+  rm__out_raw(&t, "end\n", 4);
   if (t.oom) {
     free(t.p);
     return RM_ERROR_OUTOFMEMORY;
@@ -355,13 +317,8 @@ static uint32_t store_registration(const rm_unique_process *p,
   size_t n = 0, len;
   char *data;
   rm__dir *d;
-  uint32_t rc = rm__os_store_open(&d);
+  uint32_t rc = rm__store_open_locked(&d);
   if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, rm__lock_timeout());
-  if (rc != RM_OK) {
-    rm__os_store_close(d);
-    return rc;
-  }
   rc = read_all(d, &v, &n);
   if (rc == RM_OK) prune(v, &n, p);
   if (rc == RM_OK && argv) {

@@ -31,6 +31,14 @@ unsigned rm__lock_timeout(void) {
   return rm__env_ms("RESTARTMGR_LOCK_TIMEOUT_MS", RM_LOCK_TIMEOUT_MS);
 }
 
+uint32_t rm__store_open_locked(rm__dir **d) {
+  uint32_t rc = rm__os_store_open(d);
+  if (rc != RM_OK) return rc;
+  rc = rm__os_store_lock(*d, rm__lock_timeout());
+  if (rc != RM_OK) rm__os_store_close(*d);
+  return rc;
+}
+
 static void slot_name(char *buf, size_t cap, unsigned slot) {
   snprintf(buf, cap, "session.%02u", slot);
 }
@@ -271,13 +279,8 @@ uint32_t rm_start_session(uint32_t *session_handle, uint32_t session_flags,
   if (rc != RM_OK) return rc;
   make_key(bytes, key);
 
-  rc = rm__os_store_open(&d);
+  rc = rm__store_open_locked(&d);
   if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, rm__lock_timeout());
-  if (rc != RM_OK) {
-    rm__os_store_close(d);
-    return rc;
-  }
   /* The first slot that is free, ended, abandoned or unreadable is ours;
    * live sessions keep theirs. */
   rc = RM_OK;

@@ -15,37 +15,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *stale_file(const void *ctx, size_t k, uint32_t *how) {
+  const rm__found *f = ctx;
+  *how = f->stale[k].how;
+  return f->stale[k].text;
+}
+
 static uint32_t to_app_infos(const rm__found *f, size_t n, rm_app_info **out) {
   rm_app_info *a;
-  size_t i, k;
+  size_t i;
   *out = NULL;
   if (n == 0) return RM_OK;
   a = calloc(n, sizeof *a);
   if (!a) return RM_ERROR_OUTOFMEMORY;
   for (i = 0; i < n; i++) {
-    size_t bytes = f[i].n_stale * sizeof(rm_file_use);
-    char *block, *str;
     a[i].info = f[i].info;
     a[i].info.app_status = RM_STATUS_RUNNING;
     a[i].reasons = f[i].reasons;
     a[i].traits = f[i].traits;
     a[i].not_restartable = f[i].not_restartable;
-    if (f[i].n_stale == 0) continue;
-    for (k = 0; k < f[i].n_stale; k++) bytes += strlen(f[i].stale[k].text) + 1;
-    block = malloc(bytes);
-    if (!block) {
+    if (rm__app_files(&a[i], f[i].n_stale, stale_file, &f[i]) != RM_OK) {
       rm_free_list(a, (unsigned)n);
       return RM_ERROR_OUTOFMEMORY;
-    }
-    a[i].files = (rm_file_use *)(void *)block;
-    a[i].n_files = (unsigned)f[i].n_stale;
-    str = block + f[i].n_stale * sizeof(rm_file_use);
-    for (k = 0; k < f[i].n_stale; k++) {
-      size_t len = strlen(f[i].stale[k].text) + 1;
-      memcpy(str, f[i].stale[k].text, len);
-      a[i].files[k].file = str;
-      a[i].files[k].how = f[i].stale[k].how;
-      str += len;
     }
   }
   *out = a;

@@ -65,96 +65,6 @@
 
 /* {===== Parse */
 
-typedef struct cursor {
-  const char *p, *end;
-  int bad;                          /* 1 malformed, 2 out of memory */
-} cursor;
-
-static int hexval(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* " N" with min <= N <= max, exactly: v * 10 + d > max is tested without
- * computing anything that can wrap. */
-static unsigned long long get_num(cursor *c, unsigned long long min,
-                                  unsigned long long max) {
-  unsigned long long v = 0;
-  int digits = 0;
-  if (c->p < c->end && *c->p == ' ') c->p++;
-  else c->bad = 1;
-  while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-    unsigned d = (unsigned)(*c->p - '0');
-    if (v > max / 10 || (v == max / 10 && d > max % 10)) {
-      c->bad = 1;
-      return 0;
-    }
-    v = v * 10 + d;
-    c->p++;
-    digits++;
-  }
-  if (!digits || v < min) {
-    c->bad = 1;
-    return 0;
-  }
-  return v;
-}
-
-/* Decodes " :ESCAPED" into a new string; NULL (and c->bad) on failure. */
-static char *get_str(cursor *c) {
-  const char *s;
-  char *out, *o;
-  if (c->bad) return NULL;
-  if (c->end - c->p < 2 || c->p[0] != ' ' || c->p[1] != ':') {
-    c->bad = 1;
-    return NULL;
-  }
-  c->p += 2;
-  s = c->p;
-  while (c->p < c->end && *c->p != ' ' && *c->p != '\n') c->p++;
-  out = malloc((size_t)(c->p - s) + 1);
-  if (!out) {
-    c->bad = 2;
-    return NULL;
-  }
-  for (o = out; s < c->p; s++) {
-    if (*s == '%') {
-      int hi, lo;
-      if (c->p - s < 3 || (hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
-          (hi == 0 && lo == 0)) {
-        free(out);
-        c->bad = 1;
-        return NULL;
-      }
-      *o++ = (char)(hi * 16 + lo);
-      s += 2;
-    } else if (rm__store_needs_escape((unsigned char)*s)) {
-      free(out);                   /* a raw byte the writer escapes: NUL */
-      c->bad = 1;
-      return NULL;
-    } else {
-      *o++ = *s;
-    }
-  }
-  *o = 0;
-  return out;
-}
-
-static int get_word(cursor *c, const char *word) {
-  size_t n = strlen(word);
-  if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0) return 0;
-  if (c->p + n < c->end && c->p[n] != ' ' && c->p[n] != '\n') return 0;
-  c->p += n;
-  return 1;
-}
-
-static void end_line(cursor *c) {
-  if (c->p < c->end && *c->p == '\n') c->p++;
-  else c->bad = 1;
-}
-
 /* Makes room for one more element of an array holding n (capacity
  * doubles at powers of two, so appends are amortised O(1)); extra is 1
  * for NULL-terminated arrays. */
@@ -229,12 +139,12 @@ typedef struct parse_state {
   size_t argc, envc;                /* of the last acted entry's launch */
 } parse_state;
 
-static void parse_file(cursor *c, rm__record *r) {
+static void parse_file(rm__cursor *c, rm__record *r) {
   rm__file_id id;
   char *s;
-  id.dev = get_num(c, 0, ~0ull);
-  id.ino = get_num(c, 0, ~0ull);
-  s = get_str(c);
+  id.dev = rm__cur_num(c, 0, ~0ull);
+  id.ino = rm__cur_num(c, 0, ~0ull);
+  s = rm__cur_str(c);
   if (!s) return;
   if (!rm__valid_path(s)) {
     free(s);
@@ -247,7 +157,7 @@ static void parse_file(cursor *c, rm__record *r) {
 /* The files of a journal, in the order registered, each path once: a
  * table of indices into r->files, sized for the journal's lines. */
 uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r) {
-  cursor c;
+  rm__cursor c;
   size_t *table = NULL, mask = 15, lines = 0;
   c.p = text;
   c.end = text + len;
@@ -257,13 +167,13 @@ uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r) {
   else if (!(table = calloc(mask + 1, sizeof *table))) c.bad = 2;
   while (!c.bad && c.p < c.end) {
     size_t before = r->files.n;
-    if (!get_word(&c, "file")) {
+    if (!rm__cur_word(&c, "file")) {
       c.bad = 1;
       break;
     }
     parse_file(&c, r);
     if (c.bad) break;
-    end_line(&c);
+    rm__cur_eol(&c);
     if (++lines > r->journal.lines) c.bad = 1;
     if (c.bad) break;
     {
@@ -298,25 +208,25 @@ uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r) {
   return RM_OK;
 }
 
-static void parse_service(cursor *c, rm__record *r) {
-  char *s = get_str(c);
+static void parse_service(rm__cursor *c, rm__record *r) {
+  char *s = rm__cur_str(c);
   if (!s) return;
   if (!rm__valid_service_name(s)) c->bad = 1;
   else if (rm__strv_push(&r->services, s) != RM_OK) c->bad = 2;
   free(s);
 }
 
-static void parse_proc(cursor *c, rm__record *r) {
+static void parse_proc(rm__cursor *c, rm__record *r) {
   if (grow((void **)&r->procs, r->n_procs, 0, sizeof *r->procs)) {
     c->bad = 2;
     return;
   }
-  r->procs[r->n_procs].pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  r->procs[r->n_procs].start_time = get_num(c, 0, ~0ull);
+  r->procs[r->n_procs].pid = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  r->procs[r->n_procs].start_time = rm__cur_num(c, 0, ~0ull);
   r->n_procs++;
 }
 
-static void parse_filter(cursor *c, rm__record *r) {
+static void parse_filter(rm__cursor *c, rm__record *r) {
   rm__filter *f;
   if (grow((void **)&r->filters, r->n_filters, 0, sizeof *r->filters)) {
     c->bad = 2;
@@ -324,19 +234,19 @@ static void parse_filter(cursor *c, rm__record *r) {
   }
   f = &r->filters[r->n_filters];
   memset(f, 0, sizeof *f);
-  f->action = (rm_filter_action)get_num(c, RM_FILTER_ACTION_INVALID + 1,
+  f->action = (rm_filter_action)rm__cur_num(c, RM_FILTER_ACTION_INVALID + 1,
                                         RM_FILTER_ACTION_INVALID + 2);
-  f->trigger = (rm_filter_trigger)get_num(c, RM_FILTER_TRIGGER_FILE,
+  f->trigger = (rm_filter_trigger)rm__cur_num(c, RM_FILTER_TRIGGER_FILE,
                                           RM_FILTER_TRIGGER_SERVICE);
-  f->process.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  f->process.start_time = get_num(c, 0, ~0ull);
-  f->name = get_str(c);
+  f->process.pid = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  f->process.start_time = rm__cur_num(c, 0, ~0ull);
+  f->name = rm__cur_str(c);
   if (!f->name) return;
   r->n_filters++;
   if (!valid_filter_name(f)) c->bad = 1;
 }
 
-static void parse_acted(cursor *c, rm__record *r, parse_state *st) {
+static void parse_acted(rm__cursor *c, rm__record *r, parse_state *st) {
   rm__acted *a;
   char *name, *svc;
   if (grow((void **)&r->acted, r->n_acted, 0, sizeof *r->acted)) {
@@ -347,20 +257,20 @@ static void parse_acted(cursor *c, rm__record *r, parse_state *st) {
   memset(a, 0, sizeof *a);
   r->n_acted++;
   st->argc = st->envc = 0;
-  a->info.process.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  a->info.process.start_time = get_num(c, 0, ~0ull);
+  a->info.process.pid = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  a->info.process.start_time = rm__cur_num(c, 0, ~0ull);
   {
-    unsigned long long type = get_num(c, 0, RM_APP_CRITICAL);
+    unsigned long long type = rm__cur_num(c, 0, RM_APP_CRITICAL);
     if (!valid_app_type(type)) c->bad = 1;
     a->info.app_type = (rm_app_type)type;
   }
-  a->info.app_status = (uint32_t)get_num(c, 0, 0xFF);
-  a->info.session_id = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  a->info.restartable = (int)get_num(c, 0, 1);
-  a->order = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  a->reasons = (uint32_t)get_num(c, 0, 0x1F);
-  name = get_str(c);
-  svc = get_str(c);
+  a->info.app_status = (uint32_t)rm__cur_num(c, 0, 0xFF);
+  a->info.session_id = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  a->info.restartable = (int)rm__cur_num(c, 0, 1);
+  a->order = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  a->reasons = (uint32_t)rm__cur_num(c, 0, 0x1F);
+  name = rm__cur_str(c);
+  svc = rm__cur_str(c);
   if (name && svc) {
     if (fits(name, sizeof a->info.app_name) &&
         fits(svc, sizeof a->info.service_short_name)) {
@@ -374,15 +284,15 @@ static void parse_acted(cursor *c, rm__record *r, parse_state *st) {
   free(svc);
 }
 
-static void parse_launch(cursor *c, rm__record *r, parse_state *st) {
+static void parse_launch(rm__cursor *c, rm__record *r, parse_state *st) {
   rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
   if (!a || a->launch.argv) {
     c->bad = 1;
     return;
   }
-  a->launch.uid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  a->launch.gid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  a->launch.cwd = get_str(c);
+  a->launch.uid = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  a->launch.gid = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  a->launch.cwd = rm__cur_str(c);
   a->launch.argv = calloc(1, sizeof(char *));
   a->launch.envp = calloc(1, sizeof(char *));
   st->argc = st->envc = 0;
@@ -394,46 +304,46 @@ static void parse_launch(cursor *c, rm__record *r, parse_state *st) {
 
 /* "restart FAILURE ERROR NOTES THROUGH_PID THROUGH_START 0": the outcome
  * of the last restart of the acted entry above, before its launch. */
-static void parse_outcome(cursor *c, rm__record *r) {
+static void parse_outcome(rm__cursor *c, rm__record *r) {
   rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
   if (!a || a->launch.argv) {
     c->bad = 1;
     return;
   }
-  a->outcome.failure = (uint32_t)get_num(c, 0, RM_RESTART_FAILED_CONTEXT);
-  a->outcome.error = (int32_t)(uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  a->outcome.notes = (uint32_t)get_num(c, 0, 0x7F);
-  a->through.pid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  a->through.start_time = get_num(c, 0, ~0ull);
-  (void)get_num(c, 0, 0);
+  a->outcome.failure = (uint32_t)rm__cur_num(c, 0, RM_RESTART_FAILED_CONTEXT);
+  a->outcome.error = (int32_t)(uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  a->outcome.notes = (uint32_t)rm__cur_num(c, 0, 0x7F);
+  a->through.pid = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  a->through.start_time = rm__cur_num(c, 0, ~0ull);
+  (void)rm__cur_num(c, 0, 0);
 }
 
 /* "exe DEV INO NOTES 0 :PATH": the executable of the launch above,
  * checked by identity at restart; at most one. */
-static void parse_exe(cursor *c, rm__record *r) {
+static void parse_exe(rm__cursor *c, rm__record *r) {
   rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
   if (!a || !a->launch.argv || a->launch.exe) {
     c->bad = 1;
     return;
   }
-  a->launch.exe_id.dev = get_num(c, 0, ~0ull);
-  a->launch.exe_id.ino = get_num(c, 0, ~0ull);
-  a->launch.notes = (uint32_t)get_num(c, 0, 0x7F);
-  (void)get_num(c, 0, 0);
-  a->launch.exe = get_str(c);
+  a->launch.exe_id.dev = rm__cur_num(c, 0, ~0ull);
+  a->launch.exe_id.ino = rm__cur_num(c, 0, ~0ull);
+  a->launch.notes = (uint32_t)rm__cur_num(c, 0, 0x7F);
+  (void)rm__cur_num(c, 0, 0);
+  a->launch.exe = rm__cur_str(c);
   if (a->launch.exe && a->launch.exe[0] != '/') c->bad = 1;
 }
 
 /* "group GID 0": one supplementary group of the launch above. */
-static void parse_group(cursor *c, rm__record *r) {
+static void parse_group(rm__cursor *c, rm__record *r) {
   rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
   uint32_t gid;
   if (!a || !a->launch.argv || a->launch.n_groups >= RM_MAX_LAUNCH_GROUPS) {
     c->bad = 1;
     return;
   }
-  gid = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  (void)get_num(c, 0, 0);
+  gid = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  (void)rm__cur_num(c, 0, 0);
   if (c->bad) return;
   if (grow((void **)&a->launch.groups, a->launch.n_groups, 0,
            sizeof *a->launch.groups)) {
@@ -444,7 +354,7 @@ static void parse_group(cursor *c, rm__record *r) {
 }
 
 /* "context ...": the launch's context (rm__launch_ctx), at most one. */
-static void parse_context(cursor *c, rm__record *r) {
+static void parse_context(rm__cursor *c, rm__record *r) {
   rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
   rm__launch_ctx *x;
   if (!a || !a->launch.argv || a->launch.ctx.captured) {
@@ -453,17 +363,17 @@ static void parse_context(cursor *c, rm__record *r) {
   }
   x = &a->launch.ctx;
   x->captured = 1;
-  x->nice = (int32_t)get_num(c, 0, 39) - 20;
-  x->umask = (uint32_t)get_num(c, 0, 0777);
-  x->no_new_privs = (uint32_t)get_num(c, 0, 1);
-  x->oom_score_adj = (int32_t)get_num(c, 0, 2000) - 1000;
-  x->personality = (uint32_t)get_num(c, 0, 0xFFFFFFFFull);
-  x->cap_bounding = get_num(c, 0, ~0ull);
+  x->nice = (int32_t)rm__cur_num(c, 0, 39) - 20;
+  x->umask = (uint32_t)rm__cur_num(c, 0, 0777);
+  x->no_new_privs = (uint32_t)rm__cur_num(c, 0, 1);
+  x->oom_score_adj = (int32_t)rm__cur_num(c, 0, 2000) - 1000;
+  x->personality = (uint32_t)rm__cur_num(c, 0, 0xFFFFFFFFull);
+  x->cap_bounding = rm__cur_num(c, 0, ~0ull);
 }
 
 /* The context of the launch above, for its limit, cgroup and stdio
  * lines; NULL (and c->bad) when there is none. */
-static rm__launch_ctx *context_of(cursor *c, rm__record *r) {
+static rm__launch_ctx *context_of(rm__cursor *c, rm__record *r) {
   rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
   if (!a || !a->launch.argv || !a->launch.ctx.captured) {
     c->bad = 1;
@@ -473,59 +383,60 @@ static rm__launch_ctx *context_of(cursor *c, rm__record *r) {
 }
 
 /* "limit RESOURCE CUR MAX 0", resources in order from 0. */
-static void parse_limit(cursor *c, rm__record *r) {
+static void parse_limit(rm__cursor *c, rm__record *r) {
   rm__launch_ctx *x = context_of(c, r);
   if (!x || x->n_limits >= RM_LAUNCH_LIMITS) {
     c->bad = 1;
     return;
   }
-  (void)get_num(c, x->n_limits, x->n_limits);
-  x->limit_cur[x->n_limits] = get_num(c, 0, ~0ull);
-  x->limit_max[x->n_limits] = get_num(c, 0, ~0ull);
-  (void)get_num(c, 0, 0);
+  (void)rm__cur_num(c, x->n_limits, x->n_limits);
+  x->limit_cur[x->n_limits] = rm__cur_num(c, 0, ~0ull);
+  x->limit_max[x->n_limits] = rm__cur_num(c, 0, ~0ull);
+  (void)rm__cur_num(c, 0, 0);
   if (!c->bad && x->limit_cur[x->n_limits] > x->limit_max[x->n_limits])
     c->bad = 1;
   x->n_limits++;
 }
 
 /* "cgroup DEV INO :PATH", at most one. */
-static void parse_cgroup(cursor *c, rm__record *r) {
+static void parse_cgroup(rm__cursor *c, rm__record *r) {
   rm__launch_ctx *x = context_of(c, r);
   if (!x || x->cgroup) {
     c->bad = 1;
     return;
   }
-  x->cgroup_id.dev = get_num(c, 0, ~0ull);
-  x->cgroup_id.ino = get_num(c, 0, ~0ull);
-  x->cgroup = get_str(c);
+  x->cgroup_id.dev = rm__cur_num(c, 0, ~0ull);
+  x->cgroup_id.ino = rm__cur_num(c, 0, ~0ull);
+  x->cgroup = rm__cur_str(c);
   if (x->cgroup && x->cgroup[0] != '/') c->bad = 1;
 }
 
 /* "stdio FD DEV INO 0 :PATH", FD 1 or 2, each at most once. */
-static void parse_stdio(cursor *c, rm__record *r) {
+static void parse_stdio(rm__cursor *c, rm__record *r) {
   rm__launch_ctx *x = context_of(c, r);
   unsigned fd;
   if (!x) return;
-  fd = (unsigned)get_num(c, 1, 2);
+  fd = (unsigned)rm__cur_num(c, 1, 2);
   if (c->bad || x->stdio[fd - 1]) {
     c->bad = 1;
     return;
   }
-  x->stdio_id[fd - 1].dev = get_num(c, 0, ~0ull);
-  x->stdio_id[fd - 1].ino = get_num(c, 0, ~0ull);
-  (void)get_num(c, 0, 0);
-  x->stdio[fd - 1] = get_str(c);
+  x->stdio_id[fd - 1].dev = rm__cur_num(c, 0, ~0ull);
+  x->stdio_id[fd - 1].ino = rm__cur_num(c, 0, ~0ull);
+  (void)rm__cur_num(c, 0, 0);
+  x->stdio[fd - 1] = rm__cur_str(c);
   if (x->stdio[fd - 1] && x->stdio[fd - 1][0] != '/') c->bad = 1;
 }
 
-static void parse_arg(cursor *c, rm__record *r, parse_state *st, int is_arg) {
+static void parse_arg(rm__cursor *c, rm__record *r, parse_state *st,
+                      int is_arg) {
   rm__acted *a = r->n_acted ? &r->acted[r->n_acted - 1] : NULL;
   char *s;
   if (!a || !a->launch.argv) {
     c->bad = 1;
     return;
   }
-  s = get_str(c);
+  s = rm__cur_str(c);
   if (!s) return;
   if (push_counted(is_arg ? &a->launch.argv : &a->launch.envp,
                    is_arg ? &st->argc : &st->envc, s))
@@ -533,7 +444,7 @@ static void parse_arg(cursor *c, rm__record *r, parse_state *st, int is_arg) {
 }
 
 uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
-  cursor c;
+  rm__cursor c;
   parse_state st = { 0, 0 };
   int ended = 0;
   size_t i;
@@ -542,11 +453,11 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   c.end = text + len;
   c.bad = 0;
 
-  if (!get_word(&c, "restartmgr-session")) goto bad;
-  get_num(&c, 2, 2);
-  end_line(&c);
-  if (c.bad || !get_word(&c, "key") || c.end - c.p < 1 + RM_SESSION_KEY_CHARS ||
-      *c.p != ' ')
+  if (!rm__cur_word(&c, "restartmgr-session")) goto bad;
+  rm__cur_num(&c, 2, 2);
+  rm__cur_eol(&c);
+  if (c.bad || !rm__cur_word(&c, "key") ||
+      c.end - c.p < 1 + RM_SESSION_KEY_CHARS || *c.p != ' ')
     goto bad;
   c.p++;
   for (i = 0; i < RM_SESSION_KEY_CHARS; i++) {
@@ -556,65 +467,65 @@ uint32_t rm__record_parse(const char *text, size_t len, rm__record *r) {
   }
   r->key[RM_SESSION_KEY_CHARS] = 0;
   c.p += RM_SESSION_KEY_CHARS;
-  end_line(&c);
-  if (c.bad || !get_word(&c, "owner")) goto bad;
-  r->owner.pid = (uint32_t)get_num(&c, 0, 0xFFFFFFFFull);
-  r->owner.start_time = get_num(&c, 0, ~0ull);
-  end_line(&c);
-  if (c.bad || !get_word(&c, "sequence")) goto bad;
-  r->sequence = get_num(&c, 0, ~0ull);
-  end_line(&c);
-  if (c.bad || !get_word(&c, "shutdown")) goto bad;
-  r->shutdown_called = (int)get_num(&c, 0, 1);
-  end_line(&c);
-  if (!c.bad && get_word(&c, "files")) {
-    r->journal.gen = get_num(&c, 1, ~0ull);
-    r->journal.lines = get_num(&c, 1, ~0ull);
-    r->journal.bytes = get_num(&c, 1, ~0ull);
-    r->journal.unique = get_num(&c, 1, ~0ull);
+  rm__cur_eol(&c);
+  if (c.bad || !rm__cur_word(&c, "owner")) goto bad;
+  r->owner.pid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFull);
+  r->owner.start_time = rm__cur_num(&c, 0, ~0ull);
+  rm__cur_eol(&c);
+  if (c.bad || !rm__cur_word(&c, "sequence")) goto bad;
+  r->sequence = rm__cur_num(&c, 0, ~0ull);
+  rm__cur_eol(&c);
+  if (c.bad || !rm__cur_word(&c, "shutdown")) goto bad;
+  r->shutdown_called = (int)rm__cur_num(&c, 0, 1);
+  rm__cur_eol(&c);
+  if (!c.bad && rm__cur_word(&c, "files")) {
+    r->journal.gen = rm__cur_num(&c, 1, ~0ull);
+    r->journal.lines = rm__cur_num(&c, 1, ~0ull);
+    r->journal.bytes = rm__cur_num(&c, 1, ~0ull);
+    r->journal.unique = rm__cur_num(&c, 1, ~0ull);
     if (!c.bad && (r->journal.unique > r->journal.lines ||
                    r->journal.bytes / 12 < r->journal.lines))
       c.bad = 1;                  /* a journal line has at least 12 bytes */
-    end_line(&c);
+    rm__cur_eol(&c);
   }
 
   while (!c.bad && c.p < c.end) {
-    if (get_word(&c, "end")) {
-      end_line(&c);
+    if (rm__cur_word(&c, "end")) {
+      rm__cur_eol(&c);
       ended = 1;
       break;
-    } else if (get_word(&c, "service")) {
+    } else if (rm__cur_word(&c, "service")) {
       parse_service(&c, r);
-    } else if (get_word(&c, "proc")) {
+    } else if (rm__cur_word(&c, "proc")) {
       parse_proc(&c, r);
-    } else if (get_word(&c, "filter")) {
+    } else if (rm__cur_word(&c, "filter")) {
       parse_filter(&c, r);
-    } else if (get_word(&c, "acted")) {
+    } else if (rm__cur_word(&c, "acted")) {
       parse_acted(&c, r, &st);
-    } else if (get_word(&c, "restart")) {
+    } else if (rm__cur_word(&c, "restart")) {
       parse_outcome(&c, r);
-    } else if (get_word(&c, "exe")) {
+    } else if (rm__cur_word(&c, "exe")) {
       parse_exe(&c, r);
-    } else if (get_word(&c, "group")) {
+    } else if (rm__cur_word(&c, "group")) {
       parse_group(&c, r);
-    } else if (get_word(&c, "launch")) {
+    } else if (rm__cur_word(&c, "launch")) {
       parse_launch(&c, r, &st);
-    } else if (get_word(&c, "context")) {
+    } else if (rm__cur_word(&c, "context")) {
       parse_context(&c, r);
-    } else if (get_word(&c, "limit")) {
+    } else if (rm__cur_word(&c, "limit")) {
       parse_limit(&c, r);
-    } else if (get_word(&c, "cgroup")) {
+    } else if (rm__cur_word(&c, "cgroup")) {
       parse_cgroup(&c, r);
-    } else if (get_word(&c, "stdio")) {
+    } else if (rm__cur_word(&c, "stdio")) {
       parse_stdio(&c, r);
-    } else if (get_word(&c, "arg")) {
+    } else if (rm__cur_word(&c, "arg")) {
       parse_arg(&c, r, &st, 1);
-    } else if (get_word(&c, "env")) {
+    } else if (rm__cur_word(&c, "env")) {
       parse_arg(&c, r, &st, 0);
     } else {
       c.bad = 1;
     }
-    if (!c.bad) end_line(&c);
+    if (!c.bad) rm__cur_eol(&c);
   }
   if (c.bad == 2) {
     rm__record_free(r);

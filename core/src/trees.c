@@ -23,23 +23,19 @@
 
 static uint32_t walk(const char *dir, rm__strv *out, int depth) {
   rm__strv names = { NULL, 0, 0 };
-  size_t i, dl = strlen(dir);
+  size_t i;
   uint32_t rc = RM_OK;
   int err;
   if (depth > 64 || out->n >= RM__TREE_MAX_FILES) return RM_OK;
   if (rm__os_tx_list(dir, &names, &err) != RM_OK) return RM_OK;
   for (i = 0; i < names.n && rc == RM_OK; i++) {
-    size_t nl = strlen(names.v[i]);
-    char *p = malloc(dl + nl + 2);
+    char *p = rm__path_join(dir, names.v[i]);
     uint32_t type;
     rm__file_id id;
     if (!p) {
       rc = RM_ERROR_OUTOFMEMORY;
       break;
     }
-    memcpy(p, dir, dl);
-    p[dl] = '/';
-    memcpy(p + dl + 1, names.v[i], nl + 1);
     if (rm__os_tx_lstat(p, &type, &id, &err) == RM_OK) {
       if (type == RM__TX_FILE && rm__valid_path(p))
         rc = rm__strv_push(out, p);

@@ -93,16 +93,6 @@ static uint32_t plan_add(plan *p, uint32_t action, uint32_t type,
   return RM_OK;
 }
 
-static char *join(const char *dir, const char *name) {
-  size_t a = strlen(dir), b = strlen(name);
-  char *p = malloc(a + b + 2);
-  if (!p) return NULL;
-  memcpy(p, dir, a);
-  p[a] = '/';
-  memcpy(p + a + 1, name, b + 1);
-  return p;
-}
-
 /* A fresh name beside target: ".BASE.rmtx-RANDOM" plus suffix. */
 static char *sibling(const char *target, const char *suffix) {
   size_t b = rm__os_tx_base(target), base_len = strlen(target + b);
@@ -382,7 +372,7 @@ static uint32_t plan_tree(rm_tx *tx, plan *p, const char *dest,
                        rm__os_tx_strerror(err));
   }
   for (i = 0; i < names.n && rc == RM_OK; i++) {
-    char *s = join(src, names.v[i]), *d = join(dest, names.v[i]);
+    char *s = rm__path_join(src, names.v[i]), *d = rm__path_join(dest, names.v[i]);
     uint32_t st = 0, dt = 0;
     rm__file_id id;
     if (!s || !d) rc = RM_ERROR_OUTOFMEMORY;
@@ -410,7 +400,7 @@ static uint32_t plan_tree(rm_tx *tx, plan *p, const char *dest,
        i++) {
     char *d;
     if (has_name(&names, have.v[i]) || strstr(have.v[i], ".rmtx-")) continue;
-    d = join(dest, have.v[i]);
+    d = rm__path_join(dest, have.v[i]);
     rc = d ? plan_add(p, RM_TX_ACTION_REMOVE, RM__TX_FILE, d, NULL)
            : RM_ERROR_OUTOFMEMORY;
     free(d);

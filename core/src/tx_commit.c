@@ -63,17 +63,13 @@ static uint32_t collect(const char *path, uint32_t type, rm__strv *out,
   if (depth > 64 || out->n > 100000) return RM_OK;
   if (rm__os_tx_list(path, &names, &err) != RM_OK) return RM_OK;
   for (i = 0; i < names.n && rc == RM_OK; i++) {
-    size_t a = strlen(path), b = strlen(names.v[i]);
-    char *p = malloc(a + b + 2);
+    char *p = rm__path_join(path, names.v[i]);
     uint32_t t;
     rm__file_id id;
     if (!p) {
       rc = RM_ERROR_OUTOFMEMORY;
       break;
     }
-    memcpy(p, path, a);
-    p[a] = '/';
-    memcpy(p + a + 1, names.v[i], b + 1);
     if (rm__os_tx_lstat(p, &t, &id, &err) == RM_OK && t != RM__TX_LINK &&
         t != RM__TX_NONE)
       rc = collect(p, t, out, depth + 1);

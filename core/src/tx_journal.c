@@ -79,157 +79,106 @@ void rm__txj_name(char *buf, size_t cap, unsigned slot) {
 
 /* {===== Writing */
 
-typedef struct wbuf {
-  char *p;
-  size_t n, cap;
-  int oom;
-} wbuf;
-
-static void put(wbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    char *p;
-    while (cap < b->n + n + 1) cap *= 2;
-    p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-  b->p[b->n] = 0;
-}
-
-static void put_word(wbuf *b, const char *w) { put(b, w, strlen(w)); }
-
-static void put_num(wbuf *b, unsigned long long v) {
-  char tmp[24];
-  int n = snprintf(tmp, sizeof tmp, " %llu", v);
-  put(b, tmp, (size_t)n);
-}
-
-static void put_str(wbuf *b, const char *s);
-
 /* The launch's context (docs/linux.md, "Relaunch context"): "ctx NICE+20
  * UMASK NNP OOM+1000 PERSONALITY CAPBND CGDEV CGINO OUTDEV OUTINO ERRDEV
  * ERRINO :CGROUP :STDOUT :STDERR" (an empty string: none), then one
  * "lim CUR MAX" per resource in order. */
-static void put_context(wbuf *b, const rm__launch_ctx *x) {
+static void put_context(rm__outbuf *b, const rm__launch_ctx *x) {
   size_t k;
-  put_word(b, "ctx");
-  put_num(b, (unsigned long long)(x->nice + 20));
-  put_num(b, x->umask);
-  put_num(b, x->no_new_privs);
-  put_num(b, (unsigned long long)(x->oom_score_adj + 1000));
-  put_num(b, x->personality);
-  put_num(b, x->cap_bounding);
-  put_num(b, x->cgroup_id.dev);
-  put_num(b, x->cgroup_id.ino);
+  rm__out_word(b, "ctx");
+  rm__out_num(b, (unsigned long long)(x->nice + 20));
+  rm__out_num(b, x->umask);
+  rm__out_num(b, x->no_new_privs);
+  rm__out_num(b, (unsigned long long)(x->oom_score_adj + 1000));
+  rm__out_num(b, x->personality);
+  rm__out_num(b, x->cap_bounding);
+  rm__out_num(b, x->cgroup_id.dev);
+  rm__out_num(b, x->cgroup_id.ino);
   for (k = 0; k < 2; k++) {
-    put_num(b, x->stdio_id[k].dev);
-    put_num(b, x->stdio_id[k].ino);
+    rm__out_num(b, x->stdio_id[k].dev);
+    rm__out_num(b, x->stdio_id[k].ino);
   }
-  put_str(b, x->cgroup);
-  put_str(b, x->stdio[0]);
-  put_str(b, x->stdio[1]);
-  put_word(b, "\n");
+  rm__out_str(b, x->cgroup);
+  rm__out_str(b, x->stdio[0]);
+  rm__out_str(b, x->stdio[1]);
+  rm__out_word(b, "\n");
   for (k = 0; k < x->n_limits; k++) {
-    put_word(b, "lim");
-    put_num(b, x->limit_cur[k]);
-    put_num(b, x->limit_max[k]);
-    put_word(b, "\n");
+    rm__out_word(b, "lim");
+    rm__out_num(b, x->limit_cur[k]);
+    rm__out_num(b, x->limit_max[k]);
+    rm__out_word(b, "\n");
   }
 }
 
-static void put_str(wbuf *b, const char *s) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *u = (const unsigned char *)(s ? s : "");
-  put(b, " :", 2);
-  for (; *u; u++) {
-    if (rm__store_needs_escape(*u)) {
-      char e[3];
-      e[0] = '%';
-      e[1] = hex[*u >> 4];
-      e[2] = hex[*u & 15];
-      put(b, e, 3);
-    } else {
-      put(b, (const char *)u, 1);
-    }
-  }
-}
-
-static uint32_t format(const rm_tx *tx, uint32_t step, wbuf *b) {
+static uint32_t format(const rm_tx *tx, uint32_t step, rm__outbuf *b) {
   rm_unique_process self;
   size_t i, k;
   rm__os_self(&self);
-  put_word(b, "restartmgr-tx 1\nkey");
-  put_str(b, tx->key);
-  put_word(b, "\nowner");
-  put_num(b, self.pid);
-  put_num(b, self.start_time);
-  put_word(b, "\nstep");
-  put_num(b, step);
-  put_word(b, "\n");
+  rm__out_word(b, "restartmgr-tx 1\nkey");
+  rm__out_str(b, tx->key);
+  rm__out_word(b, "\nowner");
+  rm__out_num(b, self.pid);
+  rm__out_num(b, self.start_time);
+  rm__out_word(b, "\nstep");
+  rm__out_num(b, step);
+  rm__out_word(b, "\n");
   for (i = 0; i < tx->n; i++) {
     const rm__tx_entry *e = &tx->e[i];
-    put_word(b, "entry");
-    put_num(b, e->action);
-    put_num(b, e->type);
-    put_num(b, e->outcome == RM_TX_FILE_AT_REBOOT ? RM_TX_FILE_AT_REBOOT : 0);
-    put_num(b, e->new_id.dev);
-    put_num(b, e->new_id.ino);
-    put_num(b, e->old_id.dev);
-    put_num(b, e->old_id.ino);
-    put_str(b, e->target);
-    put_str(b, e->staged);
-    put_str(b, e->backup);
-    put_word(b, "\n");
+    rm__out_word(b, "entry");
+    rm__out_num(b, e->action);
+    rm__out_num(b, e->type);
+    rm__out_num(b,
+                e->outcome == RM_TX_FILE_AT_REBOOT ? RM_TX_FILE_AT_REBOOT : 0);
+    rm__out_num(b, e->new_id.dev);
+    rm__out_num(b, e->new_id.ino);
+    rm__out_num(b, e->old_id.dev);
+    rm__out_num(b, e->old_id.ino);
+    rm__out_str(b, e->target);
+    rm__out_str(b, e->staged);
+    rm__out_str(b, e->backup);
+    rm__out_word(b, "\n");
   }
   for (i = 0; i < tx->n_apps; i++) {
     const rm__tx_app *a = &tx->apps[i];
     const rm__launch *l = &a->launch;
-    put_word(b, "app");
-    put_num(b, a->info.process.pid);
-    put_num(b, a->info.process.start_time);
-    put_num(b, (unsigned)a->info.app_type);
-    put_num(b, (unsigned)(a->stopped != 0));
-    put_num(b, a->through.pid);
-    put_num(b, a->through.start_time);
-    put_str(b, a->info.app_name);
-    put_str(b, a->info.service_short_name);
-    put_word(b, "\n");
+    rm__out_word(b, "app");
+    rm__out_num(b, a->info.process.pid);
+    rm__out_num(b, a->info.process.start_time);
+    rm__out_num(b, (unsigned)a->info.app_type);
+    rm__out_num(b, (unsigned)(a->stopped != 0));
+    rm__out_num(b, a->through.pid);
+    rm__out_num(b, a->through.start_time);
+    rm__out_str(b, a->info.app_name);
+    rm__out_str(b, a->info.service_short_name);
+    rm__out_word(b, "\n");
     if (!l->argv) continue;
-    put_word(b, "launch");
-    put_num(b, l->uid);
-    put_num(b, l->gid);
-    put_num(b, l->notes);
-    put_num(b, l->exe_id.dev);
-    put_num(b, l->exe_id.ino);
-    put_str(b, l->cwd);
-    put_str(b, l->exe);
-    put_word(b, "\n");
+    rm__out_word(b, "launch");
+    rm__out_num(b, l->uid);
+    rm__out_num(b, l->gid);
+    rm__out_num(b, l->notes);
+    rm__out_num(b, l->exe_id.dev);
+    rm__out_num(b, l->exe_id.ino);
+    rm__out_str(b, l->cwd);
+    rm__out_str(b, l->exe);
+    rm__out_word(b, "\n");
     for (k = 0; k < l->n_groups; k++) {
-      put_word(b, "group");
-      put_num(b, l->groups[k]);
-      put_word(b, "\n");
+      rm__out_word(b, "group");
+      rm__out_num(b, l->groups[k]);
+      rm__out_word(b, "\n");
     }
     if (l->ctx.captured) put_context(b, &l->ctx);
     for (k = 0; l->argv[k]; k++) {
-      put_word(b, "arg");
-      put_str(b, l->argv[k]);
-      put_word(b, "\n");
+      rm__out_word(b, "arg");
+      rm__out_str(b, l->argv[k]);
+      rm__out_word(b, "\n");
     }
     for (k = 0; l->envp && l->envp[k]; k++) {
-      put_word(b, "env");
-      put_str(b, l->envp[k]);
-      put_word(b, "\n");
+      rm__out_word(b, "env");
+      rm__out_str(b, l->envp[k]);
+      rm__out_word(b, "\n");
     }
   }
-  put_word(b, "end\n");
+  rm__out_word(b, "end\n");
   return b->oom ? RM_ERROR_OUTOFMEMORY : RM_OK;
 }
 
@@ -253,7 +202,7 @@ static uint32_t store_put(const char *name, const char *data, size_t len,
 }
 
 uint32_t rm__txj_write(rm_tx *tx, uint32_t step) {
-  wbuf b = { NULL, 0, 0, 0 };
+  rm__outbuf b = { NULL, 0, 0, 0 };
   char name[16];
   uint32_t rc;
   if (tx->flags & RM_TX_DRY_RUN) return RM_OK;
@@ -281,82 +230,14 @@ uint32_t rm__txj_remove(rm_tx *tx) {
 /* }=====
  * {===== Parsing */
 
-typedef struct rcur {
-  const char *p, *end;
-  int bad;
-} rcur;
-
-static int hexv(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-static unsigned long long get_num(rcur *c, unsigned long long max) {
-  unsigned long long v = 0;
-  int digits = 0;
-  if (c->p < c->end && *c->p == ' ') c->p++;
-  else c->bad = 1;
-  while (!c->bad && c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-    unsigned d = (unsigned)(*c->p++ - '0');
-    if (v > max / 10 || (v == max / 10 && d > max % 10)) c->bad = 1;
-    v = v * 10 + d;
-    digits++;
+/* " :ESCAPED" (rm__cur_str); with empty_null, "" gives NULL. */
+static char *get_str(rm__cursor *c, int empty_null) {
+  char *s = rm__cur_str(c);
+  if (s && empty_null && !*s) {
+    free(s);
+    s = NULL;
   }
-  if (!digits) c->bad = 1;
-  return c->bad ? 0 : v;
-}
-
-/* " :ESCAPED" → a new string ("" gives NULL when empty_null). */
-static char *get_str(rcur *c, int empty_null) {
-  const char *s;
-  char *out, *o;
-  if (c->bad || c->end - c->p < 2 || c->p[0] != ' ' || c->p[1] != ':') {
-    c->bad = 1;
-    return NULL;
-  }
-  c->p += 2;
-  s = c->p;
-  while (c->p < c->end && *c->p != ' ' && *c->p != '\n') c->p++;
-  if (empty_null && c->p == s) return NULL;
-  out = malloc((size_t)(c->p - s) + 1);
-  if (!out) {
-    c->bad = 1;
-    return NULL;
-  }
-  for (o = out; s < c->p; s++) {
-    if (*s == '%') {
-      int hi = c->p - s >= 3 ? hexv(s[1]) : -1, lo = hi >= 0 ? hexv(s[2]) : -1;
-      if (lo < 0 || (hi == 0 && lo == 0)) {
-        free(out);
-        c->bad = 1;
-        return NULL;
-      }
-      *o++ = (char)(hi * 16 + lo);
-      s += 2;
-    } else if (rm__store_needs_escape((unsigned char)*s)) {
-      free(out);
-      c->bad = 1;
-      return NULL;
-    } else {
-      *o++ = *s;
-    }
-  }
-  *o = 0;
-  return out;
-}
-
-static int word(rcur *c, const char *w) {
-  size_t n = strlen(w);
-  if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0) return 0;
-  if (c->p + n < c->end && c->p[n] != ' ' && c->p[n] != '\n') return 0;
-  c->p += n;
-  return 1;
-}
-
-static void eol(rcur *c) {
-  if (c->p < c->end && *c->p == '\n') c->p++;
-  else c->bad = 1;
+  return s;
 }
 
 /* A staged or backup name: ".SOMETHING.rmtx-HEX..." beside target. */
@@ -381,44 +262,45 @@ static int push_str(char ***v, size_t *n, char *s) {
 
 uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
                        rm_unique_process *owner) {
-  rcur c;
+  rm__cursor c;
   char *key;
   size_t nargs = 0, nenv = 0;
   c.p = text;
   c.end = text + len;
   c.bad = 0;
-  if (!word(&c, "restartmgr-tx") || get_num(&c, 1) != 1) c.bad = 1;
-  eol(&c);
-  if (!c.bad && !word(&c, "key")) c.bad = 1;
+  if (!rm__cur_word(&c, "restartmgr-tx") || rm__cur_num(&c, 0, 1) != 1)
+    c.bad = 1;
+  rm__cur_eol(&c);
+  if (!c.bad && !rm__cur_word(&c, "key")) c.bad = 1;
   key = c.bad ? NULL : get_str(&c, 0);
   if (c.bad) {
     /* nothing */
   } else if (!key || strlen(key) != RM_SESSION_KEY_CHARS) c.bad = 1;
   else memcpy(tx->key, key, RM_SESSION_KEY_CHARS + 1);
   free(key);
-  eol(&c);
-  if (!c.bad && !word(&c, "owner")) c.bad = 1;
-  owner->pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-  owner->start_time = get_num(&c, ~0ull);
-  eol(&c);
-  if (!c.bad && !word(&c, "step")) c.bad = 1;
-  tx->step = (uint32_t)get_num(&c, RM__TXJ_ROLLBACK);
+  rm__cur_eol(&c);
+  if (!c.bad && !rm__cur_word(&c, "owner")) c.bad = 1;
+  owner->pid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+  owner->start_time = rm__cur_num(&c, 0, ~0ull);
+  rm__cur_eol(&c);
+  if (!c.bad && !rm__cur_word(&c, "step")) c.bad = 1;
+  tx->step = (uint32_t)rm__cur_num(&c, 0, RM__TXJ_ROLLBACK);
   if (tx->step == 0) c.bad = 1;
-  eol(&c);
+  rm__cur_eol(&c);
   while (!c.bad && c.p < c.end) {
-    if (word(&c, "end")) {
-      eol(&c);
+    if (rm__cur_word(&c, "end")) {
+      rm__cur_eol(&c);
       return c.bad || c.p != c.end ? RM_ERROR_WRITE_FAULT : RM_OK;
-    } else if (word(&c, "entry")) {
+    } else if (rm__cur_word(&c, "entry")) {
       rm__tx_entry e, *ne;
       memset(&e, 0, sizeof e);
-      e.action = (uint32_t)get_num(&c, RM_TX_ACTION_REMOVE);
-      e.type = (uint32_t)get_num(&c, RM__TX_LINK);
-      e.outcome = (uint32_t)get_num(&c, RM_TX_FILE_AT_REBOOT);
-      e.new_id.dev = get_num(&c, ~0ull);
-      e.new_id.ino = get_num(&c, ~0ull);
-      e.old_id.dev = get_num(&c, ~0ull);
-      e.old_id.ino = get_num(&c, ~0ull);
+      e.action = (uint32_t)rm__cur_num(&c, 0, RM_TX_ACTION_REMOVE);
+      e.type = (uint32_t)rm__cur_num(&c, 0, RM__TX_LINK);
+      e.outcome = (uint32_t)rm__cur_num(&c, 0, RM_TX_FILE_AT_REBOOT);
+      e.new_id.dev = rm__cur_num(&c, 0, ~0ull);
+      e.new_id.ino = rm__cur_num(&c, 0, ~0ull);
+      e.old_id.dev = rm__cur_num(&c, 0, ~0ull);
+      e.old_id.ino = rm__cur_num(&c, 0, ~0ull);
       e.target = get_str(&c, 0);
       e.staged = get_str(&c, 1);
       e.backup = get_str(&c, 1);
@@ -442,19 +324,19 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
       } else {
         tx->e[tx->n++] = e;
       }
-    } else if (word(&c, "app")) {
+    } else if (rm__cur_word(&c, "app")) {
       rm__tx_app *na = realloc(tx->apps, (tx->n_apps + 1) * sizeof *na), *a;
       char *name, *svc;
       if (!na) return RM_ERROR_OUTOFMEMORY;
       tx->apps = na;
       a = &tx->apps[tx->n_apps++];
       memset(a, 0, sizeof *a);
-      a->info.process.pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      a->info.process.start_time = get_num(&c, ~0ull);
-      a->info.app_type = (rm_app_type)get_num(&c, RM_APP_CONSOLE);
-      a->stopped = (int)get_num(&c, 1);
-      a->through.pid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      a->through.start_time = get_num(&c, ~0ull);
+      a->info.process.pid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      a->info.process.start_time = rm__cur_num(&c, 0, ~0ull);
+      a->info.app_type = (rm_app_type)rm__cur_num(&c, 0, RM_APP_CONSOLE);
+      a->stopped = (int)rm__cur_num(&c, 0, 1);
+      a->through.pid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      a->through.start_time = rm__cur_num(&c, 0, ~0ull);
       name = get_str(&c, 0);
       svc = get_str(&c, 0);
       if (!c.bad) {
@@ -468,24 +350,24 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
       free(name);
       free(svc);
       nargs = nenv = 0;
-    } else if (word(&c, "launch")) {
+    } else if (rm__cur_word(&c, "launch")) {
       rm__launch *l;
       if (!tx->n_apps || tx->apps[tx->n_apps - 1].launch.cwd) {
         c.bad = 1;
         break;
       }
       l = &tx->apps[tx->n_apps - 1].launch;
-      l->uid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      l->gid = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      l->notes = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      l->exe_id.dev = get_num(&c, ~0ull);
-      l->exe_id.ino = get_num(&c, ~0ull);
+      l->uid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      l->gid = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      l->notes = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      l->exe_id.dev = rm__cur_num(&c, 0, ~0ull);
+      l->exe_id.ino = rm__cur_num(&c, 0, ~0ull);
       l->cwd = get_str(&c, 0);
       l->exe = get_str(&c, 1);
       if (!c.bad && (!rm__valid_path(l->cwd) ||
                      (l->exe && !rm__valid_path(l->exe))))
         c.bad = 1;
-    } else if (word(&c, "ctx")) {
+    } else if (rm__cur_word(&c, "ctx")) {
       rm__launch_ctx *x = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch.ctx
                                      : NULL;
       size_t k;
@@ -494,17 +376,17 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
         break;
       }
       x->captured = 1;
-      x->nice = (int32_t)get_num(&c, 39) - 20;
-      x->umask = (uint32_t)get_num(&c, 0777);
-      x->no_new_privs = (uint32_t)get_num(&c, 1);
-      x->oom_score_adj = (int32_t)get_num(&c, 2000) - 1000;
-      x->personality = (uint32_t)get_num(&c, 0xFFFFFFFFu);
-      x->cap_bounding = get_num(&c, ~0ull);
-      x->cgroup_id.dev = get_num(&c, ~0ull);
-      x->cgroup_id.ino = get_num(&c, ~0ull);
+      x->nice = (int32_t)rm__cur_num(&c, 0, 39) - 20;
+      x->umask = (uint32_t)rm__cur_num(&c, 0, 0777);
+      x->no_new_privs = (uint32_t)rm__cur_num(&c, 0, 1);
+      x->oom_score_adj = (int32_t)rm__cur_num(&c, 0, 2000) - 1000;
+      x->personality = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
+      x->cap_bounding = rm__cur_num(&c, 0, ~0ull);
+      x->cgroup_id.dev = rm__cur_num(&c, 0, ~0ull);
+      x->cgroup_id.ino = rm__cur_num(&c, 0, ~0ull);
       for (k = 0; k < 2; k++) {
-        x->stdio_id[k].dev = get_num(&c, ~0ull);
-        x->stdio_id[k].ino = get_num(&c, ~0ull);
+        x->stdio_id[k].dev = rm__cur_num(&c, 0, ~0ull);
+        x->stdio_id[k].ino = rm__cur_num(&c, 0, ~0ull);
       }
       x->cgroup = get_str(&c, 1);
       x->stdio[0] = get_str(&c, 1);
@@ -513,18 +395,19 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
                      (x->stdio[0] && x->stdio[0][0] != '/') ||
                      (x->stdio[1] && x->stdio[1][0] != '/')))
         c.bad = 1;
-    } else if (word(&c, "lim")) {
+    } else if (rm__cur_word(&c, "lim")) {
       rm__launch_ctx *x = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch.ctx
                                      : NULL;
       if (!x || !x->captured || x->n_limits >= RM_LAUNCH_LIMITS) {
         c.bad = 1;
         break;
       }
-      x->limit_cur[x->n_limits] = get_num(&c, ~0ull);
-      x->limit_max[x->n_limits] = get_num(&c, ~0ull);
+      x->limit_cur[x->n_limits] = rm__cur_num(&c, 0, ~0ull);
+      x->limit_max[x->n_limits] = rm__cur_num(&c, 0, ~0ull);
       if (x->limit_cur[x->n_limits] > x->limit_max[x->n_limits]) c.bad = 1;
       x->n_limits++;
-    } else if (word(&c, "group") || word(&c, "arg") || word(&c, "env")) {
+    } else if (rm__cur_word(&c, "group") || rm__cur_word(&c, "arg") ||
+               rm__cur_word(&c, "env")) {
       /* c.p is past the word; look back to tell which. */
       rm__launch *l = tx->n_apps ? &tx->apps[tx->n_apps - 1].launch : NULL;
       char kind = c.p[-1];              /* 'p' group, 'g' arg, 'v' env */
@@ -536,7 +419,7 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
         uint32_t *ng = realloc(l->groups, (l->n_groups + 1) * sizeof *ng);
         if (!ng) return RM_ERROR_OUTOFMEMORY;
         l->groups = ng;
-        l->groups[l->n_groups++] = (uint32_t)get_num(&c, 0xFFFFFFFFu);
+        l->groups[l->n_groups++] = (uint32_t)rm__cur_num(&c, 0, 0xFFFFFFFFu);
       } else {
         char *s = get_str(&c, 0);
         if (s && !push_str(kind == 'g' ? &l->argv : &l->envp,
@@ -549,7 +432,7 @@ uint32_t rm__txj_parse(const char *text, size_t len, rm_tx *tx,
       c.bad = 1;
       break;
     }
-    eol(&c);
+    rm__cur_eol(&c);
   }
   return RM_ERROR_WRITE_FAULT;
 }
@@ -578,13 +461,8 @@ uint32_t rm__txj_claim(rm_tx *tx) {
   unsigned i, free_slot = TX_SLOTS;
   uint32_t rc;
   if (tx->flags & RM_TX_DRY_RUN) return RM_OK;
-  rc = rm__os_store_open(&d);
+  rc = rm__store_open_locked(&d);
   if (rc != RM_OK) return rc;
-  rc = rm__os_store_lock(d, rm__lock_timeout());
-  if (rc != RM_OK) {
-    rm__os_store_close(d);
-    return rc;
-  }
   for (i = 0; i < TX_SLOTS && rc == RM_OK; i++) {
     rm_tx other;
     rm_unique_process owner;

@@ -155,11 +155,7 @@ uint32_t rm_tx_recover(rm_tx_recovered **out, unsigned *n) {
   *n = 0;
   v = calloc(RM__TX_SLOTS, sizeof *v);
   if (!v) return RM_ERROR_OUTOFMEMORY;
-  rc = rm__os_store_open(&d);
-  if (rc == RM_OK) {
-    rc = rm__os_store_lock(d, rm__lock_timeout());
-    if (rc != RM_OK) rm__os_store_close(d);
-  }
+  rc = rm__store_open_locked(&d);
   if (rc != RM_OK) {
     free(v);
     return rc;

@@ -17,6 +17,16 @@ char *rm__strdup(const char *s) {
   return d;
 }
 
+char *rm__path_join(const char *dir, const char *name) {
+  size_t a = strlen(dir), b = strlen(name);
+  char *p = malloc(a + b + 2);
+  if (!p) return NULL;
+  memcpy(p, dir, a);
+  p[a] = '/';
+  memcpy(p + a + 1, name, b + 1);
+  return p;
+}
+
 uint32_t rm__strv_push(rm__strv *sv, const char *s) {
   char *copy;
   if (sv->n == sv->cap) {

@@ -80,6 +80,10 @@ typedef struct rmt_child {
 } rmt_child;
 int rmt_spawn(rmt_child *c, char *const argv[]);
 int rmt_spawn_self(rmt_child *c, const char *a1, const char *a2, const char *a3);
+/* Starts exe (a path) with the NULL-terminated args (up to 30; args may
+ * be NULL) and waits up to 10 s for its first line, which must be
+ * "ready" (the helpers' handshake); fails the case otherwise. */
+void rmt_start_ready(rmt_child *c, const char *exe, const char *const args[]);
 /* Reads one line of the child's stdout (without newline) within
  * timeout_ms; returns 0 on success. */
 int rmt_read_line(rmt_child *c, char *buf, size_t cap, unsigned timeout_ms);

@@ -539,3 +539,17 @@ int rmt_spawn_self(rmt_child *c, const char *a1, const char *a2, const char *a3)
   else if (!a3) argv[4] = NULL;
   return rmt_spawn(c, argv);
 }
+
+void rmt_start_ready(rmt_child *c, const char *exe, const char *const args[]) {
+  char *argv[32], line[256];
+  size_t i;
+  argv[0] = (char *)(uintptr_t)exe;
+  for (i = 0; args && args[i]; i++) {
+    ASSERT(i + 2 < sizeof argv / sizeof *argv);
+    argv[i + 1] = (char *)(uintptr_t)args[i];
+  }
+  argv[i + 1] = NULL;
+  ASSERT_EQ(0, rmt_spawn(c, argv));
+  ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));
+  ASSERT_STR_EQ("ready", line);
+}

@@ -69,6 +69,11 @@ uint32_t rm__linux_live_thread(int dirfd, uint32_t pid);
  * zombie) process with identity p. */
 int rm__linux_same_identity(int dirfd, const rm_unique_process *p);
 
+/* pidfd_open(pid) by its system call (glibc has the wrapper only since
+ * 2.36): an fd, or -1 with errno (ENOSYS where the kernel or the headers
+ * have none). */
+int rm__linux_pidfd_open(uint32_t pid);
+
 /* Clock ticks since boot → 100 ns units. */
 uint64_t rm__linux_ticks_to_100ns(uint64_t ticks);
 

@@ -23,21 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #define MAX_DEPTH 8          /* nested cgroups below a unit (delegation) */
-
-static int pidfd_of(uint32_t pid) {
-#ifdef SYS_pidfd_open
-  return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0u);
-#else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
 
 void rm__pidwatch_init(rm__pidwatch *w) {
   memset(w, 0, sizeof *w);
@@ -76,7 +65,7 @@ int rm__pidwatch_add(rm__pidwatch *w, uint32_t pid) {
   }
   /* The pidfd first, then the stat: the identity read after opening is
    * the one the pidfd holds (it cannot change under an open pidfd). */
-  fd = pidfd_of(pid);
+  fd = rm__linux_pidfd_open(pid);
   if (fd < 0 && errno == ESRCH) return 0;
   if (rm__linux_read_stat(-1, pid, &st) != 0 || st.state == 'Z' ||
       st.state == 'X') {
@@ -109,22 +98,29 @@ int rm__linux_plain_cgroup_path(const char *cg) {
  * systemd tracks units in (see the file comment). */
 uint32_t rm__linux_first_cgroup_pid(const char *cgroup) {
   char path[1200], buf[64];
-  if (!rm__linux_plain_cgroup_path(cgroup) ||
-      (size_t)snprintf(path, sizeof path, "%s%s/cgroup.procs",
-                       rm__linux_systemd_cgroup_root(), cgroup) >=
-          sizeof path ||
+  const char *root = rm__linux_systemd_cgroup_root(NULL);
+  if (!root || !rm__linux_plain_cgroup_path(cgroup) ||
+      (size_t)snprintf(path, sizeof path, "%s%s/cgroup.procs", root,
+                       cgroup) >= sizeof path ||
       rm__linux_read_small(AT_FDCWD, path, buf, sizeof buf) <= 0)
     return 0;
   return (uint32_t)strtoul(buf, NULL, 10);
 }
 
-/* The directory systemd tracks units in: /sys/fs/cgroup when that is
- * cgroup2, else the name=systemd hierarchy (hybrid and legacy). */
-const char *rm__linux_systemd_cgroup_root(void) {
+/* The directory systemd tracks units in (services.h). */
+const char *rm__linux_systemd_cgroup_root(int *unified) {
   struct statfs fs;
-  if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+  int dummy;
+  if (!unified) unified = &dummy;
+  if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
+    *unified = 1;
     return "/sys/fs/cgroup";
-  return "/sys/fs/cgroup/systemd";
+  }
+  *unified = 0;
+  if (statfs("/sys/fs/cgroup/systemd", &fs) == 0 &&
+      fs.f_type == CGROUP_SUPER_MAGIC)
+    return "/sys/fs/cgroup/systemd";
+  return NULL;
 }
 
 /* Adds the pids of cgroup.procs in dir and in the cgroups below it. */
@@ -185,10 +181,10 @@ static int add_tree(rm__pidwatch *w, int dirfd, int depth) {
 
 int rm__pidwatch_add_cgroup(rm__pidwatch *w, const char *cgroup) {
   char path[RM_PATH_MAX];
+  const char *root = rm__linux_systemd_cgroup_root(NULL);
   int dirfd, rc;
-  if (!rm__linux_plain_cgroup_path(cgroup) ||
-      (size_t)snprintf(path, sizeof path, "%s%s",
-                       rm__linux_systemd_cgroup_root(), cgroup) >= sizeof path)
+  if (!root || !rm__linux_plain_cgroup_path(cgroup) ||
+      (size_t)snprintf(path, sizeof path, "%s%s", root, cgroup) >= sizeof path)
     return 0;
   dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) return 0;

@@ -44,39 +44,6 @@
 #define BUSCTL "/usr/bin/busctl"
 #define BUS_TIMEOUT_MS 5000u
 
-/* The tracking hierarchy's mount and the /proc/PID/cgroup key of its
- * lines ("0::" or "name=systemd"); 0, or -1 when there is none. */
-static int tracking_root(const char **root, int *unified) {
-  struct statfs fs;
-  if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
-    *root = "/sys/fs/cgroup";
-    *unified = 1;
-    return 0;
-  }
-  if (statfs("/sys/fs/cgroup/systemd", &fs) == 0 &&
-      fs.f_type == CGROUP_SUPER_MAGIC) {
-    *root = "/sys/fs/cgroup/systemd";
-    *unified = 0;
-    return 0;
-  }
-  return -1;
-}
-
-/* 1 when path is absolute with no "." or ".." component. */
-static int plain_path(const char *path) {
-  const char *p = path;
-  if (path[0] != '/') return 0;
-  while (*p) {
-    size_t n;
-    while (*p == '/') p++;
-    n = strcspn(p, "/");
-    if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-      return 0;
-    p += n;
-  }
-  return 1;
-}
-
 /* Opens the cgroup directory root+path, component by component, never
  * through a symlink.  An fd, or -1. */
 static int open_cgroup(const char *root, const char *path) {
@@ -108,27 +75,14 @@ int rm__linux_capture_cgroup(int dirfd, rm__launch_ctx *x) {
   const char *root, *p = text;
   int unified;
   struct stat st;
-  if (tracking_root(&root, &unified) != 0 ||
+  if (!(root = rm__linux_systemd_cgroup_root(&unified)) ||
       rm__linux_read_small(dirfd, "cgroup", text, sizeof text) <= 0)
     return 0;
   while (*p) {
-    size_t n = strcspn(p, "\n");
-    const char *path = NULL;
-    if (n < sizeof line) {
-      memcpy(line, p, n);
-      line[n] = 0;
-      if (unified && strncmp(line, "0::", 3) == 0) {
-        path = line + 3;
-      } else if (!unified) {
-        const char *c = strchr(line, ':');
-        const char *c2 = c ? strchr(c + 1, ':') : NULL;
-        if (c2 && (size_t)(c2 - c - 1) >= 12 &&
-            (strncmp(c + 1, "name=systemd", 12) == 0 ||
-             memmem(c + 1, (size_t)(c2 - c - 1), ",name=systemd", 13)))
-          path = c2 + 1;
-      }
-    }
-    if (path && plain_path(path)) {
+    int line_unified;
+    const char *path =
+        rm__linux_next_systemd_path(&p, line, sizeof line, &line_unified);
+    if (path && line_unified == unified && rm__linux_plain_cgroup_path(path)) {
       int fd = open_cgroup(root, path);
       if (fd < 0) return 0;
       if (fstat(fd, &st) != 0) {
@@ -142,8 +96,6 @@ int rm__linux_capture_cgroup(int dirfd, rm__launch_ctx *x) {
       x->cgroup_id.ino = (uint64_t)st.st_ino;
       return 0;
     }
-    p += n;
-    if (*p) p++;
   }
   return 0;
 }
@@ -246,7 +198,8 @@ int rm__linux_place(const rm__launch_ctx *x, uint32_t uid, uint32_t pid) {
   const char *root;
   int unified, fd;
   struct stat st;
-  if (!x->cgroup || tracking_root(&root, &unified) != 0) return -1;
+  if (!x->cgroup || !(root = rm__linux_systemd_cgroup_root(&unified)))
+    return -1;
   fd = open_cgroup(root, x->cgroup);
   if (fd >= 0) {
     int rc = -1;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,6 +170,16 @@ const char *rm__environ_value(const rm__environ *env, const char *name,
     pos += n + 1;
   }
   return NULL;
+}
+
+int rm__linux_pidfd_open(uint32_t pid) {
+#ifdef SYS_pidfd_open
+  return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0u);
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
 }
 
 int rm__linux_same_identity(int dirfd, const rm_unique_process *p) {

@@ -290,7 +290,7 @@ int rm__script_check(int proc_dir, uint32_t pid, int64_t boot_wall,
   id.pid = pid;
   id.start_time = rm__linux_ticks_to_100ns(st.start_ticks);
   if (!rm__linux_same_identity(proc_dir, &id) ||
-      !(out->path = strdup(file.canon))) {
+      !(out->path = rm__strdup(file.canon))) {
     verdict = 0;
     goto done;
   }

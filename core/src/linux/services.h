@@ -151,9 +151,17 @@ size_t rm__pidwatch_alive(rm__pidwatch *w);
 /* Sleeps until one process of ws[0..n) exits or ms pass. */
 void rm__pidwatch_wait(rm__pidwatch *const *ws, size_t n, unsigned ms);
 
-/* Where systemd keeps its cgroups: /sys/fs/cgroup (cgroup2) or
- * /sys/fs/cgroup/systemd (hybrid, legacy). */
-const char *rm__linux_systemd_cgroup_root(void);
+/* Where systemd keeps its cgroups: /sys/fs/cgroup when that is cgroup2
+ * (*unified 1), else /sys/fs/cgroup/systemd when that is the v1
+ * name=systemd hierarchy (hybrid, legacy: *unified 0); NULL when it is
+ * neither.  unified may be NULL. */
+const char *rm__linux_systemd_cgroup_root(int *unified);
+/* The systemd path of the /proc/PID/cgroup line at *text ("0::PATH",
+ * *unified 1, or "ID:...name=systemd...:PATH", *unified 0), copied into
+ * line[cap]; NULL when the line has none or is longer than line.  *text
+ * is moved past the line. */
+const char *rm__linux_next_systemd_path(const char **text, char *line,
+                                        size_t cap, int *unified);
 /* 1 when cg is an absolute path without "." or ".." components. */
 int rm__linux_plain_cgroup_path(const char *cg);
 /* The first process of a systemd cgroup path (what stands for a unit

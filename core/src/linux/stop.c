@@ -44,16 +44,6 @@ typedef struct target {
   int state;
 } target;
 
-static int sys_pidfd_open(uint32_t pid) {
-#ifdef SYS_pidfd_open
-  return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0u);
-#else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
 static int sys_pidfd_send_signal(int pidfd, int sig) {
 #ifdef SYS_pidfd_send_signal
   return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0u);
@@ -78,7 +68,7 @@ static int still_the_same(const rm_unique_process *p) {
  * after opening.  0 when it is live (t->pidfd may be -1 for the
  * fallback), -1 when it is already gone. */
 static int open_target(const rm_unique_process *p, target *t) {
-  t->pidfd = sys_pidfd_open(p->pid);
+  t->pidfd = rm__linux_pidfd_open(p->pid);
   if (t->pidfd < 0 && errno == ESRCH) return -1;
   if (!still_the_same(p)) {
     if (t->pidfd >= 0) close(t->pidfd);

@@ -136,10 +136,8 @@ static const char *systemd_path_of_line(const char *line, int *unified) {
   return NULL;
 }
 
-/* The systemd path of the line at *text (copied into line[cap]; NULL when
- * it has none or is longer than line), *text moved past that line. */
-static const char *next_systemd_path(const char **text, char *line,
-                                     size_t cap, int *unified) {
+const char *rm__linux_next_systemd_path(const char **text, char *line,
+                                        size_t cap, int *unified) {
   size_t n = strcspn(*text, "\n");
   const char *path = NULL;
   if (n < cap) {
@@ -160,7 +158,8 @@ static int unit_of_text(const char *text, long user_uid, char *name,
   const char *p = text;
   while (*p) {
     int unified;
-    const char *path = next_systemd_path(&p, line, sizeof line, &unified);
+    const char *path =
+        rm__linux_next_systemd_path(&p, line, sizeof line, &unified);
     if (path && unified && strcmp(path, "/") != 0) {
       /* The unified hierarchy decides whenever it places the process
        * (anything but the root): a user can mount a named v1 hierarchy of
@@ -222,7 +221,8 @@ int rm__linux_in_machine_slice(int dirfd) {
   if (read_cgroup_file(dirfd, 0, buf, sizeof buf) != 0) return 0;
   while (*p) {
     int unified;
-    const char *path = next_systemd_path(&p, line, sizeof line, &unified);
+    const char *path =
+        rm__linux_next_systemd_path(&p, line, sizeof line, &unified);
     if (path && strncmp(path, "/machine.slice/", 15) == 0) return 1;
   }
   return 0;

@@ -28,6 +28,10 @@ typedef struct rm__unit_props {
  * name systemctl would take as a glob or an option, or too long. */
 int rm__sd_unit_of(const char *name, char *unit, size_t cap);
 
+/* "--system" or "--user" (argv text): which manager systemctl talks
+ * to, the system's (user 0) or the caller's (user 1). */
+char *rm__sd_scope_flag(int user);
+
 /* `systemctl --system|--user show` of one unit, never from the cache.
  * 0, or -1 when it could not be read. */
 int rm__sd_show(int user, const char *name, rm__unit_props *u);

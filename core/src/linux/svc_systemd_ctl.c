@@ -42,10 +42,6 @@
 #define POLL_MS 100u             /* state polls */
 #define WATCH_MS 50u             /* pidfd waits between state polls */
 
-static char *scope_flag(int user) {
-  return (char *)(uintptr_t)(user ? "--user" : "--system");
-}
-
 /* systemctl --system|--user VERB [--no-block | extra extra2] UNIT...; 0
  * when it accepted all of them, 1 when it ran and refused one, -1 when it
  * could not run. */
@@ -59,7 +55,7 @@ static int ctl_many(int user, const char *verb, const char *const *names,
       rm__linux_find_program("systemctl", prog, sizeof prog) != 0)
     goto end;
   argv[k++] = prog;
-  argv[k++] = scope_flag(user);
+  argv[k++] = rm__sd_scope_flag(user);
   argv[k++] = (char *)(uintptr_t)verb;
   argv[k++] = (char *)(uintptr_t)(extra ? extra : "--no-block");
   if (extra2) argv[k++] = (char *)(uintptr_t)extra2;

@@ -28,8 +28,7 @@ int rm__sd_unit_of(const char *name, char *unit, size_t cap) {
 }
 
 
-/* "--system" or "--user": which manager systemctl talks to. */
-static char *scope_flag(int user) {
+char *rm__sd_scope_flag(int user) {
   return (char *)(uintptr_t)(user ? "--user" : "--system");
 }
 
@@ -66,7 +65,7 @@ int rm__sd_show_many(int user, const char *const *names, size_t n,
       rm__linux_find_program("systemctl", prog, sizeof prog) != 0)
     goto end;
   argv[0] = prog;
-  argv[1] = scope_flag(user);
+  argv[1] = rm__sd_scope_flag(user);
   argv[2] = (char *)(uintptr_t)"show";
   argv[3] = (char *)(uintptr_t)"--property=LoadState,ActiveState,MainPID";
   argv[4] = (char *)(uintptr_t)"--property=ControlGroup,RefuseManualStop";

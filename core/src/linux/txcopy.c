@@ -129,23 +129,16 @@ static int copy_children(int sfd, const char *spath, int dfd,
     return fail(c, spath, errno);
   }
   while (r == 0 && (e = readdir(d)) != NULL) {
-    size_t sl = strlen(spath), dl = strlen(dpath), nl = strlen(e->d_name);
     char *sp, *dp;
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    sp = malloc(sl + nl + 2);
-    dp = malloc(dl + nl + 2);
+    sp = rm__path_join(spath, e->d_name);
+    dp = rm__path_join(dpath, e->d_name);
     if (!sp || !dp) {
       free(sp);
       free(dp);
       r = fail(c, spath, ENOMEM);
       break;
     }
-    memcpy(sp, spath, sl);
-    sp[sl] = '/';
-    memcpy(sp + sl + 1, e->d_name, nl + 1);
-    memcpy(dp, dpath, dl);
-    dp[dl] = '/';
-    memcpy(dp + dl + 1, e->d_name, nl + 1);
     r = copy_at(sfd, e->d_name, sp, dfd, e->d_name, dp, -1, NULL, take_owner,
                 c, depth + 1);
     free(sp);

@@ -71,6 +71,24 @@ static int open_parent(const char *path, const char **base) {
   return fd;
 }
 
+/* The directories of both a and b (open_parent), or -1 with *err set
+ * and neither open. */
+static int open_parents(const char *a, int *da, const char **ba,
+                        const char *b, int *db, const char **bb, int *err) {
+  *da = open_parent(a, ba);
+  if (*da < 0) {
+    *err = errno;
+    return -1;
+  }
+  *db = open_parent(b, bb);
+  if (*db < 0) {
+    *err = errno;
+    close(*da);
+    return -1;
+  }
+  return 0;
+}
+
 static uint32_t code_of(int e) {
   switch (e) {
   case ENOENT: case ENOTDIR: return RM_ERROR_FILE_NOT_FOUND;
@@ -148,17 +166,9 @@ uint32_t rm__os_tx_list(const char *dir, rm__strv *names, int *err) {
 
 uint32_t rm__os_tx_exchange(const char *a, const char *b, int *err) {
   const char *ba, *bb;
-  int da = open_parent(a, &ba), db, r;
-  if (da < 0) {
-    *err = errno;
+  int da, db, r;
+  if (open_parents(a, &da, &ba, b, &db, &bb, err) != 0)
     return RM_ERROR_ACCESS_DENIED;
-  }
-  db = open_parent(b, &bb);
-  if (db < 0) {
-    *err = errno;
-    close(da);
-    return RM_ERROR_ACCESS_DENIED;
-  }
   r = rename2(da, ba, db, bb, RENAME_EXCHANGE);
   *err = r ? errno : 0;
   close(da);
@@ -170,17 +180,9 @@ uint32_t rm__os_tx_exchange(const char *a, const char *b, int *err) {
 
 uint32_t rm__os_tx_link(const char *from, const char *to, int *err) {
   const char *bf, *bt;
-  int df = open_parent(from, &bf), dt, r;
-  if (df < 0) {
-    *err = errno;
+  int df, dt, r;
+  if (open_parents(from, &df, &bf, to, &dt, &bt, err) != 0)
     return RM_ERROR_ACCESS_DENIED;
-  }
-  dt = open_parent(to, &bt);
-  if (dt < 0) {
-    *err = errno;
-    close(df);
-    return RM_ERROR_ACCESS_DENIED;
-  }
   r = linkat(df, bf, dt, bt, 0);            /* no AT_SYMLINK_FOLLOW */
   *err = r ? errno : 0;
   close(df);
@@ -193,17 +195,9 @@ uint32_t rm__os_tx_link(const char *from, const char *to, int *err) {
 uint32_t rm__os_tx_rename(const char *from, const char *to, int noreplace,
                           int *err) {
   const char *bf, *bt;
-  int df = open_parent(from, &bf), dt, r;
-  if (df < 0) {
-    *err = errno;
+  int df, dt, r;
+  if (open_parents(from, &df, &bf, to, &dt, &bt, err) != 0)
     return RM_ERROR_ACCESS_DENIED;
-  }
-  dt = open_parent(to, &bt);
-  if (dt < 0) {
-    *err = errno;
-    close(df);
-    return RM_ERROR_ACCESS_DENIED;
-  }
   r = noreplace ? rename2(df, bf, dt, bt, RENAME_NOREPLACE)
                 : renameat(df, bf, dt, bt);
   /* No renameat2 here: linkat then unlink keeps "never replace" for files;

@@ -67,23 +67,10 @@ static const rm_app_info *find(const listing *l, long pid) {
   return NULL;
 }
 
-/* Starts rm_holder (or a copy at exe) with a NULL-terminated script of
- * actions, and waits for its "ready". */
-static void holder_at(rmt_child *c, const char *exe,
-                      const char *const script[]) {
-  char *argv[16], line[256];
-  size_t i;
-  argv[0] = (char *)(uintptr_t)exe;
-  for (i = 0; script[i] && i < 14; i++)
-    argv[i + 1] = (char *)(uintptr_t)script[i];
-  argv[i + 1] = NULL;
-  ASSERT_EQ(0, rmt_spawn(c, argv));
-  ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));
-  ASSERT_STR_EQ("ready", line);
-}
-
+/* Starts rm_holder with a NULL-terminated script of actions, and waits
+ * for its "ready" (a copy at exe: rmt_start_ready). */
 static void holder(rmt_child *c, const char *const script[]) {
-  holder_at(c, rmt_helper("rm_holder"), script);
+  rmt_start_ready(c, rmt_helper("rm_holder"), script);
 }
 
 /* One entry, checked field by field. */
@@ -244,9 +231,9 @@ static void critical_names(void) {
   register_file(file);
   {
     const char *opens[] = { "open", file, NULL };
-    holder_at(&getty, rmt_path(dir, "agetty"), opens);
-    holder_at(&custom, rmt_path(dir, "my-daemon"), opens);
-    holder_at(&other, rmt_path(dir, "my-app"), opens);
+    rmt_start_ready(&getty, rmt_path(dir, "agetty"), opens);
+    rmt_start_ready(&custom, rmt_path(dir, "my-daemon"), opens);
+    rmt_start_ready(&other, rmt_path(dir, "my-app"), opens);
   }
   list(&l);
   ASSERT_EQ(3, l.n);
@@ -281,8 +268,8 @@ static void names_are_utf8(void) {
   register_file(file);
   {
     const char *opens[] = { "open", file, NULL };
-    holder_at(&a, nice, opens);
-    holder_at(&b, bad, opens);
+    rmt_start_ready(&a, nice, opens);
+    rmt_start_ready(&b, bad, opens);
   }
   list(&l);
   ASSERT_EQ(2, l.n);

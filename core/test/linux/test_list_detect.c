@@ -71,16 +71,13 @@ static void finish(void) { ASSERT_OK(rm_end_session(session)); }
 /* Starts rm_holder with a script of actions and waits for "ready". */
 static void holder_at(rmt_child *c, const char *exe, const char *a1,
                       const char *a2, const char *a3, const char *a4) {
-  char *argv[6], line[256];
-  argv[0] = (char *)(uintptr_t)exe;
-  argv[1] = (char *)(uintptr_t)a1;
-  argv[2] = (char *)(uintptr_t)a2;
-  argv[3] = (char *)(uintptr_t)a3;
-  argv[4] = (char *)(uintptr_t)a4;
-  argv[5] = NULL;
-  ASSERT_EQ(0, rmt_spawn(c, argv));
-  ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));
-  ASSERT_STR_EQ("ready", line);
+  const char *args[5];
+  args[0] = a1;
+  args[1] = a2;
+  args[2] = a3;
+  args[3] = a4;
+  args[4] = NULL;
+  rmt_start_ready(c, exe, args);
 }
 
 static void holder(rmt_child *c, const char *a1, const char *a2,

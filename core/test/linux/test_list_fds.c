@@ -56,14 +56,7 @@ static const rm_app_info *find(const listing *l, long pid) {
 
 /* rm_holder with a NULL-terminated script, up to "ready". */
 static void holder(rmt_child *c, const char *const script[]) {
-  char *argv[20], line[256];
-  size_t i;
-  argv[0] = (char *)(uintptr_t)rmt_helper("rm_holder");
-  for (i = 0; script[i] && i < 18; i++) argv[i + 1] = (char *)(uintptr_t)script[i];
-  argv[i + 1] = NULL;
-  ASSERT_EQ(0, rmt_spawn(c, argv));
-  ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));
-  ASSERT_STR_EQ("ready", line);
+  rmt_start_ready(c, rmt_helper("rm_holder"), script);
 }
 
 /* The entry holds exactly these registered files (in registration

@@ -17,14 +17,11 @@
 #include <unistd.h>
 
 static void holder(rmt_child *c, const char *path) {
-  char *argv[4], line[256];
-  argv[0] = (char *)(uintptr_t)rmt_helper("rm_holder");
-  argv[1] = (char *)(uintptr_t)"open";
-  argv[2] = (char *)(uintptr_t)path;
-  argv[3] = NULL;
-  ASSERT_EQ(0, rmt_spawn(c, argv));
-  ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));
-  ASSERT_STR_EQ("ready", line);
+  const char *args[3];
+  args[0] = "open";
+  args[1] = path;
+  args[2] = NULL;
+  rmt_start_ready(c, rmt_helper("rm_holder"), args);
 }
 
 static const char *file_a, *file_b;

@@ -29,6 +29,27 @@ static inline const char *open_dir(void) {
   return d;
 }
 
+/* 1 when the initial environment of pid (/proc/PID/environ, its first
+ * 64 KiB) has the entry entry, or with prefix one that starts with it. */
+static inline int environ_has(long pid, const char *entry, int prefix) {
+  char path[64], buf[65536];
+  size_t len = 0, pos = 0, n = strlen(entry);
+  ssize_t got;
+  int fd, found = 0;
+  snprintf(path, sizeof path, "/proc/%ld/environ", pid);
+  fd = open(path, O_RDONLY);
+  ASSERT(fd >= 0);
+  while (len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) > 0)
+    len += (size_t)got;
+  close(fd);
+  while (pos < len && !found) {
+    found = prefix ? strncmp(buf + pos, entry, n) == 0
+                   : strcmp(buf + pos, entry) == 0;
+    pos += strlen(buf + pos) + 1;
+  }
+  return found;
+}
+
 /* The value after "Key:" in /proc/PID/status, whitespace squeezed. */
 static inline void status_line(long pid, const char *key, char *out,
                                size_t cap) {

@@ -45,21 +45,9 @@ static const char *const listed[] = {
 
 /* 1 when the process's initial environment has a variable NAME. */
 static int has_var(long pid, const char *name) {
-  char path[64], buf[65536];
-  size_t len = 0, pos = 0, n = strlen(name);
-  ssize_t got;
-  int fd, found = 0;
-  snprintf(path, sizeof path, "/proc/%ld/environ", pid);
-  fd = open(path, O_RDONLY);
-  ASSERT(fd >= 0);
-  while (len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) > 0)
-    len += (size_t)got;
-  close(fd);
-  while (pos < len && !found) {
-    found = strncmp(buf + pos, name, n) == 0 && buf[pos + n] == '=';
-    pos += strlen(buf + pos) + 1;
-  }
-  return found;
+  char prefix[256];
+  snprintf(prefix, sizeof prefix, "%s=", name);
+  return environ_has(pid, prefix, 1);
 }
 
 /* Shuts down what holds held (one process, c) and restarts it: the new

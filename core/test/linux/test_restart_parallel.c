@@ -78,17 +78,6 @@ static void apps_are_launched_before_any_settles(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
-typedef struct cancel_ctx {
-  uint32_t h;
-  progress_log log;
-} cancel_ctx;
-
-static void cancel_after_first_step(unsigned percent, void *arg) {
-  cancel_ctx *c = arg;
-  progress_record(percent, &c->log);
-  if (percent > 0) ASSERT_OK(rm_cancel_current_task(c->h));
-}
-
 /* Two at a time (RESTARTMGR_RESTART_BATCH): a cancel while the first two
  * settle lets them finish and launches nothing more; the next restart
  * brings back the other three. */

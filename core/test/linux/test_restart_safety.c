@@ -143,21 +143,7 @@ static void assert_nobody_with_groups(long pid) {
 
 /* 1 when the process's initial environment has this NAME=VALUE entry. */
 static int has_env(long pid, const char *entry) {
-  char path[64], buf[65536];
-  size_t len = 0, pos = 0;
-  ssize_t got;
-  int fd, found = 0;
-  snprintf(path, sizeof path, "/proc/%ld/environ", pid);
-  fd = open(path, O_RDONLY);
-  ASSERT(fd >= 0);
-  while (len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) > 0)
-    len += (size_t)got;
-  close(fd);
-  while (pos < len && !found) {
-    found = strcmp(buf + pos, entry) == 0;
-    pos += strlen(buf + pos) + 1;
-  }
-  return found;
+  return environ_has(pid, entry, 0);
 }
 
 /* Lists (restartable), shuts down, returns the session. */

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "test_shutdown_common.h"
+#include "test_user.h"
 #include "linux/services.h"
 
 #include <dirent.h>
@@ -27,13 +28,7 @@
 
 /* {===== The user */
 
-static struct {
-  char name[64];
-  uid_t uid;
-  int made_user, made_group;
-  char base[256];           /* root's, 0755: the user's home and our files */
-  char home[300];
-} user;
+static rmt_user user;      /* base: root's, 0755: the home and our files */
 
 /* The user's runsv, our child. */
 typedef struct user_runsv {
@@ -43,36 +38,6 @@ typedef struct user_runsv {
 
 static user_runsv runsvs[4];        /* at most 4 per case */
 static int n_runsvs;
-
-static int run_tool(const char *const *args) {
-  static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin" };
-  char path[128];
-  char *argv[16];
-  int status, i;
-  size_t d;
-  pid_t pid;
-  for (i = 0; args[i] && i < 15; i++) argv[i] = (char *)(uintptr_t)args[i];
-  argv[i] = NULL;
-  snprintf(path, sizeof path, "%s", args[0]);
-  for (d = 0; d < sizeof dirs / sizeof *dirs; d++) {
-    snprintf(path, sizeof path, "%s/%s", dirs[d], args[0]);
-    if (access(path, X_OK) == 0) break;
-  }
-  pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      dup2(null, 0);
-      dup2(null, 1);
-    }
-    execv(path, argv);
-    _exit(127);
-  }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-#define RUN_TOOL(...) run_tool((const char *const[]){ __VA_ARGS__, NULL })
 
 /* Ends the user's runsv (SIGTERM: it takes its service down and exits)
  * and reaps it. */
@@ -134,50 +99,15 @@ static void remove_user(void *arg) {
   n_runsvs = 0;
   foreign_kill_all();
   if (user.made_user) end_users_processes();
-  if (user.made_user) RUN_TOOL("userdel", user.name);
-  if (user.made_group && getgrnam(user.name)) RUN_TOOL("groupdel", user.name);
-  if (user.base[0]) rmt_remove_tree(user.base);
-  memset(&user, 0, sizeof user);
+  rmt_user_remove(&user);
 }
 
 static void make_user(void) {
-  char uid_s[16];
-  uid_t u;
-  ASSERT_EQ(0, (long)geteuid());
   memset(&user, 0, sizeof user);
   rmt_at_cleanup(remove_user, NULL);
-  snprintf(user.base, sizeof user.base, "/tmp/rmt-hostile-XXXXXX");
-  ASSERT(mkdtemp(user.base) != NULL);
-  ASSERT_EQ(0, chmod(user.base, 0755));
-  snprintf(user.home, sizeof user.home, "%s/home", user.base);
-  snprintf(user.name, sizeof user.name, "rmt-hostile-%ld", (long)getpid());
-  ASSERT(getpwnam(user.name) == NULL && getgrnam(user.name) == NULL);
-  /* Its own range and a start of its own: other tests make users too. */
-  for (u = 63000 + (uid_t)(getpid() % 500); u < 64000 && !user.made_user;
-       u++) {
-    int rc;
-    if (getpwuid(u) || getgrgid(u)) continue;
-    snprintf(uid_s, sizeof uid_s, "%u", (unsigned)u);
-    rc = RUN_TOOL("groupadd", "-r", "-K", "SYS_GID_MAX=64000", "-g", uid_s,
-                  user.name);
-    if (rc == 4) continue;                         /* gid taken meanwhile */
-    ASSERT_EQ(0, rc);
-    user.made_group = 1;
-    rc = RUN_TOOL("useradd", "-r", "-K", "SYS_UID_MAX=64000", "-M", "-N",
-                  "-u", uid_s, "-g", uid_s, "-d", user.home,
-                  "-s", "/usr/sbin/nologin", user.name);
-    if (rc == 4) {                                 /* uid taken meanwhile */
-      ASSERT_EQ(0, RUN_TOOL("groupdel", user.name));
-      user.made_group = 0;
-      continue;
-    }
-    ASSERT_EQ(0, rc);
-    user.made_user = 1;
-    user.uid = u;
-  }
-  ASSERT(user.made_user);
-  ASSERT_EQ(0, mkdir(user.home, 0755));
-  ASSERT_EQ(0, chown(user.home, user.uid, user.uid));
+  /* A start of its own in its range: other tests make users too. */
+  rmt_user_make(&user, "rmt-hostile", 63000 + (uid_t)(getpid() % 500), 64000,
+                NULL);
 }
 
 /* "dir/name" in one of 32 rotating buffers: for a moment only (a path

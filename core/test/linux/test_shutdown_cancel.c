@@ -94,18 +94,6 @@ static void cancel_from_another_thread(void) {
   ASSERT_OK(rm_end_session(h));
 }
 
-typedef struct cancel_ctx {
-  uint32_t h;
-  progress_log log;
-} cancel_ctx;
-
-/* Cancels at the first step after 0: once something was stopped. */
-static void cancel_in_callback(unsigned percent, void *arg) {
-  cancel_ctx *c = arg;
-  progress_record(percent, &c->log);
-  if (percent > 0) ASSERT_OK(rm_cancel_current_task(c->h));
-}
-
 /* Cancels at once, when called with 0. */
 static void cancel_at_zero(unsigned percent, void *arg) {
   cancel_ctx *c = arg;
@@ -129,7 +117,7 @@ static void cancel_from_the_progress_callback(void) {
   memset(&c, 0, sizeof c);
   c.h = h;
   t0 = rm__os_now_ms();
-  ASSERT_EQ(RM_ERROR_CANCELLED, rm_shutdown(h, 0, cancel_in_callback, &c));
+  ASSERT_EQ(RM_ERROR_CANCELLED, rm_shutdown(h, 0, cancel_after_first_step, &c));
   ASSERT(rm__os_now_ms() - t0 < 5000);
   ASSERT_EQ(2, c.log.n);
   ASSERT_EQ(0, c.log.v[0]);

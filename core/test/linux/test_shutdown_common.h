@@ -57,17 +57,11 @@ static inline void drop_relaunch_dropped_env(void) {
  * "ready"; fills its identity. */
 static inline void app_start_v(rmt_child *c, rm_unique_process *id,
                                const char *exe, va_list ap) {
-  char *argv[32];
-  char line[256];
-  const char *a;
+  const char *args[31];
   int n = 0;
-  argv[n++] = (char *)(uintptr_t)exe;
-  while ((a = va_arg(ap, const char *)) != NULL && n < 31)
-    argv[n++] = (char *)(uintptr_t)a;
-  argv[n] = NULL;
-  ASSERT_EQ(0, rmt_spawn(c, argv));
-  ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));
-  ASSERT_STR_EQ("ready", line);
+  while (n < 30 && (args[n] = va_arg(ap, const char *)) != NULL) n++;
+  args[n] = NULL;
+  rmt_start_ready(c, exe, args);
   ASSERT_OK(rm_get_process_identity((uint32_t)c->pid, id));
 }
 
@@ -203,6 +197,19 @@ typedef struct progress_log {
 static inline void progress_record(unsigned percent, void *ctx) {
   progress_log *p = ctx;
   if (p->n < 256) p->v[p->n++] = percent;
+}
+
+/* A progress callback that records and cancels the call on handle h at
+ * the first step after 0: once something was acted on. */
+typedef struct cancel_ctx {
+  uint32_t h;
+  progress_log log;
+} cancel_ctx;
+
+static inline void cancel_after_first_step(unsigned percent, void *arg) {
+  cancel_ctx *c = arg;
+  progress_record(percent, &c->log);
+  if (percent > 0) ASSERT_OK(rm_cancel_current_task(c->h));
 }
 
 /* Strictly increasing, within 0..100, the first one 0 (before anything

@@ -76,19 +76,6 @@ static int maps_say_stale(long pid) {
   return found;
 }
 
-static void holder_at(rmt_child *c, const char *exe,
-                      const char *const script[]) {
-  char *argv[16], line[256];
-  size_t i;
-  argv[0] = (char *)(uintptr_t)exe;
-  for (i = 0; script[i] && i < 14; i++)
-    argv[i + 1] = (char *)(uintptr_t)script[i];
-  argv[i + 1] = NULL;
-  ASSERT_EQ(0, rmt_spawn(c, argv));
-  ASSERT_EQ(0, rmt_read_line(c, line, sizeof line, 10000));
-  ASSERT_STR_EQ("ready", line);
-}
-
 /* Replaces path by a new inode with the same contents, as dpkg does. */
 static void replace(const char *path) {
   char tmp[1100];
@@ -116,7 +103,7 @@ static void replaced_executable_and_library(void) {
   rmt_copy_exe(rmt_helper("rm_holder"), lib);
   {
     const char *script[] = { "map-exec", lib, NULL };
-    holder_at(&c, exe, script);
+    rmt_start_ready(&c, exe, script);
   }
   stale(&l);
   ASSERT(entry(&l, c.pid) == NULL);             /* nothing replaced yet */
@@ -126,7 +113,7 @@ static void replaced_executable_and_library(void) {
   replace(lib);
   {
     const char *script[] = { "map-exec", lib, NULL };
-    holder_at(&fresh, exe, script);             /* runs the new files */
+    rmt_start_ready(&fresh, exe, script);             /* runs the new files */
   }
   ASSERT_EQ(1, maps_say_stale(c.pid));
   ASSERT_EQ(0, maps_say_stale(fresh.pid));
@@ -165,7 +152,7 @@ static void other_mount_namespace(void) {
   rmt_copy_exe(rmt_helper("rm_holder"), lib);
   {
     const char *script[] = { "unshare-tmpfs", hidden, "map-exec", lib, NULL };
-    holder_at(&c, exe, script);
+    rmt_start_ready(&c, exe, script);
   }
   replace(exe);
   replace(lib);
@@ -192,7 +179,7 @@ static void other_mount_namespace(void) {
   {
     const char *script[] = { "unshare-bind", bound, shadow, "map-exec",
                              shadow, NULL };
-    holder_at(&b, rmt_helper("rm_holder"), script);
+    rmt_start_ready(&b, rmt_helper("rm_holder"), script);
   }
   ASSERT_EQ(0, unlink(bound));
   ASSERT_EQ(1, maps_say_stale(b.pid));
@@ -220,8 +207,8 @@ static void names_are_no_identity(void) {
   {
     const char *script[] = { "map-exec", live, "map-exec", nasty, NULL };
     const char *code[] = { "memfd-exec", NULL };
-    holder_at(&c, rmt_helper("rm_holder"), script);
-    holder_at(&jit, rmt_helper("rm_holder"), code);
+    rmt_start_ready(&c, rmt_helper("rm_holder"), script);
+    rmt_start_ready(&jit, rmt_helper("rm_holder"), code);
   }
   stale(&l);
   ASSERT(entry(&l, c.pid) == NULL);             /* both names live */
@@ -251,7 +238,7 @@ static void leader_exited(void) {
   rmt_copy_exe(rmt_helper("rm_holder"), lib);
   {
     const char *script[] = { "map-exec", lib, "leader-exit", NULL };
-    holder_at(&c, rmt_helper("rm_holder"), script);
+    rmt_start_ready(&c, rmt_helper("rm_holder"), script);
   }
   replace(lib);
   snprintf(path, sizeof path, "/proc/%ld/stat", c.pid);
@@ -297,8 +284,8 @@ static void symlink_flip(void) {
     const char *script[] = { "drop", uid, "map-exec", lib, "unlink", lib,
                              NULL };
     const char *plain[] = { NULL };
-    holder_at(&user, rmt_helper("rm_holder"), script);
-    holder_at(&bystander, rmt_helper("rm_holder"), plain);
+    rmt_start_ready(&user, rmt_helper("rm_holder"), script);
+    rmt_start_ready(&bystander, rmt_helper("rm_holder"), plain);
   }
   /* The C library the bystander maps. */
   snprintf(path, sizeof path, "/proc/%ld/maps", bystander.pid);

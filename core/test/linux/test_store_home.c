@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "test.h"
+#include "test_user.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,14 +30,6 @@
 
 /* {===== A temporary user */
 
-typedef struct test_user {
-  uid_t uid;                          /* gid the same */
-  char name[32];
-  char base[64];                      /* /tmp/rmt-home-XXXXXX, root's, 0755 */
-  char home[96];                      /* base/home, the user's, 0755 */
-  char tmp_store[64];                 /* /tmp/restartmgr-UID */
-  int made_group, made_user;
-} test_user;
 
 /* A forked child of the user's: the session holder (or a one-shot
  * reporter) and the joiner, killed and reaped at cleanup. */
@@ -45,47 +38,9 @@ typedef struct user_child {
   int from, to;                       /* its report, our "go on" */
 } user_child;
 
-static test_user user;
+static rmt_user user;                 /* test_user.h */
+static char user_tmp_store[64];       /* /tmp/restartmgr-UID */
 static user_child holder = { -1, -1, -1 }, joiner = { -1, -1, -1 };
-
-static const char *tool(const char *name) {
-  static char path[64];
-  const char *dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
-  size_t i;
-  for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-    snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-    if (access(path, X_OK) == 0) return path;
-  }
-  return name;
-}
-
-/* Runs a shadow tool (useradd, ...): args ends with NULL, args[0] the
- * tool's name.  Its exit code, or -1. */
-static int run_tool(const char *const *args) {
-  static char copies[15][256];        /* execv wants char *: copies */
-  char *argv[16];
-  int status, i;
-  pid_t pid;
-  for (i = 0; args[i] && i < 15; i++) {
-    snprintf(copies[i], sizeof copies[i], "%s", i ? args[i] : tool(args[0]));
-    argv[i] = copies[i];
-  }
-  argv[i] = NULL;
-  pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      dup2(null, 0);
-      dup2(null, 1);
-    }
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-#define RUN_TOOL(...) run_tool((const char *const[]){ __VA_ARGS__, NULL })
 
 static void end_child(user_child *c) {
   int status;
@@ -104,16 +59,12 @@ static void remove_user(void *arg) {
   (void)arg;
   end_child(&joiner);
   end_child(&holder);
-  if (user.made_user) RUN_TOOL("userdel", user.name);
-  /* userdel removes the group too when it is the user's (USERGROUPS_ENAB);
-   * ours was made apart, so remove what is left. */
-  if (user.made_group && getgrnam(user.name)) RUN_TOOL("groupdel", user.name);
   /* /tmp/restartmgr-UID only when the user made it there. */
-  if (user.tmp_store[0] && lstat(user.tmp_store, &st) == 0 &&
+  if (user_tmp_store[0] && lstat(user_tmp_store, &st) == 0 &&
       st.st_uid == user.uid)
-    rmt_remove_tree(user.tmp_store);
-  if (user.base[0]) rmt_remove_tree(user.base);
-  memset(&user, 0, sizeof user);
+    rmt_remove_tree(user_tmp_store);
+  user_tmp_store[0] = 0;
+  rmt_user_remove(&user);
 }
 
 static const char *in(const char *dir, const char *name) {
@@ -131,53 +82,26 @@ static const char *in(const char *dir, const char *name) {
 
 /* Makes the case's user.  0 when made, 1 when this is not root (the case
  * is skipped, and says so). */
+/* 1 when a /tmp/restartmgr-UID of uid is left over from elsewhere. */
+static int tmp_store_taken(uid_t uid) {
+  char path[64];
+  struct stat st;
+  snprintf(path, sizeof path, "/tmp/restartmgr-%u", (unsigned)uid);
+  return lstat(path, &st) == 0;
+}
+
 static int make_user(void) {
-  char uid_s[16];
-  uid_t u;
   if (geteuid() != 0) {
     printf("note: not root; needs to create a user\n");
     return 1;
   }
   memset(&user, 0, sizeof user);
+  user_tmp_store[0] = 0;
   rmt_at_cleanup(remove_user, NULL);
-  snprintf(user.base, sizeof user.base, "/tmp/rmt-home-XXXXXX");
-  ASSERT(mkdtemp(user.base) != NULL);
-  ASSERT_EQ(0, chmod(user.base, 0755));
-  snprintf(user.home, sizeof user.home, "%s/home", user.base);
-  snprintf(user.name, sizeof user.name, "rmt-home-%ld", (long)getpid());
-  ASSERT(getpwnam(user.name) == NULL && getgrnam(user.name) == NULL);
   /* A uid (and gid) nobody has, with no /tmp/restartmgr-UID left over. */
-  for (u = 61000; u < 62000 && !user.made_user; u++) {
-    struct stat st;
-    int rc;
-    snprintf(user.tmp_store, sizeof user.tmp_store, "/tmp/restartmgr-%u",
-             (unsigned)u);
-    if (getpwuid(u) || getgrgid(u) || lstat(user.tmp_store, &st) == 0)
-      continue;
-    snprintf(uid_s, sizeof uid_s, "%u", (unsigned)u);
-    rc = RUN_TOOL("groupadd", "-r", "-K", "SYS_GID_MAX=62000", "-g", uid_s,
-                  user.name);
-    if (rc == 4) continue;                         /* gid taken meanwhile */
-    ASSERT_EQ(0, rc);
-    user.made_group = 1;
-    /* -r: a system account, so no subordinate ids or aging to undo (its
-     * range widened to ours); -M: the home is made below, by hand. */
-    rc = RUN_TOOL("useradd", "-r", "-K", "SYS_UID_MAX=62000", "-M", "-N",
-                  "-u", uid_s, "-g", uid_s, "-d", user.home,
-                  "-s", "/usr/sbin/nologin", user.name);
-    if (rc == 4) {                                 /* uid taken meanwhile */
-      ASSERT_EQ(0, RUN_TOOL("groupdel", user.name));
-      user.made_group = 0;
-      continue;
-    }
-    ASSERT_EQ(0, rc);
-    user.made_user = 1;
-    user.uid = u;
-  }
-  ASSERT(user.made_user);
-  ASSERT_EQ(0, mkdir(user.home, 0755));
-  ASSERT_EQ(0, chmod(user.home, 0755));
-  ASSERT_EQ(0, chown(user.home, user.uid, user.uid));
+  rmt_user_make(&user, "rmt-home", 61000, 62000, tmp_store_taken);
+  snprintf(user_tmp_store, sizeof user_tmp_store, "/tmp/restartmgr-%u",
+           (unsigned)user.uid);
   return 0;
 }
 
@@ -388,7 +312,7 @@ static void home_store_is_made_and_shared(void) {
   assert_users_dir(local, 0700);
   assert_users_dir(state, 0700);
   assert_users_dir(user.home, 0755);           /* the home itself untouched */
-  assert_missing(user.tmp_store);
+  assert_missing(user_tmp_store);
   /* An existing ~/.local of the user's, as a desktop makes it (0755),
    * is used as it is. */
   rmt_remove_tree(local);
@@ -464,14 +388,14 @@ static void squatted_home_store_is_skipped(void) {
   clear_location_env();
   /* ~/.local a directory of another user's (root lets it be made there). */
   mkdir_of(local, 0755, OTHER);
-  two_processes_share(user.tmp_store, RM_STORE_SKIPPED_HOME);
+  two_processes_share(user_tmp_store, RM_STORE_SKIPPED_HOME);
   assert_missing(in(local, "state"));
-  rmt_remove_tree(user.tmp_store);
+  rmt_remove_tree(user_tmp_store);
   rmdir(local);
   /* ~/.local a symlink of another user's, to a place of the user's. */
   symlink_of(elsewhere, local, OTHER);
   ASSERT_EQ(0, one_process(line, sizeof line));
-  ASSERT_STR_EQ(store_line(RM_STORE_SKIPPED_HOME, user.tmp_store), line);
+  ASSERT_STR_EQ(store_line(RM_STORE_SKIPPED_HOME, user_tmp_store), line);
   assert_missing(in(elsewhere, "state"));
   ASSERT_EQ(0, unlink(local));
   /* ~/.local the user's, but its state a symlink (even the user's own:
@@ -479,13 +403,13 @@ static void squatted_home_store_is_skipped(void) {
   mkdir_of(local, 0700, user.uid);
   symlink_of(elsewhere, in(local, "state"), user.uid);
   ASSERT_EQ(0, one_process(line, sizeof line));
-  ASSERT_STR_EQ(store_line(RM_STORE_SKIPPED_HOME, user.tmp_store), line);
+  ASSERT_STR_EQ(store_line(RM_STORE_SKIPPED_HOME, user_tmp_store), line);
   assert_missing(in(elsewhere, "restartmgr"));
   ASSERT_EQ(0, unlink(in(local, "state")));
   /* The home writable by the group: others could rename .local away. */
   ASSERT_EQ(0, chmod(user.home, 0775));
   ASSERT_EQ(0, one_process(line, sizeof line));
-  ASSERT_STR_EQ(store_line(RM_STORE_SKIPPED_HOME, user.tmp_store), line);
+  ASSERT_STR_EQ(store_line(RM_STORE_SKIPPED_HOME, user_tmp_store), line);
   /* No squat left: home again (the /tmp store stays, unused). */
   ASSERT_EQ(0, chmod(user.home, 0755));
   two_processes_share(store, 0);
