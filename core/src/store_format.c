@@ -210,6 +210,7 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
 }
 
 uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
+                          const uint32_t *views,
                           size_t n, char **out, size_t *len) {
   outbuf b = { NULL, 0, 0, 0 };
   size_t i;
@@ -217,6 +218,7 @@ uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
     out_raw(&b, "file", 4);
     out_nums(&b, ids ? ids[i].dev : 0, ids ? ids[i].ino : 0);
     out_str(&b, paths[i]);
+    if (views && views[i]) out_num(&b, views[i]);  /* view 0: as before */
     out_raw(&b, "\n", 1);
   }
   if (!b.p) out_raw(&b, "", 0);
