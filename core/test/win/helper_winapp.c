@@ -4,7 +4,9 @@
  * backend tests, whose behaviour the arguments choose:
  *
  *   --hold PATH        open PATH (read, sharing read and write) and keep it
- *   --hold-hex HEX     the same for a path given as hex-encoded UTF-8 (a
+ *   --hold-shared PATH the same, sharing delete too (so the file can be
+ *                      replaced by rename while held)
+ *   --hold-hex HEX     the same as --hold for a path given as hex-encoded UTF-8 (a
  *                      command line passes through the ANSI code page)
  *   --map PATH         map PATH as data, close the file, keep the view
  *   --load PATH        load the DLL at PATH
@@ -143,6 +145,12 @@ int main(int argc, char **argv) {
       if (CreateFileA(v, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
                       OPEN_EXISTING, 0, NULL) == INVALID_HANDLE_VALUE)
         die("hold");
+      i++;
+    } else if (strcmp(a, "--hold-shared") == 0 && v) {
+      if (CreateFileA(v, GENERIC_READ,
+                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                      NULL, OPEN_EXISTING, 0, NULL) == INVALID_HANDLE_VALUE)
+        die("hold-shared");
       i++;
     } else if (strcmp(a, "--hold-hex") == 0 && v) {
       if (CreateFileW(from_hex(v), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
