@@ -71,7 +71,7 @@ static void journal(const char *text, size_t len) {
   check(r.files.n <= lines);
   for (i = 0; i < r.files.n; i++) check(rm__valid_path(r.files.v[i]));
   check(rm__files_format((const char *const *)r.files.v, r.file_ids,
-                         r.files.n, &out, &out_len) == RM_OK);
+                         r.file_views, r.files.n, &out, &out_len) == RM_OK);
   memset(&back, 0, sizeof back);
   back.journal.gen = 1;
   back.journal.lines = r.files.n;
@@ -83,6 +83,7 @@ static void journal(const char *text, size_t len) {
     check(strcmp(back.files.v[i], r.files.v[i]) == 0);
     check(back.file_ids[i].dev == r.file_ids[i].dev &&
           back.file_ids[i].ino == r.file_ids[i].ino);
+    check(back.file_views[i] == r.file_views[i]);
   }
   free(out);
   rm__record_free(&back);

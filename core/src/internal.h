@@ -149,6 +149,8 @@ typedef struct rm__record {
   rm__file_id *file_ids;            /* [files.n]: each file's identity when
                                        it was registered, {0, 0} when it
                                        did not exist then */
+  uint32_t *file_views;             /* [files.n]: the view it was
+                                       registered in (rm__os_file_view) */
   rm_unique_process *procs;
   size_t n_procs;
   rm__filter *filters;
@@ -160,8 +162,9 @@ typedef struct rm__record {
 void rm__record_free(rm__record *r);
 
 /* Appends a registered file (taking ownership of path, freed on failure)
- * with its identity.  RM_OK or RM_ERROR_OUTOFMEMORY. */
-uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id);
+ * with its identity and view.  RM_OK or RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id,
+                             uint32_t view);
 
 /* Parses a record (without its files), validating everything:
  * RM_ERROR_WRITE_FAULT for any malformed or hostile content,
@@ -169,8 +172,8 @@ uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id);
 uint32_t rm__record_parse(const char *text, size_t len, rm__record *r);
 
 /* The files of a journal's committed text (exactly r->journal.bytes bytes
- * holding r->journal.lines lines) into r->files and r->file_ids, each
- * path once.  Same codes. */
+ * holding r->journal.lines lines) into r->files, r->file_ids and
+ * r->file_views, each (path, view) once.  Same codes. */
 uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r);
 
 /* }=====
@@ -231,9 +234,10 @@ void rm__cur_eol(rm__cursor *c);
  * RM_ERROR_OUTOFMEMORY. */
 uint32_t rm__record_format(const rm__record *r, char **out, size_t *len);
 
-/* The journal's lines for n files (ids may be NULL: unknown).  Same
- * codes. */
+/* The journal's lines for n files (ids may be NULL: unknown; views may
+ * be NULL: all 0).  Same codes. */
 uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
+                          const uint32_t *views,
                           size_t n, char **out, size_t *len);
 
 /* }=====

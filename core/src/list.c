@@ -72,6 +72,7 @@ uint32_t rm__compute_list(rm__handle *h, const rm__record *r,
 
   in.files = (const char *const *)r->files.v;
   in.file_ids = r->file_ids;
+  in.file_views = r->file_views;
   in.n_files = r->files.n;
   in.procs = r->procs;
   in.n_procs = r->n_procs;

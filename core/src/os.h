@@ -129,6 +129,9 @@ typedef struct rm__scan_input {
   const char *const *files;            /* registered absolute paths */
   const rm__file_id *file_ids;         /* NULL, or [n_files]: identities
                                           when registered ({0, 0}: none) */
+  const uint32_t *file_views;          /* NULL, or [n_files]: the view each
+                                          path was registered in
+                                          (rm__os_file_view; NULL: all 0) */
   size_t n_files;
   const rm_unique_process *procs;      /* registered processes */
   size_t n_procs;
@@ -199,6 +202,13 @@ uint32_t rm__os_file_id(const char *path, rm__file_id *out);
 /* The same for n paths at once (registration): ids[i] is {0, 0} where a
  * path has no identity.  Linux resolves each directory once. */
 void rm__os_file_ids(const char *const *paths, size_t n, rm__file_id *ids);
+
+/* The calling process's view of paths, stored with each file it registers
+ * and handed back to the scan, which reads the path in that view: an
+ * opaque tag only the backend interprets (Windows: the WOW64 file-system
+ * redirection, docs/windows.md, "Registration in the registrant's view").
+ * 0 is the system's own view, the only one on Linux. */
+uint32_t rm__os_file_view(void);
 
 /* }=====
  * {===== Stopping and starting */

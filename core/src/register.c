@@ -21,6 +21,7 @@ typedef struct reg_ctx {
   unsigned n_files;
   const char *const *files;
   const rm__file_id *file_ids;      /* [n_files], taken before the lock */
+  uint32_t view;                    /* the caller's view of the paths */
   unsigned n_apps;
   const rm_unique_process *apps;
   unsigned n_services;
@@ -70,9 +71,12 @@ static int dedup_init(dedup *d, size_t n) {
 }
 
 /* keep[i] = 1 for the first occurrence of each string of add[] that have
- * does not hold yet. */
+ * does not hold yet; with have_views, only have's strings of this view
+ * count (a path in another view may be another file). */
 static uint32_t dedup_strings(const char *const *add, unsigned n,
-                              const rm__strv *have, unsigned char *keep) {
+                              const rm__strv *have,
+                              const uint32_t *have_views, uint32_t view,
+                              unsigned char *keep) {
   dedup d;
   size_t i, k;
   if (dedup_init(&d, n) != 0) return RM_ERROR_OUTOFMEMORY;
@@ -84,6 +88,7 @@ static uint32_t dedup_strings(const char *const *add, unsigned n,
     if (keep[i]) d.slot[k] = i + 1;
   }
   for (i = 0; i < have->n; i++) {
+    if (have_views && have_views[i] != view) continue;
     k = (size_t)hash_str(have->v[i]) & d.mask;
     while (d.slot[k] && strcmp(add[d.slot[k] - 1], have->v[i]) != 0)
       k = (k + 1) & d.mask;
@@ -128,36 +133,42 @@ static uint32_t add_files(rm__dir *d, unsigned slot, rm__record *r,
   rm__strv none = { NULL, 0, 0 };
   const char **paths;
   rm__file_id *ids;
+  uint32_t *views;
   size_t n = 0, i;
   char name[64], *text = NULL;
   size_t len = 0;
-  uint32_t rc = dedup_strings(c->files, c->n_files, &none, c->keep);
+  uint32_t rc = dedup_strings(c->files, c->n_files, &none, NULL, 0, c->keep);
   int compact = r->journal.gen &&
                 r->journal.lines + c->n_files > 2 * r->journal.unique + 1024;
   if (rc != RM_OK) return rc;
   if (compact) {
     rc = rm__read_files(d, slot, r);
     if (rc == RM_OK)
-      rc = dedup_strings(c->files, c->n_files, &r->files, c->keep);
+      rc = dedup_strings(c->files, c->n_files, &r->files, r->file_views,
+                         c->view, c->keep);
     if (rc != RM_OK) return rc;
   }
   paths = malloc((r->files.n + c->n_files + 1) * sizeof *paths);
   ids = malloc((r->files.n + c->n_files + 1) * sizeof *ids);
-  if (!paths || !ids) {
+  views = malloc((r->files.n + c->n_files + 1) * sizeof *views);
+  if (!paths || !ids || !views) {
     free(paths);
     free(ids);
+    free(views);
     return RM_ERROR_OUTOFMEMORY;
   }
   for (i = 0; compact && i < r->files.n; i++, n++) {
     paths[n] = r->files.v[i];
     ids[n] = r->file_ids[i];
+    views[n] = r->file_views[i];
   }
   for (i = 0; i < c->n_files; i++)
     if (c->keep[i]) {
       paths[n] = c->files[i];
+      views[n] = c->view;
       ids[n++] = c->file_ids[i];
     }
-  if (n > 0) rc = rm__files_format(paths, ids, n, &text, &len);
+  if (n > 0) rc = rm__files_format(paths, ids, views, n, &text, &len);
   if (rc == RM_OK && n > 0) {
     if (!r->journal.gen || compact) {
       /* A new generation, written from offset 0.  A session's first one
@@ -185,13 +196,14 @@ static uint32_t add_files(rm__dir *d, unsigned slot, rm__record *r,
   free(text);
   free(paths);
   free(ids);
+  free(views);
   return rc;
 }
 
 static uint32_t add_others(rm__record *r, reg_ctx *c) {
   unsigned i, kept = 0;
   uint32_t rc = dedup_strings(c->services, c->n_services, &r->services,
-                              c->keep);
+                              NULL, 0, c->keep);
   for (i = 0; i < c->n_services && rc == RM_OK; i++)
     if (c->keep[i]) rc = rm__strv_push(&r->services, c->services[i]);
   if (rc == RM_OK)
@@ -273,6 +285,7 @@ uint32_t rm_register_resources(uint32_t session_handle,
   }
   rm__os_file_ids(file_names, n_files, ids);
   ctx.file_ids = ids;
+  ctx.view = rm__os_file_view();
   rc = rm__update(h, register_locked, &ctx);
   free(ids);
   free(ctx.keep);

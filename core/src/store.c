@@ -38,9 +38,13 @@
  *
  * The journal holds one line per registered file,
  *
- *   file DEV INO :ESCAPED            (with the identity it had when
+ *   file DEV INO :ESCAPED [VIEW]     (with the identity it had when
  *                                     registered; 0 0 when it did not
- *                                     exist)
+ *                                     exist; VIEW, 1 to 2^32-1, the
+ *                                     registrant's view of paths when it
+ *                                     is not the system's own: absent,
+ *                                     as in journals written before it
+ *                                     existed, is view 0)
  *
  * appended by each registration: a registration then writes a few bytes
  * and the small record, whatever the session's size.  Only the first
@@ -92,11 +96,13 @@ static int push_counted(char ***v, size_t *n, char *s) {
   return 0;
 }
 
-uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id) {
+uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id,
+                             uint32_t view) {
   if (r->files.n == r->files.cap) {
     size_t cap = r->files.cap ? 2 * r->files.cap : 8;
     char **v = realloc(r->files.v, cap * sizeof *v);
     rm__file_id *ids;
+    uint32_t *views;
     if (!v) {
       free(path);
       return RM_ERROR_OUTOFMEMORY;
@@ -108,9 +114,16 @@ uint32_t rm__record_add_file(rm__record *r, char *path, rm__file_id id) {
       return RM_ERROR_OUTOFMEMORY;
     }
     r->file_ids = ids;
+    views = realloc(r->file_views, cap * sizeof *views);
+    if (!views) {
+      free(path);
+      return RM_ERROR_OUTOFMEMORY;
+    }
+    r->file_views = views;
     r->files.cap = cap;
   }
   r->file_ids[r->files.n] = id;
+  r->file_views[r->files.n] = view;
   r->files.v[r->files.n++] = path;
   return RM_OK;
 }
@@ -141,17 +154,20 @@ typedef struct parse_state {
 
 static void parse_file(rm__cursor *c, rm__record *r) {
   rm__file_id id;
+  uint32_t view = 0;
   char *s;
   id.dev = rm__cur_num(c, 0, ~0ull);
   id.ino = rm__cur_num(c, 0, ~0ull);
   s = rm__cur_str(c);
   if (!s) return;
-  if (!rm__valid_path(s)) {
+  if (c->p < c->end && *c->p == ' ')      /* written only when not 0 */
+    view = (uint32_t)rm__cur_num(c, 1, 0xFFFFFFFFull);
+  if (c->bad || !rm__valid_path(s)) {
     free(s);
     c->bad = 1;
     return;
   }
-  if (rm__record_add_file(r, s, id) != RM_OK) c->bad = 2;
+  if (rm__record_add_file(r, s, id, view) != RM_OK) c->bad = 2;
 }
 
 /* The files of a journal, in the order registered, each path once: a
@@ -177,8 +193,10 @@ uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r) {
     if (++lines > r->journal.lines) c.bad = 1;
     if (c.bad) break;
     {
-      /* A path seen before: the first registration (and identity) wins. */
+      /* A path seen before in the same view: the first registration (and
+       * identity) wins.  In another view it may name another file. */
       const char *s = r->files.v[before];
+      uint32_t view = r->file_views[before];
       uint64_t h = 0xcbf29ce484222325ull;
       const unsigned char *u;
       size_t k;
@@ -186,8 +204,10 @@ uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r) {
         h ^= *u;
         h *= 0x100000001b3ull;
       }
+      h = (h ^ view) * 0x100000001b3ull;
       k = (size_t)(h ^ (h >> 29)) & mask;
-      while (table[k] && strcmp(r->files.v[table[k] - 1], s) != 0)
+      while (table[k] && (r->file_views[table[k] - 1] != view ||
+                          strcmp(r->files.v[table[k] - 1], s) != 0))
         k = (k + 1) & mask;
       if (table[k]) {
         free(r->files.v[before]);
@@ -203,6 +223,8 @@ uint32_t rm__record_parse_files(const char *text, size_t len, rm__record *r) {
     rm__strv_free(&r->files);
     free(r->file_ids);
     r->file_ids = NULL;
+    free(r->file_views);
+    r->file_views = NULL;
     return c.bad == 2 ? RM_ERROR_OUTOFMEMORY : RM_ERROR_WRITE_FAULT;
   }
   return RM_OK;
@@ -543,6 +565,7 @@ void rm__record_free(rm__record *r) {
   size_t i;
   rm__strv_free(&r->files);
   free(r->file_ids);
+  free(r->file_views);
   rm__strv_free(&r->services);
   free(r->procs);
   for (i = 0; i < r->n_filters; i++) free(r->filters[i].name);

@@ -212,6 +212,7 @@ uint32_t rm__record_format(const rm__record *r, char **out, size_t *len) {
 }
 
 uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
+                          const uint32_t *views,
                           size_t n, char **out, size_t *len) {
   rm__outbuf b = { NULL, 0, 0, 0 };
   size_t i;
@@ -219,6 +220,7 @@ uint32_t rm__files_format(const char *const *paths, const rm__file_id *ids,
     rm__out_raw(&b, "file", 4);
     out_nums(&b, ids ? ids[i].dev : 0, ids ? ids[i].ino : 0);
     rm__out_str(&b, paths[i]);
+    if (views && views[i]) rm__out_num(&b, views[i]);  /* view 0: as before */
     rm__out_raw(&b, "\n", 1);
   }
   if (!b.p) rm__out_raw(&b, "", 0);

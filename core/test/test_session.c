@@ -501,7 +501,7 @@ static void record_text_round_trips(void) {
     const char *paths[1] = { "/path with space/and\nnewline%" };
     char *jtext;
     size_t jlen;
-    ASSERT_OK(rm__files_format(paths, NULL, 1, &jtext, &jlen));
+    ASSERT_OK(rm__files_format(paths, NULL, NULL, 1, &jtext, &jlen));
     back.journal.gen = 1;
     back.journal.lines = back.journal.unique = 1;
     back.journal.bytes = jlen;

@@ -389,6 +389,69 @@ static void launch_context_lines(void) {
   REFUSED("acted 9", "limit 0 0 0 0");              /* no launch above */
 }
 
+/* A registrant's view (docs/windows.md, Registration in the registrant's
+ * view) is an optional last number: journals written before it existed,
+ * and every file of view 0, have none and load as view 0; the same path
+ * in two views is two files, in one view one. */
+static void journal_views_are_optional(void) {
+  rm__record r;
+  const char *old = "file 2049 131074 :/opt/a.so\nfile 0 0 :/opt/b.so\n";
+  const char *text = "file 3 1000 :/w/system32/x.dll 1\n"
+                     "file 3 2000 :/w/system32/x.dll\n"
+                     "file 0 0 :/w/system32/new.dll 4294967295\n"
+                     "file 3 1001 :/w/system32/x.dll 1\n";  /* duplicate */
+  const char *paths[3] = { "/w/x.dll", "/w/x.dll", "/w/y.dll" };
+  rm__file_id ids[3] = { { 1, 2 }, { 0, 0 }, { 5, 6 } };
+  uint32_t views[3] = { 1, 0, 7 };
+  char *out;
+  size_t len;
+
+  memset(&r, 0, sizeof r);
+  r.journal.gen = 1;
+  r.journal.lines = r.journal.unique = 2;
+  r.journal.bytes = strlen(old);
+  ASSERT_OK(rm__record_parse_files(old, strlen(old), &r));
+  ASSERT_EQ(2, r.files.n);
+  ASSERT_EQ(2049, r.file_ids[0].dev);
+  ASSERT_EQ(0, r.file_views[0]);
+  ASSERT_EQ(0, r.file_views[1]);
+  rm__record_free(&r);
+
+  memset(&r, 0, sizeof r);
+  r.journal.gen = 1;
+  r.journal.lines = 4;
+  r.journal.unique = 3;
+  r.journal.bytes = strlen(text);
+  ASSERT_OK(rm__record_parse_files(text, strlen(text), &r));
+  ASSERT_EQ(3, r.files.n);
+  ASSERT_STR_EQ("/w/system32/x.dll", r.files.v[0]);
+  ASSERT_EQ(1000, r.file_ids[0].ino);               /* the first wins */
+  ASSERT_EQ(1, r.file_views[0]);
+  ASSERT_STR_EQ("/w/system32/x.dll", r.files.v[1]);
+  ASSERT_EQ(2000, r.file_ids[1].ino);
+  ASSERT_EQ(0, r.file_views[1]);
+  ASSERT_STR_EQ("/w/system32/new.dll", r.files.v[2]);
+  ASSERT_EQ(4294967295u, r.file_views[2]);
+  rm__record_free(&r);
+
+  /* View 0 is written as before; others as the last number. */
+  ASSERT_OK(rm__files_format(paths, ids, views, 3, &out, &len));
+  ASSERT_STR_EQ("file 1 2 :/w/x.dll 1\nfile 0 0 :/w/x.dll\n"
+                "file 5 6 :/w/y.dll 7\n", out);
+  free(out);
+  ASSERT_OK(rm__files_format(paths, ids, NULL, 1, &out, &len));
+  ASSERT_STR_EQ("file 1 2 :/w/x.dll\n", out);
+  free(out);
+
+  ASSERT_OK(parse_journal("file 0 0 :/a 1\n", 1));
+  JOURNAL_REFUSED("file 0 0 :/a 0");               /* 0 is never written */
+  JOURNAL_REFUSED("file 0 0 :/a 4294967296");
+  JOURNAL_REFUSED("file 0 0 :/a ");
+  JOURNAL_REFUSED("file 0 0 :/a 1 2");
+  JOURNAL_REFUSED("file 0 0 :/a x");
+  JOURNAL_REFUSED("file 0 0 :/a  1");
+}
+
 /* Formatting and parsing are inverse on what the engine writes. */
 static void format_parse_round_trip_keeps_identities(void) {
   rm__record back;
@@ -396,7 +459,7 @@ static void format_parse_round_trip_keeps_identities(void) {
   size_t len;
   const char *paths[2] = { "/a b/%c", "/x" };
   rm__file_id ids[2] = { { 77, 88 }, { 0, 0 } };
-  ASSERT_OK(rm__files_format(paths, ids, 2, &text, &len));
+  ASSERT_OK(rm__files_format(paths, ids, NULL, 2, &text, &len));
   memset(&back, 0, sizeof back);
   back.journal.gen = 1;
   back.journal.lines = back.journal.unique = 2;
@@ -418,6 +481,7 @@ int main(int argc, char **argv) {
   RUN(strings_the_api_refuses_are_refused);
   RUN(structure_is_checked);
   RUN(journal_lines_are_checked);
+  RUN(journal_views_are_optional);
   RUN(deep_escapes_and_huge_counts);
   RUN(format_parse_round_trip_keeps_identities);
   RUN(launch_context_lines);

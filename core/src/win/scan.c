@@ -347,7 +347,7 @@ static int scan_processes(rm__win_scan *s) {
     if (s->n_reg) ok = inspect(s, p, &proto, &u);
     for (k = 0; ok && k < s->n_holders; k++)
       if (s->holders[k].pid == p->pid)
-        ok = rm__win_add_use(&u, s->holders[k].file, RM_USE_OPEN_FILE);
+        ok = rm__win_add_use(&u, s->holders[k].file, s->holders[k].how);
     if (ok && (u.n || proto.registered)) ok = add_process(s, &proto, &u);
     free(u.v);
     if (!ok) return 0;

@@ -18,11 +18,15 @@
 typedef struct rm__win_reg {
   rm__file_id id;
   size_t file;                     /* index into rm__scan_input.files */
+  uint32_t older;                  /* 0, or RM_USE_OLDER_INODE: the file
+                                      the path named when registered, no
+                                      longer the one it names */
 } rm__win_reg;
 
 typedef struct rm__win_pid_file {
   uint32_t pid;
   size_t file;
+  uint32_t how;                    /* RM_USE_OPEN_FILE, maybe | _OLDER_INODE */
 } rm__win_pid_file;
 
 typedef struct rm__win_file_handle {

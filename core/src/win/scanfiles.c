@@ -72,7 +72,7 @@ int rm__win_match(const rm__win_scan *s, const rm__file_id *id, uint32_t how,
                  rm__win_uses *u) {
   size_t i;
   for (i = find_reg(s, id); i < s->n_reg && cmp_id(&s->reg[i].id, id) == 0; i++)
-    if (!rm__win_add_use(u, s->reg[i].file, how)) return 0;
+    if (!rm__win_add_use(u, s->reg[i].file, how | s->reg[i].older)) return 0;
   return 1;
 }
 
@@ -151,7 +151,7 @@ wchar_t *rm__win_nt_to_win32(const wchar_t *nt) {
 
 /* Asks the file system which processes have the file open (Windows 7 and
  * later; Wine does not implement it, and then this adds nothing). */
-static int add_holders(rm__win_scan *s, HANDLE h, size_t file) {
+static int add_holders(rm__win_scan *s, HANDLE h, size_t file, uint32_t how) {
   rm__nt_query_file_fn query = rm__win_ntdll()->query_information_file;
   rm__io_status io;
   ULONG_PTR *buf = NULL;
@@ -182,45 +182,118 @@ static int add_holders(rm__win_scan *s, HANDLE h, size_t file) {
     s->holders = v;
     s->holders[s->n_holders].pid = (uint32_t)buf[1 + i];
     s->holders[s->n_holders].file = file;
+    s->holders[s->n_holders].how = how;
     s->n_holders++;
   }
   free(buf);
   return 1;
 }
 
+/* s->reg has room for two entries per registered file. */
+static void add_reg(rm__win_scan *s, const rm__file_id *id, size_t file,
+                    uint32_t older) {
+  s->reg[s->n_reg].id = *id;
+  s->reg[s->n_reg].file = file;
+  s->reg[s->n_reg].older = older;
+  s->n_reg++;
+}
+
+/* The file a registration named, opened by its file index for the
+ * kernel's list of its users: a file replaced at a path (by rename, as
+ * installers do) lives on, under another name or none, on the volume of
+ * the directory that held it, so that directory is the volume hint
+ * OpenFileById needs.  What opens is checked to be that identity. */
+static HANDLE open_by_id(const wchar_t *path, const rm__file_id *id) {
+  wchar_t *dir = _wcsdup(path);
+  HANDLE d, h = INVALID_HANDLE_VALUE;
+  rm__file_id got;
+  FILE_ID_DESCRIPTOR fid;
+  size_t n;
+  if (!dir) return h;
+  n = (size_t)(rm__win_basename(dir) - dir);
+  dir[n] = 0;                                 /* keeps the last "\" */
+  d = n ? CreateFileW(dir, 0,
+                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                      NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL)
+        : INVALID_HANDLE_VALUE;
+  free(dir);
+  if (d == INVALID_HANDLE_VALUE) return h;
+  if (rm__win_handle_id(d, &got) && got.dev == id->dev) {
+    memset(&fid, 0, sizeof fid);
+    fid.dwSize = sizeof fid;
+    fid.Type = FileIdType;
+    fid.FileId.QuadPart = (LONGLONG)id->ino;
+    h = OpenFileById(d, &fid, FILE_READ_ATTRIBUTES,
+                     FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                     NULL, FILE_FLAG_BACKUP_SEMANTICS);
+    if (h != INVALID_HANDLE_VALUE &&
+        (!rm__win_handle_id(h, &got) || cmp_id(&got, id) != 0)) {
+      CloseHandle(h);
+      h = INVALID_HANDLE_VALUE;
+    }
+  }
+  CloseHandle(d);
+  return h;
+}
+
+/* One registered file: the file its path names now, read in the view it
+ * was registered in (docs/windows.md, "Registration in the registrant's
+ * view"), and the file it named when registered where that is another
+ * (RM_USE_OLDER_INODE), each with the kernel's list of its users.
+ * RM_OK, RM_ERROR_ACCESS_DENIED (a directory), RM_ERROR_OUTOFMEMORY. */
+static uint32_t load_one(rm__win_scan *s, size_t i) {
+  const rm__scan_input *in = s->in;
+  uint32_t view = in->file_views ? in->file_views[i] : RM_WIN_VIEW_NATIVE;
+  const rm__file_id *then = in->file_ids ? &in->file_ids[i] : NULL;
+  wchar_t *named = rm__win_path(in->files[i]), *path = NULL;
+  rm__file_id now;
+  int exists = 0, dir = 0, ok = 1;
+  uint32_t rc;
+  HANDLE h;
+  if (!named) return RM_OK;                   /* not UTF-8: matches nothing */
+  rc = rm__win_path_in_view(named, view, &path);
+  if (rc == RM_ERROR_OUTOFMEMORY) {
+    free(named);
+    return rc;
+  }
+  if (path) exists = rm__win_path_id(path, &now, &dir) == RM_OK;
+  if (exists && dir) {
+    free(named);
+    free(path);
+    return RM_ERROR_ACCESS_DENIED;
+  }
+  if (exists) {
+    add_reg(s, &now, i, 0);
+    h = CreateFileW(path, FILE_READ_ATTRIBUTES,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                    NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h != INVALID_HANDLE_VALUE)
+      ok = add_holders(s, h, i, RM_USE_OPEN_FILE);
+    if (h != INVALID_HANDLE_VALUE) CloseHandle(h);
+  }
+  if (ok && then && (then->dev || then->ino) &&
+      !(exists && cmp_id(then, &now) == 0)) {
+    add_reg(s, then, i, RM_USE_OLDER_INODE);
+    h = open_by_id(path ? path : named, then);
+    if (h != INVALID_HANDLE_VALUE) {
+      ok = add_holders(s, h, i, RM_USE_OPEN_FILE | RM_USE_OLDER_INODE);
+      CloseHandle(h);
+    }
+  }
+  free(named);
+  free(path);
+  return ok ? RM_OK : RM_ERROR_OUTOFMEMORY;
+}
+
 /* Identities of the registered files.  RM_ERROR_ACCESS_DENIED for a
  * directory; missing files match nothing. */
 uint32_t rm__win_load_registered(rm__win_scan *s) {
   size_t i;
-  s->reg = calloc(s->in->n_files + 1, sizeof *s->reg);
+  uint32_t rc = RM_OK;
+  s->reg = malloc((2 * s->in->n_files + 1) * sizeof *s->reg);
   if (!s->reg) return RM_ERROR_OUTOFMEMORY;
-  for (i = 0; i < s->in->n_files; i++) {
-    wchar_t *path = rm__win_path(s->in->files[i]);
-    rm__file_id id;
-    int dir = 0;
-    HANDLE h;
-    if (!path) continue;
-    if (rm__win_path_id(path, &id, &dir) != RM_OK) {
-      free(path);
-      continue;
-    }
-    if (dir) {
-      free(path);
-      return RM_ERROR_ACCESS_DENIED;
-    }
-    s->reg[s->n_reg].id = id;
-    s->reg[s->n_reg].file = i;
-    s->n_reg++;
-    h = CreateFileW(path, FILE_READ_ATTRIBUTES,
-                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                    NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
-    free(path);
-    if (h != INVALID_HANDLE_VALUE) {
-      int ok = add_holders(s, h, i);
-      CloseHandle(h);
-      if (!ok) return RM_ERROR_OUTOFMEMORY;
-    }
-  }
+  for (i = 0; i < s->in->n_files && rc == RM_OK; i++) rc = load_one(s, i);
+  if (rc != RM_OK) return rc;
   qsort(s->reg, s->n_reg, sizeof *s->reg, by_id);
   qsort(s->holders, s->n_holders, sizeof *s->holders, by_pid_file);
   return RM_OK;

@@ -98,15 +98,36 @@ void rm__win_utf8_copy(char *dst, size_t cap, const wchar_t *w);
  * malloc'd; NULL for invalid UTF-8 or no memory. */
 wchar_t *rm__win_path(const char *utf8);
 
+/* {===== redirect.c: views of paths under WOW64's file-system redirector */
+
+/* The views rm__os_file_view tags registered files with. */
+#define RM_WIN_VIEW_NATIVE 0u  /* a 64-bit process, or any on 32-bit Windows */
+#define RM_WIN_VIEW_WOW64 1u   /* a 32-bit x86 process on 64-bit Windows */
+
+/* path as named in view from, spelled for view to, given the system's
+ * Windows directory (GetSystemWindowsDirectoryW): a pure function.
+ * Compared without case, "\\?\" kept.  RM_OK with *out malloc'd (a copy
+ * when nothing changes); RM_ERROR_FILE_NOT_FOUND when the file has no
+ * name in view to (or a view is not known); RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__win_redirect(const wchar_t *path, const wchar_t *windir,
+                          uint32_t from, uint32_t to, wchar_t **out);
+
+/* The same into this caller's view.  Same codes. */
+uint32_t rm__win_path_in_view(const wchar_t *path, uint32_t from,
+                              wchar_t **out);
+
 /* A path another process reported (its image, a module), rewritten into
  * this caller's view of the file system under WOW64 redirection:
  * seen_by_32bit says it is as a 32-bit process on a 64-bit system sees it
  * (its modules), else it is native (an image path, a 64-bit process's
- * modules).  malloc'd, NULL for no memory (base.c says why). */
+ * modules); a file this caller cannot name keeps its path.  malloc'd, NULL
+ * for no memory. */
 wchar_t *rm__win_in_caller_view(const wchar_t *path, int seen_by_32bit);
 
 /* 1 when this caller is a 32-bit process on 64-bit Windows (WOW64). */
 int rm__win_caller_is_wow64(void);
+
+/* }===== */
 
 /* 1 when the two wide strings are equal ignoring case (file names,
  * service names: Windows compares them without case). */

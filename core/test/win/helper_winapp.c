@@ -4,7 +4,9 @@
  * backend tests, whose behaviour the arguments choose:
  *
  *   --hold PATH        open PATH (read, sharing read and write) and keep it
- *   --hold-hex HEX     the same for a path given as hex-encoded UTF-8 (a
+ *   --hold-shared PATH the same, sharing delete too (so the file can be
+ *                      replaced by rename while held)
+ *   --hold-hex HEX     the same as --hold for a path given as hex-encoded UTF-8 (a
  *                      command line passes through the ANSI code page)
  *   --map PATH         map PATH as data, close the file, keep the view
  *   --load PATH        load the DLL at PATH
@@ -17,6 +19,9 @@
  *                      command line, %RMT_MARK%, console or not
  *   --log PATH         append each session-end message and Ctrl-C it gets
  *   --label TEXT       ignored (a test's way to pass an odd argument)
+ *   --register KEY PATH  a secondary installer: joins the session KEY with
+ *                      the rstrtmgr.dll of its system directory, registers
+ *                      PATH (as it sees it) and ends its handle
  *
  * Prints "ready PID" on stdout once set up, then waits.
  */
@@ -40,6 +45,37 @@ static void append(const char *path, const char *text) {
   WriteFile(h, text, (DWORD)strlen(text), &put, NULL);
   WriteFile(h, "\n", 1, &put, NULL);
   CloseHandle(h);
+}
+
+/* The Restart Manager loaded at run time, so that this program needs
+ * nothing but Windows' own DLLs to start (WINAPI: stdcall on x86). */
+typedef DWORD(WINAPI *join_fn)(DWORD *, const WCHAR *);
+typedef DWORD(WINAPI *register_fn)(DWORD, UINT, const WCHAR **, UINT, void *,
+                                   UINT, const WCHAR **);
+typedef DWORD(WINAPI *end_fn)(DWORD);
+
+static DWORD register_as_secondary(const char *key, const char *path) {
+  HMODULE rm = LoadLibraryW(L"rstrtmgr.dll");
+  join_fn join;
+  register_fn reg;
+  end_fn end;
+  WCHAR wkey[64], wpath[MAX_PATH];
+  const WCHAR *files[1];
+  DWORD h, rc;
+  if (!rm) return GetLastError();
+  join = (join_fn)(void (*)(void))GetProcAddress(rm, "RmJoinSession");
+  reg = (register_fn)(void (*)(void))GetProcAddress(rm, "RmRegisterResources");
+  end = (end_fn)(void (*)(void))GetProcAddress(rm, "RmEndSession");
+  if (!join || !reg || !end) return ERROR_PROC_NOT_FOUND;
+  if (!MultiByteToWideChar(CP_ACP, 0, key, -1, wkey, 64) ||
+      !MultiByteToWideChar(CP_ACP, 0, path, -1, wpath, MAX_PATH))
+    return ERROR_BAD_ARGUMENTS;
+  rc = join(&h, wkey);
+  if (rc) return rc;
+  files[0] = wpath;
+  rc = reg(h, 1, files, 0, NULL, 0, NULL);
+  end(h);
+  return rc;
 }
 
 static void die(const char *what) {
@@ -144,6 +180,12 @@ int main(int argc, char **argv) {
                       OPEN_EXISTING, 0, NULL) == INVALID_HANDLE_VALUE)
         die("hold");
       i++;
+    } else if (strcmp(a, "--hold-shared") == 0 && v) {
+      if (CreateFileA(v, GENERIC_READ,
+                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                      NULL, OPEN_EXISTING, 0, NULL) == INVALID_HANDLE_VALUE)
+        die("hold-shared");
+      i++;
     } else if (strcmp(a, "--hold-hex") == 0 && v) {
       if (CreateFileW(from_hex(v), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
                       NULL, OPEN_EXISTING, 0, NULL) == INVALID_HANDLE_VALUE)
@@ -170,6 +212,14 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--report") == 0 && v) {
       report_path = v;
       i++;
+    } else if (strcmp(a, "--register") == 0 && v && i + 2 < argc) {
+      DWORD rc = register_as_secondary(v, argv[i + 2]);
+      if (rc) {
+        printf("error: register: %lu\n", (unsigned long)rc);
+        fflush(stdout);
+        exit(2);
+      }
+      i += 2;
     } else if (strcmp(a, "--label") == 0 && v) {
       i++;
     } else if (strcmp(a, "--log") == 0 && v) {

@@ -10,7 +10,8 @@
 # 32: the 32-bit build (needs wine32), whose DLL goes into syswow64 of a
 # 64-bit prefix.  "wow64 OTHER-BIN" (the wine.rstrtmgr_wow64 test) runs
 # only the client's wow64 part instead, against the apps of the other
-# width in OTHER-BIN, with the drop-in installed the same way.
+# width in OTHER-BIN, with the drop-in installed the same way and the
+# other width's (OTHER-BIN/rstrtmgr.dll) beside it.
 #
 # Other tests share the prefix meanwhile: wine-run.sh gives every program
 # Wine's builtin rstrtmgr unless RM_WINE_RSTRTMGR says otherwise, so the
@@ -37,6 +38,10 @@ if sh "$installer" install --prefix "$prefix" $width "$client" 2>/dev/null; then
 fi
 sh "$installer" install --prefix "$prefix" $width "$dll"
 if [ "$part" = wow64 ]; then
+  # The other width's drop-in too, for its secondary installer.
+  other_width=--dll32
+  [ "$bits" = 64 ] || other_width=--dll64
+  sh "$installer" install --prefix "$prefix" $other_width "$other/rstrtmgr.dll"
   echo "== rm_rstrtmgr_client wow64: the drop-in, apps of the other width"
   RM_WINE_RSTRTMGR=n,b RM_TEST_OTHER_BIN=$other \
     sh "$run" "$prefix" "$wine" "$client" wow64

@@ -23,6 +23,14 @@
  *  - RmShutdown (forced) stops every one; RmRestart starts the
  *    restartable ones again with their command lines (each reports its
  *    start), and none of the others;
+ *  - a secondary installer of the other width (rm_winapp --register, with
+ *    the drop-in of its width) registers <System32>\rmtest-view.dat as it
+ *    sees it: the primary lists exactly the app of that width holding
+ *    what that path is for it (SysWOW64's file for a 32-bit secondary,
+ *    the native System32's for a 64-bit one), not this width's holder of
+ *    the same path; registered by both, the path is two files and both
+ *    holders are listed (docs/windows.md, Registration in the registrant's
+ *    view);
  *  - System32 under file-system redirection: for a 32-bit installer a
  *    registered <System32>\services.exe is SysWOW64\services.exe, which
  *    no process uses (there is none), while <Windows>\Sysnative\services.exe
@@ -75,6 +83,71 @@ static void check_system32(int self32) {
   }
   CHECK(n == 1 && type == RmCritical &&
         reasons == RmRebootReasonCriticalProcess);
+}
+
+static void end_holder(child *c) {
+  if (!c) return;
+  TerminateProcess(c->process, 1);
+  WaitForSingleObject(c->process, 30000);
+}
+
+/* The other width's secondary registers a System32 path in its view. */
+static void check_other_width_secondary(const WCHAR *app, int self32) {
+  WCHAR named[MAX_PATH + 32], native[MAX_PATH + 32], wow[MAX_PATH + 32],
+      args[4 * MAX_PATH], key[CCH_RM_SESSION_KEY + 1];
+  LPCWSTR one[1];
+  RM_PROCESS_INFO *info = NULL;
+  DWORD h, reasons = 1;
+  UINT n = 0;
+  child *mine, *theirs, *sec;
+  const WCHAR *name = L"\\rmtest-view.dat";
+  /* The path both name, and the two files it is: the native one, and
+   * the one a 32-bit process reaches through it. */
+  GetSystemDirectoryW(named, MAX_PATH);
+  wcscat(named, name);
+  if (self32) {
+    GetWindowsDirectoryW(native, MAX_PATH);
+    wcscat(native, L"\\Sysnative");
+  } else {
+    GetSystemDirectoryW(native, MAX_PATH);
+  }
+  wcscat(native, name);
+  GetSystemWow64DirectoryW(wow, MAX_PATH);
+  wcscat(wow, name);
+  make_file(native);
+  make_file(wow);
+  swprintf(args, 4 * MAX_PATH, L"--hold \"%ls\"", named);
+  mine = winapp(args, CREATE_NEW_CONSOLE);          /* this width's file */
+  theirs = start(app, args, CREATE_NEW_CONSOLE);    /* the other's */
+  CHECK(mine && theirs);
+  if (!mine || !theirs) return;
+
+  CHECK_RC(RmStartSession(&h, 0, key), ERROR_SUCCESS);
+  swprintf(args, 4 * MAX_PATH, L"--register %ls \"%ls\"", key, named);
+  sec = start(app, args, CREATE_NEW_CONSOLE);
+  CHECK(sec != NULL);
+  CHECK_RC(get_list(h, &info, &n, &reasons), ERROR_SUCCESS);
+  say("a %d-bit secondary registered %ls (%ls for it):", self32 ? 64 : 32,
+      named, self32 ? native : wow);
+  print_list(info, n, reasons);
+  CHECK(n == 1 && reasons == RmRebootReasonNone);
+  CHECK(find(info, n, theirs->pid) && same(&find(info, n, theirs->pid)->Process, theirs));
+  CHECK(find(info, n, mine->pid) == NULL);
+  free(info);
+
+  /* Registered by this installer too: the same path, two files. */
+  one[0] = named;
+  CHECK_RC(RmRegisterResources(h, 1, one, 0, NULL, 0, NULL), ERROR_SUCCESS);
+  CHECK_RC(get_list(h, &info, &n, &reasons), ERROR_SUCCESS);
+  say("registered by both installers:");
+  print_list(info, n, reasons);
+  CHECK(n == 2 && find(info, n, mine->pid) && find(info, n, theirs->pid));
+  free(info);
+  CHECK_RC(RmEndSession(h), ERROR_SUCCESS);
+  end_holder(sec);
+  end_holder(mine);
+  end_holder(theirs);
+  CHECK(DeleteFileW(native) && DeleteFileW(wow));
 }
 
 int run_wow64(const WCHAR *other) {
@@ -193,5 +266,6 @@ int run_wow64(const WCHAR *other) {
   CHECK_RC(RmEndSession(h), ERROR_SUCCESS);
 
   check_system32(self32);
+  check_other_width_secondary(app, self32);
   return failures ? 1 : 0;
 }
