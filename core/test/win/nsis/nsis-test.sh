@@ -18,6 +18,11 @@ set -eu
 run=$1 prefix=$2 wine=$3 makensis=$4 target=$5 work=$6 bin=$7 dll=$8 installer=$9
 here=$(cd "$(dirname "$0")" && pwd)
 
+# Each phase's time since the test began, so that where the time goes is
+# in the test's output.
+test_t0=$(date +%s%N)
+phase() { echo "[$(( ($(date +%s%N) - test_t0) / 1000000 )) ms] $*"; }
+
 winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
 wineenv() {
   WINEPREFIX=$prefix WINEDEBUG=-all \
@@ -51,11 +56,14 @@ echo "new doc" >"$work/payload/doc.txt"
 echo "new data" >"$work/payload/data.txt"
 cp "$bin/rmtestdll.dll" "$work/payload/rmtestdll.dll"
 printf 'restartmgr-nsis-new' >>"$work/payload/rmtestdll.dll"   # an overlay
+phase "makensis"
 "$makensis" -V2 -DTARGET="$target" -DPAYLOAD="$work/payload" \
   -DOUTFILE="$work/setup.exe" "$here/installer.nsi"
 echo "makensis: $target installer built ($(wc -c <"$work/setup.exe") bytes)"
 
+phase "prefix"
 sh "$run" "$prefix" "$wine" cmd /c exit 0 >/dev/null 2>&1 || true   # initialises the prefix
+phase "drop-in install"
 width=--dll64
 [ "$target" = amd64-unicode ] || width=--dll32
 sh "$installer" install --prefix "$prefix" $width "$dll" >/dev/null
@@ -89,14 +97,17 @@ round() {
   echo "old doc" >"$work/inst/doc.txt"
   echo "old data" >"$work/inst/data.txt"
   cp "$bin/rmtestdll.dll" "$work/inst/rmtestdll.dll"
+  phase "$label: holders"
   start_holder window --window ok --hold "$(winpath "$work/inst/doc.txt")"
   start_holder console --hold "$(winpath "$work/inst/data.txt")"
   start_holder dlluser --load "$(winpath "$work/inst/rmtestdll.dll")"
+  phase "$label: installer"
   t0=$(date +%s%N)
   status=0
   RM_WINE_RSTRTMGR=$order sh "$run" "$prefix" "$wine" "$work/setup.exe" /S \
     "/D=$(winpath "$work/inst")" >/dev/null 2>&1 || status=$?
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  phase "$label: installer exited"
   echo "== $label: the installer exited $status after $ms ms; its log:"
   sed 's/^/  /' "$work/inst/install.log" 2>/dev/null | tr -d '\r' || true
 }
