@@ -15,7 +15,11 @@
  *    (procs.c), so identity needs no rights on the process;
  *  - image, modules and mapped views: QueryFullProcessImageName,
  *    EnumProcessModulesEx and VirtualQueryEx/GetMappedFileName on the
- *    process (PROCESS_QUERY_INFORMATION | PROCESS_VM_READ);
+ *    process (PROCESS_QUERY_INFORMATION | PROCESS_VM_READ); each module
+ *    is named by the file the system mapped at its base
+ *    (GetMappedFileName: one request, where GetModuleFileNameEx walks the
+ *    target's loader list from its head for every module, reads that grow
+ *    with the square of the modules);
  *  - open handles: the system handle table (NtQuerySystemInformation,
  *    SystemExtendedHandleInformation); each file handle of an inspected
  *    process is duplicated, and only disk files (GetFileType) are asked
@@ -68,8 +72,9 @@ static int scan_handles(rm__win_scan *s, HANDLE process, uint32_t pid,
   return 1;
 }
 
-/* Module paths are as the target sees them: a 32-bit target's System32
- * is SysWOW64 (rm__win_in_caller_view). */
+/* A module's mapped file name is the real file's NT path.  A path from
+ * the loader list (the fallback) is as the target sees it: a 32-bit
+ * target's System32 is SysWOW64 (rm__win_in_caller_view). */
 static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
                         rm__win_uses *u) {
   HMODULE small[256], *mods = small;
@@ -99,8 +104,15 @@ static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
     rm__file_id id;
     wchar_t *mine;
     int known;
-    if (!GetModuleFileNameExW(process, mods[i], path, 32768)) continue;
-    mine = rm__win_in_caller_view(path, wow64);
+    if (GetMappedFileNameW(process, mods[i], path, 32768)) {
+      wchar_t *win32 = rm__win_nt_to_win32(path);   /* the real file */
+      mine = win32 ? rm__win_in_caller_view(win32, 0) : NULL;
+      free(win32);
+    } else if (GetModuleFileNameExW(process, mods[i], path, 32768)) {
+      mine = rm__win_in_caller_view(path, wow64);
+    } else {
+      continue;
+    }
     if (!mine) {
       ok = 0;
       break;
