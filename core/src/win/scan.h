@@ -6,6 +6,8 @@
  *              registered files' identities (and, where the file system
  *              says, which processes have them open), the system handle
  *              table, and a path → identity cache
+ * scanviews.c  the walks of processes' address spaces for mapped views,
+ *              run ahead of the scan on worker threads
  * scan.c       rm__os_scan: each process inspected, records classified
  */
 #ifndef RM_WIN_SCAN_H
@@ -41,6 +43,8 @@ typedef struct rm__win_uses {
   size_t n, cap;
 } rm__win_uses;
 
+typedef struct rm__win_walk rm__win_walk;
+
 typedef struct rm__win_scan {
   const rm__scan_input *in;
   rm__win_reg *reg;
@@ -52,6 +56,8 @@ typedef struct rm__win_scan {
   rm__win_path_slot *cache;
   size_t cache_cap, cache_n;
   rm__win_procs procs;
+  rm__win_walk **walks;            /* [procs.n], scanviews.c */
+  size_t next_walk;
   rm__win_services services;
   rm__win_context ctx;
   rm__found *found;
@@ -76,6 +82,20 @@ int rm__win_cached_id(rm__win_scan *s, const wchar_t *path, rm__file_id *id);
 /* An NT path from GetMappedFileName as a path CreateFileW opens,
  * malloc'd. */
 wchar_t *rm__win_nt_to_win32(const wchar_t *nt);
+
+/* }=====
+ * {===== scanviews.c */
+
+/* Starts the first walks (s->procs is taken).  RM_ERROR_OUTOFMEMORY. */
+uint32_t rm__win_walks_start(rm__win_scan *s);
+/* Records a use of every registered file that process i (an index into
+ * s->procs) has mapped as data: waits for its walk, at most until the
+ * walk's time is up.  0 when out of memory. */
+int rm__win_walk_match(rm__win_scan *s, size_t i, rm__win_uses *u);
+/* Done with process i without its views. */
+void rm__win_walks_skip(rm__win_scan *s, size_t i);
+/* Lets go of every walk (unfinished ones end on their own). */
+void rm__win_walks_free(rm__win_scan *s);
 
 /* }===== */
 
