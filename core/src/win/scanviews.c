@@ -20,6 +20,9 @@
  *    and handles, the next ones are being walked, so the waits for the
  *    targets overlap instead of adding up (docs/performance.md, Listing
  *    under Wine);
+ *  - an image (a loaded module, the executable) is passed over in two
+ *    requests, not one per section (image_end): images were two thirds
+ *    of the regions;
  *  - a walk is bounded in regions and address.
  *
  * A walk opens the process itself and checks its creation time, so a pid
@@ -56,6 +59,37 @@ static void walk_release(rm__win_walk *j) {
   free(j);
 }
 
+/* Where the image view that starts at base ends, taken in two requests
+ * instead of one per section: the size the image's header in the
+ * target's memory gives (SizeOfImage, at the same place in PE32 and
+ * PE32+ headers), then one query of the last page of that size, which
+ * must belong to the same allocation.  A view is contiguous, so nothing
+ * else lies in between whatever the header says.  NULL when the header
+ * cannot be read or its size is not confirmed: the walk then goes on
+ * region by region. */
+static unsigned char *image_end(HANDLE process, unsigned char *base,
+                                const unsigned char *top, DWORD page) {
+  unsigned char head[1024];
+  MEMORY_BASIC_INFORMATION last;
+  SIZE_T got = 0;
+  DWORD lfanew, size;
+  uintptr_t end;
+  if (!ReadProcessMemory(process, base, head, sizeof head, &got) ||
+      got != sizeof head || head[0] != 'M' || head[1] != 'Z')
+    return NULL;
+  memcpy(&lfanew, head + 0x3c, sizeof lfanew);
+  if (lfanew > sizeof head - 84 || memcmp(head + lfanew, "PE\0\0", 4) != 0)
+    return NULL;
+  memcpy(&size, head + lfanew + 80, sizeof size);
+  end = (uintptr_t)base + (((uintptr_t)size + page - 1) & ~(uintptr_t)(page - 1));
+  if (size == 0 || end <= (uintptr_t)base || end > (uintptr_t)top + 1 ||
+      VirtualQueryEx(process, (void *)(end - 1), &last, sizeof last) !=
+          sizeof last ||
+      last.AllocationBase != base || last.Type != MEM_IMAGE)
+    return NULL;
+  return (unsigned char *)last.BaseAddress + last.RegionSize;
+}
+
 static DWORD WINAPI walk_views(void *arg) {
   rm__win_walk *j = arg;
   MEMORY_BASIC_INFORMATION mbi;
@@ -79,6 +113,11 @@ static DWORD WINAPI walk_views(void *arg) {
       }
       if (!(j->paths[j->n] = _wcsdup(nt))) break;
       j->n++;
+    }
+    if (mbi.Type == MEM_IMAGE && mbi.BaseAddress == mbi.AllocationBase) {
+      unsigned char *end = image_end(j->process, mbi.BaseAddress, top,
+                                     si.dwPageSize);
+      if (end) next = end;
     }
     if (next <= addr) break;
     addr = next;
