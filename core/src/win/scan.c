@@ -324,9 +324,10 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   s.in = in;
   rc = rm__win_load_registered(&s);
   if (rc == RM_OK) rc = rm__win_procs_snapshot(&s.procs);
+  /* The walks first: they run while the rest is prepared. */
+  if (rc == RM_OK && s.n_reg) rc = rm__win_walks_start(&s);
   if (rc == RM_OK) rc = rm__win_services_snapshot(&s.services);
   if (rc == RM_OK) rc = rm__win_context_windows(&s.ctx);
-  if (rc == RM_OK && s.n_reg) rc = rm__win_walks_start(&s);
   if (rc == RM_OK && s.n_reg) rc = rm__win_load_handles(&s);
   if (rc != RM_OK) {
     scan_free(&s);
