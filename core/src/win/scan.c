@@ -65,7 +65,8 @@ static int scan_handles(rm__win_scan *s, HANDLE process, uint32_t pid,
                          GetCurrentProcess(), &dup, 0, FALSE,
                          DUPLICATE_SAME_ACCESS))
       continue;
-    ok = GetFileType(dup) != FILE_TYPE_DISK || !rm__win_handle_id(dup, &id) ||
+    ok = GetFileType(dup) != FILE_TYPE_DISK ||
+         !rm__win_candidate_id(s, dup, &id) ||
          rm__win_match(s, &id, RM_USE_OPEN_FILE, u);
     CloseHandle(dup);
     if (!ok) return 0;
@@ -118,7 +119,7 @@ static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
       ok = 0;
       break;
     }
-    known = rm__win_cached_id(s, mine, &id);
+    known = rm__win_cached_candidate(s, mine, &id);
     free(mine);
     if (!known) continue;
     ok = rm__win_match(s, &id,
@@ -304,6 +305,7 @@ static int scan_services(rm__win_scan *s) {
 static void scan_free(rm__win_scan *s) {
   size_t i;
   free(s->reg);
+  free(s->reg_ino);
   free(s->holders);
   free(s->handles);
   for (i = 0; i < s->cache_cap; i++) free(s->cache[i].path);

@@ -32,10 +32,17 @@ typedef struct rm__win_file_handle {
   ULONG_PTR value;
 } rm__win_file_handle;
 
+enum {
+  RM__WIN_ID_UNSET,                /* not looked up yet */
+  RM__WIN_ID_NONE,                 /* no identity (cannot be opened) */
+  RM__WIN_ID_INDEX,                /* id.ino only: no registered file's */
+  RM__WIN_ID_FULL                  /* id complete */
+};
+
 typedef struct rm__win_path_slot {
   wchar_t *path;                   /* NULL: empty slot */
   rm__file_id id;
-  int ok;
+  int state;                       /* RM__WIN_ID_* */
 } rm__win_path_slot;
 
 typedef struct rm__win_uses {
@@ -49,6 +56,7 @@ typedef struct rm__win_scan {
   const rm__scan_input *in;
   rm__win_reg *reg;
   size_t n_reg;
+  uint64_t *reg_ino;               /* [n_reg] their file indexes, sorted */
   rm__win_pid_file *holders;       /* the kernel's per-file lists */
   size_t n_holders;
   rm__win_file_handle *handles;    /* file handles, sorted by pid */
@@ -64,8 +72,8 @@ typedef struct rm__win_scan {
   size_t n_found, cap_found;
 } rm__win_scan;
 
-/* Sets up s->reg (RM_ERROR_ACCESS_DENIED for a registered directory) and
- * s->holders. */
+/* Sets up s->reg, s->reg_ino (RM_ERROR_ACCESS_DENIED for a registered
+ * directory) and s->holders. */
 uint32_t rm__win_load_registered(rm__win_scan *s);
 /* Sets up s->handles: the file handles of the system, sorted by pid. */
 uint32_t rm__win_load_handles(rm__win_scan *s);
@@ -79,6 +87,13 @@ int rm__win_match(const rm__win_scan *s, const rm__file_id *id, uint32_t how,
 int rm__win_same_id(const rm__file_id *a, const rm__file_id *b);
 /* The identity of the file at path through the cache.  1 when known. */
 int rm__win_cached_id(rm__win_scan *s, const wchar_t *path, rm__file_id *id);
+/* The identity of an open file, or of the file at path through the
+ * cache, when it may be a registered file: 1 when *id is complete and a
+ * registered file has its index; 0 otherwise (then it matches nothing).
+ * Cheaper than the full identity: see scanfiles.c. */
+int rm__win_candidate_id(const rm__win_scan *s, HANDLE h, rm__file_id *id);
+int rm__win_cached_candidate(rm__win_scan *s, const wchar_t *path,
+                             rm__file_id *id);
 /* An NT path from GetMappedFileName as a path CreateFileW opens,
  * malloc'd. */
 wchar_t *rm__win_nt_to_win32(const wchar_t *nt);

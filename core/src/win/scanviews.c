@@ -200,7 +200,7 @@ int rm__win_walk_match(rm__win_scan *s, size_t i, rm__win_uses *u) {
       rm__file_id id;
       free(win32);
       if (!path) ok = 0;
-      else if (rm__win_cached_id(s, path, &id))
+      else if (rm__win_cached_candidate(s, path, &id))
         ok = rm__win_match(s, &id, RM_USE_MAPPING, u);
       free(path);
     }
