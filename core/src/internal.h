@@ -377,8 +377,9 @@ unsigned rm__kept_window(void);
  * (freeing what was there). */
 rm__list_kept *rm__kept_take(rm__handle *h);
 void rm__kept_put(rm__handle *h, rm__list_kept *k);
-/* Keeps n listed entries scanned at at_ms for a record at sequence with
- * the registrations' fingerprint restarts.  NULL when out of memory. */
+/* Keeps n listed entries answered at at_ms (the scan's end) for a record
+ * at sequence with the registrations' fingerprint restarts.  NULL when
+ * out of memory. */
 rm__list_kept *rm__kept_make(uint64_t at_ms, uint64_t sequence,
                              uint64_t restarts, const rm__entry *e, size_t n,
                              uint32_t reasons);

@@ -198,10 +198,13 @@ uint32_t rm_get_list(uint32_t session_handle, unsigned *n_proc_info_needed,
   rm__kept_free(kept);
   /* Read before the scan, so a registration made during it forces the
    * next call to rescan. */
-  at_ms = rm__os_now_ms();
   if (rm__kept_window() && rm__restarts_fingerprint(&restarts) != RM_OK)
     restarts = 0;
   rc = list_entries(h, &r, &e, &n, &reasons);
+  /* The window runs from the answer, not from the scan's start: a scan
+   * that takes longer than the window (seconds under Wine on a loaded
+   * machine) still saves the loop's second one (list_keep.c). */
+  at_ms = rm__os_now_ms();
   if (rc == RM_OK) {
     *n_proc_info_needed = (unsigned)n;
     *reboot_reasons = reasons;

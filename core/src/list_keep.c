@@ -9,7 +9,8 @@
  * rm_get_list on it returns that result instead of rescanning, but only
  * when all of these hold:
  *
- *  - it comes within the window after the scan (500 ms;
+ *  - it comes within the window after the answer was given (500 ms
+ *    from the scan's end, however long the scan took;
  *    RESTARTMGR_LIST_REUSE_MS, 0 turns reuse off);
  *  - the session's record has the same sequence number: nothing was
  *    registered, filtered, shut down or restarted in between, by this
@@ -30,7 +31,7 @@
 #define KEEP_MS 500u
 
 struct rm__list_kept {
-  uint64_t at_ms;                   /* when the scan started */
+  uint64_t at_ms;                   /* when the scan ended */
   uint64_t sequence;                /* the record's, as listed */
   uint64_t restarts;                /* fingerprint of the registrations */
   uint32_t reasons;

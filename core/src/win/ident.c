@@ -24,9 +24,20 @@
 
 /* {===== Files */
 
-int rm__win_handle_id(HANDLE h, rm__file_id *out) {
+int rm__win_handle_index(HANDLE h, uint64_t *ino) {
   rm__io_status io;
   LARGE_INTEGER index;
+  const rm__ntdll *nt = rm__win_ntdll();
+  if (!nt->query_information_file ||
+      nt->query_information_file(h, &io, &index, sizeof index,
+                                 6 /* FileInternalInformation */) < 0)
+    return 0;
+  *ino = (uint64_t)index.QuadPart;
+  return 1;
+}
+
+int rm__win_handle_volume(HANDLE h, uint64_t *dev) {
+  rm__io_status io;
   union {
     struct {
       LARGE_INTEGER created;
@@ -36,17 +47,17 @@ int rm__win_handle_id(HANDLE h, rm__file_id *out) {
   } vol;
   const rm__ntdll *nt = rm__win_ntdll();
   rm__ntstatus st;
-  if (!nt->query_information_file || !nt->query_volume_information_file)
-    return 0;
-  st = nt->query_information_file(h, &io, &index, sizeof index,
-                  6 /* FileInternalInformation */);
-  if (st < 0) return 0;
+  if (!nt->query_volume_information_file) return 0;
   st = nt->query_volume_information_file(h, &io, &vol, sizeof vol,
                                          1 /* FileFsVolumeInformation */);
   if (st < 0 && st != STATUS_BUFFER_OVERFLOW) return 0;
-  out->dev = vol.v.serial;
-  out->ino = (uint64_t)index.QuadPart;
+  *dev = vol.v.serial;
   return 1;
+}
+
+int rm__win_handle_id(HANDLE h, rm__file_id *out) {
+  return rm__win_handle_index(h, &out->ino) &&
+         rm__win_handle_volume(h, &out->dev);
 }
 
 uint32_t rm__win_path_id(const wchar_t *path, rm__file_id *out, int *is_dir) {

@@ -15,7 +15,12 @@
  *    (procs.c), so identity needs no rights on the process;
  *  - image, modules and mapped views: QueryFullProcessImageName,
  *    EnumProcessModulesEx and VirtualQueryEx/GetMappedFileName on the
- *    process (PROCESS_QUERY_INFORMATION | PROCESS_VM_READ);
+ *    process (PROCESS_QUERY_INFORMATION | PROCESS_VM_READ); each module
+ *    is named by the file the system mapped at its base
+ *    (GetMappedFileName: one request, where GetModuleFileNameEx walks the
+ *    target's loader list from its head for every module, reads that grow
+ *    with the square of the modules); the views are walked ahead of the
+ *    scan, a few processes at a time (scanviews.c);
  *  - open handles: the system handle table (NtQuerySystemInformation,
  *    SystemExtendedHandleInformation); each file handle of an inspected
  *    process is duplicated, and only disk files (GetFileType) are asked
@@ -60,7 +65,8 @@ static int scan_handles(rm__win_scan *s, HANDLE process, uint32_t pid,
                          GetCurrentProcess(), &dup, 0, FALSE,
                          DUPLICATE_SAME_ACCESS))
       continue;
-    ok = GetFileType(dup) != FILE_TYPE_DISK || !rm__win_handle_id(dup, &id) ||
+    ok = GetFileType(dup) != FILE_TYPE_DISK ||
+         !rm__win_candidate_id(s, dup, &id) ||
          rm__win_match(s, &id, RM_USE_OPEN_FILE, u);
     CloseHandle(dup);
     if (!ok) return 0;
@@ -68,8 +74,9 @@ static int scan_handles(rm__win_scan *s, HANDLE process, uint32_t pid,
   return 1;
 }
 
-/* Module paths are as the target sees them: a 32-bit target's System32
- * is SysWOW64 (rm__win_in_caller_view). */
+/* A module's mapped file name is the real file's NT path.  A path from
+ * the loader list (the fallback) is as the target sees it: a 32-bit
+ * target's System32 is SysWOW64 (rm__win_in_caller_view). */
 static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
                         rm__win_uses *u) {
   HMODULE small[256], *mods = small;
@@ -99,13 +106,20 @@ static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
     rm__file_id id;
     wchar_t *mine;
     int known;
-    if (!GetModuleFileNameExW(process, mods[i], path, 32768)) continue;
-    mine = rm__win_in_caller_view(path, wow64);
+    if (GetMappedFileNameW(process, mods[i], path, 32768)) {
+      wchar_t *win32 = rm__win_nt_to_win32(path);   /* the real file */
+      mine = win32 ? rm__win_in_caller_view(win32, 0) : NULL;
+      free(win32);
+    } else if (GetModuleFileNameExW(process, mods[i], path, 32768)) {
+      mine = rm__win_in_caller_view(path, wow64);
+    } else {
+      continue;
+    }
     if (!mine) {
       ok = 0;
       break;
     }
-    known = rm__win_cached_id(s, mine, &id);
+    known = rm__win_cached_candidate(s, mine, &id);
     free(mine);
     if (!known) continue;
     ok = rm__win_match(s, &id,
@@ -119,111 +133,11 @@ static int scan_modules(rm__win_scan *s, HANDLE process, const rm__found *f,
 }
 
 /* }=====
- * {===== Mapped views, walked on a thread of their own
- *
- * Files mapped as data are found by walking the target's address space
- * (VirtualQueryEx) and naming each MEM_MAPPED view (GetMappedFileName).
- * Under Wine both are carried out by the target process itself (an APC),
- * and a query that reaches a process exactly as it exits never returns.
- * So the walk runs on a worker thread that only collects the views' NT
- * paths into memory it owns; the scan waits VIEWS_MS for it and otherwise
- * abandons it (the job is freed by whichever side lets go last).  The walk
- * is also bounded in regions and address. */
-
-#define MAX_REGIONS 262144
-#define VIEWS_MS 3000u
-
-typedef struct views_job {
-  volatile LONG refs;             /* the scan and the worker */
-  HANDLE process;                 /* a duplicate owned by the job */
-  wchar_t **paths;                /* NT paths of the views' files */
-  size_t n, cap;
-} views_job;
-
-static void views_release(views_job *j) {
-  size_t i;
-  if (InterlockedDecrement(&j->refs) != 0) return;
-  for (i = 0; i < j->n; i++) free(j->paths[i]);
-  free(j->paths);
-  CloseHandle(j->process);
-  free(j);
-}
-
-static DWORD WINAPI walk_views(void *arg) {
-  views_job *j = arg;
-  MEMORY_BASIC_INFORMATION mbi;
-  SYSTEM_INFO si;
-  unsigned char *addr = NULL, *top;
-  wchar_t *nt = malloc(32768 * sizeof *nt);
-  unsigned regions = 0;
-  GetSystemInfo(&si);
-  top = si.lpMaximumApplicationAddress;
-  while (nt && addr < top && regions++ < MAX_REGIONS &&
-         VirtualQueryEx(j->process, addr, &mbi, sizeof mbi) == sizeof mbi) {
-    unsigned char *next = (unsigned char *)mbi.BaseAddress + mbi.RegionSize;
-    if (mbi.Type == MEM_MAPPED && mbi.BaseAddress == mbi.AllocationBase &&
-        GetMappedFileNameW(j->process, mbi.BaseAddress, nt, 32768)) {
-      if (j->n == j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 16;
-        wchar_t **v = realloc(j->paths, cap * sizeof *v);
-        if (!v) break;
-        j->paths = v;
-        j->cap = cap;
-      }
-      if (!(j->paths[j->n] = _wcsdup(nt))) break;
-      j->n++;
-    }
-    if (next <= addr) break;
-    addr = next;
-  }
-  free(nt);
-  views_release(j);
-  return 0;
-}
-
-/* Matches the files of the process's views.  0 when out of memory. */
-static int scan_views(rm__win_scan *s, HANDLE process, rm__win_uses *u) {
-  views_job *j = calloc(1, sizeof *j);
-  HANDLE worker;
-  size_t i;
-  int ok = 1;
-  if (!j) return 0;
-  if (!DuplicateHandle(GetCurrentProcess(), process, GetCurrentProcess(),
-                       &j->process, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
-    free(j);
-    return 1;
-  }
-  j->refs = 2;
-  worker = CreateThread(NULL, 0, walk_views, j, 0, NULL);
-  if (!worker) {
-    j->refs = 1;
-    views_release(j);
-    return 1;
-  }
-  if (WaitForSingleObject(worker, VIEWS_MS) == WAIT_OBJECT_0) {
-    for (i = 0; i < j->n && ok; i++) {
-      /* A view's NT path names the real file: native. */
-      wchar_t *win32 = rm__win_nt_to_win32(j->paths[i]);
-      wchar_t *path = win32 ? rm__win_in_caller_view(win32, 0) : NULL;
-      rm__file_id id;
-      free(win32);
-      if (!path) ok = 0;
-      else if (rm__win_cached_id(s, path, &id))
-        ok = rm__win_match(s, &id, RM_USE_MAPPING, u);
-      free(path);
-    }
-  }
-  CloseHandle(worker);
-  views_release(j);
-  return ok;
-}
-
-/* }=====
  * {===== One process */
 
 /* What a process holds of the registered files.  0 when out of memory. */
-static int inspect(rm__win_scan *s, const rm__win_proc *p, rm__found *f,
-                   rm__win_uses *u) {
+static int inspect(rm__win_scan *s, size_t i, rm__found *f, rm__win_uses *u) {
+  const rm__win_proc *p = &s->procs.v[i];
   DWORD access = PROCESS_QUERY_INFORMATION | PROCESS_VM_READ;
   uint64_t start;
   wchar_t *image;
@@ -256,7 +170,8 @@ static int inspect(rm__win_scan *s, const rm__win_proc *p, rm__found *f,
     ok = rm__win_match(s, &f->exe, RM_USE_EXECUTABLE, u);
   }
   free(image);
-  if (ok && full) ok = scan_modules(s, h, f, u) && scan_views(s, h, u);
+  if (ok && full) ok = scan_modules(s, h, f, u);
+  if (ok && full) ok = rm__win_walk_match(s, i, u);
   if (ok && s->n_handles) ok = scan_handles(s, h, p->pid, u);
   CloseHandle(h);
   return ok;
@@ -344,7 +259,8 @@ static int scan_processes(rm__win_scan *s) {
     proto.info.process.pid = p->pid;
     proto.info.process.start_time = p->start_time;
     proto.registered = is_registered(s->in, p);
-    if (s->n_reg) ok = inspect(s, p, &proto, &u);
+    if (s->n_reg) ok = inspect(s, i, &proto, &u);
+    rm__win_walks_skip(s, i);
     for (k = 0; ok && k < s->n_holders; k++)
       if (s->holders[k].pid == p->pid)
         ok = rm__win_add_use(&u, s->holders[k].file, s->holders[k].how);
@@ -389,10 +305,12 @@ static int scan_services(rm__win_scan *s) {
 static void scan_free(rm__win_scan *s) {
   size_t i;
   free(s->reg);
+  free(s->reg_ino);
   free(s->holders);
   free(s->handles);
   for (i = 0; i < s->cache_cap; i++) free(s->cache[i].path);
   free(s->cache);
+  rm__win_walks_free(s);
   rm__win_procs_free(&s->procs);
   rm__win_services_free(&s->services);
   rm__win_context_free(&s->ctx);
@@ -408,6 +326,8 @@ uint32_t rm__os_scan(const rm__scan_input *in, rm__found **out, size_t *n_out) {
   s.in = in;
   rc = rm__win_load_registered(&s);
   if (rc == RM_OK) rc = rm__win_procs_snapshot(&s.procs);
+  /* The walks first: they run while the rest is prepared. */
+  if (rc == RM_OK && s.n_reg) rc = rm__win_walks_start(&s);
   if (rc == RM_OK) rc = rm__win_services_snapshot(&s.services);
   if (rc == RM_OK) rc = rm__win_context_windows(&s.ctx);
   if (rc == RM_OK && s.n_reg) rc = rm__win_load_handles(&s);

@@ -6,6 +6,13 @@
  * (FileProcessIdsUsingFileInformation, where the file system has it);
  * the system handle table, reduced to file handles sorted by pid; and the
  * path -> identity cache for module and image paths.
+ *
+ * Identities are compared in two steps: the file index first, and the
+ * volume serial only when a registered file has that index
+ * (rm__win_candidate_id).  Under Wine the volume query goes through the
+ * mount manager in winedevice.exe (a request there and back, about 8
+ * wineserver requests), and a list asked it for every module, view and
+ * open file of every process: about a hundred times per scan.
  */
 #define _GNU_SOURCE
 #include "scan.h"
@@ -93,13 +100,14 @@ static size_t path_hash(const wchar_t *p) {
   return h;
 }
 
-/* The identity of the file at path through the cache.  1 when known. */
-int rm__win_cached_id(rm__win_scan *s, const wchar_t *path, rm__file_id *id) {
+/* The path's slot in the cache, added (ID_UNSET) when new.  NULL when
+ * out of memory. */
+static rm__win_path_slot *slot_for(rm__win_scan *s, const wchar_t *path) {
   size_t i;
   if (s->cache_n * 2 >= s->cache_cap) {
     size_t cap = s->cache_cap ? s->cache_cap * 2 : 1024, k;
     rm__win_path_slot *v = calloc(cap, sizeof *v);
-    if (!v) return 0;
+    if (!v) return NULL;
     for (k = 0; k < s->cache_cap; k++) {
       if (!s->cache[k].path) continue;
       i = path_hash(s->cache[k].path) & (cap - 1);
@@ -112,18 +120,63 @@ int rm__win_cached_id(rm__win_scan *s, const wchar_t *path, rm__file_id *id) {
   }
   i = path_hash(path) & (s->cache_cap - 1);
   while (s->cache[i].path) {
-    if (rm__win_ieq(s->cache[i].path, path)) {
-      *id = s->cache[i].id;
-      return s->cache[i].ok;
-    }
+    if (rm__win_ieq(s->cache[i].path, path)) return &s->cache[i];
     i = (i + 1) & (s->cache_cap - 1);
   }
   s->cache[i].path = _wcsdup(path);
-  if (!s->cache[i].path) return 0;
-  s->cache[i].ok = rm__win_path_id(path, &s->cache[i].id, NULL) == RM_OK;
+  if (!s->cache[i].path) return NULL;
+  s->cache[i].state = RM__WIN_ID_UNSET;
   s->cache_n++;
-  *id = s->cache[i].id;
-  return s->cache[i].ok;
+  return &s->cache[i];
+}
+
+int rm__win_cached_id(rm__win_scan *s, const wchar_t *path, rm__file_id *id) {
+  rm__win_path_slot *slot = slot_for(s, path);
+  if (!slot) return 0;
+  if (slot->state == RM__WIN_ID_UNSET || slot->state == RM__WIN_ID_INDEX)
+    slot->state = rm__win_path_id(path, &slot->id, NULL) == RM_OK
+                      ? RM__WIN_ID_FULL : RM__WIN_ID_NONE;
+  *id = slot->id;
+  return slot->state == RM__WIN_ID_FULL;
+}
+
+/* 1 when a registered file has this file index. */
+static int registered_index(const rm__win_scan *s, uint64_t ino) {
+  size_t lo = 0, hi = s->n_reg;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (s->reg_ino[mid] < ino) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < s->n_reg && s->reg_ino[lo] == ino;
+}
+
+int rm__win_candidate_id(const rm__win_scan *s, HANDLE h, rm__file_id *id) {
+  return rm__win_handle_index(h, &id->ino) && registered_index(s, id->ino) &&
+         rm__win_handle_volume(h, &id->dev);
+}
+
+int rm__win_cached_candidate(rm__win_scan *s, const wchar_t *path,
+                             rm__file_id *id) {
+  rm__win_path_slot *slot = slot_for(s, path);
+  if (!slot) return 0;
+  if (slot->state == RM__WIN_ID_UNSET) {
+    HANDLE h = CreateFileW(path, 0,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE |
+                               FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS,
+                           NULL);
+    slot->state = RM__WIN_ID_NONE;
+    if (h != INVALID_HANDLE_VALUE) {
+      if (rm__win_handle_index(h, &slot->id.ino))
+        slot->state = !registered_index(s, slot->id.ino) ? RM__WIN_ID_INDEX
+                      : rm__win_handle_volume(h, &slot->id.dev)
+                          ? RM__WIN_ID_FULL : RM__WIN_ID_NONE;
+      CloseHandle(h);
+    }
+  }
+  *id = slot->id;
+  return slot->state == RM__WIN_ID_FULL && registered_index(s, slot->id.ino);
 }
 
 /* An NT path from GetMappedFileName ("\Device\HarddiskVolume2\x", or
@@ -285,6 +338,21 @@ static uint32_t load_one(rm__win_scan *s, size_t i) {
   return ok ? RM_OK : RM_ERROR_OUTOFMEMORY;
 }
 
+static int by_ino(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The registered files' indexes, sorted (rm__win_candidate_id). */
+static uint32_t index_registered(rm__win_scan *s) {
+  size_t i;
+  s->reg_ino = malloc((s->n_reg + 1) * sizeof *s->reg_ino);
+  if (!s->reg_ino) return RM_ERROR_OUTOFMEMORY;
+  for (i = 0; i < s->n_reg; i++) s->reg_ino[i] = s->reg[i].id.ino;
+  qsort(s->reg_ino, s->n_reg, sizeof *s->reg_ino, by_ino);
+  return RM_OK;
+}
+
 /* Identities of the registered files.  RM_ERROR_ACCESS_DENIED for a
  * directory; missing files match nothing. */
 uint32_t rm__win_load_registered(rm__win_scan *s) {
@@ -296,7 +364,7 @@ uint32_t rm__win_load_registered(rm__win_scan *s) {
   if (rc != RM_OK) return rc;
   qsort(s->reg, s->n_reg, sizeof *s->reg, by_id);
   qsort(s->holders, s->n_holders, sizeof *s->holders, by_pid_file);
-  return RM_OK;
+  return index_registered(s);
 }
 
 /* }=====

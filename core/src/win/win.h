@@ -142,6 +142,12 @@ const wchar_t *rm__win_basename(const wchar_t *path);
 /* Identity of an open file handle: (volume serial, file index), through
  * queries that need no access rights on the handle.  1 on success. */
 int rm__win_handle_id(HANDLE h, rm__file_id *out);
+/* Its two halves.  The index is the cheap one; the volume serial is,
+ * under Wine, a request to the mount manager in another process
+ * (winedevice.exe), so a scan asks for it only when the index is one a
+ * registered file has (scanfiles.c).  1 on success. */
+int rm__win_handle_index(HANDLE h, uint64_t *ino);
+int rm__win_handle_volume(HANDLE h, uint64_t *dev);
 
 /* Identity of the file at a wide path; *is_dir set when it is a
  * directory.  RM_OK or RM_ERROR_FILE_NOT_FOUND. */
