@@ -25,12 +25,22 @@ void check_names(void) {
   const RM_PROCESS_INFO *e;
   UINT n = 0;
   child *impostor;
+  BOOL wow64 = FALSE;
   /* Wine sets no shell window without a visible desktop: its shell is
    * the desktop window's process. */
   HWND shell = GetShellWindow() ? GetShellWindow() : GetDesktopWindow();
   CHECK(shell != NULL && GetWindowThreadProcessId(shell, &shell_pid));
-  GetSystemDirectoryW(sys, MAX_PATH);
-  swprintf(shell_image, MAX_PATH, L"%ls\\explorer.exe", sys);
+  /* The shell is the native explorer.exe: a 32-bit client names it
+   * through Sysnative, since its System32 is SysWOW64 (docs/windows.md,
+   * "Registration in the registrant's view"). */
+  IsWow64Process(GetCurrentProcess(), &wow64);
+  if (wow64) {
+    GetWindowsDirectoryW(sys, MAX_PATH);
+    swprintf(shell_image, MAX_PATH, L"%ls\\Sysnative\\explorer.exe", sys);
+  } else {
+    GetSystemDirectoryW(sys, MAX_PATH);
+    swprintf(shell_image, MAX_PATH, L"%ls\\explorer.exe", sys);
+  }
   path_in(fake, work, L"explorer.exe");
   path_in(held, work, L"impostor.txt");
   path_in(app, bin, L"rm_winapp.exe");
