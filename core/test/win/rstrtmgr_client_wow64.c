@@ -253,12 +253,15 @@ int run_wow64(const WCHAR *other) {
     if (info[i].AppStatus & RmStatusRestarted) {
       restarted++;
       CHECK(info[i].AppStatus & RmStatusRunning);
-      kill_identity(&info[i].Process);
     }
   }
-  free(info);
-  /* Each restarted holder reports its start again, with its command line. */
+  /* Each restarted holder reports its start again, with its command line
+   * (counted before they are ended: an app of the other width may be
+   * slower to get there than the settle time). */
   starts = count_in(report, "start pid=", can_read ? 4 : 2);
+  for (i = 0; i < n; i++)
+    if (info[i].AppStatus & RmStatusRestarted) kill_identity(&info[i].Process);
+  free(info);
   say("  %u restarted, %d starts reported", restarted, starts);
   CHECK(restarted == (can_read ? n : 0));
   CHECK(starts == (can_read ? 4 : 2));
