@@ -74,6 +74,10 @@ int rm__linux_same_identity(int dirfd, const rm_unique_process *p);
  * have none). */
 int rm__linux_pidfd_open(uint32_t pid);
 
+/* pidfd_send_signal(pidfd, sig) by its system call: 0, or -1 with errno
+ * (ENOSYS as above). */
+int rm__linux_pidfd_signal(int pidfd, int sig);
+
 /* Clock ticks since boot → 100 ns units. */
 uint64_t rm__linux_ticks_to_100ns(uint64_t ticks);
 

@@ -182,6 +182,17 @@ int rm__linux_pidfd_open(uint32_t pid) {
 #endif
 }
 
+int rm__linux_pidfd_signal(int pidfd, int sig) {
+#ifdef SYS_pidfd_send_signal
+  return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0u);
+#else
+  (void)pidfd;
+  (void)sig;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 int rm__linux_same_identity(int dirfd, const rm_unique_process *p) {
   rm__pstat st;
   return rm__linux_read_stat(dirfd, p->pid, &st) == 0 && st.state != 'Z' &&

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -231,11 +230,11 @@ static int readable_by(int fd, uint64_t deadline_ms) {
  * child until then, so the pid is still its own). */
 static void kill_app(const rm_unique_process *app) {
   rm_unique_process now;
-  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)app->pid, 0u);
+  int pidfd = rm__linux_pidfd_open(app->pid);
   if (pidfd < 0) return;
   if (rm__os_identity(app->pid, &now) == RM_OK &&
       now.start_time == app->start_time)
-    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0u);
+    rm__linux_pidfd_signal(pidfd, SIGKILL);
   close(pidfd);
 }
 

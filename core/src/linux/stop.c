@@ -28,7 +28,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CONSOLE_GRACE_MAX_MS 5000u   /* SIGINT → SIGTERM for console apps */
@@ -43,16 +42,6 @@ typedef struct target {
   int pidfd;                /* -1: kill() fallback */
   int state;
 } target;
-
-static int sys_pidfd_send_signal(int pidfd, int sig) {
-#ifdef SYS_pidfd_send_signal
-  return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0u);
-#else
-  (void)pidfd; (void)sig;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
 
 /* The identity check: 1 when pid is the recorded process and has not
  * exited, 0 when it is gone (exited, a zombie, or the pid is another
@@ -81,7 +70,7 @@ static int open_target(const rm_unique_process *p, target *t) {
 /* Sends sig to the target.  0 on success, else errno (ESRCH: it exited). */
 static int signal_target(const rm_unique_process *p, target *t, int sig) {
   if (t->pidfd >= 0) {
-    if (sys_pidfd_send_signal(t->pidfd, sig) == 0) return 0;
+    if (rm__linux_pidfd_signal(t->pidfd, sig) == 0) return 0;
     if (errno != ENOSYS) return errno;
     close(t->pidfd);
     t->pidfd = -1;
